@@ -1,0 +1,1 @@
+"""Pulumi components of the orchestrator: environment baseline, orchestrator, delivery, pipelines."""

@@ -1,0 +1,104 @@
+"""IAM policy documents as plain functions: every decision about who may do what lives here."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+Statement = dict[str, Any]
+
+
+def statement(
+    actions: list[str],
+    resources: list[str] | str,
+    effect: str = "Allow",
+    sid: str | None = None,
+    condition: dict[str, Any] | None = None,
+) -> Statement:
+    stmt: Statement = {"Effect": effect, "Action": sorted(actions), "Resource": resources}
+    if sid:
+        stmt["Sid"] = sid
+    if condition:
+        stmt["Condition"] = condition
+    return stmt
+
+
+def document(*statements: Statement) -> str:
+    """A policy document as JSON text, the form IAM resources take."""
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, sort_keys=True)
+
+
+def service_trust(service: str, source_account: str | None = None) -> str:
+    """Trust policy for a role assumed by one AWS service (one service per statement: moto and
+    CodePipeline reject lists). `source_account` guards against the confused-deputy problem."""
+    stmt: Statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sts:AssumeRole",
+    }
+    if source_account:
+        stmt["Condition"] = {"StringEquals": {"aws:SourceAccount": source_account}}
+    return json.dumps({"Version": "2012-10-17", "Statement": [stmt]}, sort_keys=True)
+
+
+def cross_account_trust(orchestrator_account: str, role_name_prefix: str, partition: str = "aws") -> str:
+    """Trust for a deploy role: only roles of the orchestrator account whose names start with
+    `role_name_prefix` (the provisioner and its CodeBuild projects) may assume it."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:{partition}:iam::{orchestrator_account}:root"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {
+                        "ArnLike": {
+                            "aws:PrincipalArn": f"arn:{partition}:iam::{orchestrator_account}:role/{role_name_prefix}*"
+                        }
+                    },
+                }
+            ],
+        },
+        sort_keys=True,
+    )
+
+
+def tls_only_bucket_policy(bucket_arn: str, extra: list[Statement] | None = None) -> str:
+    """Deny every request to the bucket that does not use TLS."""
+    deny_plain_http: Statement = {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+    return document(deny_plain_http, *(extra or []))
+
+
+def kms_key_policy(account_id: str, service_principals: list[str], partition: str = "aws") -> str:
+    """Key policy: the account administers the key through IAM; listed services may use it."""
+    root = f"arn:{partition}:iam::{account_id}:root"
+    statements: list[Statement] = [
+        {
+            "Sid": "AccountAdministersKeyThroughIam",
+            "Effect": "Allow",
+            "Principal": {"AWS": root},
+            "Action": "kms:*",
+            # A key policy's Resource "*" means "this key"; it grants nothing beyond it.
+            "Resource": "*",
+        }
+    ]
+    if service_principals:
+        statements.append(
+            {
+                "Sid": "ServicesUseKey",
+                "Effect": "Allow",
+                "Principal": {"Service": sorted(service_principals)},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            }
+        )
+    return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)

@@ -1,0 +1,1 @@
+"""Code that runs inside AWS Lambda and CodeBuild. Only the provisioner may import pulumi."""

@@ -1,0 +1,1 @@
+"""The `mlops` command line: offline plans, request validation, and calls to a deployed orchestrator."""

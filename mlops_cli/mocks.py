@@ -1,0 +1,127 @@
+"""A Pulumi mock engine that records every resource: the heart of offline plans and component tests."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+from mlops_spec.naming import short_hash
+
+# Services whose ARNs carry no region.
+_GLOBAL_SERVICES = {"iam", "s3", "cloudfront", "route53"}
+
+
+@dataclass
+class PlannedResource:
+    type: str
+    name: str
+    parent: str | None
+    inputs: dict[str, Any]
+    custom: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "name": self.name, "parent": self.parent, "inputs": self.inputs}
+
+
+@dataclass
+class PlanRecorder(pulumi.runtime.Mocks):
+    """Answers resource registrations and data-source calls with realistic values, and records them.
+
+    Duplicate (type, name, parent) triples are recorded in `duplicates`: the real engine would reject
+    them with a duplicate URN, the mock engine does not.
+    """
+
+    account_id: str = "111111111111"
+    region: str = "us-east-1"
+    resources: list[PlannedResource] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    _urns: dict[str, PlannedResource] = field(default_factory=dict)
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        parent = self._urns[args.parent].name if args.parent and args.parent in self._urns else None
+        resource = PlannedResource(args.typ, args.name, parent, dict(args.inputs), args.custom)
+        key = (args.typ, args.name, parent)
+        if any((r.type, r.name, r.parent) == key for r in self.resources):
+            self.duplicates.append(f"{args.typ} {args.name}")
+        self.resources.append(resource)
+        urn = f"urn:pulumi:stack::project::{args.typ}::{args.name}"
+        self._urns[urn] = resource
+        return f"{args.name}-id", self._state(args.typ, args.name, dict(args.inputs))
+
+    def _state(self, typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        service = typ.split(":")[1].split("/")[0] if typ.count(":") >= 2 else ""
+        physical = inputs.get("name") or inputs.get("bucket") or f"{name}-0000000"
+        region = "" if service in _GLOBAL_SERVICES else self.region
+        account = "" if service == "s3" else self.account_id
+        state: dict[str, Any] = {
+            "arn": f"arn:aws:{service}:{region}:{account}:{_arn_resource(typ)}/{physical}",
+            "name": physical,
+            **inputs,
+        }
+        if typ in ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"):
+            state["bucket"] = physical
+            state["arn"] = f"arn:aws:s3:::{physical}"
+        if typ == "aws:ecr/repository:Repository":
+            state["repositoryUrl"] = f"{self.account_id}.dkr.ecr.{self.region}.amazonaws.com/{physical}"
+        if typ == "aws:kms/key:Key":
+            state["keyId"] = f"{name}-key-id"
+            state["arn"] = f"arn:aws:kms:{self.region}:{self.account_id}:key/00000000-0000-0000-0000-{short_hash(name, 12)}"
+        if typ == "aws:apigateway/restApi:RestApi":
+            state["rootResourceId"] = "root"
+            state["executionArn"] = f"arn:aws:execute-api:{self.region}:{self.account_id}:{name}"
+        if typ == "aws:apigateway/stage:Stage":
+            state["invokeUrl"] = f"https://{name}.execute-api.{self.region}.amazonaws.com/{inputs.get('stageName', '')}"
+        if typ == "aws:dynamodb/table:Table":
+            state["streamArn"] = f"arn:aws:dynamodb:{self.region}:{self.account_id}:table/{physical}/stream/0"
+        return state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        token = args.token
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": self.account_id,
+                "arn": f"arn:aws:iam::{self.account_id}:user/plan",
+                "userId": "AIDPLAN",
+                "id": self.account_id,
+            }, None
+        if token == "aws:index/getRegion:getRegion":
+            return {"name": self.region, "region": self.region, "id": self.region}, None
+        if token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, None
+        if token == "aws:sagemaker/getPrebuiltEcrImage:getPrebuiltEcrImage":
+            repo = args.args.get("repositoryName", "image")
+            tag = args.args.get("imageTag") or "latest"
+            registry = f"683313688378.dkr.ecr.{self.region}.amazonaws.com"
+            return {"registryPath": f"{registry}/{repo}:{tag}", "registryId": "683313688378", "id": repo}, None
+        return dict(args.args), None
+
+    # -- summaries ------------------------------------------------------------------------
+    def counts_by_type(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for resource in self.resources:
+            counts[resource.type] = counts.get(resource.type, 0) + 1
+        return dict(sorted(counts.items()))
+
+    def of_type(self, typ: str) -> list[PlannedResource]:
+        return [r for r in self.resources if r.type == typ]
+
+    def named(self, typ: str, name: str) -> PlannedResource:
+        matches = [r for r in self.resources if r.type == typ and r.name == name]
+        if len(matches) != 1:
+            raise LookupError(f"expected one {typ} named {name}, found {len(matches)}")
+        return matches[0]
+
+
+def _arn_resource(typ: str) -> str:
+    """`aws:sagemaker/endpoint:Endpoint` -> `endpoint`: the resource part of a mock ARN."""
+    parts = typ.split(":")
+    return parts[-1].lower() if len(parts) == 3 else "resource"
+
+
+def policy_of(resource: PlannedResource, key: str = "policy") -> dict[str, Any]:
+    """A policy input as a dict (components pass policies as JSON text)."""
+    value = resource.inputs[key]
+    return json.loads(value) if isinstance(value, str) else value

@@ -1,0 +1,90 @@
+"""The base of every pipeline request: identity, tags, idempotency and per-environment resolution."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, ClassVar, Self, get_args
+
+from pydantic import Field
+
+from mlops_spec import naming
+from mlops_spec.common import STAGED, Environment, NonEmptyStr, StrictModel, Tags
+
+ClientToken = NonEmptyStr
+
+
+def _mentions_staged(annotation: Any) -> bool:
+    """True when an annotation such as `Staged[X] | None` contains a stage-aware part."""
+    return any(arg is STAGED or _mentions_staged(arg) for arg in get_args(annotation))
+
+
+class PipelineSpec(StrictModel):
+    """A request for one target pipeline. Subclasses add the fields of their type.
+
+    Subclasses set:
+      - `pipeline_type`: a `Literal[...]` field, the discriminator of the request union;
+      - `TYPE_SLUG`: the short type name used in pipeline ids (e.g. "realtime-builtin");
+      - `MULTI_ACCOUNT`: False for types that always deploy in the orchestrator account only
+        (training, tuning, autopilot, image building), as in the solution we replace.
+    """
+
+    TYPE_SLUG: ClassVar[str]
+    MULTI_ACCOUNT: ClassVar[bool] = True
+
+    pipeline_type: str
+    client_token: ClientToken | None = Field(
+        default=None,
+        max_length=64,
+        description="Idempotency key: a repeated request with the same token returns the same pipeline.",
+    )
+    tags: Tags = Field(default_factory=dict, description="Tags added to every resource of the pipeline.")
+
+    # -- identity -------------------------------------------------------------------------
+    @property
+    def name_infix(self) -> str:
+        """The user-chosen part of the pipeline id (model name; image tag for image builds)."""
+        return str(getattr(self, "model_name"))
+
+    @property
+    def pipeline_id(self) -> str:
+        return naming.pipeline_id(self.name_infix, self.TYPE_SLUG)
+
+    def spec_hash(self) -> str:
+        """Hash of the normalised request (without the client token): equal requests, equal hash."""
+        body = self.model_dump(mode="json", exclude={"client_token"})
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+    # -- environments ---------------------------------------------------------------------
+    @classmethod
+    def staged_fields(cls) -> tuple[str, ...]:
+        """Fields that may hold one value per environment in multi-account mode."""
+        return tuple(
+            name
+            for name, field in cls.model_fields.items()
+            if STAGED in field.metadata or _mentions_staged(field.annotation)
+        )
+
+    def environments(self, mode: str, home: Environment = "dev") -> tuple[Environment, ...]:
+        """The environments this pipeline deploys to, in promotion order."""
+        if mode == "multi" and self.MULTI_ACCOUNT:
+            return ("dev", "staging", "prod")
+        return (home,)
+
+    def for_env(self, env: Environment) -> Self:
+        """This request with every per-environment value resolved for `env`."""
+        update: dict[str, Any] = {}
+        for name in self.staged_fields():
+            value = getattr(self, name)
+            if isinstance(value, dict):
+                update[name] = value[env]
+        return self.model_copy(update=update)
+
+    def tags_for(self, env: str) -> dict[str, str]:
+        """Tags for every resource of this pipeline in `env`; user tags cannot override ours."""
+        return {
+            **self.tags,
+            "mlops:pipeline-id": self.pipeline_id,
+            "mlops:pipeline-type": self.pipeline_type,
+            "mlops:environment": env,
+        }

@@ -1,0 +1,214 @@
+"""Reusable field types and the per-environment value wrapper shared by every spec."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, Union
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    create_model,
+)
+
+Environment = Literal["dev", "staging", "prod"]
+ENVIRONMENTS: tuple[Environment, ...] = ("dev", "staging", "prod")
+Mode = Literal["single", "multi"]
+
+T = TypeVar("T")
+
+
+class StrictModel(BaseModel):
+    """Base of every request model: unknown keys are errors (typos must not pass silently)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+def _check(pattern: str, problem: str):  # type: ignore[no-untyped-def]
+    regex = re.compile(pattern)
+
+    def validate(value: str) -> str:
+        if not regex.fullmatch(value):
+            raise ValueError(problem)
+        return value
+
+    return validate
+
+
+AccountId = Annotated[
+    str, AfterValidator(_check(r"\d{12}", "must be a 12-digit AWS account id"))
+]
+OrganizationalUnitId = Annotated[
+    str,
+    AfterValidator(_check(r"ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}", "must be an organizational unit id like ou-ab12-cd34ef56")),
+]
+Region = Annotated[
+    str, AfterValidator(_check(r"[a-z]{2}(-gov)?-[a-z]+-\d", "must be an AWS region like us-east-1"))
+]
+InstanceType = Annotated[
+    str,
+    AfterValidator(_check(r"ml\.[a-z0-9]+\.[a-z0-9]+", "must be a SageMaker instance type like ml.m5.large")),
+]
+# Old-solution form: "bucket/prefix" without a scheme. We also accept "s3://bucket/prefix"
+# and normalise it away, because users copy URIs from the console.
+_BUCKET = r"(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
+
+
+def _normalise_s3_location(value: str) -> str:
+    value = value.removeprefix("s3://").rstrip("/")
+    if not re.fullmatch(_BUCKET + r"(/[^\s]+)?", value):
+        raise ValueError("must be an S3 location 'bucket/prefix' (a valid bucket name, optional prefix, no spaces)")
+    return value
+
+
+S3Location = Annotated[str, AfterValidator(_normalise_s3_location)]
+
+
+def _check_asset_key(value: str) -> str:
+    if value.startswith(("s3://", "/")) or not re.fullmatch(r"[^\s]{1,1024}", value) or ".." in value.split("/"):
+        raise ValueError("must be a key inside the assets bucket (no scheme, no leading '/', no spaces, no '..')")
+    return value
+
+
+AssetKey = Annotated[str, AfterValidator(_check_asset_key)]
+EcrImageUri = Annotated[
+    str,
+    AfterValidator(
+        _check(
+            r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9][a-z0-9._/-]{0,255}(:[\w.-]{1,128}|@sha256:[0-9a-f]{64})",
+            "must be an ECR image URI like 123456789012.dkr.ecr.us-east-1.amazonaws.com/repo:tag",
+        )
+    ),
+]
+KmsKeyArn = Annotated[
+    str,
+    AfterValidator(
+        _check(
+            r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key/[0-9a-f-]{36}|alias/[\w/-]+)",
+            "must be a KMS key ARN like arn:aws:kms:us-east-1:123456789012:key/<uuid>",
+        )
+    ),
+]
+ModelPackageArn = Annotated[
+    str,
+    AfterValidator(
+        _check(
+            r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[a-zA-Z0-9-]{1,63}/\d+",
+            "must be a model package version ARN like arn:aws:sagemaker:us-east-1:123456789012:model-package/group/1",
+        )
+    ),
+]
+ScheduleExpression = Annotated[
+    str,
+    AfterValidator(
+        _check(
+            r"cron\((\S+ ){5}\S+\)",
+            "must be a cron expression with 6 fields, e.g. cron(0 * ? * * *)",
+        )
+    ),
+]
+# SageMaker resource names: alphanumerics and hyphens, at most 63 characters.
+SageMakerName = Annotated[
+    str,
+    AfterValidator(
+        _check(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", "must be 1-63 letters, digits or hyphens, starting with a letter or digit")
+    ),
+]
+ModelName = Annotated[
+    str,
+    AfterValidator(
+        _check(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", "must be 1-63 letters, digits or hyphens (no '_', '.' or spaces)")
+    ),
+]
+PositiveInt = Annotated[int, Field(gt=0)]
+NonEmptyStr = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+TagKey = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\w\s.:/=+@-]*$")]
+TagValue = Annotated[str, StringConstraints(max_length=256, pattern=r"^[\w\s.:/=+@-]*$")]
+Tags = dict[TagKey, TagValue]
+
+
+
+class _StagedMarker:
+    """Metadata that marks a field as stage-aware, so specs can resolve it per environment."""
+
+
+STAGED = _StagedMarker()
+
+
+def first_problem(exc: ValidationError) -> str:
+    """The message of a validation error without pydantic's 'Value error, ' prefix."""
+    return exc.errors()[0]["msg"].removeprefix("Value error, ")
+
+
+def _staged_field(inner: Any) -> Any:
+    adapter: TypeAdapter[Any] = TypeAdapter(inner)
+
+    def validate_one(value: Any, env: str | None) -> Any:
+        try:
+            return adapter.validate_python(value)
+        except ValidationError as exc:
+            prefix = f"{env}: " if env else ""
+            raise ValueError(prefix + first_problem(exc)) from None
+
+    def validate(value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, dict):
+            return validate_one(value, None)
+        mode = (info.context or {}).get("mode", "single")
+        if mode != "multi":
+            raise ValueError(
+                "per-environment values {dev, staging, prod} are only allowed in multi-account mode; give one value"
+            )
+        unknown = sorted(set(value) - set(ENVIRONMENTS))
+        missing = [env for env in ENVIRONMENTS if env not in value]
+        if unknown or missing:
+            raise ValueError(
+                "per-environment value needs exactly the keys dev, staging, prod"
+                + (f"; missing {', '.join(missing)}" if missing else "")
+                + (f"; unknown {', '.join(map(str, unknown))}" if unknown else "")
+            )
+        return {env: validate_one(value[env], env) for env in ENVIRONMENTS}
+
+    return Annotated[
+        Union[inner, dict[Environment, inner]],  # type: ignore[valid-type]
+        PlainValidator(validate, json_schema_input_type=Union[inner, _per_environment_schema(inner)]),  # type: ignore[valid-type]
+        STAGED,
+    ]
+
+
+def _per_environment_schema(inner: Any) -> Any:
+    """A model used only to document the {dev, staging, prod} form in JSON Schema / OpenAPI."""
+    kind = str(TypeAdapter(inner).json_schema().get("type", "value")).capitalize()
+    return create_model(
+        f"PerEnvironment{kind}",
+        __config__=ConfigDict(extra="forbid"),
+        dev=(inner, ...),
+        staging=(inner, ...),
+        prod=(inner, ...),
+    )
+
+
+if TYPE_CHECKING:
+    # For type checkers a stage-aware field is "a value or a dict of values per environment".
+    Staged = Union[T, dict[Environment, T]]
+else:
+
+    class Staged:
+        """`Staged[X]`: X, or {"dev": X, "staging": X, "prod": X} in multi-account mode."""
+
+        def __class_getitem__(cls, inner):
+            return _staged_field(inner)
+
+
+def field_problem(field: str, problem: str, value: Any = None) -> ValidationError:
+    """A validation error located at `field`, for cross-field rules checked in a model validator."""
+    from pydantic_core import InitErrorDetails, PydanticCustomError
+
+    detail = InitErrorDetails(type=PydanticCustomError("invalid_field", problem), loc=(field,), input=value)
+    return ValidationError.from_exception_data("request", [detail])

@@ -1,0 +1,1 @@
+"""One module per family of pipeline requests; `mlops_spec.request` collects them."""

@@ -1,0 +1,96 @@
+"""Where a served model comes from: a built-in algorithm image, a custom image, or the model registry.
+
+Shared by the real-time and batch requests, which take the same model fields.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Self
+
+from pydantic import Field, StringConstraints, ValidationInfo, model_validator
+
+from mlops_spec.base import PipelineSpec
+from mlops_spec.common import (
+    AssetKey,
+    field_problem,
+    EcrImageUri, InstanceType, KmsKeyArn, ModelName, ModelPackageArn,
+    Staged,
+)
+
+# model_framework -> SageMaker prebuilt ECR repository (aws.sagemaker.get_prebuilt_ecr_image).
+BUILTIN_FRAMEWORKS: dict[str, str] = {
+    "xgboost": "sagemaker-xgboost",
+    "sklearn": "sagemaker-scikit-learn",
+    "linear-learner": "linear-learner",
+    "knn": "knn",
+    "kmeans": "kmeans",
+    "factorization-machines": "factorization-machines",
+    "randomcutforest": "randomcutforest",
+    "blazingtext": "blazingtext",
+    "image-classification": "image-classification",
+    "object-detection": "object-detection",
+}
+BuiltinFramework = Literal[
+    "xgboost",
+    "sklearn",
+    "linear-learner",
+    "knn",
+    "kmeans",
+    "factorization-machines",
+    "randomcutforest",
+    "blazingtext",
+    "image-classification",
+    "object-detection",
+]
+FrameworkVersion = Annotated[str, StringConstraints(pattern=r"^\d+(\.\d+)*(-\d+)?$", max_length=32)]
+
+
+class ServedModelSpec(PipelineSpec):
+    """Fields of every request that creates a SageMaker model and serves it."""
+
+    model_name: ModelName = Field(description="Name of the model; with the pipeline type it forms the pipeline id.")
+    inference_instance: Staged[InstanceType] = Field(
+        description="Instance type, e.g. ml.m5.large; per environment in multi-account mode."
+    )
+    model_artifact_location: AssetKey | None = Field(
+        default=None, description="Key of model.tar.gz inside the assets bucket."
+    )
+    model_package_name: ModelPackageArn | None = Field(
+        default=None, description="Model package version ARN; when set, the package is deployed instead."
+    )
+    kms_key_arn: Staged[KmsKeyArn] | None = Field(
+        default=None, description="Customer KMS key; the environment's key is used when absent."
+    )
+
+    def _require_source(self, info: ValidationInfo, image_fields: tuple[str, ...]) -> None:
+        """Either a model package, or an image plus an artifact; name the first missing key."""
+        if (info.context or {}).get("use_model_registry") and not self.model_package_name:
+            raise field_problem("model_package_name", "is required when the model registry is enabled")
+        if self.model_package_name:
+            return
+        for name in (*image_fields, "model_artifact_location"):
+            if not getattr(self, name):
+                raise field_problem(name, "is required (or give model_package_name)")
+
+
+class BuiltinImageSpec(ServedModelSpec):
+    """A model served by a SageMaker built-in algorithm image."""
+
+    model_framework: BuiltinFramework | None = Field(default=None, description="Built-in algorithm, e.g. xgboost.")
+    model_framework_version: FrameworkVersion | None = Field(default=None, description="e.g. 1.7-1")
+
+    @model_validator(mode="after")
+    def _model_source(self, info: ValidationInfo) -> Self:
+        self._require_source(info, ("model_framework", "model_framework_version"))
+        return self
+
+
+class CustomImageSpec(ServedModelSpec):
+    """A model served by the user's own image in ECR."""
+
+    custom_image_uri: EcrImageUri | None = Field(default=None, description="ECR image URI of the serving image.")
+
+    @model_validator(mode="after")
+    def _model_source(self, info: ValidationInfo) -> Self:
+        self._require_source(info, ("custom_image_uri",))
+        return self

@@ -1,0 +1,36 @@
+"""Shared fixtures: a fresh Pulumi mock engine per test, and fake AWS credentials for moto."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pulumi
+import pytest
+
+from mlops_cli.mocks import PlanRecorder
+
+
+@pytest.fixture
+def pulumi_mocks() -> Iterator[PlanRecorder]:
+    """A recording mock engine, installed for one test only (module-level set_mocks leaks)."""
+    recorder = PlanRecorder()
+    pulumi.runtime.set_mocks(recorder, project="mlops", stack="dev", preview=False)
+    pulumi.runtime.set_all_config({})
+    yield recorder
+    pulumi.runtime.set_all_config({})
+
+
+@pytest.fixture
+def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials so boto3 never finds real ones; moto intercepts every call."""
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    assert os.environ["AWS_ACCESS_KEY_ID"] == "testing"
