@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import pulumi
+
+from mlops_spec import naming
+from mlops_spec.base import PipelineSpec
 
 
 @dataclass(frozen=True)
@@ -33,3 +37,33 @@ class PipelineContext:
         """An ARN in this environment's account, e.g. arn("sagemaker", "endpoint/x")."""
         region = self.region if regional else ""
         return f"arn:{self.partition}:{service}:{region}:{self.account_id}:{resource}"
+
+
+class PipelineComponent(pulumi.ComponentResource):
+    """Base of every target-pipeline component: type token, tags, child options and outputs.
+
+    Subclasses set TYPE_TOKEN (`mlops:pipelines:<Type>`), create their children with
+    `self.child_opts()`, and end with `self.finish({...})`.
+    """
+
+    TYPE_TOKEN: ClassVar[str]
+
+    def __init__(
+        self, name: str, spec: PipelineSpec, context: PipelineContext, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__(self.TYPE_TOKEN, name, None, opts)
+        self.spec = spec
+        self.context = context
+        self.tags: dict[str, str] = {**context.tags, **spec.tags_for(context.environment)}
+        self.outputs: dict[str, pulumi.Output[Any]] = {}
+
+    def child_opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, **kwargs)
+
+    def physical_name(self, suffix: str, limit: int = naming.SAGEMAKER_NAME_LIMIT) -> str:
+        """A deterministic AWS name for a resource of this pipeline in this environment."""
+        return naming.resource_name(self.spec.pipeline_id, self.context.environment, suffix, limit)
+
+    def finish(self, outputs: dict[str, pulumi.Output[Any]]) -> None:
+        self.outputs = outputs
+        self.register_outputs(outputs)

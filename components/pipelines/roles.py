@@ -1,0 +1,110 @@
+"""Least-privilege execution roles for pipeline resources, and the statements they are built from."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from components import policies
+from components.pipelines.base import PipelineContext
+
+Statement = policies.Statement
+
+
+def s3_read(bucket: str, prefixes: Sequence[str] = ("*",)) -> list[Statement]:
+    """Read objects under the given prefixes of one bucket (and list only those prefixes)."""
+    objects = [f"arn:aws:s3:::{bucket}/{p.strip('/')}{'' if p == '*' else '*'}" for p in prefixes]
+    list_condition = None if "*" in prefixes else {"StringLike": {"s3:prefix": [f"{p.strip('/')}*" for p in prefixes]}}
+    return [
+        policies.statement(["s3:GetObject"], objects),
+        policies.statement(["s3:ListBucket"], [f"arn:aws:s3:::{bucket}"], condition=list_condition),
+    ]
+
+
+def s3_write(bucket: str, prefixes: Sequence[str]) -> list[Statement]:
+    """Write (and read back) objects under the given prefixes of one bucket."""
+    objects = [f"arn:aws:s3:::{bucket}/{p.strip('/')}*" for p in prefixes]
+    return [
+        policies.statement(["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"], objects),
+        policies.statement(["s3:ListBucket"], [f"arn:aws:s3:::{bucket}"]),
+    ]
+
+
+def kms_use(key_arns: Sequence[str]) -> Statement:
+    return policies.statement(
+        ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey", "kms:CreateGrant"], list(key_arns)
+    )
+
+
+def ecr_pull(repository_arns: Sequence[str]) -> list[Statement]:
+    return [
+        policies.statement(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], list(repository_arns)),
+        # GetAuthorizationToken has no resource-level permissions: AWS requires "*".
+        policies.statement(["ecr:GetAuthorizationToken"], "*"),
+    ]
+
+
+def sagemaker_logs(context: PipelineContext) -> Statement:
+    """Write CloudWatch logs of SageMaker jobs and endpoints in this account only."""
+    return policies.statement(
+        ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+        [context.arn("logs", "log-group:/aws/sagemaker/*")],
+    )
+
+
+def vpc_access() -> Statement:
+    # The EC2 network-interface calls SageMaker makes for VPC-attached models do not support
+    # resource-level permissions, so AWS requires "*" here.
+    return policies.statement(
+        [
+            "ec2:CreateNetworkInterface",
+            "ec2:CreateNetworkInterfacePermission",
+            "ec2:DeleteNetworkInterface",
+            "ec2:DeleteNetworkInterfacePermission",
+            "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribeVpcs",
+            "ec2:DescribeDhcpOptions",
+            "ec2:DescribeSubnets",
+            "ec2:DescribeSecurityGroups",
+        ],
+        "*",
+    )
+
+
+class ExecutionRole(pulumi.ComponentResource):
+    """An IAM role assumed by one AWS service, with one inline policy built from `statements`.
+
+    `statements` is an Output (or list) of statement dicts so that ARNs of sibling resources can be
+    scoped in without creating resources inside `apply`.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        service: str,
+        account_id: str,
+        statements: pulumi.Input[list[Statement]],
+        tags: dict[str, str],
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("mlops:iam:ExecutionRole", name, None, opts)
+        self.role = aws.iam.Role(
+            name,
+            assume_role_policy=policies.service_trust(service, source_account=account_id),
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.iam.RolePolicy(
+            f"{name}-policy",
+            role=self.role.id,
+            policy=pulumi.Output.from_input(statements).apply(
+                lambda stmts: json.dumps({"Version": "2012-10-17", "Statement": stmts}, sort_keys=True)
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.arn = self.role.arn
+        self.name = self.role.name
+        self.register_outputs({"arn": self.arn})
