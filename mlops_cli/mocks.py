@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+from pulumi.runtime.mocks import MockMonitor
 
 from mlops_spec.naming import short_hash
 
@@ -21,6 +23,8 @@ class PlannedResource:
     parent: str | None
     inputs: dict[str, Any]
     custom: bool
+    urn: str = ""
+    parent_urn: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {"type": self.type, "name": self.name, "parent": self.parent, "inputs": self.inputs}
@@ -40,15 +44,23 @@ class PlanRecorder(pulumi.runtime.Mocks):
     duplicates: list[str] = field(default_factory=list)
     _urns: dict[str, PlannedResource] = field(default_factory=dict)
 
+    _registration: threading.local = field(default_factory=threading.local)
+
+    def install(self, project: str, stack: str) -> None:
+        """Make this recorder the engine of the current Pulumi runtime."""
+        pulumi.runtime.set_mocks(self, project=project, stack=stack, preview=False, monitor=_RecordingMonitor(self))
+
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        parent = self._urns[args.parent].name if args.parent and args.parent in self._urns else None
-        resource = PlannedResource(args.typ, args.name, parent, dict(args.inputs), args.custom)
-        key = (args.typ, args.name, parent)
-        if any((r.type, r.name, r.parent) == key for r in self.resources):
+        urn, parent_urn = getattr(self._registration, "current", (None, None))
+        parent = self._urns[parent_urn].name if parent_urn in self._urns else None
+        resource = PlannedResource(
+            args.typ, args.name, parent, dict(args.inputs), bool(args.custom), urn or "", parent_urn or ""
+        )
+        if urn in self._urns:
             self.duplicates.append(f"{args.typ} {args.name}")
         self.resources.append(resource)
-        urn = f"urn:pulumi:stack::project::{args.typ}::{args.name}"
-        self._urns[urn] = resource
+        if urn:
+            self._urns[urn] = resource
         return f"{args.name}-id", self._state(args.typ, args.name, dict(args.inputs))
 
     def _state(self, typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -68,12 +80,18 @@ class PlanRecorder(pulumi.runtime.Mocks):
             state["repositoryUrl"] = f"{self.account_id}.dkr.ecr.{self.region}.amazonaws.com/{physical}"
         if typ == "aws:kms/key:Key":
             state["keyId"] = f"{name}-key-id"
-            state["arn"] = f"arn:aws:kms:{self.region}:{self.account_id}:key/00000000-0000-0000-0000-{short_hash(name, 12)}"
+            state["arn"] = (
+                f"arn:aws:kms:{self.region}:{self.account_id}:key/00000000-0000-0000-0000-{short_hash(name, 12)}"
+            )
         if typ == "aws:apigateway/restApi:RestApi":
             state["rootResourceId"] = "root"
             state["executionArn"] = f"arn:aws:execute-api:{self.region}:{self.account_id}:{name}"
         if typ == "aws:apigateway/stage:Stage":
             state["invokeUrl"] = f"https://{name}.execute-api.{self.region}.amazonaws.com/{inputs.get('stageName', '')}"
+        if typ == "aws:cloudwatch/logGroup:LogGroup":
+            state["arn"] = f"arn:aws:logs:{self.region}:{self.account_id}:log-group:{physical}"
+        if typ == "aws:sns/topic:Topic":
+            state["arn"] = f"arn:aws:sns:{self.region}:{self.account_id}:{physical}"
         if typ == "aws:dynamodb/table:Table":
             state["streamArn"] = f"arn:aws:dynamodb:{self.region}:{self.account_id}:table/{physical}/stream/0"
         return state
@@ -86,17 +104,17 @@ class PlanRecorder(pulumi.runtime.Mocks):
                 "arn": f"arn:aws:iam::{self.account_id}:user/plan",
                 "userId": "AIDPLAN",
                 "id": self.account_id,
-            }, None
+            }, []
         if token == "aws:index/getRegion:getRegion":
-            return {"name": self.region, "region": self.region, "id": self.region}, None
+            return {"name": self.region, "region": self.region, "id": self.region}, []
         if token == "aws:index/getPartition:getPartition":
-            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, None
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
         if token == "aws:sagemaker/getPrebuiltEcrImage:getPrebuiltEcrImage":
             repo = args.args.get("repositoryName", "image")
             tag = args.args.get("imageTag") or "latest"
             registry = f"683313688378.dkr.ecr.{self.region}.amazonaws.com"
-            return {"registryPath": f"{registry}/{repo}:{tag}", "registryId": "683313688378", "id": repo}, None
-        return dict(args.args), None
+            return {"registryPath": f"{registry}/{repo}:{tag}", "registryId": "683313688378", "id": repo}, []
+        return dict(args.args), []
 
     # -- summaries ------------------------------------------------------------------------
     def counts_by_type(self) -> dict[str, int]:
@@ -125,3 +143,19 @@ def policy_of(resource: PlannedResource, key: str = "policy") -> dict[str, Any]:
     """A policy input as a dict (components pass policies as JSON text)."""
     value = resource.inputs[key]
     return json.loads(value) if isinstance(value, str) else value
+
+
+class _RecordingMonitor(MockMonitor):
+    """Passes each registration's URN and parent URN to the recorder (MockResourceArgs lacks them)."""
+
+    def __init__(self, recorder: PlanRecorder):
+        super().__init__(recorder)
+        self._recorder = recorder
+
+    def RegisterResource(self, request: Any) -> Any:
+        urn = self.make_urn(request.parent, request.type, request.name)
+        self._recorder._registration.current = (urn, request.parent)
+        try:
+            return super().RegisterResource(request)
+        finally:
+            self._recorder._registration.current = (None, None)

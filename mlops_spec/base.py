@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any, ClassVar, Self, get_args
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from mlops_spec import naming
 from mlops_spec.common import STAGED, Environment, NonEmptyStr, StrictModel, Tags
@@ -40,11 +40,19 @@ class PipelineSpec(StrictModel):
     )
     tags: Tags = Field(default_factory=dict, description="Tags added to every resource of the pipeline.")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_means_absent(cls, data: Any) -> Any:
+        """The old solution's users send "" for every optional key they leave out; treat it as absent."""
+        if isinstance(data, dict):
+            return {key: value for key, value in data.items() if not (isinstance(value, str) and not value.strip())}
+        return data
+
     # -- identity -------------------------------------------------------------------------
     @property
     def name_infix(self) -> str:
         """The user-chosen part of the pipeline id (model name; image tag for image builds)."""
-        return str(getattr(self, "model_name"))
+        return str(getattr(self, "model_name"))  # noqa: B009 (the base class declares no model_name)
 
     @property
     def pipeline_id(self) -> str:
@@ -54,6 +62,15 @@ class PipelineSpec(StrictModel):
         """Hash of the normalised request (without the client token): equal requests, equal hash."""
         body = self.model_dump(mode="json", exclude={"client_token"})
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+    def run_name(self, env: Environment, kind: str, limit: int = naming.SAGEMAKER_NAME_LIMIT) -> str:
+        """Name of a one-off SageMaker job of this pipeline in `env` (baseline, training, tuning, autopilot).
+
+        Job names can never be reused in an account, so the name carries a hash of the request as
+        resolved for `env`: an unchanged request keeps its job (no re-run), a changed one gets a new one.
+        """
+        resolved = self.for_env(env).model_dump_json(exclude={"client_token", "tags"})
+        return naming.resource_name(self.pipeline_id, env, f"{kind}-{naming.short_hash(resolved)}", limit)
 
     # -- environments ---------------------------------------------------------------------
     @classmethod

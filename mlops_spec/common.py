@@ -8,14 +8,16 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, Union
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainValidator,
+    Strict,
     StringConstraints,
     TypeAdapter,
     ValidationError,
     ValidationInfo,
-    create_model,
+    WithJsonSchema,
 )
 
 Environment = Literal["dev", "staging", "prod"]
@@ -42,16 +44,14 @@ def _check(pattern: str, problem: str):  # type: ignore[no-untyped-def]
     return validate
 
 
-AccountId = Annotated[
-    str, AfterValidator(_check(r"\d{12}", "must be a 12-digit AWS account id"))
-]
+AccountId = Annotated[str, AfterValidator(_check(r"\d{12}", "must be a 12-digit AWS account id"))]
 OrganizationalUnitId = Annotated[
     str,
-    AfterValidator(_check(r"ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}", "must be an organizational unit id like ou-ab12-cd34ef56")),
+    AfterValidator(
+        _check(r"ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}", "must be an organizational unit id like ou-ab12-cd34ef56")
+    ),
 ]
-Region = Annotated[
-    str, AfterValidator(_check(r"[a-z]{2}(-gov)?-[a-z]+-\d", "must be an AWS region like us-east-1"))
-]
+Region = Annotated[str, AfterValidator(_check(r"[a-z]{2}(-gov)?-[a-z]+-\d", "must be an AWS region like us-east-1"))]
 InstanceType = Annotated[
     str,
     AfterValidator(_check(r"ml\.[a-z0-9]+\.[a-z0-9]+", "must be a SageMaker instance type like ml.m5.large")),
@@ -118,7 +118,10 @@ ScheduleExpression = Annotated[
 SageMakerName = Annotated[
     str,
     AfterValidator(
-        _check(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", "must be 1-63 letters, digits or hyphens, starting with a letter or digit")
+        _check(
+            r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}",
+            "must be 1-63 letters, digits or hyphens, starting with a letter or digit",
+        )
     ),
 ]
 ModelName = Annotated[
@@ -132,7 +135,24 @@ NonEmptyStr = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 TagKey = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\w\s.:/=+@-]*$")]
 TagValue = Annotated[str, StringConstraints(max_length=256, pattern=r"^[\w\s.:/=+@-]*$")]
 Tags = dict[TagKey, TagValue]
+# JSON objects passed through to SageMaker (hyperparameters, Clarify configs): the old solution's
+# users send objects, never pre-encoded strings.
+JsonObject = Annotated[dict[str, Any], Field(min_length=1)]
 
+
+def _flag(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return value
+
+
+# A boolean; also "True"/"False", the strings the old solution's users send. Other strings
+# ("yes", "1") are rejected rather than guessed at.
+Flag = Annotated[
+    bool,
+    Strict(),
+    BeforeValidator(_flag, json_schema_input_type=Union[bool, Literal["True", "False", "true", "false"]]),
+]
 
 
 class _StagedMarker:
@@ -183,15 +203,20 @@ def _staged_field(inner: Any) -> Any:
 
 
 def _per_environment_schema(inner: Any) -> Any:
-    """A model used only to document the {dev, staging, prod} form in JSON Schema / OpenAPI."""
-    kind = str(TypeAdapter(inner).json_schema().get("type", "value")).capitalize()
-    return create_model(
-        f"PerEnvironment{kind}",
-        __config__=ConfigDict(extra="forbid"),
-        dev=(inner, ...),
-        staging=(inner, ...),
-        prod=(inner, ...),
-    )
+    """The {dev, staging, prod} form, for JSON Schema / OpenAPI only.
+
+    Inline rather than a model per inner type: such models share a name, and pydantic then
+    numbers them in generation order, so unrelated edits would rename them in openapi.json.
+    """
+    one = TypeAdapter(inner).json_schema()
+    schema = {
+        "type": "object",
+        "title": "Per environment",
+        "properties": {env: one for env in ENVIRONMENTS},
+        "required": list(ENVIRONMENTS),
+        "additionalProperties": False,
+    }
+    return Annotated[dict[str, Any], WithJsonSchema(schema)]
 
 
 if TYPE_CHECKING:

@@ -59,8 +59,12 @@ def field_errors(exc: ValidationError, tagged_union: bool = False, root: str = "
         if kind in ("union_tag_not_found", "union_tag_invalid"):
             tag = err.get("ctx", {}).get("discriminator", "pipeline_type").strip("'")
             field = tag
-            problem = "is required" if kind == "union_tag_not_found" else (
-                f"'{err['ctx'].get('tag')}' is not a known value; expected one of {err['ctx'].get('expected_tags')}"
+            problem = (
+                "is required"
+                if kind == "union_tag_not_found"
+                else (
+                    f"'{err['ctx'].get('tag')}' is not a known value; expected one of {err['ctx'].get('expected_tags')}"
+                )
             )
         else:
             field = _field_path(loc, skip_first=tagged_union and len(loc) > 0)

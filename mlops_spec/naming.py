@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 
 # SageMaker names (endpoint, model, job, schedule) are limited to 63 characters.
 SAGEMAKER_NAME_LIMIT = 63
@@ -47,3 +48,97 @@ def delivery_stack_name(pipeline: str) -> str:
 def resource_name(pipeline: str, env: str, suffix: str, limit: int = SAGEMAKER_NAME_LIMIT) -> str:
     """A physical AWS name for one resource of a pipeline in one environment."""
     return bounded(f"{pipeline}-{env}-{suffix}", limit)
+
+
+# Roles of the orchestrator account that may assume an environment's deploy role must carry this
+# name prefix (the provisioner function and the delivery pipelines' CodeBuild projects).
+ORCHESTRATOR_ROLE_PREFIX = "mlops-orch-"
+# IAM path of every role a pipeline creates, so deploy roles can be scoped to exactly those roles.
+PIPELINE_ROLE_PATH = "/mlops/"
+
+
+@dataclass(frozen=True)
+class EnvironmentNames:
+    """Physical names of an environment's baseline, derivable from (env, account, region) alone so
+    the orchestrator can address another account's resources without reading its stack."""
+
+    environment: str
+    account_id: str
+    region: str
+
+    @property
+    def kms_alias(self) -> str:
+        return f"alias/mlops-{self.environment}"
+
+    @property
+    def artifacts_bucket(self) -> str:
+        return f"mlops-{self.environment}-artifacts-{self.account_id}-{self.region}"
+
+    @property
+    def access_log_bucket(self) -> str:
+        return f"mlops-{self.environment}-access-logs-{self.account_id}-{self.region}"
+
+    @property
+    def sagemaker_role(self) -> str:
+        return f"mlops-{self.environment}-sagemaker-execution"
+
+    @property
+    def deploy_role(self) -> str:
+        return f"mlops-{self.environment}-deploy"
+
+    def deploy_role_arn(self, partition: str = "aws") -> str:
+        return f"arn:{partition}:iam::{self.account_id}:role/{self.deploy_role}"
+
+
+@dataclass(frozen=True)
+class OrchestratorNames:
+    """Physical names of the orchestrator's resources in its account."""
+
+    account_id: str
+    region: str
+
+    @property
+    def assets_bucket(self) -> str:
+        return f"mlops-assets-{self.account_id}-{self.region}"
+
+    @property
+    def state_bucket(self) -> str:
+        return f"mlops-pulumi-state-{self.account_id}-{self.region}"
+
+    @property
+    def access_log_bucket(self) -> str:
+        return f"mlops-orchestrator-logs-{self.account_id}-{self.region}"
+
+    @property
+    def state_key_alias(self) -> str:
+        return "alias/mlops-pulumi-secrets"
+
+    @property
+    def registry_table(self) -> str:
+        return "mlops-pipelines"
+
+    @property
+    def topic(self) -> str:
+        return "mlops-notifications"
+
+    @property
+    def ecr_repository(self) -> str:
+        return "mlops-custom-algorithms"
+
+    @property
+    def provisioner_repository(self) -> str:
+        return "mlops-provisioner"
+
+    @property
+    def model_package_group(self) -> str:
+        return "mlops-models"
+
+    def role(self, purpose: str) -> str:
+        """Name of an orchestrator role; the prefix is what environment deploy roles trust."""
+        return bounded(f"{ORCHESTRATOR_ROLE_PREFIX}{purpose}", 64)
+
+    def backend_url(self) -> str:
+        return f"s3://{self.state_bucket}?region={self.region}"
+
+    def secrets_provider(self) -> str:
+        return f"awskms://{self.state_key_alias}?region={self.region}"

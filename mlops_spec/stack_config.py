@@ -26,6 +26,8 @@ EmailAddress = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_l
 BucketName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
 RepositoryName = Annotated[str, Field(pattern=r"^[a-z0-9]+([._/-][a-z0-9]+)*$", max_length=256)]
 NAMESPACE = "mlops"
+# Keys read as Pulumi secrets by the program, never as plain config.
+SECRET_KEYS = frozenset({f"{NAMESPACE}:deployRoleExternalId"})
 
 
 class StackConfig(StrictModel):
@@ -149,7 +151,7 @@ def load_stack_config(values: dict[str, Any], stack: str) -> StackConfig:
     The environment defaults to the stack name. Raises SpecError naming the config key.
     """
     keys = config_keys()
-    unknown = sorted(k for k in values if k.startswith(f"{NAMESPACE}:") and k not in keys)
+    unknown = sorted(k for k in values if k.startswith(f"{NAMESPACE}:") and k not in keys and k not in SECRET_KEYS)
     if unknown:
         raise SpecError("unknown config key", [FieldError(unknown[0], "is not a known config key")])
     data: dict[str, Any] = {}
@@ -161,9 +163,7 @@ def load_stack_config(values: dict[str, Any], stack: str) -> StackConfig:
     try:
         return StackConfig.model_validate(data)
     except ValidationError as exc:
-        errors = [
-            FieldError(_config_key(error.field), error.problem) for error in field_errors(exc)
-        ]
+        errors = [FieldError(_config_key(error.field), error.problem) for error in field_errors(exc)]
         raise SpecError("invalid stack config", errors) from None
 
 

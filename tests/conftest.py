@@ -15,7 +15,7 @@ from mlops_cli.mocks import PlanRecorder
 def pulumi_mocks() -> Iterator[PlanRecorder]:
     """A recording mock engine, installed for one test only (module-level set_mocks leaks)."""
     recorder = PlanRecorder()
-    pulumi.runtime.set_mocks(recorder, project="mlops", stack="dev", preview=False)
+    recorder.install(project="mlops", stack="dev")
     pulumi.runtime.set_all_config({})
     yield recorder
     pulumi.runtime.set_all_config({})

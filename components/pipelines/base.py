@@ -30,6 +30,8 @@ class PipelineContext:
     ecr_repository_url: pulumi.Input[str] | None = None
     model_package_group_name: pulumi.Input[str] | None = None
     notification_topic_arn: pulumi.Input[str] | None = None
+    assets_kms_key_arn: pulumi.Input[str] | None = None
+    """The key encrypting the assets bucket (the orchestrator's): roles reading model artifacts need Decrypt on it."""
     tags: dict[str, str] = field(default_factory=dict)
     partition: str = "aws"
 

@@ -10,6 +10,7 @@ import pulumi_aws as aws
 
 from components import policies
 from components.pipelines.base import PipelineContext
+from mlops_spec import naming
 
 Statement = policies.Statement
 
@@ -93,6 +94,8 @@ class ExecutionRole(pulumi.ComponentResource):
         super().__init__("mlops:iam:ExecutionRole", name, None, opts)
         self.role = aws.iam.Role(
             name,
+            # Every pipeline role lives under one path so environment deploy roles can be scoped to it.
+            path=naming.PIPELINE_ROLE_PATH,
             assume_role_policy=policies.service_trust(service, source_account=account_id),
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self),

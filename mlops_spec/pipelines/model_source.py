@@ -12,9 +12,13 @@ from pydantic import Field, StringConstraints, ValidationInfo, model_validator
 from mlops_spec.base import PipelineSpec
 from mlops_spec.common import (
     AssetKey,
-    field_problem,
-    EcrImageUri, InstanceType, KmsKeyArn, ModelName, ModelPackageArn,
+    EcrImageUri,
+    InstanceType,
+    KmsKeyArn,
+    ModelName,
+    ModelPackageArn,
     Staged,
+    field_problem,
 )
 
 # model_framework -> SageMaker prebuilt ECR repository (aws.sagemaker.get_prebuilt_ecr_image).

@@ -6,7 +6,7 @@ from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import Field, model_validator
 
-from mlops_spec.common import S3Location, SageMakerName, Staged, StrictModel, field_problem
+from mlops_spec.common import PositiveInt, S3Location, SageMakerName, Staged, StrictModel, field_problem
 from mlops_spec.pipelines.model_source import BuiltinImageSpec, CustomImageSpec, ServedModelSpec
 
 AlarmName = Annotated[str, Field(min_length=1, max_length=255)]
@@ -57,7 +57,7 @@ class RealtimeFields(ServedModelSpec):
         default=None, description="Endpoint name; derived from the pipeline id and environment when absent."
     )
     data_capture_percentage: int = Field(default=100, ge=0, le=100, description="Share of requests captured.")
-    instance_count: Staged[int] = Field(default=1, description="Instances behind the endpoint.")
+    instance_count: Staged[PositiveInt] = Field(default=1, description="Instances behind the endpoint.")
     deployment: DeploymentStrategy = Field(default_factory=DeploymentStrategy)
     autoscaling: Autoscaling | None = None
     subnet_ids: list[Annotated[str, Field(pattern=r"^subnet-[0-9a-f]{8,17}$")]] = Field(

@@ -1,0 +1,292 @@
+"""EnvironmentBaseline: what every account needs before pipelines can land in it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components import policies
+from components.pipelines.base import PipelineContext
+from components.secure_bucket import SecureBucket, SecureBucketArgs
+from mlops_spec.naming import PIPELINE_ROLE_PATH, EnvironmentNames, OrchestratorNames
+
+
+@dataclass
+class EnvironmentBaselineArgs:
+    environment: str
+    account_id: str
+    region: str
+    orchestrator_account_id: str
+    use_model_registry: bool = False
+    deploy_role_external_id: pulumi.Input[str] | None = None
+    """Optional secret (`pulumi config set --secret mlops:deployRoleExternalId ...`)."""
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def names(self) -> EnvironmentNames:
+        return EnvironmentNames(self.environment, self.account_id, self.region)
+
+    @property
+    def orchestrator(self) -> OrchestratorNames:
+        return OrchestratorNames(self.orchestrator_account_id, self.region)
+
+
+def environment_key_services(region: str) -> list[str]:
+    """Services that encrypt with the environment key on their own behalf (not through a role)."""
+    return ["logging.s3.amazonaws.com", f"logs.{region}.amazonaws.com"]
+
+
+def sagemaker_role_statements(args: EnvironmentBaselineArgs, key_arn: str) -> list[policies.Statement]:
+    """The environment's SageMaker execution role: its own bucket, the orchestrator's assets
+    (models, data), its key, the orchestrator's ECR images and, where enabled, the model registry."""
+    names, orchestrator = args.names, args.orchestrator
+    artifacts = f"arn:aws:s3:::{names.artifacts_bucket}"
+    assets = f"arn:aws:s3:::{orchestrator.assets_bucket}"
+    ecr = f"arn:aws:ecr:{args.region}:{args.orchestrator_account_id}:repository/mlops-*"
+    statements = [
+        policies.statement(["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"], [f"{artifacts}/*"]),
+        policies.statement(["s3:GetObject"], [f"{assets}/*"]),
+        policies.statement(["s3:ListBucket", "s3:GetBucketLocation"], [artifacts, assets]),
+        policies.statement(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"], [key_arn]),
+        policies.statement(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], [ecr]),
+        # GetAuthorizationToken has no resource-level permissions: AWS requires "*".
+        policies.statement(["ecr:GetAuthorizationToken"], "*"),
+        policies.statement(
+            ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            [f"arn:aws:logs:{args.region}:{args.account_id}:log-group:/aws/sagemaker/*"],
+        ),
+    ]
+    if args.use_model_registry:
+        group = f"arn:aws:sagemaker:{args.region}:{args.orchestrator_account_id}:model-package"
+        statements.append(
+            policies.statement(
+                [
+                    "sagemaker:DescribeModelPackage",
+                    "sagemaker:ListModelPackages",
+                    "sagemaker:DescribeModelPackageGroup",
+                ],
+                [f"{group}/{orchestrator.model_package_group}/*", f"{group}-group/{orchestrator.model_package_group}"],
+            )
+        )
+    return statements
+
+
+def deploy_role_statements(args: EnvironmentBaselineArgs, key_arn: str) -> list[policies.Statement]:
+    """What the provisioner may do in this account when it deploys a pipeline's target stack.
+
+    Service actions are wildcarded per service because a deployment creates, updates and deletes
+    every kind of pipeline resource; each is scoped to this account and region. IAM is scoped to
+    roles under the pipelines' path, so the deploy role cannot touch any other role.
+    """
+    region, account = args.region, args.account_id
+    pipeline_roles = f"arn:aws:iam::{account}:role{PIPELINE_ROLE_PATH}*"
+    artifacts = f"arn:aws:s3:::{args.names.artifacts_bucket}"
+    return [
+        policies.statement(["sagemaker:*"], [f"arn:aws:sagemaker:{region}:{account}:*"], sid="SageMakerInThisAccount"),
+        policies.statement(["states:*"], [f"arn:aws:states:{region}:{account}:*"], sid="StepFunctions"),
+        policies.statement(["events:*"], [f"arn:aws:events:{region}:{account}:rule/*"], sid="EventRules"),
+        policies.statement(
+            [
+                "cloudwatch:PutMetricAlarm",
+                "cloudwatch:DeleteAlarms",
+                "cloudwatch:DescribeAlarms",
+                "cloudwatch:TagResource",
+                "cloudwatch:ListTagsForResource",
+            ],
+            [f"arn:aws:cloudwatch:{region}:{account}:alarm:*"],
+            sid="RollbackAlarms",
+        ),
+        # Application Auto Scaling has no resource-level permissions: AWS requires "*".
+        policies.statement(["application-autoscaling:*"], "*", sid="EndpointAutoscaling"),
+        policies.statement(
+            ["codebuild:*"], [f"arn:aws:codebuild:{region}:{account}:project/*"], sid="ImageBuildProjects"
+        ),
+        policies.statement(
+            ["cloudformation:*"], [f"arn:aws:cloudformation:{region}:{account}:stack/*"], sid="MonitorDefinitions"
+        ),
+        policies.statement(
+            [
+                "iam:CreateRole",
+                "iam:DeleteRole",
+                "iam:GetRole",
+                "iam:TagRole",
+                "iam:UntagRole",
+                "iam:UpdateAssumeRolePolicy",
+                "iam:PutRolePolicy",
+                "iam:GetRolePolicy",
+                "iam:DeleteRolePolicy",
+                "iam:ListRolePolicies",
+                "iam:ListAttachedRolePolicies",
+                "iam:ListInstanceProfilesForRole",
+            ],
+            [pipeline_roles],
+            sid="PipelineRolesOnly",
+        ),
+        policies.statement(["iam:PassRole"], [pipeline_roles], sid="PassPipelineRoles"),
+        policies.statement(["s3:*"], [artifacts, f"{artifacts}/*"], sid="ArtifactsBucket"),
+        policies.statement(
+            ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey", "kms:CreateGrant"],
+            [key_arn],
+            sid="EnvironmentKey",
+        ),
+        policies.statement(
+            [
+                "logs:CreateLogGroup",
+                "logs:DeleteLogGroup",
+                "logs:PutRetentionPolicy",
+                "logs:TagResource",
+                "logs:DescribeLogGroups",
+            ],
+            [f"arn:aws:logs:{region}:{account}:log-group:*"],
+            sid="LogGroups",
+        ),
+        # Describe/List calls used by the provider to read state have no resource-level permissions.
+        policies.statement(
+            [
+                "ec2:DescribeSubnets",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeVpcs",
+                "sts:GetCallerIdentity",
+                "ecr:DescribeRepositories",
+                "ecr:GetAuthorizationToken",
+            ],
+            "*",
+            sid="ReadOnlyLookups",
+        ),
+        policies.statement(["ecr:*"], [f"arn:aws:ecr:{region}:{account}:repository/*"], sid="PipelineRepositories"),
+    ]
+
+
+def deploy_role_trust(args: EnvironmentBaselineArgs, external_id: str | None) -> str:
+    """Only the orchestrator account's provisioning roles may assume the deploy role."""
+    trust = policies.cross_account_trust(args.orchestrator_account_id, args.orchestrator.role(""))
+    if not external_id:
+        return trust
+    document = json.loads(trust)
+    document["Statement"][0]["Condition"]["StringEquals"] = {"sts:ExternalId": external_id}
+    return json.dumps(document, sort_keys=True)
+
+
+class EnvironmentBaseline(pulumi.ComponentResource):
+    """KMS key, artifacts bucket (with access logs), SageMaker execution role and the deploy role
+    the orchestrator assumes to stand pipelines up in this account."""
+
+    def __init__(self, name: str, args: EnvironmentBaselineArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("mlops:environment:EnvironmentBaseline", name, None, opts)
+        self.args = args
+        names = args.names
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.key = aws.kms.Key(
+            f"{name}-key",
+            description=f"MLOps {args.environment}: artifacts, data capture, logs",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=policies.kms_key_policy(args.account_id, environment_key_services(args.region)),
+            tags=args.tags,
+            opts=child,
+        )
+        aws.kms.Alias(f"{name}-key-alias", name=names.kms_alias, target_key_id=self.key.key_id, opts=child)
+
+        self.access_logs = SecureBucket(
+            f"{name}-access-logs",
+            SecureBucketArgs(
+                kms_key_arn=self.key.arn,
+                bucket_name=names.access_log_bucket,
+                extra_policy_statements=[_log_delivery_statement(names.access_log_bucket, args.account_id)],
+                tags=args.tags,
+            ),
+            opts=child,
+        )
+        self.artifacts = SecureBucket(
+            f"{name}-artifacts",
+            SecureBucketArgs(
+                kms_key_arn=self.key.arn,
+                bucket_name=names.artifacts_bucket,
+                access_log_bucket=self.access_logs.name,
+                tags=args.tags,
+            ),
+            opts=child,
+        )
+
+        self.sagemaker_role = aws.iam.Role(
+            f"{name}-sagemaker-role",
+            name=names.sagemaker_role,
+            path=PIPELINE_ROLE_PATH,
+            assume_role_policy=policies.service_trust("sagemaker.amazonaws.com", source_account=args.account_id),
+            tags=args.tags,
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-sagemaker-policy",
+            role=self.sagemaker_role.id,
+            policy=self.key.arn.apply(lambda arn: policies.document(*sagemaker_role_statements(args, arn))),
+            opts=child,
+        )
+
+        external_id = pulumi.Output.from_input(args.deploy_role_external_id or "")
+        self.deploy_role = aws.iam.Role(
+            f"{name}-deploy-role",
+            name=names.deploy_role,
+            description="Assumed by the MLOps orchestrator to deploy pipelines into this account",
+            assume_role_policy=external_id.apply(lambda value: deploy_role_trust(args, value or None)),
+            max_session_duration=3600,
+            tags=args.tags,
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-deploy-policy",
+            role=self.deploy_role.id,
+            policy=self.key.arn.apply(lambda arn: policies.document(*deploy_role_statements(args, arn))),
+            opts=child,
+        )
+
+        self.kms_key_arn = self.key.arn
+        self.artifacts_bucket = self.artifacts.name
+        self.sagemaker_role_arn = self.sagemaker_role.arn
+        self.deploy_role_arn = self.deploy_role.arn
+        self.register_outputs(
+            {
+                "kmsKeyArn": self.kms_key_arn,
+                "artifactsBucket": self.artifacts_bucket,
+                "sagemakerRoleArn": self.sagemaker_role_arn,
+                "deployRoleArn": self.deploy_role_arn,
+            }
+        )
+
+    def pipeline_context(
+        self,
+        assets_bucket: pulumi.Input[str],
+        ecr_repository_url: pulumi.Input[str] | None = None,
+        model_package_group_name: pulumi.Input[str] | None = None,
+        notification_topic_arn: pulumi.Input[str] | None = None,
+    ) -> PipelineContext:
+        """The context pipeline components deployed into this environment receive."""
+        return PipelineContext(
+            environment=self.args.environment,
+            account_id=self.args.account_id,
+            region=self.args.region,
+            orchestrator_account_id=self.args.orchestrator_account_id,
+            kms_key_arn=self.kms_key_arn,
+            artifacts_bucket=self.artifacts_bucket,
+            assets_bucket=assets_bucket,
+            ecr_repository_url=ecr_repository_url,
+            model_package_group_name=model_package_group_name,
+            notification_topic_arn=notification_topic_arn,
+            tags=self.args.tags,
+        )
+
+
+def _log_delivery_statement(bucket: str, account_id: str) -> policies.Statement:
+    """S3 server access logs are written by the logging service, only for this account's buckets."""
+    return {
+        "Sid": "S3ServerAccessLogDelivery",
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": "s3:PutObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*",
+        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+    }

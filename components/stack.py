@@ -1,0 +1,114 @@
+"""How one stack is assembled from its config: baseline, orchestrator (where hosted), declared pipelines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from components.environment import EnvironmentBaseline, EnvironmentBaselineArgs
+from components.orchestrator import Orchestrator, OrchestratorArgs
+from mlops_spec.errors import SpecError
+from mlops_spec.naming import OrchestratorNames
+from mlops_spec.stack_config import StackConfig, config_keys, load_stack_config
+
+
+def read_stack_config() -> StackConfig:
+    """The running stack's config as a typed object; a bad value stops the program with one line."""
+    values: dict[str, Any] = {}
+    for key in config_keys():
+        namespace, _, name = key.partition(":")
+        value = pulumi.Config(namespace).get(name)
+        if value is not None:
+            values[key] = value
+    try:
+        return load_stack_config(values, pulumi.get_stack())
+    except SpecError as exc:
+        # RunError ends the program with this message only, not a traceback.
+        raise pulumi.RunError(f"invalid stack config: {exc}") from None
+
+
+def deploy_role_external_id() -> pulumi.Output[str] | None:
+    """Optional secret; set it with `pulumi config set --secret mlops:deployRoleExternalId ...`."""
+    return pulumi.Config("mlops").get_secret("deployRoleExternalId")
+
+
+def stack_tags(config: StackConfig) -> dict[str, str]:
+    return {**config.tags, "mlops:environment": config.environment, "mlops:managed-by": "pulumi"}
+
+
+def build_stack(config: StackConfig, external_id: pulumi.Input[str] | None = None) -> dict[str, Any]:
+    """Create this stack's components and return what it exports."""
+    tags = stack_tags(config)
+    baseline = EnvironmentBaseline(
+        f"mlops-{config.environment}",
+        EnvironmentBaselineArgs(
+            environment=config.environment,
+            account_id=config.account_id,
+            region=config.region,
+            orchestrator_account_id=config.orchestrator_account_id,
+            use_model_registry=config.use_model_registry,
+            deploy_role_external_id=external_id,
+            tags=tags,
+        ),
+    )
+    exports: dict[str, Any] = {
+        "environment": config.environment,
+        "kmsKeyArn": baseline.kms_key_arn,
+        "artifactsBucket": baseline.artifacts_bucket,
+        "sagemakerRoleArn": baseline.sagemaker_role_arn,
+        "deployRoleArn": baseline.deploy_role_arn,
+    }
+    orchestrator_names = OrchestratorNames(config.orchestrator_account_id, config.region)
+    assets_bucket: pulumi.Input[str] = config.existing_assets_bucket or orchestrator_names.assets_bucket
+    ecr_url: pulumi.Input[str] | None = None
+    group: pulumi.Input[str] | None = None
+    topic: pulumi.Input[str] | None = None
+    if config.hosts_orchestrator:
+        orchestrator = Orchestrator(
+            "mlops-orchestrator",
+            OrchestratorArgs(
+                account_id=config.account_id,
+                region=config.region,
+                mode=config.mode,
+                environment=config.environment,
+                environment_accounts=config.accounts,
+                notification_email=config.notification_email,
+                use_model_registry=config.use_model_registry,
+                existing_assets_bucket=config.existing_assets_bucket,
+                existing_ecr_repository=config.existing_ecr_repository,
+                provisioner_image_tag=config.provisioner_image_tag,
+                tags=tags,
+            ),
+        )
+        assets_bucket = orchestrator.assets_bucket_name
+        ecr_url = orchestrator.ecr_repository_url
+        group = orchestrator.model_package_group_name
+        topic = orchestrator.topic.arn
+        exports.update(
+            apiUrl=orchestrator.api_url,
+            assetsBucket=orchestrator.assets_bucket_name,
+            stateBucket=orchestrator.state_bucket.name,
+            stateBackendUrl=orchestrator.state_backend_url,
+            secretsProvider=orchestrator_names.secrets_provider(),
+            topicArn=orchestrator.topic.arn,
+            registryTable=orchestrator.table.name,
+            ecrRepositoryUrl=orchestrator.ecr_repository_url,
+            provisionerImageUri=orchestrator.provisioner_image_uri,
+        )
+    context = baseline.pipeline_context(assets_bucket, ecr_url, group, topic)
+    pipelines = deploy_declared_pipelines(config, context)
+    if pipelines:
+        exports["pipelines"] = pipelines
+    return exports
+
+
+def deploy_declared_pipelines(config: StackConfig, context: Any) -> dict[str, Any]:
+    """GitOps path: pipelines listed under `mlops:pipelines` that land in this environment."""
+    specs = config.pipelines_for_this_environment()
+    if not specs:
+        return {}
+    # Imported only when needed: the pipeline components pull in most of pulumi-aws's SageMaker types.
+    from components.pipelines.registry import build_pipeline
+
+    return {spec.pipeline_id: build_pipeline(spec, context).outputs for spec in specs}

@@ -1,0 +1,97 @@
+"""`mlops plan`: show what a stack (or one pipeline request) would create, offline, with no AWS account."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.tree import Tree
+
+from mlops_cli.mocks import PlannedResource
+from mlops_cli.planner import REPO_ROOT, StackPlan, plan_stack, stacks_for
+from mlops_spec.errors import SpecError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def plan(
+    stack: Annotated[str, typer.Option(help="Stack to plan: dev, staging, prod or all.")] = "dev",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+    request: Annotated[
+        Path | None, typer.Option(help="Also plan this pipeline request (a JSON file) in the stack.")
+    ] = None,
+    env: Annotated[
+        str | None, typer.Option(help="Environment whose stack plans the request (default: --stack).")
+    ] = None,
+) -> None:
+    """Run the Pulumi program offline under the mock engine and print the resources it would create."""
+    try:
+        extra = [_read_request(request)] if request else None
+        names = stacks_for(env or stack)
+        for name in names:
+            if name not in ("dev", "staging", "prod") and not (REPO_ROOT / f"Pulumi.{name}.yaml").exists():
+                raise SpecError("unknown stack", [_field("--stack", f"'{name}' has no Pulumi.{name}.yaml")])
+        plans = [plan_stack(name, extra_pipelines=extra) for name in names]
+    except SpecError as exc:
+        err_console.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    if as_json:
+        print(json.dumps({"stacks": [p.as_dict() for p in plans]}, indent=2, default=str, sort_keys=True))
+        return
+    for stack_plan in plans:
+        _print_plan(stack_plan)
+
+
+def _field(field: str, problem: str) -> Any:
+    from mlops_spec.errors import FieldError
+
+    return FieldError(field, problem)
+
+
+def _read_request(path: Path) -> dict[str, Any]:
+    try:
+        body = json.loads(path.read_text())
+    except OSError as exc:
+        raise SpecError("unreadable request", [_field(str(path), f"cannot be read ({exc.strerror})")]) from None
+    except json.JSONDecodeError as exc:
+        raise SpecError(
+            "bad request", [_field(str(path), f"is not valid JSON ({exc.msg} at line {exc.lineno})")]
+        ) from None
+    if not isinstance(body, dict):
+        raise SpecError("bad request", [_field(str(path), "must hold a JSON object")])
+    return body
+
+
+def _print_plan(stack_plan: StackPlan) -> None:
+    recorder = stack_plan.recorder
+    tree = Tree(f"[bold]stack {stack_plan.stack}[/] ({len(recorder.resources)} resources)")
+    nodes: dict[str, Tree] = {}
+    for resource in recorder.resources:
+        parent = nodes.get(resource.parent_urn, tree)
+        nodes[resource.urn] = parent.add(_label(resource))
+    console.print(tree)
+
+    counts = Table(title=f"{stack_plan.stack}: resources by type")
+    counts.add_column("type")
+    counts.add_column("count", justify="right")
+    for typ, count in recorder.counts_by_type().items():
+        counts.add_row(typ, str(count))
+    console.print(counts)
+
+    outputs = Table(title=f"{stack_plan.stack}: outputs")
+    outputs.add_column("output")
+    outputs.add_column("value", overflow="fold")
+    for key, value in sorted(stack_plan.outputs.items()):
+        outputs.add_row(key, value if isinstance(value, str) else json.dumps(value, default=str))
+    console.print(outputs)
+
+
+def _label(resource: PlannedResource) -> str:
+    kind = "component" if not resource.custom else "resource"
+    style = "cyan" if kind == "component" else "white"
+    return f"[{style}]{resource.name}[/] [dim]{resource.type}[/]"

@@ -1,0 +1,103 @@
+"""Offline plans: run the real Pulumi program under the recording mock engine, one stack at a time."""
+
+from __future__ import annotations
+
+import json
+import runpy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime.settings import set_root_resource
+
+from mlops_cli.mocks import PlanRecorder
+from mlops_spec.errors import FieldError, SpecError
+from mlops_spec.stack_config import load_stack_config
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PROJECT = "mlops-orchestrator"
+STACKS = ("dev", "staging", "prod")
+SECRET_PLACEHOLDER = "[secret]"
+
+
+@dataclass
+class StackPlan:
+    stack: str
+    recorder: PlanRecorder
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "resources": [r.as_dict() for r in self.recorder.resources],
+            "outputs": self.outputs,
+        }
+
+
+def read_stack_file(stack: str, root: Path = REPO_ROOT) -> dict[str, Any]:
+    """The `config:` map of Pulumi.<stack>.yaml. Encrypted (`secure:`) values cannot be read offline
+    and are replaced by a placeholder."""
+    path = root / f"Pulumi.{stack}.yaml"
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError:
+        raise SpecError("missing stack file", [FieldError(path.name, "does not exist")]) from None
+    except yaml.YAMLError as exc:
+        raise SpecError("bad stack file", [FieldError(path.name, f"is not valid YAML ({exc})")]) from None
+    values = document.get("config") or {}
+    if not isinstance(values, dict):
+        raise SpecError("bad stack file", [FieldError(f"{path.name}:config", "must be a mapping")])
+    return {key: _plain(value) for key, value in values.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict) and set(value) == {"secure"}:
+        return SECRET_PLACEHOLDER
+    return value
+
+
+def config_strings(values: dict[str, Any]) -> dict[str, str]:
+    """Config as the engine hands it to a program: strings, structured values as JSON."""
+    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in values.items()}
+
+
+def plan_stack(
+    stack: str,
+    root: Path = REPO_ROOT,
+    extra_pipelines: list[dict[str, Any]] | None = None,
+    config_values: dict[str, Any] | None = None,
+) -> StackPlan:
+    """Plan one stack. Config problems raise SpecError before any resource is recorded."""
+    values = dict(config_values if config_values is not None else read_stack_file(stack, root))
+    if extra_pipelines:
+        values["mlops:pipelines"] = list(values.get("mlops:pipelines") or []) + extra_pipelines
+    values = {k: v for k, v in values.items() if v != SECRET_PLACEHOLDER}
+    strings = config_strings(values)
+    config = load_stack_config(strings, stack)  # fail fast, with the key named, before the engine starts
+    recorder = PlanRecorder(account_id=config.account_id, region=config.region)
+    set_root_resource(None)  # type: ignore[arg-type]
+    recorder.install(PROJECT, stack)
+    pulumi.runtime.set_all_config(strings)
+    plan = StackPlan(stack, recorder)
+
+    @pulumi.runtime.test
+    def run() -> pulumi.Output[Any]:
+        runpy.run_path(str(root / "__main__.py"), run_name="__main__")
+        stack_resource: Any = pulumi.runtime.get_root_resource()
+        return pulumi.Output.from_input(dict(stack_resource.outputs)).apply(plan.outputs.update)
+
+    try:
+        run()
+    finally:
+        pulumi.runtime.set_all_config({})
+    if recorder.duplicates:
+        raise SpecError("duplicate resources", [FieldError(d, "is declared twice") for d in recorder.duplicates])
+    return plan
+
+
+def stacks_for(selection: str, root: Path = REPO_ROOT) -> list[str]:
+    if selection == "all":
+        return [s for s in STACKS if (root / f"Pulumi.{s}.yaml").exists()]
+    return [selection]

@@ -1,0 +1,215 @@
+"""Security-relevant inputs of the environment baseline and the orchestrator, planned from stack config."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from mlops_cli.mocks import PlannedResource, PlanRecorder, policy_of
+from mlops_cli.planner import StackPlan, plan_stack
+from mlops_spec.errors import SpecError
+
+MULTI = {
+    "aws:region": "us-east-1",
+    "mlops:mode": "multi",
+    "mlops:accounts": {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"},
+    "mlops:notificationEmail": "team@example.com",
+    "mlops:useModelRegistry": True,
+}
+SINGLE = {
+    "aws:region": "eu-west-1",
+    "mlops:mode": "single",
+    "mlops:accounts": {"dev": "444444444444"},
+}
+
+
+def plan(stack: str, values: dict[str, Any]) -> StackPlan:
+    return plan_stack(stack, config_values=values)
+
+
+@pytest.fixture(scope="module")
+def dev_multi() -> StackPlan:
+    return plan("dev", MULTI)
+
+
+@pytest.fixture(scope="module")
+def dev_single() -> StackPlan:
+    return plan("dev", SINGLE)
+
+
+def children_of(recorder: PlanRecorder, parent: PlannedResource) -> list[PlannedResource]:
+    return [r for r in recorder.resources if r.parent_urn == parent.urn]
+
+
+def secure_bucket_parts(recorder: PlanRecorder) -> dict[str, dict[str, PlannedResource]]:
+    """Bucket component name -> {resource type short name -> resource}."""
+    parts: dict[str, dict[str, PlannedResource]] = {}
+    for component in recorder.of_type("mlops:storage:SecureBucket"):
+        parts[component.name] = {r.type.split(":")[-1]: r for r in children_of(recorder, component)}
+    return parts
+
+
+def test_dev_stack_contains_the_orchestrator_building_blocks(dev_multi: StackPlan) -> None:
+    counts = dev_multi.recorder.counts_by_type()
+    for typ in (
+        "aws:apigateway/restApi:RestApi",
+        "aws:lambda/function:Function",
+        "aws:dynamodb/table:Table",
+        "aws:sns/topic:Topic",
+        "aws:kms/key:Key",
+        "aws:s3/bucket:Bucket",
+    ):
+        assert counts.get(typ, 0) >= 1, typ
+    assert counts["aws:lambda/function:Function"] == 4
+    assert counts["aws:s3/bucket:Bucket"] == 5
+
+
+def test_every_bucket_is_kms_encrypted_private_tls_only_and_versioned(dev_multi: StackPlan) -> None:
+    buckets = secure_bucket_parts(dev_multi.recorder)
+    assert len(buckets) == 5
+    for name, parts in buckets.items():
+        rule = parts["BucketServerSideEncryptionConfiguration"].inputs["rules"][0]
+        assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms", name
+        assert rule["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"].startswith("arn:aws:kms:"), name
+        block = parts["BucketPublicAccessBlock"].inputs
+        assert all(
+            block[k] for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+        ), name
+        deny = policy_of(parts["BucketPolicy"])["Statement"][0]
+        assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}, name
+        assert parts["BucketVersioning"].inputs["versioningConfiguration"]["status"] == "Enabled", name
+
+
+def test_buckets_other_than_log_buckets_ship_access_logs(dev_multi: StackPlan) -> None:
+    buckets = secure_bucket_parts(dev_multi.recorder)
+    logged = sorted(name for name, parts in buckets.items() if "BucketLogging" in parts)
+    assert logged == ["mlops-dev-artifacts", "mlops-orchestrator-assets", "mlops-orchestrator-state"]
+    state_logging = buckets["mlops-orchestrator-state"]["BucketLogging"].inputs
+    assert state_logging["targetBucket"] == "mlops-orchestrator-logs-111111111111-us-east-1"
+
+
+def test_every_kms_key_rotates(dev_multi: StackPlan) -> None:
+    keys = dev_multi.recorder.of_type("aws:kms/key:Key")
+    assert len(keys) == 3
+    assert all(key.inputs["enableKeyRotation"] is True for key in keys)
+
+
+def test_every_api_method_requires_iam_auth(dev_multi: StackPlan) -> None:
+    methods = dev_multi.recorder.of_type("aws:apigateway/method:Method")
+    assert len(methods) == 11
+    assert {m.inputs["authorization"] for m in methods} == {"AWS_IAM"}
+    integrations = dev_multi.recorder.of_type("aws:apigateway/integration:Integration")
+    assert {i.inputs["type"] for i in integrations} == {"AWS_PROXY"}
+
+
+def test_api_stage_logs_access_and_is_throttled(dev_multi: StackPlan) -> None:
+    stage = dev_multi.recorder.of_type("aws:apigateway/stage:Stage")[0]
+    assert stage.inputs["accessLogSettings"]["destinationArn"].startswith("arn:aws:logs:")
+    settings = dev_multi.recorder.of_type("aws:apigateway/methodSettings:MethodSettings")[0].inputs["settings"]
+    assert settings["throttlingRateLimit"] == 20 and settings["throttlingBurstLimit"] == 40
+
+
+def test_registry_table_has_pitr_and_kms(dev_multi: StackPlan) -> None:
+    table = dev_multi.recorder.of_type("aws:dynamodb/table:Table")[0].inputs
+    assert table["hashKey"] == "pipeline_id"
+    assert table["pointInTimeRecovery"] == {"enabled": True}
+    assert table["serverSideEncryption"]["enabled"] is True
+    assert table["serverSideEncryption"]["kmsKeyArn"].startswith("arn:aws:kms:")
+
+
+def test_topic_is_encrypted_and_emails_the_team(dev_multi: StackPlan) -> None:
+    topic = dev_multi.recorder.of_type("aws:sns/topic:Topic")[0].inputs
+    assert topic["kmsMasterKeyId"].startswith("arn:aws:kms:")
+    subscription = dev_multi.recorder.of_type("aws:sns/topicSubscription:TopicSubscription")[0].inputs
+    assert (subscription["protocol"], subscription["endpoint"]) == ("email", "team@example.com")
+
+
+def test_each_function_has_its_own_role_without_admin_statements(dev_multi: StackPlan) -> None:
+    functions = dev_multi.recorder.of_type("aws:lambda/function:Function")
+    roles = {f.inputs["role"] for f in functions}
+    assert len(roles) == len(functions)
+    for policy in dev_multi.recorder.of_type("aws:iam/rolePolicy:RolePolicy"):
+        for stmt in policy_of(policy)["Statement"]:
+            actions = stmt["Action"] if isinstance(stmt["Action"], list) else [stmt["Action"]]
+            assert not ("*" in actions and stmt["Resource"] == "*"), policy.name
+
+
+def test_provisioner_is_a_container_image_and_light_functions_use_zips(dev_multi: StackPlan) -> None:
+    functions = {f.name: f.inputs for f in dev_multi.recorder.of_type("aws:lambda/function:Function")}
+    provisioner = functions["mlops-orchestrator-provisioner"]
+    assert provisioner["packageType"] == "Image"
+    assert provisioner["imageUri"] == "111111111111.dkr.ecr.us-east-1.amazonaws.com/mlops-provisioner:latest"
+    assert provisioner["timeout"] == 900
+    api = functions["mlops-orchestrator-api"]
+    assert api["handler"] == "lambda_src.api.handler.handler"
+    assert api["environment"]["variables"]["MLOPS_MODE"] == "multi"
+    assert api["environment"]["variables"]["MLOPS_REGISTRY_TABLE"] == "mlops-pipelines"
+
+
+def test_deploy_role_in_staging_trusts_only_the_orchestrator_accounts_provisioning_roles() -> None:
+    staging = plan("staging", {**MULTI, "mlops:environment": "staging"})
+    role = staging.recorder.named("aws:iam/role:Role", "mlops-staging-deploy-role").inputs
+    trust = json.loads(role["assumeRolePolicy"])["Statement"]
+    assert len(trust) == 1
+    assert trust[0]["Principal"] == {"AWS": "arn:aws:iam::111111111111:root"}
+    assert trust[0]["Condition"]["ArnLike"]["aws:PrincipalArn"] == "arn:aws:iam::111111111111:role/mlops-orch-*"
+    assert role["name"] == "mlops-staging-deploy"
+    # The staging stack hosts no orchestrator.
+    assert staging.recorder.of_type("mlops:orchestrator:Orchestrator") == []
+    assert "apiUrl" not in staging.outputs
+
+
+def test_sagemaker_role_is_scoped_to_this_environment(dev_multi: StackPlan) -> None:
+    policy = policy_of(dev_multi.recorder.named("aws:iam/rolePolicy:RolePolicy", "mlops-dev-sagemaker-policy"))
+    resources = json.dumps([s["Resource"] for s in policy["Statement"]])
+    assert "mlops-dev-artifacts-111111111111-us-east-1" in resources
+    assert "mlops-staging" not in resources
+    role = dev_multi.recorder.named("aws:iam/role:Role", "mlops-dev-sagemaker-role").inputs
+    trust = json.loads(role["assumeRolePolicy"])["Statement"][0]
+    assert trust["Principal"] == {"Service": "sagemaker.amazonaws.com"}
+
+
+def test_multi_account_grants_target_accounts_read_of_assets(dev_multi: StackPlan) -> None:
+    buckets = secure_bucket_parts(dev_multi.recorder)
+    statements = policy_of(buckets["mlops-orchestrator-assets"]["BucketPolicy"])["Statement"]
+    grant = next(s for s in statements if s.get("Sid") == "TargetAccountsReadAssets")
+    assert grant["Principal"]["AWS"] == ["arn:aws:iam::222222222222:root", "arn:aws:iam::333333333333:root"]
+    assert dev_multi.recorder.of_type("aws:ecr/repositoryPolicy:RepositoryPolicy") != []
+
+
+def test_single_account_grants_no_other_account_anything(dev_single: StackPlan) -> None:
+    text = json.dumps([r.inputs for r in dev_single.recorder.resources], default=str)
+    assert "222222222222" not in text and "TargetAccounts" not in text
+    assert dev_single.recorder.of_type("aws:ecr/repositoryPolicy:RepositoryPolicy") == []
+    assert dev_single.recorder.of_type("aws:sagemaker/modelPackageGroup:ModelPackageGroup") == []
+    assert dev_single.outputs["stateBackendUrl"] == "s3://mlops-pulumi-state-444444444444-eu-west-1?region=eu-west-1"
+
+
+def test_existing_assets_bucket_is_used_not_created() -> None:
+    planned = plan("dev", {**SINGLE, "mlops:existingAssetsBucket": "my-existing-assets"})
+    names = [r.inputs.get("bucket") for r in planned.recorder.of_type("aws:s3/bucket:Bucket")]
+    assert "my-existing-assets" not in names and len(names) == 4
+    assert planned.outputs["assetsBucket"] == "my-existing-assets"
+    notification = planned.recorder.of_type("aws:s3/bucketNotification:BucketNotification")[0].inputs
+    assert notification["bucket"] == "my-existing-assets"
+    assert notification["lambdaFunctions"][0]["filterSuffix"] == "mlops-config.json"
+
+
+@pytest.mark.parametrize(
+    ("values", "key", "problem"),
+    [
+        ({**SINGLE, "mlops:accounts": {"dev": "12"}}, "mlops:accounts.dev", "12-digit"),
+        ({**MULTI, "mlops:accounts": {"dev": "111111111111"}}, "mlops:accounts", "staging, prod"),
+        ({**SINGLE, "mlops:mode": "dual"}, "mlops:mode", "single"),
+        ({**SINGLE, "aws:region": "mars"}, "aws:region", "region"),
+        ({**SINGLE, "mlops:notificationEmail": "not-an-email"}, "mlops:notificationEmail", "pattern"),
+        ({**SINGLE, "mlops:acounts": {}}, "mlops:acounts", "not a known config key"),
+    ],
+)
+def test_config_errors_name_the_key(values: dict[str, Any], key: str, problem: str) -> None:
+    with pytest.raises(SpecError) as caught:
+        plan("dev", values)
+    assert caught.value.errors[0].field == key
+    assert problem in caught.value.errors[0].problem
