@@ -12,11 +12,11 @@ from rich.table import Table
 from rich.tree import Tree
 
 from mlops_cli.mocks import PlannedResource
-from mlops_cli.planner import REPO_ROOT, StackPlan, plan_stack, stacks_for
+from mlops_cli import planner
+from mlops_cli.planner import StackPlan, plan_stack, stacks_for
 from mlops_spec.errors import SpecError
 
 console = Console()
-err_console = Console(stderr=True)
 
 
 def plan(
@@ -34,11 +34,11 @@ def plan(
         extra = [_read_request(request)] if request else None
         names = stacks_for(env or stack)
         for name in names:
-            if name not in ("dev", "staging", "prod") and not (REPO_ROOT / f"Pulumi.{name}.yaml").exists():
+            if not (planner.REPO_ROOT / f"Pulumi.{name}.yaml").exists():
                 raise SpecError("unknown stack", [_field("--stack", f"'{name}' has no Pulumi.{name}.yaml")])
         plans = [plan_stack(name, extra_pipelines=extra) for name in names]
     except SpecError as exc:
-        err_console.print(f"error: {exc}", markup=False, highlight=False)
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     if as_json:
         print(json.dumps({"stacks": [p.as_dict() for p in plans]}, indent=2, default=str, sort_keys=True))

@@ -36,10 +36,10 @@ class StackPlan:
         }
 
 
-def read_stack_file(stack: str, root: Path = REPO_ROOT) -> dict[str, Any]:
+def read_stack_file(stack: str, root: Path | None = None) -> dict[str, Any]:
     """The `config:` map of Pulumi.<stack>.yaml. Encrypted (`secure:`) values cannot be read offline
     and are replaced by a placeholder."""
-    path = root / f"Pulumi.{stack}.yaml"
+    path = (root or REPO_ROOT) / f"Pulumi.{stack}.yaml"
     try:
         document = yaml.safe_load(path.read_text()) or {}
     except FileNotFoundError:
@@ -65,11 +65,12 @@ def config_strings(values: dict[str, Any]) -> dict[str, str]:
 
 def plan_stack(
     stack: str,
-    root: Path = REPO_ROOT,
+    root: Path | None = None,
     extra_pipelines: list[dict[str, Any]] | None = None,
     config_values: dict[str, Any] | None = None,
 ) -> StackPlan:
     """Plan one stack. Config problems raise SpecError before any resource is recorded."""
+    root = root or REPO_ROOT
     values = dict(config_values if config_values is not None else read_stack_file(stack, root))
     if extra_pipelines:
         values["mlops:pipelines"] = list(values.get("mlops:pipelines") or []) + extra_pipelines
@@ -97,7 +98,8 @@ def plan_stack(
     return plan
 
 
-def stacks_for(selection: str, root: Path = REPO_ROOT) -> list[str]:
+def stacks_for(selection: str, root: Path | None = None) -> list[str]:
+    root = root or REPO_ROOT
     if selection == "all":
         return [s for s in STACKS if (root / f"Pulumi.{s}.yaml").exists()]
     return [selection]

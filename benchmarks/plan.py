@@ -1,0 +1,82 @@
+"""Benchmark: offline plan time of the three stacks, of every pipeline type, and cost per declared pipeline.
+
+Run: .venv/bin/python benchmarks/plan.py [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+
+def timed(fn: Any) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def plan_all_stacks() -> int:
+    from mlops_cli.planner import plan_stack, stacks_for
+
+    return sum(len(plan_stack(stack).recorder.resources) for stack in stacks_for("all"))
+
+
+def example_requests() -> list[dict[str, Any]]:
+    return [json.loads(p.read_text()) for p in sorted((REPO_ROOT / "examples").glob("*.json"))]
+
+
+def renamed(request: dict[str, Any], index: int) -> dict[str, Any]:
+    """A copy of a request with a distinct name, so N copies are N pipelines."""
+    clone = copy.deepcopy(request)
+    key = "model_name" if "model_name" in clone else "image_tag"
+    clone[key] = f"{clone[key]}-{index}"
+    return clone
+
+
+def plan_with(requests: list[dict[str, Any]]) -> int:
+    from mlops_cli.planner import plan_stack, read_stack_file
+
+    values = read_stack_file("dev")
+    values["mlops:mode"] = "single"
+    values["mlops:accounts"] = {"dev": "111111111111"}
+    values["mlops:useModelRegistry"] = False
+    return len(plan_stack("dev", config_values=values, extra_pipelines=requests).recorder.resources)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+
+    cold, resources = timed(plan_all_stacks)
+    print(f"plan --stack all (cold, includes imports): {cold:.3f} s, {resources} resources")
+    warm = [timed(plan_all_stacks)[0] for _ in range(args.repeat)]
+    print(f"plan --stack all (warm, median of {args.repeat}): {statistics.median(warm):.3f} s")
+
+    examples = example_requests()
+    if not examples:
+        print("no examples/*.json yet: pipeline benchmarks skipped")
+        return
+    plan_with([])  # warm the component imports
+    seconds, count = timed(lambda: plan_with(examples))
+    print(f"dev orchestrator + one pipeline of each of {len(examples)} types: {seconds:.3f} s, {count} resources")
+
+    base_seconds, _ = timed(lambda: plan_with([]))
+    for n in (1, 50, 200):
+        batch = [renamed(examples[i % len(examples)], i) for i in range(n)]
+        seconds, count = timed(lambda batch=batch: plan_with(batch))
+        per_pipeline_ms = (seconds - base_seconds) / n * 1000
+        print(f"{n:>4} declared pipelines: {seconds:.3f} s, {count} resources, {per_pipeline_ms:.1f} ms per pipeline")
+
+
+if __name__ == "__main__":
+    main()

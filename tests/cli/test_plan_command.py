@@ -1,0 +1,72 @@
+"""`mlops plan`: the offline plan of the committed stacks, JSON shape, and one-line config errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mlops_cli import planner
+from mlops_cli.main import app
+
+runner = CliRunner()
+
+
+def test_plan_all_json_lists_three_stacks_with_the_orchestrator_in_dev() -> None:
+    result = runner.invoke(app, ["plan", "--stack", "all", "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    stacks = {s["stack"]: s for s in document["stacks"]}
+    assert sorted(stacks) == ["dev", "prod", "staging"]
+    dev_types = {r["type"] for r in stacks["dev"]["resources"]}
+    assert {"aws:apigateway/restApi:RestApi", "aws:lambda/function:Function", "aws:dynamodb/table:Table"} <= dev_types
+    assert stacks["dev"]["outputs"]["registryTable"] == "mlops-pipelines"
+    assert "apiUrl" not in stacks["prod"]["outputs"]
+    first = stacks["dev"]["resources"][0]
+    assert set(first) == {"type", "name", "parent", "inputs"}
+
+
+def test_plan_prints_a_tree_counts_and_outputs() -> None:
+    result = runner.invoke(app, ["plan", "--stack", "staging"])
+    assert result.exit_code == 0, result.output
+    assert "stack staging" in result.stdout
+    assert "mlops-staging-deploy-role" in result.stdout
+    assert "resources by type" in result.stdout
+    assert "deployRoleArn" in result.stdout
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the program and its stack files whose config a test can break."""
+    for name in ("__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml"):
+        shutil.copy(planner.REPO_ROOT / name, tmp_path / name)
+    monkeypatch.setattr(planner, "REPO_ROOT", tmp_path)
+    return tmp_path
+
+
+def test_bad_account_id_exits_1_with_one_line_naming_the_key(project_copy: Path) -> None:
+    stack_file = project_copy / "Pulumi.dev.yaml"
+    stack_file.write_text(stack_file.read_text().replace('dev: "111111111111"', 'dev: "12"'))
+    result = runner.invoke(app, ["plan", "--stack", "dev"])
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "mlops:accounts.dev" in lines[0] and "12-digit" in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_unknown_stack_exits_1(project_copy: Path) -> None:
+    result = runner.invoke(app, ["plan", "--stack", "qa"])
+    assert result.exit_code == 1
+    assert "Pulumi.qa.yaml" in result.stderr
+
+
+def test_request_that_does_not_parse_exits_1(tmp_path: Path) -> None:
+    request = tmp_path / "request.json"
+    request.write_text("{not json")
+    result = runner.invoke(app, ["plan", "--request", str(request)])
+    assert result.exit_code == 1
+    assert "is not valid JSON" in result.stderr
