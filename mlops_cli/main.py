@@ -15,7 +15,7 @@ app = typer.Typer(
 
 def _register() -> None:
     # Imported here so `mlops --help` stays fast and each command module stays independent.
-    from mlops_cli import api_commands, plan_command, validate_command
+    from mlops_cli import api_commands, deploy_command, plan_command, validate_command
 
     app.command("plan")(plan_command.plan)
     app.command("validate")(validate_command.validate)
@@ -23,6 +23,7 @@ def _register() -> None:
     app.command("status")(api_commands.status)
     app.command("list")(api_commands.list_pipelines)
     app.command("delete")(api_commands.delete)
+    app.command("deploy")(deploy_command.deploy)
 
 
 _register()

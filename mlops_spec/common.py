@@ -131,6 +131,8 @@ ModelName = Annotated[
     ),
 ]
 PositiveInt = Annotated[int, Field(gt=0)]
+# EBS volume of a SageMaker job instance, in GB.
+VolumeSize = Annotated[int, Field(ge=1, le=16384)]
 NonEmptyStr = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 TagKey = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\w\s.:/=+@-]*$")]
 TagValue = Annotated[str, StringConstraints(max_length=256, pattern=r"^[\w\s.:/=+@-]*$")]

@@ -1,0 +1,300 @@
+"""Requests of the model-card operations (MWO field names), validated strictly before any SageMaker call.
+
+The sections map onto SageMaker's model card content schema; `content()` builds that JSON.
+Differences from MWO: unknown keys are errors instead of being dropped, values are checked
+(names, enums, list sizes, metric value types), auto-discovery from existing models or training
+jobs is not done, and an update keeps the card's status unless a new one is given.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from mlops_spec.common import field_problem
+
+# SageMaker's ModelCardName / ModelCardExportJobName pattern.
+ModelCardName = Annotated[
+    str, StringConstraints(min_length=1, max_length=63, pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+]
+ModelCardStatus = Literal["Draft", "PendingReview", "Approved", "Archived"]
+RiskRating = Literal["High", "Medium", "Low", "Unknown"]
+ObjectiveDirection = Literal["Maximize", "Minimize"]
+Facet = Literal["Loss", "Accuracy", "RMSE", "MAE", "AUC"]
+MetricType = Literal["number", "linear_graph", "string", "boolean", "matrix", "bar_chart"]
+Text = Annotated[str, StringConstraints(max_length=1024)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+CardVersion = Annotated[int, Field(ge=1)]
+# SageMaker limits content to 100,000 characters; the service checks the built JSON against it.
+MAX_CONTENT_CHARS = 100_000
+
+
+class CardModel(BaseModel):
+    """Strict: unknown keys are errors and types are not coerced ("1" is not a number)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True, frozen=True)
+
+    def plain(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+def _images(images: list[str] | None) -> dict[str, Any] | None:
+    return {"container_image": images} if images is not None else None
+
+
+# -- sections ------------------------------------------------------------------------------------
+
+
+class ModelOverview(CardModel):
+    model_id: Text | None = None
+    model_name: Text | None = None
+    model_description: Text | None = None
+    model_version: Annotated[float, Field(ge=0)] | None = None
+    problem_type: Text | None = None
+    algorithm_type: Text | None = None
+    model_creator: Text | None = None
+    model_owner: Text | None = None
+    model_artifact: list[Text] | None = Field(default=None, max_length=15)
+    inference_environment: list[Text] | None = Field(default=None, max_length=15, description="Inference image URIs.")
+
+    def content(self) -> dict[str, Any]:
+        body = self.plain()
+        if self.inference_environment is not None:
+            body["inference_environment"] = _images(self.inference_environment)
+        return body
+
+
+class IntendedUses(CardModel):
+    purpose_of_model: Text | None = None
+    intended_uses: Text | None = None
+    factors_affecting_model_efficiency: Text | None = None
+    risk_rating: RiskRating | None = None
+    explanations_for_risk_rating: Text | None = None
+
+    def content(self) -> dict[str, Any]:
+        return self.plain()
+
+
+class BusinessDetails(CardModel):
+    business_problem: Text | None = None
+    business_stakeholders: Text | None = None
+    line_of_business: Text | None = None
+
+    def content(self) -> dict[str, Any]:
+        return self.plain()
+
+
+class ObjectiveFunction(CardModel):
+    function: ObjectiveDirection | None = None
+    facet: Facet | None = None
+    condition: Text | None = None
+    notes: Text | None = None
+
+    def content(self) -> dict[str, Any]:
+        # The schema nests direction, facet and condition one level down.
+        inner = {k: v for k, v in self.plain().items() if k != "notes"}
+        body: dict[str, Any] = {"function": inner} if inner else {}
+        if self.notes is not None:
+            body["notes"] = self.notes
+        return body
+
+
+class TrainingMetric(CardModel):
+    name: Name
+    value: float
+    notes: Text | None = None
+
+
+class TrainingJobDetails(CardModel):
+    training_arn: Text | None = None
+    training_datasets: list[Text] | None = Field(default=None, max_length=15)
+    training_environment: list[Text] | None = Field(default=None, max_length=15, description="Training image URIs.")
+    training_metrics: list[TrainingMetric] | None = Field(default=None, max_length=50)
+    user_provided_training_metrics: list[TrainingMetric] | None = Field(default=None, max_length=50)
+
+    def content(self) -> dict[str, Any]:
+        body = self.plain()
+        if self.training_environment is not None:
+            body["training_environment"] = _images(self.training_environment)
+        return body
+
+
+class TrainingDetails(CardModel):
+    objective_function: ObjectiveFunction | None = None
+    training_observations: Text | None = None
+    training_job_details: TrainingJobDetails | None = None
+
+    def content(self) -> dict[str, Any]:
+        body = self.plain()
+        if self.objective_function is not None:
+            body["objective_function"] = self.objective_function.content()
+        if self.training_job_details is not None:
+            body["training_job_details"] = self.training_job_details.content()
+        return body
+
+
+MetricValue = bool | float | str | list[Any]
+# Which JSON values each metric type takes (a boolean is not a number here).
+_METRIC_VALUE_TYPES: dict[str, tuple[type, ...]] = {
+    "number": (int, float),
+    "string": (str,),
+    "boolean": (bool,),
+    "linear_graph": (list,),
+    "matrix": (list,),
+    "bar_chart": (list,),
+}
+
+
+class Metric(CardModel):
+    name: Name
+    type: MetricType
+    value: MetricValue
+    notes: Text | None = None
+    x_axis_name: Text | list[Text] | None = None
+    y_axis_name: Text | list[Text] | None = None
+
+    @model_validator(mode="after")
+    def _value_matches_type(self) -> Self:
+        allowed = _METRIC_VALUE_TYPES[self.type]
+        is_bool = isinstance(self.value, bool)
+        if not isinstance(self.value, allowed) or (is_bool and bool not in allowed):
+            raise field_problem("value", f"must be a {self.type} value for a metric of type {self.type}", self.value)
+        return self
+
+
+class MetricGroup(CardModel):
+    name: Name
+    metric_data: list[Metric] = Field(max_length=100)
+
+
+class EvaluationJob(CardModel):
+    name: Name
+    evaluation_observation: Text | None = None
+    evaluation_job_arn: Text | None = None
+    datasets: list[Text] | None = Field(default=None, max_length=10)
+    metadata: dict[Name, Text] | None = None
+    metric_groups: list[MetricGroup] | None = Field(default=None, max_length=50)
+    # MWO read metrics from a file; we take them inline only (see the validator).
+    metric_file_s3_url: str | None = None
+    metric_type: str | None = None
+
+    @model_validator(mode="after")
+    def _no_metric_files(self) -> Self:
+        for name in ("metric_file_s3_url", "metric_type"):
+            if getattr(self, name) is not None:
+                raise field_problem(name, "is not supported (metric files are not read); send metric_groups instead")
+        return self
+
+    def content(self) -> dict[str, Any]:
+        return self.plain()
+
+
+class AdditionalInformation(CardModel):
+    ethical_considerations: Text | None = None
+    caveats_and_recommendations: Text | None = None
+    custom_details: dict[Name, Text] | None = None
+
+    def content(self) -> dict[str, Any]:
+        return self.plain()
+
+
+_SECTIONS = (
+    "model_overview",
+    "intended_uses",
+    "business_details",
+    "training_details",
+    "evaluation_details",
+    "additional_information",
+)
+
+
+class ModelCardSections(CardModel):
+    """The content sections a create or update may carry."""
+
+    model_overview: ModelOverview | None = None
+    intended_uses: IntendedUses | None = None
+    business_details: BusinessDetails | None = None
+    training_details: TrainingDetails | None = None
+    evaluation_details: list[EvaluationJob] | None = Field(default=None, max_length=50)
+    additional_information: AdditionalInformation | None = None
+
+    def content(self) -> dict[str, Any]:
+        """The given sections as SageMaker model card content (absent sections are left out)."""
+        body: dict[str, Any] = {}
+        for section in _SECTIONS:
+            value = getattr(self, section)
+            if isinstance(value, list):
+                body[section] = [job.content() for job in value]
+            elif value is not None:
+                body[section] = value.content()
+        return body
+
+    def has_sections(self) -> bool:
+        return any(getattr(self, section) is not None for section in _SECTIONS)
+
+
+# -- operations ----------------------------------------------------------------------------------
+
+
+class CreateModelCard(ModelCardSections):
+    OPERATION: ClassVar[str] = "create_model_card"
+
+    name: ModelCardName
+    status: ModelCardStatus = "Draft"
+    # Accepted so MWO requests keep working; SageMaker sets these itself, so they are ignored.
+    arn: Text | None = None
+    version: CardVersion | None = None
+    created_by: Any = None
+    last_modified_by: Any = None
+
+
+class UpdateModelCard(ModelCardSections):
+    OPERATION: ClassVar[str] = "update_model_card"
+
+    name: ModelCardName
+    version: CardVersion | None = Field(default=None, description="Card version whose content is updated.")
+    status: ModelCardStatus | None = Field(default=None, description="New status; the current one is kept if absent.")
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> Self:
+        if self.status is None and not self.has_sections():
+            raise ValueError("give a new status or at least one section to update")
+        return self
+
+
+class DescribeModelCard(CardModel):
+    OPERATION: ClassVar[str] = "describe_model_card"
+
+    name: ModelCardName
+    version: CardVersion | None = None
+
+
+class DeleteModelCard(CardModel):
+    OPERATION: ClassVar[str] = "delete_model_card"
+
+    name: ModelCardName
+
+
+class ExportModelCard(CardModel):
+    OPERATION: ClassVar[str] = "export_model_card"
+
+    name: ModelCardName
+    export_job_name: ModelCardName | None = None
+    model_card_version: CardVersion | None = None
+
+
+class ListModelCards(CardModel):
+    OPERATION: ClassVar[str] = "list_model_cards"
+
+    name_contains: ModelCardName | None = None
+    status: ModelCardStatus | None = None
+    limit: Annotated[int, Field(ge=1, le=100)] = 100
+    next_token: Annotated[str, StringConstraints(max_length=8192)] | None = None
+
+
+# pipeline_type of the MWO-style request on /provisionpipeline -> its request model.
+MODEL_CARD_OPERATIONS: dict[str, type[CardModel]] = {
+    model.OPERATION: model  # type: ignore[attr-defined]
+    for model in (CreateModelCard, UpdateModelCard, DescribeModelCard, DeleteModelCard, ExportModelCard, ListModelCards)
+}

@@ -1,0 +1,154 @@
+"""Requests for model monitors of an endpoint: data quality, model quality, bias and explainability."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal, Self
+
+from pydantic import AfterValidator, Field, model_validator
+
+from mlops_spec import naming
+from mlops_spec.base import PipelineSpec
+from mlops_spec.common import (
+    AssetKey,
+    Environment,
+    InstanceType,
+    JsonObject,
+    KmsKeyArn,
+    ModelName,
+    S3Location,
+    SageMakerName,
+    ScheduleExpression,
+    Staged,
+    VolumeSize,
+    field_problem,
+)
+
+ProblemType = Literal["Regression", "BinaryClassification", "MulticlassClassification"]
+# A column index or JSONPath into the captured records; the old solution also sends bare numbers.
+Attribute = Annotated[str, Field(min_length=1, max_length=256, coerce_numbers_to_str=True)]
+# Bounds of a monitoring job's StoppingCondition.
+MonitorRuntime = Annotated[int, Field(ge=1, le=86400)]
+# The baseline is a processing job, whose StoppingCondition allows up to 9 days.
+BaselineRuntime = Annotated[int, Field(ge=1, le=777600)]
+ProbabilityThreshold = Annotated[float, Field(ge=0, le=1)]
+
+# sagemaker.clarify.BiasConfig cannot be built without these keys.
+_BIAS_CONFIG_KEYS = ("label_values_or_threshold", "facet_name")
+
+
+def _check_bias_config(value: dict[str, Any]) -> dict[str, Any]:
+    missing = [key for key in _BIAS_CONFIG_KEYS if key not in value]
+    if missing:
+        raise ValueError(f"needs the key{'s' if len(missing) > 1 else ''} {' and '.join(missing)}")
+    return value
+
+
+BiasConfig = Annotated[JsonObject, AfterValidator(_check_bias_config)]
+
+
+class MonitorSpec(PipelineSpec):
+    """Fields of every monitor: a baseline job on `baseline_data`, then a schedule on the endpoint's captured data."""
+
+    model_name: ModelName = Field(description="Name of the monitored model; with the type it forms the pipeline id.")
+    endpoint_name: Staged[SageMakerName] = Field(description="The monitored endpoint (with data capture on).")
+    baseline_data: AssetKey = Field(description="Key of the baseline dataset inside the assets bucket.")
+    baseline_job_output_location: Staged[S3Location] = Field(description="bucket/prefix for baseline results.")
+    data_capture_location: Staged[S3Location] = Field(description="bucket/prefix where the endpoint captures data.")
+    monitoring_output_location: Staged[S3Location] = Field(description="bucket/prefix for monitoring reports.")
+    schedule_expression: Staged[ScheduleExpression] = Field(description="When to run, e.g. cron(0 * ? * * *).")
+    monitor_max_runtime_seconds: Staged[MonitorRuntime] = Field(description="Time limit of each run, 1-86400.")
+    instance_type: Staged[InstanceType] = Field(description="Instance type of baseline and monitoring jobs.")
+    instance_volume_size: Staged[VolumeSize] = Field(description="Volume size in GB of each job instance.")
+    baseline_max_runtime_seconds: Staged[BaselineRuntime] | None = Field(
+        default=None, description="Time limit of the baseline job; SageMaker's default when absent."
+    )
+    kms_key_arn: Staged[KmsKeyArn] | None = Field(
+        default=None, description="Customer KMS key; the environment's key is used when absent."
+    )
+
+    def baseline_job_name(self, env: Environment) -> str:
+        return self.run_name(env, "baseline")
+
+    def monitoring_schedule_name(self, env: Environment) -> str:
+        # A schedule is updated in place, so its name stays the same across request changes.
+        return naming.resource_name(self.pipeline_id, env, "schedule")
+
+
+class ProblemTypeMonitorSpec(MonitorSpec):
+    """Monitors that read model predictions: which keys are required depends on `problem_type`."""
+
+    # field -> problem types for which it is required (the old solution's conditional keys).
+    REQUIRED_FOR: ClassVar[dict[str, frozenset[str]]] = {
+        "monitor_inference_attribute": frozenset({"Regression", "MulticlassClassification"}),
+    }
+
+    problem_type: ProblemType
+    monitor_inference_attribute: Attribute | None = Field(
+        default=None, description="Where the prediction is in captured records (Regression, Multiclass)."
+    )
+    monitor_probability_attribute: Attribute | None = Field(
+        default=None, description="Where the probability is in captured records."
+    )
+    probability_threshold_attribute: ProbabilityThreshold | None = Field(
+        default=None, description="Probability above which a binary prediction is positive."
+    )
+
+    @model_validator(mode="after")
+    def _required_for_problem_type(self) -> Self:
+        for name, problem_types in self.REQUIRED_FOR.items():
+            if self.problem_type in problem_types and getattr(self, name) is None:
+                raise field_problem(name, f"is required when problem_type is {self.problem_type}")
+        return self
+
+
+class DataQualityMonitorSpec(MonitorSpec):
+    """Watch the statistics of the endpoint's input data against a baseline."""
+
+    TYPE_SLUG: ClassVar[str] = "data-quality"
+    pipeline_type: Literal["byom_data_quality_monitor"]
+
+
+class ModelQualityMonitorSpec(ProblemTypeMonitorSpec):
+    """Watch prediction quality against ground-truth labels."""
+
+    TYPE_SLUG: ClassVar[str] = "model-quality"
+    REQUIRED_FOR: ClassVar[dict[str, frozenset[str]]] = {
+        **ProblemTypeMonitorSpec.REQUIRED_FOR,
+        "baseline_probability_attribute": frozenset({"BinaryClassification"}),
+    }
+    pipeline_type: Literal["byom_model_quality_monitor"]
+    baseline_inference_attribute: Attribute = Field(description="Prediction column of the baseline dataset.")
+    baseline_ground_truth_attribute: Attribute = Field(description="Label column of the baseline dataset.")
+    baseline_probability_attribute: Attribute | None = Field(
+        default=None, description="Probability column of the baseline dataset (BinaryClassification)."
+    )
+    monitor_ground_truth_input: Staged[S3Location] = Field(description="bucket/prefix of the ground-truth labels.")
+
+
+class ModelBiasMonitorSpec(ProblemTypeMonitorSpec):
+    """Watch bias metrics of predictions with SageMaker Clarify."""
+
+    TYPE_SLUG: ClassVar[str] = "model-bias"
+    REQUIRED_FOR: ClassVar[dict[str, frozenset[str]]] = {
+        **ProblemTypeMonitorSpec.REQUIRED_FOR,
+        "model_predicted_label_config": frozenset({"BinaryClassification", "MulticlassClassification"}),
+    }
+    pipeline_type: Literal["byom_model_bias_monitor"]
+    monitor_ground_truth_input: Staged[S3Location] = Field(description="bucket/prefix of the ground-truth labels.")
+    bias_config: BiasConfig = Field(description="Arguments of sagemaker.clarify.BiasConfig.")
+    model_predicted_label_config: dict[str, Any] | None = Field(
+        default=None, description="Arguments of sagemaker.clarify.ModelPredictedLabelConfig (classification)."
+    )
+    features_attribute: Attribute | None = Field(default=None, description="Where the features are in records.")
+
+
+class ModelExplainabilityMonitorSpec(ProblemTypeMonitorSpec):
+    """Watch feature attributions (SHAP values) of predictions with SageMaker Clarify."""
+
+    TYPE_SLUG: ClassVar[str] = "explainability"
+    pipeline_type: Literal["byom_model_explainability_monitor"]
+    shap_config: JsonObject = Field(description="Arguments of sagemaker.clarify.SHAPConfig.")
+    model_scores: int | Attribute | None = Field(
+        default=None, description="Index or JSONPath of the model scores in the endpoint's response."
+    )
+    features_attribute: Attribute | None = Field(default=None, description="Where the features are in records.")

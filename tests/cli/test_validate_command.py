@@ -1,0 +1,160 @@
+"""`mlops validate`: exit codes, field error lines, the printed spec, pipeline id and stacks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import Result
+
+Run = Callable[..., Result]
+
+REALTIME = {
+    "pipeline_type": "byom_realtime_builtin",
+    "model_name": "churn-xgb",
+    "inference_instance": "ml.m5.large",
+    "model_framework": "xgboost",
+    "model_framework_version": "1.7-1",
+    "model_artifact_location": "models/churn/model.tar.gz",
+    "data_capture_location": "s3://my-bucket/capture/",
+}
+PER_ENV_INSTANCE = {"dev": "ml.m5.large", "staging": "ml.m5.large", "prod": "ml.m5.xlarge"}
+
+
+def write(tmp_path: Path, body: Any, name: str = "request.json") -> str:
+    path = tmp_path / name
+    path.write_text(body if isinstance(body, str) else json.dumps(body))
+    return str(path)
+
+
+def test_valid_request_prints_normalised_spec_id_and_single_account_stacks(mlops: Run, tmp_path: Path) -> None:
+    result = mlops("validate", write(tmp_path, REALTIME))
+
+    assert result.exit_code == 0, result.output
+    assert '"data_capture_location": "my-bucket/capture"' in result.stdout  # s3:// and trailing / normalised away
+    assert '"instance_count": 1' in result.stdout  # defaults are shown
+    assert "pipeline id: churn-xgb-realtime-builtin" in result.stdout
+    assert "churn-xgb-realtime-builtin-delivery" in result.stdout
+    assert "churn-xgb-realtime-builtin-dev" in result.stdout
+    assert "-staging" not in result.stdout and "-prod" not in result.stdout
+    assert result.stderr == ""
+
+
+def test_multi_account_mode_plans_one_target_stack_per_environment(mlops: Run, tmp_path: Path) -> None:
+    body = {**REALTIME, "inference_instance": PER_ENV_INSTANCE}
+
+    result = mlops("validate", write(tmp_path, body), "--mode", "multi", "--json")
+
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["pipeline_id"] == "churn-xgb-realtime-builtin"
+    assert [s["name"] for s in summary["stacks"]] == [
+        "churn-xgb-realtime-builtin-delivery",
+        "churn-xgb-realtime-builtin-dev",
+        "churn-xgb-realtime-builtin-staging",
+        "churn-xgb-realtime-builtin-prod",
+    ]
+    assert summary["spec"]["inference_instance"] == PER_ENV_INSTANCE
+
+
+def test_mode_can_come_from_the_environment(mlops: Run, tmp_path: Path) -> None:
+    body = {**REALTIME, "inference_instance": PER_ENV_INSTANCE}
+
+    result = mlops("validate", write(tmp_path, body), env={"MLOPS_MODE": "multi"})
+
+    assert result.exit_code == 0, result.output
+    assert "churn-xgb-realtime-builtin-prod" in result.stdout
+
+
+def test_single_account_types_deploy_only_to_dev_in_multi_mode(mlops: Run) -> None:
+    example = Path(__file__).parents[2] / "examples" / "multi" / "model_training_builtin.json"
+
+    result = mlops("validate", str(example), "--mode", "multi", "--json")
+
+    assert result.exit_code == 0, result.output
+    roles = [s["role"] for s in json.loads(result.stdout)["stacks"]]
+    assert roles == ["delivery pipeline", "target (dev)"]
+
+
+def test_invalid_request_prints_one_line_per_field_on_stderr_and_exits_1(mlops: Run, tmp_path: Path) -> None:
+    body = {k: v for k, v in REALTIME.items() if k != "model_name"} | {"inference_instance": "m5.large"}
+
+    result = mlops("validate", write(tmp_path, body))
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "model_name: is required",
+        "inference_instance: must be a SageMaker instance type like ml.m5.large",
+    ]
+    assert result.stdout == ""
+
+
+def test_per_environment_values_are_rejected_in_single_mode(mlops: Run, tmp_path: Path) -> None:
+    result = mlops("validate", write(tmp_path, {**REALTIME, "inference_instance": PER_ENV_INSTANCE}))
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith("inference_instance: per-environment values")
+
+
+def test_model_registry_mode_requires_a_model_package(mlops: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, REALTIME)
+
+    assert mlops("validate", path, "--no-model-registry").exit_code == 0
+    result = mlops("validate", path, "--model-registry")
+
+    assert result.exit_code == 1
+    assert "model_package_name: is required when the model registry is enabled" in result.stderr
+
+
+def test_json_output_reports_field_errors_as_the_api_does(mlops: Run, tmp_path: Path) -> None:
+    result = mlops("validate", write(tmp_path, {"pipeline_type": "byom_realtime_teleport"}), "--json")
+
+    assert result.exit_code == 1
+    answer = json.loads(result.stdout)
+    assert [e["field"] for e in answer["errors"]] == ["pipeline_type"]
+    assert "is not a known value" in answer["errors"][0]["problem"]
+
+
+def test_a_json_array_is_not_a_request(mlops: Run, tmp_path: Path) -> None:
+    result = mlops("validate", write(tmp_path, [REALTIME]))
+
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "(body): must be a JSON object"
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("{not json", "is not valid JSON: Expecting property name enclosed in double quotes (line 1, column 2)"),
+        (None, "cannot read"),
+    ],
+    ids=["not-json", "missing-file"],
+)
+def test_unreadable_or_non_json_file_is_one_line_and_exit_2(
+    mlops: Run, tmp_path: Path, content: str | None, expected: str
+) -> None:
+    path = write(tmp_path, content) if content is not None else str(tmp_path / "absent.json")
+
+    result = mlops("validate", path)
+
+    assert result.exit_code == 2
+    assert len(result.stderr.splitlines()) == 1
+    assert expected in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_a_directory_is_unreadable(mlops: Run, tmp_path: Path) -> None:
+    result = mlops("validate", str(tmp_path))
+
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"cannot read {tmp_path}: Is a directory"
+
+
+def test_dash_reads_the_request_from_stdin(mlops: Run) -> None:
+    result = mlops("validate", "-", "--json", input=json.dumps(REALTIME))
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["pipeline_id"] == "churn-xgb-realtime-builtin"

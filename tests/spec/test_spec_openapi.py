@@ -1,0 +1,118 @@
+"""The published API description: committed and current, valid OpenAPI 3.1, and in step with the request models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from openapi_spec_validator import validate
+
+from mlops_spec.errors import SpecError
+from mlops_spec.openapi import ErrorBody, json_schema, openapi_document, render
+from mlops_spec.request import SPEC_TYPES, parse_pipeline_request
+
+COMMITTED = Path(__file__).resolve().parents[2] / "openapi.json"
+PIPELINE_TYPES = sorted(SPEC_TYPES)
+
+
+@pytest.fixture(scope="module")
+def document():
+    return openapi_document()
+
+
+def test_committed_openapi_json_is_current():
+    assert COMMITTED.read_text() == render(), (
+        "openapi.json is out of date; regenerate it with: python -m mlops_spec.openapi > openapi.json"
+    )
+
+
+def test_document_is_valid_openapi_3_1(document):
+    assert document["openapi"] == "3.1.0"
+    validate(document)
+
+
+def test_every_route_and_method_is_described(document):
+    routes = {
+        path: sorted(method for method in item if method != "parameters") for path, item in document["paths"].items()
+    }
+    assert routes == {
+        "/provisionpipeline": ["post"],
+        "/pipelinestatus": ["post"],
+        "/pipelines": ["get"],
+        "/pipelines/{pipeline_id}": ["delete", "get"],
+        "/modelcards": ["get", "post"],
+        "/modelcards/{name}": ["delete", "get", "put"],
+        "/modelcards/{name}/export": ["post"],
+    }
+
+
+def test_every_operation_is_signed_with_sigv4(document):
+    assert document["security"] == [{"sigv4": []}]
+    assert document["components"]["securitySchemes"]["sigv4"]["x-amazon-apigateway-authtype"] == "awsSigv4"
+
+
+def test_provision_route_takes_pipeline_requests_and_model_card_operations(document):
+    post = document["paths"]["/provisionpipeline"]["post"]
+    schemas = document["components"]["schemas"]
+    assert post["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ProvisionRequest"
+    }
+    assert schemas["ProvisionRequest"]["oneOf"] == [
+        {"$ref": "#/components/schemas/PipelineRequest"},
+        {"$ref": "#/components/schemas/ModelCardOperation"},
+    ]
+    assert sorted(schemas["PipelineRequest"]["discriminator"]["mapping"]) == PIPELINE_TYPES
+    assert sorted(schemas["ModelCardOperation"]["discriminator"]["mapping"]) == [
+        "create_model_card",
+        "delete_model_card",
+        "describe_model_card",
+        "export_model_card",
+        "list_model_cards",
+        "update_model_card",
+    ]
+    assert [p["name"] for p in post["parameters"]] == ["dry_run"]
+    assert sorted(post["responses"]) == ["200", "202", "400", "404", "409", "413", "503"]
+
+
+def test_errors_answer_with_message_and_field_problems(document):
+    for item in document["paths"].values():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            for code in ("400", "404", "409"):
+                if code in operation["responses"]:
+                    schema = operation["responses"][code]["content"]["application/json"]["schema"]
+                    assert schema == {"$ref": "#/components/schemas/ErrorBody"}
+    error_body = document["components"]["schemas"]["ErrorBody"]
+    assert set(error_body["properties"]) == {"message", "errors"}
+
+
+def test_a_spec_error_fits_the_documented_error_body():
+    with pytest.raises(SpecError) as caught:
+        parse_pipeline_request({"pipeline_type": "byom_image_builder", "image_tag": "v1"})
+    body = {"message": caught.value.message, "errors": [e.as_dict() for e in caught.value.errors]}
+    assert ErrorBody.model_validate(body).errors[0].field == "custom_algorithm_docker"
+
+
+def test_pipeline_states_match_the_registry(document):
+    from lambda_src.registry import Status
+
+    parameters = document["paths"]["/pipelines"]["get"]["parameters"]
+    status = next(p for p in parameters if p["name"] == "status")
+    assert status["schema"]["enum"] == [state.value for state in Status]
+
+
+@pytest.mark.parametrize("folder", ["", "multi", "registry"])
+def test_every_example_satisfies_the_published_json_schema(examples_dir, folder):
+    validator = jsonschema.Draft202012Validator(json_schema())
+    for path in sorted((examples_dir / folder).glob("*.json")):
+        errors = [error.message for error in validator.iter_errors(json.loads(path.read_text()))]
+        assert errors == [], path.name
+
+
+def test_published_json_schema_rejects_an_unknown_field_and_type(example):
+    validator = jsonschema.Draft202012Validator(json_schema())
+    assert not validator.is_valid({**example("byom_batch_builtin"), "batch_size": 10})
+    assert not validator.is_valid({**example("byom_batch_builtin"), "pipeline_type": "byom_batch"})
