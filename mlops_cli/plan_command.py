@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
-from mlops_cli.mocks import PlannedResource
 from mlops_cli import planner
+from mlops_cli.mocks import PlannedResource
 from mlops_cli.planner import StackPlan, plan_stack, stacks_for
 from mlops_spec.errors import SpecError
 
