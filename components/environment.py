@@ -87,6 +87,8 @@ def deploy_role_statements(args: EnvironmentBaselineArgs, key_arn: str) -> list[
     return [
         policies.statement(["sagemaker:*"], [f"arn:aws:sagemaker:{region}:{account}:*"], sid="SageMakerInThisAccount"),
         policies.statement(["states:*"], [f"arn:aws:states:{region}:{account}:*"], sid="StepFunctions"),
+        # Run-on-deploy functions (batch, monitor baselines, training) and their log groups.
+        policies.statement(["lambda:*"], [f"arn:aws:lambda:{region}:{account}:function:*"], sid="RunOnDeployFunctions"),
         policies.statement(["events:*"], [f"arn:aws:events:{region}:{account}:rule/*"], sid="EventRules"),
         policies.statement(
             [
@@ -263,6 +265,7 @@ class EnvironmentBaseline(pulumi.ComponentResource):
         ecr_repository_url: pulumi.Input[str] | None = None,
         model_package_group_name: pulumi.Input[str] | None = None,
         notification_topic_arn: pulumi.Input[str] | None = None,
+        assets_kms_key_arn: pulumi.Input[str] | None = None,
     ) -> PipelineContext:
         """The context pipeline components deployed into this environment receive."""
         return PipelineContext(
@@ -276,6 +279,7 @@ class EnvironmentBaseline(pulumi.ComponentResource):
             ecr_repository_url=ecr_repository_url,
             model_package_group_name=model_package_group_name,
             notification_topic_arn=notification_topic_arn,
+            assets_kms_key_arn=assets_kms_key_arn,
             tags=self.args.tags,
         )
 

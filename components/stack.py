@@ -64,6 +64,9 @@ def build_stack(config: StackConfig, external_id: pulumi.Input[str] | None = Non
     ecr_url: pulumi.Input[str] | None = None
     group: pulumi.Input[str] | None = None
     topic: pulumi.Input[str] | None = None
+    # Another account's key id cannot be derived, so stacks without the orchestrator name the
+    # orchestrator account's keys; its key policy only lets them decrypt through S3.
+    assets_key: pulumi.Input[str] = f"arn:aws:kms:{config.region}:{config.orchestrator_account_id}:key/*"
     if config.hosts_orchestrator:
         orchestrator = Orchestrator(
             "mlops-orchestrator",
@@ -85,6 +88,8 @@ def build_stack(config: StackConfig, external_id: pulumi.Input[str] | None = Non
         ecr_url = orchestrator.ecr_repository_url
         group = orchestrator.model_package_group_name
         topic = orchestrator.topic.arn
+        if not config.existing_assets_bucket:
+            assets_key = orchestrator.data_key.arn
         exports.update(
             apiUrl=orchestrator.api_url,
             assetsBucket=orchestrator.assets_bucket_name,
@@ -96,7 +101,7 @@ def build_stack(config: StackConfig, external_id: pulumi.Input[str] | None = Non
             ecrRepositoryUrl=orchestrator.ecr_repository_url,
             provisionerImageUri=orchestrator.provisioner_image_uri,
         )
-    context = baseline.pipeline_context(assets_bucket, ecr_url, group, topic)
+    context = baseline.pipeline_context(assets_bucket, ecr_url, group, topic, assets_key)
     pipelines = deploy_declared_pipelines(config, context)
     if pipelines:
         exports["pipelines"] = pipelines

@@ -27,7 +27,10 @@ class DeploymentStrategy(StrictModel):
     termination_wait_seconds: int = Field(default=300, ge=0, le=3600, description="Keep the old fleet this long.")
     auto_rollback: bool = Field(default=True, description="Roll back when an alarm fires during the rollout.")
     alarm_names: list[AlarmName] = Field(
-        default_factory=list, max_length=10, description="Extra existing CloudWatch alarms that trigger rollback."
+        default_factory=list,
+        # SageMaker allows 10 rollback alarms per endpoint; the 5XX and latency alarms take two.
+        max_length=8,
+        description="Extra existing CloudWatch alarms that trigger rollback (at most 8).",
     )
     max_5xx_errors: int = Field(default=1, ge=0, description="5XX errors per minute that fire the built-in alarm.")
     max_latency_ms: int = Field(default=1000, ge=1, description="p99 model latency that fires the built-in alarm.")

@@ -1,0 +1,1 @@
+"""One component module per target pipeline type; `registry` maps each pipeline_type to its spec and component."""

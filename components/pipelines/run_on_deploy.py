@@ -1,0 +1,334 @@
+"""Running a pipeline's one-off job (baseline, AutoML, image build, batch transform) when it is deployed.
+
+pulumi-aws has no resource for processing, transform, AutoML or CodeBuild runs, and a SageMaker
+Pipeline can neither build images nor run AutoML V2. So each such job is a Step Functions state
+machine (its service integrations start the job and wait for it: `.sync`, or a polling loop) and a
+small starter Lambda invoked once by `aws.lambda_.Invocation` during `pulumi up`.
+
+Runs are keyed by a *run name* derived from the request (see `PipelineSpec.run_name`): deploying
+an unchanged request never starts the job again; a changed request gets a new run. A run whose
+last attempt failed is retried under `<run name>-<attempt>` on the next deploy. Job names inside
+the state machine come from the execution name, so every attempt gets a fresh, valid job name.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components import policies
+from components.pipelines import roles
+from components.pipelines.base import PipelineContext
+from mlops_spec import naming
+
+Statement = policies.Statement
+
+# Step Functions' own limit on execution names; SageMaker job names are shorter (see name_limit).
+EXECUTION_NAME_LIMIT = 80
+LAMBDA_NAME_LIMIT = 64
+LOG_RETENTION_DAYS = 365
+STARTER_RUNTIME = "python3.12"
+# A waiting starter polls until this close to Lambda's 15-minute limit, then lets the deploy go on.
+WAITING_STARTER_TIMEOUT = 900
+STARTER_TIMEOUT = 60
+
+# Managed EventBridge rules through which `.sync` integrations learn that a job finished.
+PROCESSING_SYNC_RULE = "StepFunctionsGetEventsForSageMakerProcessingJobsRule"
+TRANSFORM_SYNC_RULE = "StepFunctionsGetEventsForSageMakerTransformJobsRule"
+CODEBUILD_SYNC_RULE = "StepFunctionsGetEventsForCodeBuildStartBuildRule"
+
+# The execution name as a JSONPath into the context object: the job name of every attempt.
+EXECUTION_NAME_PATH = "$$.Execution.Name"
+
+STARTER_SOURCE = '''\
+"""Start one run of a pipeline job's state machine at most once, retry it if it failed, optionally wait."""
+import json
+import time
+
+import boto3
+
+sfn = boto3.client("stepfunctions")
+UNFINISHED_OR_GOOD = ("RUNNING", "SUCCEEDED")
+POLL_SECONDS = 15
+SAFETY_MILLIS = 30_000
+
+
+def attempt_name(run_name, attempt, limit):
+    """The first attempt is the run name; retries end in -<attempt>, trimmed to fit `limit`."""
+    if attempt == 1:
+        return run_name
+    suffix = f"-{attempt}"
+    return run_name[: limit - len(suffix)] + suffix
+
+
+def attempt_of(name, run_name, limit):
+    """The attempt number of an execution of this run, or None for another run's execution."""
+    if name == run_name:
+        return 1
+    number = name.rpartition("-")[2]
+    if number.isdigit() and attempt_name(run_name, int(number), limit) == name:
+        return int(number)
+    return None
+
+
+def latest_attempt(machine_arn, run_name, limit):
+    attempts = []
+    for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine_arn):
+        for execution in page["executions"]:
+            number = attempt_of(execution["name"], run_name, limit)
+            if number is not None:
+                attempts.append((number, execution))
+    return max(attempts, key=lambda item: item[0], default=None)
+
+
+def wait_for(execution_arn, context):
+    while context.get_remaining_time_in_millis() > SAFETY_MILLIS:
+        execution = sfn.describe_execution(executionArn=execution_arn)
+        status = execution["status"]
+        if status == "SUCCEEDED":
+            return status
+        if status != "RUNNING":
+            detail = " ".join(filter(None, (execution.get("error"), execution.get("cause"))))
+            raise RuntimeError(f"{execution_arn} ended {status}. {detail}".strip())
+        time.sleep(POLL_SECONDS)
+    return "RUNNING"
+
+
+def handler(event, context):
+    machine_arn, run_name = event["state_machine_arn"], event["run_name"]
+    limit = int(event["name_limit"])
+    latest = latest_attempt(machine_arn, run_name, limit)
+    if latest and latest[1]["status"] in UNFINISHED_OR_GOOD:
+        # Running or done: the same configuration never runs twice.
+        execution_arn = latest[1]["executionArn"]
+    else:
+        name = attempt_name(run_name, latest[0] + 1 if latest else 1, limit)
+        started = sfn.start_execution(stateMachineArn=machine_arn, name=name, input=json.dumps(event.get("input", {})))
+        execution_arn = started["executionArn"]
+    status = wait_for(execution_arn, context) if event.get("wait") else "RUNNING"
+    return {"execution_arn": execution_arn, "status": status}
+'''
+
+
+# -- plain decisions -------------------------------------------------------------------------
+def task_definition(comment: str, resource: str, parameters: dict[str, Any], timeout_seconds: int) -> dict[str, Any]:
+    """A state machine with one task that runs a job and waits for it (a `.sync` integration)."""
+    return {
+        "Comment": comment,
+        "StartAt": "RunJob",
+        "TimeoutSeconds": timeout_seconds,
+        "States": {"RunJob": {"Type": "Task", "Resource": resource, "Parameters": parameters, "End": True}},
+    }
+
+
+def sync_rule_access(context: PipelineContext, rule_name: str) -> Statement:
+    """`.sync` integrations make Step Functions manage one EventBridge rule of its own."""
+    return policies.statement(
+        ["events:DescribeRule", "events:PutRule", "events:PutTargets"], [context.arn("events", f"rule/{rule_name}")]
+    )
+
+
+def pass_role(role_arn: str, service: str) -> Statement:
+    """Hand one role to one service (the job runs under it), and nothing else."""
+    return policies.statement(
+        ["iam:PassRole"], [role_arn], condition={"StringEquals": {"iam:PassedToService": service}}
+    )
+
+
+def log_delivery() -> Statement:
+    # CloudWatch Logs' log-delivery actions, which Step Functions uses to write execution logs,
+    # support no resource-level permissions: AWS requires "*".
+    return policies.statement(
+        [
+            "logs:CreateLogDelivery",
+            "logs:DeleteLogDelivery",
+            "logs:DescribeLogGroups",
+            "logs:DescribeResourcePolicies",
+            "logs:GetLogDelivery",
+            "logs:ListLogDeliveries",
+            "logs:PutResourcePolicy",
+            "logs:UpdateLogDelivery",
+        ],
+        "*",
+    )
+
+
+def state_machine_statements(job_statements: list[Statement], key_arn: str) -> list[Statement]:
+    """What the state machine's role may do: the job's own calls, its logs, and the state key."""
+    return [*job_statements, log_delivery(), roles.kms_use([key_arn])]
+
+
+def starter_statements(machine_arn: str, log_group_arn: str, key_arn: str) -> list[Statement]:
+    """The starter may start and read executions of its own state machine only."""
+    executions = machine_arn.replace(":stateMachine:", ":execution:", 1) + ":*"
+    return [
+        policies.statement(["states:ListExecutions", "states:StartExecution"], [machine_arn]),
+        policies.statement(["states:DescribeExecution"], [executions]),
+        policies.statement(["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group_arn}:*"]),
+        # Executions of a state machine encrypted with a customer key are encrypted for the caller.
+        policies.statement(["kms:Decrypt", "kms:GenerateDataKey"], [key_arn]),
+    ]
+
+
+def run_finished_pattern(machine_arn: str) -> dict[str, Any]:
+    """EventBridge pattern matching the end of any run of one state machine."""
+    return {
+        "source": ["aws.states"],
+        "detail-type": ["Step Functions Execution Status Change"],
+        "detail": {"stateMachineArn": [machine_arn], "status": ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]},
+    }
+
+
+def starter_event(machine_arn: str, run_name: str, name_limit: int, wait: bool) -> dict[str, Any]:
+    return {"state_machine_arn": machine_arn, "run_name": run_name, "name_limit": name_limit, "wait": wait}
+
+
+# -- the component ---------------------------------------------------------------------------
+class RunOnDeploy(pulumi.ComponentResource):
+    """A state machine that runs one job, started by `pulumi up` once per run name.
+
+    `definition` is the state machine (ASL JSON text); `job_statements` what its role needs for the
+    job (service calls, PassRole, sync rule). `run_name` must fit `name_limit`, the limit of the job
+    name the state machine derives from the execution name. With `wait`, the deploy waits for the
+    run (up to about 14 minutes) and fails if the run fails.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        context: PipelineContext,
+        machine_name: str,
+        definition: pulumi.Input[str],
+        job_statements: pulumi.Input[list[Statement]],
+        run_name: str,
+        name_limit: int = EXECUTION_NAME_LIMIT,
+        wait: bool = False,
+        tags: dict[str, str],
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("mlops:pipelines:RunOnDeploy", name, None, opts)
+        if len(run_name) > name_limit:
+            raise ValueError(f"run name {run_name!r} is longer than {name_limit} characters")
+        self.state_machine = self._machine(name, context, machine_name, definition, job_statements, tags)
+        self.starter = self._starter(name, context, machine_name, wait, tags)
+        self.invocation = aws.lambda_.Invocation(
+            f"{name}-start",
+            function_name=self.starter.name,
+            input=self.state_machine.arn.apply(lambda arn: json.dumps(starter_event(arn, run_name, name_limit, wait))),
+            # A new run name (a changed request) starts a new run; anything else does not.
+            triggers={"run_name": run_name},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self._notify_on_finish(name, context, tags)
+        self.state_machine_arn = self.state_machine.arn
+        self.register_outputs({"state_machine_arn": self.state_machine_arn, "run_name": run_name})
+
+    def _machine(
+        self,
+        name: str,
+        context: PipelineContext,
+        machine_name: str,
+        definition: pulumi.Input[str],
+        job_statements: pulumi.Input[list[Statement]],
+        tags: dict[str, str],
+    ) -> aws.sfn.StateMachine:
+        child = pulumi.ResourceOptions(parent=self)
+        key = context.kms_key_arn
+
+        machine_logs = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            # The vended-logs prefix keeps CloudWatch's resource policy small however many machines exist.
+            name=f"/aws/vendedlogs/states/{machine_name}",
+            kms_key_id=key,
+            retention_in_days=LOG_RETENTION_DAYS,
+            tags=tags,
+            opts=child,
+        )
+        machine_role = roles.ExecutionRole(
+            f"{name}-role",
+            service="states.amazonaws.com",
+            account_id=context.account_id,
+            statements=pulumi.Output.all(pulumi.Output.from_input(job_statements), key).apply(
+                lambda args: state_machine_statements(args[0], args[1])
+            ),
+            tags=tags,
+            opts=child,
+        )
+        return aws.sfn.StateMachine(
+            f"{name}-machine",
+            name=machine_name,
+            type="STANDARD",
+            role_arn=machine_role.arn,
+            definition=definition,
+            encryption_configuration={
+                "type": "CUSTOMER_MANAGED_KMS_KEY",
+                "kms_key_id": key,
+                "kms_data_key_reuse_period_seconds": 300,
+            },
+            # Execution data can hold S3 paths and parameters only; it is encrypted with the same key.
+            logging_configuration={
+                "level": "ALL",
+                "include_execution_data": True,
+                "log_destination": machine_logs.arn.apply(lambda arn: f"{arn}:*"),
+            },
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[machine_role]),
+        )
+
+    def _starter(
+        self, name: str, context: PipelineContext, machine_name: str, wait: bool, tags: dict[str, str]
+    ) -> aws.lambda_.Function:
+        child = pulumi.ResourceOptions(parent=self)
+        function_name = naming.bounded(f"{machine_name}-start", LAMBDA_NAME_LIMIT)
+        logs = aws.cloudwatch.LogGroup(
+            f"{name}-starter-logs",
+            name=f"/aws/lambda/{function_name}",
+            kms_key_id=context.kms_key_arn,
+            retention_in_days=LOG_RETENTION_DAYS,
+            tags=tags,
+            opts=child,
+        )
+        role = roles.ExecutionRole(
+            f"{name}-starter-role",
+            service="lambda.amazonaws.com",
+            account_id=context.account_id,
+            statements=pulumi.Output.all(self.state_machine.arn, logs.arn, context.kms_key_arn).apply(
+                lambda args: starter_statements(args[0], args[1], args[2])
+            ),
+            tags=tags,
+            opts=child,
+        )
+        return aws.lambda_.Function(
+            f"{name}-starter",
+            name=function_name,
+            runtime=STARTER_RUNTIME,
+            handler="index.handler",
+            code=pulumi.AssetArchive({"index.py": pulumi.StringAsset(STARTER_SOURCE)}),
+            role=role.arn,
+            timeout=WAITING_STARTER_TIMEOUT if wait else STARTER_TIMEOUT,
+            logging_config={"log_format": "JSON", "log_group": logs.name},
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role, logs]),
+        )
+
+    def _notify_on_finish(self, name: str, context: PipelineContext, tags: dict[str, str]) -> None:
+        """Tell the pipeline's subscribers when a run ends (the deploy may be long over by then)."""
+        if context.notification_topic_arn is None:
+            return
+        rule = aws.cloudwatch.EventRule(
+            f"{name}-finished",
+            description="A one-off job of this pipeline finished",
+            event_pattern=self.state_machine.arn.apply(lambda arn: json.dumps(run_finished_pattern(arn))),
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.cloudwatch.EventTarget(
+            f"{name}-finished-notify",
+            rule=rule.name,
+            arn=context.notification_topic_arn,
+            opts=pulumi.ResourceOptions(parent=self),
+        )

@@ -1,0 +1,237 @@
+"""The model a real-time or batch pipeline serves: its image, its artifact, what its role may read, the Model."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pulumi
+import pulumi_aws as aws
+
+from components import policies
+from components.pipelines import roles
+from components.pipelines.base import PipelineComponent, PipelineContext
+from mlops_spec.pipelines.model_source import (
+    BUILTIN_FRAMEWORKS,
+    BuiltinImageSpec,
+    CustomImageSpec,
+    ServedModelSpec,
+)
+
+T = TypeVar("T")
+
+# Framework containers (as opposed to first-party algorithm containers) may run user inference code
+# that installs its requirements at start-up, which network isolation would break.
+_FRAMEWORK_CONTAINERS = frozenset({"xgboost", "sklearn"})
+
+_ECR_IMAGE = re.compile(
+    r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?P<china>\.cn)?/(?P<repo>[^:@]+)([:@].*)?"
+)
+
+# Nitro instances with local NVMe storage encrypt it in hardware, and SageMaker rejects a volume KMS
+# key for them ("You can't request a KmsKeyId when using an instance type with local storage").
+# Families with a "d" after the generation (m5d, g4dn, p4d, c6id, r6gd) plus those that always ship NVMe.
+_INSTANCE_STORE = re.compile(r"ml\.([a-z]+\d+[a-z]*d[a-z]*|g5|g6|g6e|gr6|p5|p5e|p5en|trn1|trn1n)\..+")
+
+
+def resolved(value: T | Mapping[Any, T]) -> T:
+    """A per-environment field after `spec.for_env(env)`: a plain value, never the {dev, staging, prod} form."""
+    if isinstance(value, Mapping):
+        raise ValueError("the spec must be resolved for one environment (spec.for_env(env)) before it is deployed")
+    return value
+
+
+def image_repository_arn(image_uri: str) -> str:
+    """The ECR repository ARN of an image URI such as `123456789012.dkr.ecr.us-east-1.amazonaws.com/repo:tag`."""
+    match = _ECR_IMAGE.fullmatch(image_uri)
+    if not match:
+        raise ValueError(f"not an ECR image URI: {image_uri}")
+    partition = "aws-cn" if match["china"] else "aws"
+    return f"arn:{partition}:ecr:{match['region']}:{match['account']}:repository/{match['repo']}"
+
+
+def split_location(location: str) -> tuple[str, str]:
+    """`bucket/prefix` -> (bucket, prefix); the prefix may be empty."""
+    bucket, _, prefix = location.partition("/")
+    return bucket, prefix
+
+
+def s3_uri(location: str) -> str:
+    """`bucket/prefix` (the request form, no scheme) -> `s3://bucket/prefix`."""
+    return f"s3://{location}"
+
+
+def has_instance_storage(instance_type: str) -> bool:
+    return bool(_INSTANCE_STORE.fullmatch(instance_type))
+
+
+def volume_kms_key(instance_type: str, key: T) -> T | None:
+    """The storage-volume KMS key to request, or None where SageMaker refuses one (instance storage)."""
+    return None if has_instance_storage(instance_type) else key
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """What the SageMaker model runs: an image with an artifact from the assets bucket, or a model package."""
+
+    image_uri: str | None = None
+    artifact_key: str | None = None
+    model_package_arn: str | None = None
+    network_isolation: bool = False
+
+
+BuiltinImageLookup = Callable[[str, str], str]
+"""(prebuilt repository name, image tag) -> image URI; wraps aws.sagemaker.get_prebuilt_ecr_image."""
+
+
+def model_source(spec: ServedModelSpec, builtin_image: BuiltinImageLookup) -> ModelSource:
+    """A model package wins over image + artifact (as in the solution we replace); otherwise the request's image."""
+    if spec.model_package_name:
+        return ModelSource(model_package_arn=spec.model_package_name)
+    if isinstance(spec, CustomImageSpec) and spec.custom_image_uri:
+        return ModelSource(image_uri=spec.custom_image_uri, artifact_key=spec.model_artifact_location)
+    if isinstance(spec, BuiltinImageSpec) and spec.model_framework and spec.model_framework_version:
+        image = builtin_image(BUILTIN_FRAMEWORKS[spec.model_framework], spec.model_framework_version)
+        # First-party algorithm containers only read their artifact: isolate them from the network.
+        isolated = spec.model_framework not in _FRAMEWORK_CONTAINERS
+        return ModelSource(image_uri=image, artifact_key=spec.model_artifact_location, network_isolation=isolated)
+    raise ValueError(f"{type(spec).__name__} names neither a model package nor an image")
+
+
+def primary_container(
+    source: ModelSource, assets_bucket: pulumi.Input[str]
+) -> aws.sagemaker.ModelPrimaryContainerArgsDict:
+    """The Model's container: the package, or the image with `s3://<assets>/<artifact>`."""
+    if source.model_package_arn:
+        return {"model_package_name": source.model_package_arn}
+    container: aws.sagemaker.ModelPrimaryContainerArgsDict = {"image": source.image_uri, "mode": "SingleModel"}
+    if source.artifact_key:
+        container["model_data_url"] = pulumi.Output.concat("s3://", assets_bucket, "/", source.artifact_key)
+    return container
+
+
+def vpc_config(
+    subnet_ids: Sequence[str], security_group_ids: Sequence[str]
+) -> aws.sagemaker.ModelVpcConfigArgsDict | None:
+    if not subnet_ids:
+        return None
+    return {"subnets": list(subnet_ids), "security_group_ids": list(security_group_ids)}
+
+
+@dataclass(frozen=True)
+class RoleScope:
+    """Everything the SageMaker execution role of a served model may touch, as plain values."""
+
+    assets_bucket: str
+    kms_key_arns: tuple[str, ...]
+    assets_kms_key_arn: str | None = None
+    reads: tuple[str, ...] = ()
+    """Extra `bucket/prefix` locations the model reads (batch input)."""
+    writes: tuple[str, ...] = ()
+    """`bucket/prefix` locations the model writes (data capture, batch output)."""
+    custom_repository_url: str | None = None
+    """The orchestrator's ECR repository, where model packages' custom images live."""
+    vpc: bool = False
+
+
+def model_access_statements(source: ModelSource, scope: RoleScope) -> list[policies.Statement]:
+    """Read the model: its artifact and image, or its package."""
+    if source.model_package_arn:
+        repositories = [image_repository_arn(scope.custom_repository_url)] if scope.custom_repository_url else []
+        return [
+            policies.statement(["sagemaker:DescribeModelPackage"], [source.model_package_arn]),
+            # A package's artifacts are written by the orchestrator's training pipelines, whose outputs
+            # all live in the assets bucket; the exact key is only known inside the package.
+            *roles.s3_read(scope.assets_bucket),
+            *(roles.ecr_pull(repositories) if repositories else []),
+        ]
+    statements = roles.ecr_pull([image_repository_arn(str(source.image_uri))])
+    if source.artifact_key:
+        statements = roles.s3_read(scope.assets_bucket, [source.artifact_key]) + statements
+    return statements
+
+
+def execution_statements(context: PipelineContext, source: ModelSource, scope: RoleScope) -> list[policies.Statement]:
+    """The whole policy of a served model's SageMaker execution role."""
+    statements = model_access_statements(source, scope)
+    for location in scope.reads:
+        bucket, prefix = split_location(location)
+        statements += roles.s3_read(bucket, [prefix])
+    for location in scope.writes:
+        bucket, prefix = split_location(location)
+        statements += roles.s3_write(bucket, [prefix])
+    statements.append(roles.kms_use(sorted(set(scope.kms_key_arns))))
+    if scope.assets_kms_key_arn:
+        # Artifacts in the orchestrator's assets bucket are encrypted with the orchestrator's key.
+        statements.append(policies.statement(["kms:Decrypt"], [scope.assets_kms_key_arn]))
+    statements.append(roles.sagemaker_logs(context))
+    if scope.vpc:
+        statements.append(roles.vpc_access())
+    return statements
+
+
+def execution_statements_output(
+    context: PipelineContext,
+    source: ModelSource,
+    kms_key_arns: Sequence[pulumi.Input[str]],
+    reads: Sequence[str] = (),
+    writes: Sequence[str] = (),
+    vpc: bool = False,
+) -> pulumi.Output[list[policies.Statement]]:
+    """`execution_statements` once the context's bucket, keys and repository are known."""
+
+    def build(values: list[Any]) -> list[policies.Statement]:
+        assets_bucket, assets_key, repository_url, *keys = values
+        scope = RoleScope(
+            assets_bucket=assets_bucket,
+            kms_key_arns=tuple(keys),
+            assets_kms_key_arn=assets_key,
+            reads=tuple(reads),
+            writes=tuple(writes),
+            custom_repository_url=repository_url,
+            vpc=vpc,
+        )
+        return execution_statements(context, source, scope)
+
+    return pulumi.Output.all(
+        context.assets_bucket, context.assets_kms_key_arn, context.ecr_repository_url, *kms_key_arns
+    ).apply(build)
+
+
+def prebuilt_image_lookup(component: PipelineComponent) -> BuiltinImageLookup:
+    """Look built-in images up through the component's provider (the target account's, when deploying cross-account)."""
+
+    def lookup(repository: str, tag: str) -> str:
+        image = aws.sagemaker.get_prebuilt_ecr_image(
+            repository_name=repository,
+            image_tag=tag,
+            region=component.context.region,
+            opts=pulumi.InvokeOptions(parent=component),
+        )
+        return image.registry_path
+
+    return lookup
+
+
+def create_model(
+    name: str,
+    component: PipelineComponent,
+    source: ModelSource,
+    role: roles.ExecutionRole,
+    vpc: aws.sagemaker.ModelVpcConfigArgsDict | None = None,
+) -> aws.sagemaker.Model:
+    """The SageMaker Model of a pipeline. It has no fixed name: models are immutable, so a change creates a
+    new model (and a new endpoint config) before the old one is deleted."""
+    return aws.sagemaker.Model(
+        f"{name}-model",
+        execution_role_arn=role.arn,
+        primary_container=primary_container(source, component.context.assets_bucket),
+        enable_network_isolation=source.network_isolation,
+        vpc_config=vpc,
+        tags=component.tags,
+        # SageMaker checks at CreateModel that the role can be assumed; its policy must be in place
+        # before an endpoint or job pulls the image and the artifact.
+        opts=component.child_opts(depends_on=[role]),
+    )

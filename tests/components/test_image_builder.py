@@ -1,0 +1,153 @@
+"""Image builder: the repository, the privileged CodeBuild project and its buildspec, and the build on deploy."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pytest
+import yaml
+
+from components.pipelines import image_builder
+from components.pipelines.base import PipelineContext
+from components.pipelines.registry import build_pipeline
+from mlops_cli.mocks import PlannedResource, PlanRecorder, policy_of
+from mlops_spec.request import parse_pipeline_request
+
+ENV_KEY = "arn:aws:kms:us-east-1:111111111111:key/11111111-1111-1111-1111-111111111111"
+ASSETS_KEY = "arn:aws:kms:us-east-1:111111111111:key/99999999-9999-9999-9999-999999999999"
+REGISTRY = "111111111111.dkr.ecr.us-east-1.amazonaws.com"
+REPOSITORY = "aws:ecr/repository:Repository"
+PROJECT = "aws:codebuild/project:Project"
+
+
+def builder_request(**overrides: Any) -> dict[str, Any]:
+    return {
+        "pipeline_type": "byom_image_builder",
+        "custom_algorithm_docker": "docker/churn-serving.zip",
+        "ecr_repo_name": "churn-serving",
+        "image_tag": "v1",
+        **overrides,
+    }
+
+
+def context() -> PipelineContext:
+    return PipelineContext(
+        environment="dev",
+        account_id="111111111111",
+        region="us-east-1",
+        orchestrator_account_id="111111111111",
+        kms_key_arn=ENV_KEY,
+        artifacts_bucket="mlops-dev-artifacts",
+        assets_bucket="mlops-assets",
+        assets_kms_key_arn=ASSETS_KEY,
+    )
+
+
+def deploy(body: dict[str, Any], expected_image: str) -> None:
+    spec = parse_pipeline_request(body)
+
+    @pulumi.runtime.test
+    def program() -> pulumi.Output[Any]:
+        component = build_pipeline(spec, context())
+
+        def check(outputs: dict[str, Any]) -> None:
+            assert outputs["image_uri"] == expected_image
+            assert outputs["repository_url"] == expected_image.rsplit(":", 1)[0]
+
+        return pulumi.Output.all(**component.outputs).apply(check)
+
+    program()
+
+
+@pytest.fixture(scope="module")
+def built() -> PlanRecorder:
+    recorder = PlanRecorder()
+    recorder.install(project="mlops", stack="dev")
+    deploy(builder_request(), f"{REGISTRY}/churn-serving:v1")
+    return recorder
+
+
+def only(recorder: PlanRecorder, typ: str) -> PlannedResource:
+    [resource] = recorder.of_type(typ)
+    return resource
+
+
+# -- plain decisions -------------------------------------------------------------------------
+def test_buildspec_builds_and_pushes_the_requested_tag() -> None:
+    spec = yaml.safe_load(image_builder.buildspec(f"{REGISTRY}/churn-serving", "v1"))
+    assert spec["version"] == 0.2
+    [login] = spec["phases"]["pre_build"]["commands"]
+    assert login.endswith(f"docker login --username AWS --password-stdin {REGISTRY}")
+    assert spec["phases"]["build"]["commands"] == [
+        f"docker build -t {REGISTRY}/churn-serving:v1 .",
+        f"docker push {REGISTRY}/churn-serving:v1",
+    ]
+
+
+def test_only_the_orchestrators_repository_is_reused() -> None:
+    assert image_builder.is_orchestrator_repository("mlops-custom-algorithms", context())
+    assert not image_builder.is_orchestrator_repository("churn-serving", context())
+
+
+def test_china_regions_have_their_own_registry_domain() -> None:
+    assert image_builder.registry("111111111111", "cn-north-1").endswith(".amazonaws.com.cn")
+
+
+# -- the component ---------------------------------------------------------------------------
+def test_a_new_repository_is_encrypted_scanned_and_immutable(built: PlanRecorder) -> None:
+    repository = only(built, REPOSITORY).inputs
+    assert repository["name"] == "churn-serving"
+    assert repository["encryptionConfigurations"] == [{"encryptionType": "KMS", "kmsKey": ENV_KEY}]
+    assert repository["imageScanningConfiguration"] == {"scanOnPush": True}
+    assert repository["imageTagMutability"] == "IMMUTABLE"
+
+
+def test_project_builds_the_zip_privileged_and_encrypted(built: PlanRecorder) -> None:
+    project = only(built, PROJECT).inputs
+    assert project["environment"]["privilegedMode"] is True
+    assert project["source"]["type"] == "S3"
+    assert project["source"]["location"] == "mlops-assets/docker/churn-serving.zip"
+    assert project["encryptionKey"] == ENV_KEY
+    assert project["logsConfig"]["cloudwatchLogs"]["status"] == "ENABLED"
+    commands = yaml.safe_load(project["source"]["buildspec"])["phases"]["build"]["commands"]
+    assert commands[-1] == f"docker push {REGISTRY}/churn-serving:v1"
+    assert len(project["name"]) <= 63
+    assert project["tags"]["mlops:pipeline-type"] == "byom_image_builder"
+
+
+def test_build_role_pushes_to_that_repository_and_reads_that_zip_only(built: PlanRecorder) -> None:
+    trust = json.loads(
+        built.named("aws:iam/role:Role", "v1-churn-serving-image-builder-build-role").inputs["assumeRolePolicy"]
+    )
+    assert trust["Statement"][0]["Principal"] == {"Service": "codebuild.amazonaws.com"}
+    policy = policy_of(built.named("aws:iam/rolePolicy:RolePolicy", "v1-churn-serving-image-builder-build-role-policy"))
+    by_action = {action: s["Resource"] for s in policy["Statement"] for action in s["Action"]}
+    assert by_action["ecr:PutImage"] == ["arn:aws:ecr:us-east-1:111111111111:repository/churn-serving"]
+    assert by_action["s3:GetObject"] == ["arn:aws:s3:::mlops-assets/docker/churn-serving.zip"]
+    assert by_action["kms:Decrypt"] == [ASSETS_KEY]
+    wide = [s["Action"] for s in policy["Statement"] if s["Resource"] == "*"]
+    assert wide == [["ecr:GetAuthorizationToken"]]
+
+
+def test_the_build_runs_once_per_request_and_the_deploy_waits_for_it(built: PlanRecorder) -> None:
+    [machine] = built.of_type("aws:sfn/stateMachine:StateMachine")
+    state = json.loads(machine.inputs["definition"])["States"]["RunJob"]
+    assert state["Resource"] == "arn:aws:states:::codebuild:startBuild.sync"
+    assert state["Parameters"] == {"ProjectName": only(built, PROJECT).inputs["name"]}
+    [invocation] = built.of_type("aws:lambda/invocation:Invocation")
+    assert json.loads(invocation.inputs["input"])["wait"] is True
+
+
+def test_the_orchestrators_repository_is_used_not_created(pulumi_mocks: PlanRecorder) -> None:
+    deploy(
+        builder_request(ecr_repo_name="mlops-custom-algorithms", image_tag="v2"),
+        f"{REGISTRY}/mlops-custom-algorithms:v2",
+    )
+    assert not pulumi_mocks.of_type(REPOSITORY)
+    commands = yaml.safe_load(only(pulumi_mocks, PROJECT).inputs["source"]["buildspec"])["phases"]["build"]["commands"]
+    assert commands == [
+        f"docker build -t {REGISTRY}/mlops-custom-algorithms:v2 .",
+        f"docker push {REGISTRY}/mlops-custom-algorithms:v2",
+    ]

@@ -1,0 +1,428 @@
+"""Model monitors: images per region, Clarify configs, and what each monitor type deploys on an endpoint."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pytest
+
+from components.pipelines import monitors
+from components.pipelines.base import PipelineContext
+from components.pipelines.registry import build_pipeline
+from mlops_cli.mocks import PlannedResource, PlanRecorder, policy_of
+from mlops_spec.request import parse_pipeline_request
+
+ENV_KEY = "arn:aws:kms:us-east-1:111111111111:key/11111111-1111-1111-1111-111111111111"
+USER_KEY = "arn:aws:kms:us-east-1:111111111111:key/22222222-2222-2222-2222-222222222222"
+ASSETS_KEY = "arn:aws:kms:us-east-1:999999999999:key/99999999-9999-9999-9999-999999999999"
+SCHEDULE = "aws:sagemaker/monitoringSchedule:MonitoringSchedule"
+STACK = "aws:cloudformation/stack:Stack"
+MACHINE = "aws:sfn/stateMachine:StateMachine"
+DATA_QUALITY_DEFINITION = "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition"
+
+
+# -- requests and deployment -------------------------------------------------------------------
+def monitor_request(pipeline_type: str, **overrides: Any) -> dict[str, Any]:
+    common = {
+        "pipeline_type": pipeline_type,
+        "model_name": "churn",
+        "endpoint_name": "churn-endpoint",
+        "baseline_data": "baselines/churn.csv",
+        "baseline_job_output_location": "monitor-bucket/baselines",
+        "data_capture_location": "capture-bucket/churn/capture",
+        "monitoring_output_location": "monitor-bucket/reports",
+        "schedule_expression": "cron(0 * ? * * *)",
+        "monitor_max_runtime_seconds": 1800,
+        "instance_type": "ml.m5.large",
+        "instance_volume_size": 20,
+    }
+    extras: dict[str, dict[str, Any]] = {
+        "byom_data_quality_monitor": {},
+        "byom_model_quality_monitor": {
+            "problem_type": "BinaryClassification",
+            "baseline_inference_attribute": "prediction",
+            "baseline_ground_truth_attribute": "label",
+            "baseline_probability_attribute": "probability",
+            "monitor_probability_attribute": "0",
+            "probability_threshold_attribute": 0.5,
+            "monitor_ground_truth_input": "truth-bucket/churn",
+        },
+        "byom_model_bias_monitor": {
+            "problem_type": "BinaryClassification",
+            "monitor_ground_truth_input": "truth-bucket/churn",
+            "bias_config": {"label_values_or_threshold": [1], "facet_name": "age", "facet_values_or_threshold": [40]},
+            "model_predicted_label_config": {"probability_threshold": 0.8},
+            "monitor_probability_attribute": "0",
+        },
+        "byom_model_explainability_monitor": {
+            "problem_type": "BinaryClassification",
+            "shap_config": {"baseline": "baselines/shap.csv", "num_samples": 100, "agg_method": "mean_abs"},
+        },
+    }
+    return {**common, **extras[pipeline_type], **overrides}
+
+
+def context(region: str = "us-east-1") -> PipelineContext:
+    return PipelineContext(
+        environment="dev",
+        account_id="111111111111",
+        region=region,
+        orchestrator_account_id="999999999999",
+        kms_key_arn=ENV_KEY,
+        artifacts_bucket="mlops-dev-artifacts",
+        assets_bucket="mlops-assets",
+        assets_kms_key_arn=ASSETS_KEY,
+    )
+
+
+def deploy(body: dict[str, Any], region: str = "us-east-1", check: Any = None) -> None:
+    """Build the monitor of `body` under the installed mock engine; `check` sees its outputs."""
+    spec = parse_pipeline_request(body).for_env("dev")
+
+    @pulumi.runtime.test
+    def program() -> pulumi.Output[Any]:
+        component = build_pipeline(spec, context(region))
+        return pulumi.Output.all(**component.outputs).apply(check or (lambda _: None))
+
+    program()
+
+
+@dataclass
+class Deployment:
+    recorder: PlanRecorder
+    outputs: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def deployed() -> dict[str, Deployment]:
+    """Each monitor type deployed once with its default request, for the tests that only read the plan."""
+    deployments: dict[str, Deployment] = {}
+    for pipeline_type, _ in ALL_TYPES:
+        recorder = PlanRecorder()
+        recorder.install(project="mlops", stack="dev")
+        outputs: dict[str, Any] = {}
+        deploy(monitor_request(pipeline_type), check=outputs.update)
+        deployments[pipeline_type] = Deployment(recorder, outputs)
+    return deployments
+
+
+def only(recorder: PlanRecorder, typ: str) -> PlannedResource:
+    [resource] = recorder.of_type(typ)
+    return resource
+
+
+def template_properties(recorder: PlanRecorder) -> tuple[str, dict[str, Any]]:
+    resource = json.loads(only(recorder, STACK).inputs["templateBody"])["Resources"]["JobDefinition"]
+    return resource["Type"], resource["Properties"]
+
+
+def baseline_states(recorder: PlanRecorder) -> dict[str, Any]:
+    return json.loads(only(recorder, MACHINE).inputs["definition"])["States"]
+
+
+def monitor_policy(recorder: PlanRecorder) -> list[dict[str, Any]]:
+    return policy_of(recorder.named("aws:iam/rolePolicy:RolePolicy", f"{_pipeline(recorder)}-role-policy"))["Statement"]
+
+
+def _pipeline(recorder: PlanRecorder) -> str:
+    return only(recorder, SCHEDULE).name.removesuffix("-schedule")
+
+
+ALL_TYPES = [
+    ("byom_data_quality_monitor", "DataQuality"),
+    ("byom_model_quality_monitor", "ModelQuality"),
+    ("byom_model_bias_monitor", "ModelBias"),
+    ("byom_model_explainability_monitor", "ModelExplainability"),
+]
+
+
+# -- images per region -------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("region", "account"),
+    [
+        ("us-east-1", "156813124566"),
+        ("us-east-2", "777275614652"),
+        ("us-west-2", "159807026194"),
+        ("eu-west-1", "468650794304"),
+        ("eu-central-1", "048819808253"),
+        ("ap-southeast-2", "563025443158"),
+    ],
+)
+def test_model_monitor_image_comes_from_the_regions_publisher(region: str, account: str) -> None:
+    assert (
+        monitors.model_monitor_image(region)
+        == f"{account}.dkr.ecr.{region}.amazonaws.com/sagemaker-model-monitor-analyzer"
+    )
+
+
+@pytest.mark.parametrize(
+    ("region", "account"),
+    [
+        ("us-east-1", "205585389593"),
+        ("us-east-2", "211330385671"),
+        ("us-west-2", "306415355426"),
+        ("eu-west-1", "131013547314"),
+        ("eu-central-1", "017069133835"),
+        ("ap-southeast-2", "007051062584"),
+    ],
+)
+def test_clarify_image_comes_from_the_regions_publisher(region: str, account: str) -> None:
+    assert (
+        monitors.clarify_image(region) == f"{account}.dkr.ecr.{region}.amazonaws.com/sagemaker-clarify-processing:1.0"
+    )
+
+
+def test_an_unknown_region_is_refused_with_the_supported_ones() -> None:
+    with pytest.raises(monitors.UnsupportedRegionError, match=r"'mars-north-1'.*eu-west-1"):
+        monitors.model_monitor_image("mars-north-1")
+
+
+# -- Clarify configs (plain) -------------------------------------------------------------------
+def test_bias_config_becomes_clarify_facets() -> None:
+    analysis = monitors.bias_analysis(
+        {"label_values_or_threshold": [1], "facet_name": "age", "facet_values_or_threshold": [40], "group_name": "zip"}
+    )
+    assert analysis == {
+        "label_values_or_threshold": [1],
+        "facet": [{"name_or_index": "age", "value_or_threshold": [40]}],
+        "group_variable": "zip",
+    }
+
+
+def test_several_facets_pair_names_with_their_values() -> None:
+    analysis = monitors.bias_analysis(
+        {"label_values_or_threshold": [1], "facet_name": ["age", "sex"], "facet_values_or_threshold": [[40], None]}
+    )
+    assert analysis["facet"] == [{"name_or_index": "age", "value_or_threshold": [40]}, {"name_or_index": "sex"}]
+
+
+def test_predicted_label_config_splits_into_predictor_and_threshold() -> None:
+    predictor, top = monitors.predicted_label({"label": 0, "probability": 1, "probability_threshold": 0.7})
+    assert predictor == {"label": 0, "probability": 1}
+    assert top == {"probability_threshold": 0.7}
+    assert monitors.predicted_label(None) == ({}, {})
+
+
+def test_a_shap_baseline_key_points_into_the_assets_bucket() -> None:
+    shap = monitors.shap_method({"baseline": "baselines/shap.csv", "num_samples": 10}, "mlops-assets")
+    assert shap["baseline"] == "s3://mlops-assets/baselines/shap.csv"
+    assert shap["num_samples"] == 10 and shap["use_logit"] is False
+
+
+def test_config_expression_adds_the_columns_with_or_without_the_label() -> None:
+    with_label = monitors.clarify_config_expression({"methods": {}}, with_label=True)
+    features_only = monitors.clarify_config_expression({"methods": {}}, with_label=False)
+    assert with_label.startswith("{% $string($merge([") and with_label.endswith("])) %}")
+    assert '"label": $columns[0]' in with_label
+    assert "label" not in features_only and "$filter($columns" in features_only
+
+
+# -- every type --------------------------------------------------------------------------------
+@pytest.mark.parametrize(("pipeline_type", "monitoring_type"), ALL_TYPES)
+def test_schedule_runs_the_type_on_the_endpoint_on_the_cron(
+    deployed: dict[str, Deployment], pipeline_type: str, monitoring_type: str
+) -> None:
+    recorder, outputs = deployed[pipeline_type].recorder, deployed[pipeline_type].outputs
+    pipeline_id = parse_pipeline_request(monitor_request(pipeline_type)).pipeline_id
+    assert outputs["endpoint_name"] == "churn-endpoint"
+    assert outputs["monitoring_schedule_name"] == f"{pipeline_id}-dev-schedule"
+    assert outputs["baseline_output_location"] == f"s3://monitor-bucket/baselines/{outputs['baseline_run_name']}"
+    assert len(outputs["job_definition_name"]) <= 63 and len(outputs["baseline_run_name"]) <= 60
+    schedule = only(recorder, SCHEDULE).inputs
+    config = schedule["monitoringScheduleConfig"]
+    assert config["monitoringType"] == monitoring_type
+    assert config["monitoringJobDefinitionName"] == outputs["job_definition_name"]
+    assert config["scheduleConfig"] == {"scheduleExpression": "cron(0 * ? * * *)"}
+    assert schedule["tags"]["mlops:pipeline-type"] == pipeline_type
+    assert schedule["tags"]["mlops:environment"] == "dev"
+
+
+@pytest.mark.parametrize(("pipeline_type", "monitoring_type"), ALL_TYPES)
+def test_baseline_job_reads_the_baseline_data_and_encrypts_volume_and_output(
+    deployed: dict[str, Deployment], pipeline_type: str, monitoring_type: str
+) -> None:
+    job = baseline_states(deployed[pipeline_type].recorder)["RunJob"]
+    assert job["Resource"] == "arn:aws:states:::sagemaker:createProcessingJob.sync"
+    parameters = job["Parameters"]
+    assert parameters["ProcessingJobName.$"] == "$$.Execution.Name"
+    uris = [i["S3Input"]["S3Uri"] for i in parameters["ProcessingInputs"]]
+    assert "s3://mlops-assets/baselines/churn.csv" in uris
+    assert parameters["ProcessingOutputConfig"]["KmsKey"] == ENV_KEY
+    assert parameters["ProcessingResources"]["ClusterConfig"]["VolumeKmsKeyId"] == ENV_KEY
+    assert parameters["NetworkConfig"]["EnableInterContainerTrafficEncryption"] is True
+
+
+@pytest.mark.parametrize(("pipeline_type", "monitoring_type"), ALL_TYPES)
+def test_roles_are_scoped_and_never_grant_everything(
+    deployed: dict[str, Deployment], pipeline_type: str, monitoring_type: str
+) -> None:
+    recorder = deployed[pipeline_type].recorder
+    for policy in recorder.of_type("aws:iam/rolePolicy:RolePolicy"):
+        for statement in policy_of(policy)["Statement"]:
+            assert statement["Action"] != "*" and "*" not in statement["Action"]
+            if statement["Resource"] == "*":
+                assert all(not action.endswith(":*") for action in statement["Action"])
+    trust = json.loads(recorder.named("aws:iam/role:Role", f"{_pipeline(recorder)}-role").inputs["assumeRolePolicy"])
+    assert trust["Statement"][0]["Principal"] == {"Service": "sagemaker.amazonaws.com"}
+    resources = {r for s in monitor_policy(recorder) for r in _as_list(s["Resource"])}
+    assert "arn:aws:s3:::capture-bucket/churn/capture*" in resources
+    assert "arn:aws:s3:::mlops-assets/baselines/churn.csv*" in resources
+    assert ASSETS_KEY in resources and ENV_KEY in resources
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_the_requests_key_encrypts_the_baseline_and_the_monitoring_jobs(pulumi_mocks: PlanRecorder) -> None:
+    deploy(monitor_request("byom_data_quality_monitor", kms_key_arn=USER_KEY))
+    parameters = baseline_states(pulumi_mocks)["RunJob"]["Parameters"]
+    assert parameters["ProcessingOutputConfig"]["KmsKey"] == USER_KEY
+    assert parameters["ProcessingResources"]["ClusterConfig"]["VolumeKmsKeyId"] == USER_KEY
+    definition = only(pulumi_mocks, DATA_QUALITY_DEFINITION).inputs
+    assert definition["dataQualityJobOutputConfig"]["kmsKeyId"] == USER_KEY
+    assert definition["jobResources"]["clusterConfig"]["volumeKmsKeyId"] == USER_KEY
+
+
+def test_monitors_use_the_image_of_their_region(pulumi_mocks: PlanRecorder) -> None:
+    deploy(monitor_request("byom_model_bias_monitor"), region="eu-west-1")
+    _, properties = template_properties(pulumi_mocks)
+    expected = "131013547314.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-clarify-processing:1.0"
+    assert properties["ModelBiasAppSpecification"]["ImageUri"] == expected
+    assert baseline_states(pulumi_mocks)["RunJob"]["Parameters"]["AppSpecification"]["ImageUri"] == expected
+
+
+def test_a_monitor_in_an_unsupported_region_fails_before_anything_is_created(pulumi_mocks: PlanRecorder) -> None:
+    with pytest.raises(monitors.UnsupportedRegionError):
+        deploy(monitor_request("byom_data_quality_monitor"), region="il-central-1")
+
+
+# -- data quality --------------------------------------------------------------------------------
+def test_data_quality_uses_the_native_job_definition_against_the_baseline(deployed: dict[str, Deployment]) -> None:
+    recorder = deployed["byom_data_quality_monitor"].recorder
+    definition = only(recorder, DATA_QUALITY_DEFINITION).inputs
+    baseline = only(recorder, SCHEDULE).inputs["monitoringScheduleConfig"]
+    assert baseline["monitoringJobDefinitionName"] == definition["name"]
+    run_uri = definition["dataQualityBaselineConfig"]["constraintsResource"]["s3Uri"]
+    assert run_uri.startswith("s3://monitor-bucket/baselines/churn-data-quality-dev-baseline-")
+    assert run_uri.endswith("/constraints.json")
+    assert definition["dataQualityJobInput"]["endpointInput"]["endpointName"] == "churn-endpoint"
+    assert definition["dataQualityJobOutputConfig"]["kmsKeyId"] == ENV_KEY
+    assert definition["jobResources"]["clusterConfig"]["volumeKmsKeyId"] == ENV_KEY
+    assert definition["networkConfig"] == {
+        "enableInterContainerTrafficEncryption": True,
+        "enableNetworkIsolation": True,
+    }
+    assert not recorder.of_type(STACK)
+
+
+def test_data_quality_baseline_reads_a_csv_with_a_header(deployed: dict[str, Deployment]) -> None:
+    recorder = deployed["byom_data_quality_monitor"].recorder
+    environment = baseline_states(recorder)["RunJob"]["Parameters"]["Environment"]
+    assert json.loads(environment["dataset_format"]) == {"csv": {"header": True, "output_columns_position": "START"}}
+    assert environment["publish_cloudwatch_metrics"] == "Disabled"
+
+
+def test_instance_storage_gets_no_volume_key(pulumi_mocks: PlanRecorder) -> None:
+    deploy(monitor_request("byom_data_quality_monitor", instance_type="ml.m5d.large"))
+    cluster = only(pulumi_mocks, DATA_QUALITY_DEFINITION).inputs["jobResources"]["clusterConfig"]
+    assert "volumeKmsKeyId" not in cluster
+
+
+# -- model quality, bias, explainability (CloudFormation job definitions) -----------------------
+def test_model_quality_definition_compares_predictions_with_ground_truth(deployed: dict[str, Deployment]) -> None:
+    recorder = deployed["byom_model_quality_monitor"].recorder
+    resource_type, properties = template_properties(recorder)
+    assert resource_type == "AWS::SageMaker::ModelQualityJobDefinition"
+    assert properties["ModelQualityAppSpecification"]["ProblemType"] == "BinaryClassification"
+    job_input = properties["ModelQualityJobInput"]
+    assert job_input["GroundTruthS3Input"] == {"S3Uri": "s3://truth-bucket/churn"}
+    assert job_input["EndpointInput"]["ProbabilityAttribute"] == "0"
+    assert job_input["EndpointInput"]["ProbabilityThresholdAttribute"] == 0.5
+    assert properties["ModelQualityJobOutputConfig"]["KmsKeyId"] == ENV_KEY
+    assert properties["JobResources"]["ClusterConfig"]["VolumeKmsKeyId"] == ENV_KEY
+    assert only(recorder, STACK).inputs["name"] == properties["JobDefinitionName"]
+
+
+def test_model_quality_baseline_names_the_columns(deployed: dict[str, Deployment]) -> None:
+    recorder = deployed["byom_model_quality_monitor"].recorder
+    environment = baseline_states(recorder)["RunJob"]["Parameters"]["Environment"]
+    assert environment["analysis_type"] == "MODEL_QUALITY"
+    assert environment["problem_type"] == "BinaryClassification"
+    assert environment["ground_truth_attribute"] == "label"
+    assert environment["probability_attribute"] == "probability"
+    assert environment["probability_threshold_attribute"] == "0.5"
+
+
+def test_model_quality_reads_the_ground_truth(deployed: dict[str, Deployment]) -> None:
+    recorder = deployed["byom_model_quality_monitor"].recorder
+    reads = [s for s in monitor_policy(recorder) if s["Action"] == ["s3:GetObject"]]
+    assert any("arn:aws:s3:::truth-bucket/churn*" in s["Resource"] for s in reads)
+
+
+def test_bias_definition_reads_the_generated_analysis_config(deployed: dict[str, Deployment]) -> None:
+    recorder = deployed["byom_model_bias_monitor"].recorder
+    resource_type, properties = template_properties(recorder)
+    assert resource_type == "AWS::SageMaker::ModelBiasJobDefinition"
+    config_uri = properties["ModelBiasAppSpecification"]["ConfigUri"]
+    assert config_uri.startswith("s3://mlops-dev-artifacts/churn-model-bias/dev/clarify/")
+    assert properties["ModelBiasBaselineConfig"]["ConstraintsResource"]["S3Uri"].endswith("/analysis.json")
+    assert properties["ModelBiasJobInput"]["GroundTruthS3Input"] == {"S3Uri": "s3://truth-bucket/churn"}
+    # Clarify calls the endpoint, so its jobs cannot be network-isolated; traffic stays encrypted.
+    assert properties["NetworkConfig"] == {
+        "EnableInterContainerTrafficEncryption": True,
+        "EnableNetworkIsolation": False,
+    }
+    states = baseline_states(recorder)
+    assert states["WriteMonitorConfig"]["Arguments"]["Key"] in config_uri
+
+
+def test_bias_baseline_reads_the_header_then_writes_both_configs(deployed: dict[str, Deployment]) -> None:
+    recorder = deployed["byom_model_bias_monitor"].recorder
+    definition = json.loads(only(recorder, MACHINE).inputs["definition"])
+    assert definition["StartAt"] == "ReadHeader"
+    states = definition["States"]
+    assert states["ReadHeader"]["Arguments"] == {
+        "Bucket": "mlops-assets",
+        "Key": "baselines/churn.csv",
+        "Range": "bytes=0-65535",
+    }
+    assert [states[s]["Next"] for s in ("ReadHeader", "WriteBaselineConfig", "WriteMonitorConfig")] == [
+        "WriteBaselineConfig",
+        "WriteMonitorConfig",
+        "RunJob",
+    ]
+    body = states["WriteBaselineConfig"]["Arguments"]["Body"]
+    assert '"facet": [{"name_or_index": "age", "value_or_threshold": [40]}]' in body
+    assert '"endpoint_name": "churn-endpoint"' in body and '"probability_threshold": 0.8' in body
+
+
+def test_clarify_may_call_only_the_monitored_endpoint(deployed: dict[str, Deployment]) -> None:
+    recorder = deployed["byom_model_explainability_monitor"].recorder
+    [invoke] = [s for s in monitor_policy(recorder) if "sagemaker:InvokeEndpoint" in s["Action"]]
+    assert invoke["Resource"] == ["arn:aws:sagemaker:us-east-1:111111111111:endpoint/churn-endpoint"]
+
+
+def test_explainability_definition_and_its_shap_baseline(pulumi_mocks: PlanRecorder) -> None:
+    deploy(monitor_request("byom_model_explainability_monitor", model_scores=1))
+    resource_type, properties = template_properties(pulumi_mocks)
+    assert resource_type == "AWS::SageMaker::ModelExplainabilityJobDefinition"
+    assert "GroundTruthS3Input" not in properties["ModelExplainabilityJobInput"]
+    assert properties["ModelExplainabilityJobInput"]["EndpointInput"]["InferenceAttribute"] == "1"
+    reads = [s for s in monitor_policy(pulumi_mocks) if s["Action"] == ["s3:GetObject"]]
+    assert any("arn:aws:s3:::mlops-assets/baselines/shap.csv*" in s["Resource"] for s in reads)
+
+
+def test_a_changed_request_gets_a_new_job_definition_and_baseline_run(pulumi_mocks: PlanRecorder) -> None:
+    names: list[tuple[str, str]] = []
+    for runtime in (1800, 3600):
+        deploy(
+            monitor_request("byom_model_quality_monitor", monitor_max_runtime_seconds=runtime),
+            check=lambda o: names.append((o["job_definition_name"], o["baseline_run_name"])),
+        )
+    assert names[0][0] != names[1][0] and names[0][1] != names[1][1]
+    schedules = {r.inputs["name"] for r in pulumi_mocks.of_type(SCHEDULE)}
+    assert schedules == {"churn-model-quality-dev-schedule"}
