@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from typing import Any, TypeVar
 
 import pulumi
 import pulumi_aws as aws
+from pulumi.runtime.settings import get_monitor
 
 from components import policies
 from components.pipelines import roles
@@ -201,18 +203,23 @@ def execution_statements_output(
 
 
 def prebuilt_image_lookup(component: PipelineComponent) -> BuiltinImageLookup:
-    """Look built-in images up through the component's provider (the target account's, when deploying cross-account)."""
+    """Look built-in images up for the component's region.
+
+    The provider answers this from its own table of SageMaker's registries (no AWS call, no account),
+    so the invoke needs no parent. Answers are cached per engine: each synchronous invoke drains the
+    program's pending work, and one invoke per pipeline made large programs quadratic to plan.
+    """
 
     def lookup(repository: str, tag: str) -> str:
-        image = aws.sagemaker.get_prebuilt_ecr_image(
-            repository_name=repository,
-            image_tag=tag,
-            region=component.context.region,
-            opts=pulumi.InvokeOptions(parent=component),
-        )
-        return image.registry_path
+        return _prebuilt_image(id(get_monitor()), repository, tag, component.context.region)
 
     return lookup
+
+
+@functools.cache
+def _prebuilt_image(engine: int, repository: str, tag: str, region: str) -> str:
+    """`engine` keys the cache to one Pulumi engine (one program run, or one test's mocks)."""
+    return aws.sagemaker.get_prebuilt_ecr_image(repository_name=repository, image_tag=tag, region=region).registry_path
 
 
 def create_model(
