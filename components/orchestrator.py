@@ -438,6 +438,12 @@ class Orchestrator(pulumi.ComponentResource):
             tags=self.args.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
+        aws.sns.TopicPolicy(
+            f"{self._name}-notifications-policy",
+            arn=topic.arn,
+            policy=topic.arn.apply(lambda arn: topic_policy(self.args, arn)),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         if self.args.notification_email:
             aws.sns.TopicSubscription(
                 f"{self._name}-email",
@@ -783,6 +789,41 @@ def delivery_event_pattern() -> dict[str, object]:
         ],
         "detail": {"pipeline": [{"prefix": "mlops-"}]},
     }
+
+
+def topic_policy(args: OrchestratorArgs, arn: str) -> str:
+    """The account manages the topic; EventBridge rules of this account (job-run endings) publish to it."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AccountManagesTopic",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{args.account_id}:root"},
+                    "Action": ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes", "sns:SetTopicAttributes"],
+                    "Resource": arn,
+                },
+                {
+                    "Sid": "EventRulesPublish",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "events.amazonaws.com"},
+                    "Action": "sns:Publish",
+                    "Resource": arn,
+                    "Condition": {"StringEquals": {"aws:SourceAccount": args.account_id}},
+                },
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "sns:Publish",
+                    "Resource": arn,
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                },
+            ],
+        },
+        sort_keys=True,
+    )
 
 
 def _resource_suffix(path: str) -> str:

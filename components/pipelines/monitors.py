@@ -229,7 +229,7 @@ def processing_job(
         "ProcessingResources": {"ClusterConfig": plan.cluster_config()},
         "ProcessingInputs": inputs,
         "ProcessingOutputConfig": {
-            "KmsKey": plan.key_arn,
+            "KmsKeyId": plan.key_arn,
             "Outputs": [
                 {
                     "OutputName": output_name,

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import botocore.session
 import pulumi
 import pytest
+from botocore.validate import validate_parameters
 
 from components.pipelines import autopilot
 from components.pipelines.base import PipelineContext
@@ -102,6 +104,19 @@ def test_job_reads_the_training_data_and_encrypts_volume_and_output() -> None:
     assert parameters["OutputDataConfig"] == {"S3OutputPath": "s3://mlops-assets/autopilot/churn", "KmsKeyId": ENV_KEY}
     assert parameters["SecurityConfig"] == {"VolumeKmsKeyId": ENV_KEY, "EnableInterContainerTrafficEncryption": True}
     assert parameters["Tags"] == [{"Key": "team", "Value": "ml"}]
+
+
+def test_the_request_is_a_valid_create_automl_job_v2_call() -> None:
+    parameters = autopilot.create_job_parameters(
+        spec(problem_type="Regression", job_objective="MSE", compression_type="Gzip"),
+        "mlops-assets",
+        ROLE_ARN,
+        ENV_KEY,
+        {"team": "ml"},
+    )
+    parameters["AutoMLJobName"] = parameters.pop("AutoMLJobName.$").replace("$$.Execution.Name", "run-1")
+    shape = botocore.session.get_session().get_service_model("sagemaker").operation_model("CreateAutoMLJobV2")
+    validate_parameters(parameters, shape.input_shape)
 
 
 def test_the_run_polls_the_job_until_it_ends() -> None:

@@ -213,3 +213,11 @@ def test_config_errors_name_the_key(values: dict[str, Any], key: str, problem: s
         plan("dev", values)
     assert caught.value.errors[0].field == key
     assert problem in caught.value.errors[0].problem
+
+
+def test_topic_accepts_event_rules_of_this_account_only(dev_multi: StackPlan) -> None:
+    policy = policy_of(dev_multi.recorder.of_type("aws:sns/topicPolicy:TopicPolicy")[0])
+    events = next(s for s in policy["Statement"] if s["Sid"] == "EventRulesPublish")
+    assert events["Principal"] == {"Service": "events.amazonaws.com"}
+    assert events["Condition"] == {"StringEquals": {"aws:SourceAccount": "111111111111"}}
+    assert not any(s["Effect"] == "Allow" and s["Principal"] == "*" for s in policy["Statement"])

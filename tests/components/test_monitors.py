@@ -6,8 +6,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import botocore.session
 import pulumi
 import pytest
+from botocore.validate import validate_parameters
 
 from components.pipelines import monitors
 from components.pipelines.base import PipelineContext
@@ -250,9 +252,32 @@ def test_baseline_job_reads_the_baseline_data_and_encrypts_volume_and_output(
     assert parameters["ProcessingJobName.$"] == "$$.Execution.Name"
     uris = [i["S3Input"]["S3Uri"] for i in parameters["ProcessingInputs"]]
     assert "s3://mlops-assets/baselines/churn.csv" in uris
-    assert parameters["ProcessingOutputConfig"]["KmsKey"] == ENV_KEY
+    assert parameters["ProcessingOutputConfig"]["KmsKeyId"] == ENV_KEY
     assert parameters["ProcessingResources"]["ClusterConfig"]["VolumeKmsKeyId"] == ENV_KEY
     assert parameters["NetworkConfig"]["EnableInterContainerTrafficEncryption"] is True
+
+
+@pytest.mark.parametrize(("pipeline_type", "monitoring_type"), ALL_TYPES)
+def test_baseline_request_is_a_valid_create_processing_job_call(
+    deployed: dict[str, Deployment], pipeline_type: str, monitoring_type: str
+) -> None:
+    parameters = dict(baseline_states(deployed[pipeline_type].recorder)["RunJob"]["Parameters"])
+    # Step Functions fills the name from the execution at run time.
+    parameters["ProcessingJobName"] = parameters.pop("ProcessingJobName.$").replace("$$.Execution.Name", "run-1")
+    shape = botocore.session.get_session().get_service_model("sagemaker").operation_model("CreateProcessingJob")
+    validate_parameters(parameters, shape.input_shape)
+
+
+@pytest.mark.parametrize(("pipeline_type", "monitoring_type"), ALL_TYPES[1:])
+def test_cloudformation_job_definitions_match_the_sagemaker_api(
+    deployed: dict[str, Deployment], pipeline_type: str, monitoring_type: str
+) -> None:
+    # CloudFormation's job-definition properties mirror the Create*JobDefinition request, so the API
+    # model checks names, types and required fields offline.
+    resource_type, properties = template_properties(deployed[pipeline_type].recorder)
+    assert resource_type == f"AWS::SageMaker::{monitoring_type}JobDefinition"
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    validate_parameters(properties, model.operation_model(f"Create{monitoring_type}JobDefinition").input_shape)
 
 
 @pytest.mark.parametrize(("pipeline_type", "monitoring_type"), ALL_TYPES)
@@ -280,7 +305,7 @@ def _as_list(value: str | list[str]) -> list[str]:
 def test_the_requests_key_encrypts_the_baseline_and_the_monitoring_jobs(pulumi_mocks: PlanRecorder) -> None:
     deploy(monitor_request("byom_data_quality_monitor", kms_key_arn=USER_KEY))
     parameters = baseline_states(pulumi_mocks)["RunJob"]["Parameters"]
-    assert parameters["ProcessingOutputConfig"]["KmsKey"] == USER_KEY
+    assert parameters["ProcessingOutputConfig"]["KmsKeyId"] == USER_KEY
     assert parameters["ProcessingResources"]["ClusterConfig"]["VolumeKmsKeyId"] == USER_KEY
     definition = only(pulumi_mocks, DATA_QUALITY_DEFINITION).inputs
     assert definition["dataQualityJobOutputConfig"]["kmsKeyId"] == USER_KEY
