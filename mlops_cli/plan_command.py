@@ -28,6 +28,12 @@ def plan(
     env: Annotated[
         str | None, typer.Option(help="Environment whose stack plans the request (default: --stack).")
     ] = None,
+    mode: Annotated[
+        str | None, typer.Option(help="Override the stack's mode (single|multi), e.g. for a single-account request.")
+    ] = None,
+    model_registry: Annotated[
+        bool | None, typer.Option("--model-registry/--no-model-registry", help="Override mlops:useModelRegistry.")
+    ] = None,
 ) -> None:
     """Run the Pulumi program offline under the mock engine and print the resources it would create."""
     try:
@@ -36,7 +42,16 @@ def plan(
         for name in names:
             if not (planner.REPO_ROOT / f"Pulumi.{name}.yaml").exists():
                 raise SpecError("unknown stack", [_field("--stack", f"'{name}' has no Pulumi.{name}.yaml")])
-        plans = [plan_stack(name, extra_pipelines=extra) for name in names]
+        if mode not in (None, "single", "multi"):
+            raise SpecError("bad option", [_field("--mode", "must be single or multi")])
+        plans = [
+            plan_stack(
+                name,
+                extra_pipelines=extra,
+                config_values=planner.with_overrides(planner.read_stack_file(name), name, mode, model_registry),
+            )
+            for name in names
+        ]
     except SpecError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -89,6 +104,14 @@ def _print_plan(stack_plan: StackPlan) -> None:
     for key, value in sorted(stack_plan.outputs.items()):
         outputs.add_row(key, value if isinstance(value, str) else json.dumps(value, default=str))
     console.print(outputs)
+
+    violations = stack_plan.violations()
+    if violations:
+        console.print(f"[bold red]{stack_plan.stack}: {len(violations)} guardrail violation(s)[/]")
+        for violation in violations:
+            console.print(f"  {violation}", markup=False, highlight=False)
+    else:
+        console.print(f"[green]{stack_plan.stack}: guardrails passed[/] (components/guardrails.py)")
 
 
 def _label(resource: PlannedResource) -> str:

@@ -12,6 +12,7 @@ import pulumi
 import yaml
 from pulumi.runtime.settings import set_root_resource
 
+from components.guardrails import Violation, check_all
 from mlops_cli.mocks import PlanRecorder
 from mlops_spec.errors import FieldError, SpecError
 from mlops_spec.stack_config import load_stack_config
@@ -26,13 +27,22 @@ SECRET_PLACEHOLDER = "[secret]"
 class StackPlan:
     stack: str
     recorder: PlanRecorder
+    orchestrator_account: str
     outputs: dict[str, Any] = field(default_factory=dict)
+
+    def violations(self) -> list[Violation]:
+        """Guardrail violations of the planned resources (components/guardrails.py)."""
+        return check_all(self.recorder.resources, self.orchestrator_account)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "stack": self.stack,
             "resources": [r.as_dict() for r in self.recorder.resources],
             "outputs": self.outputs,
+            "violations": [
+                {"rule": v.rule, "type": v.resource_type, "name": v.resource_name, "message": v.message}
+                for v in self.violations()
+            ],
         }
 
 
@@ -58,6 +68,25 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def with_overrides(
+    values: dict[str, Any], stack: str, mode: str | None = None, model_registry: bool | None = None
+) -> dict[str, Any]:
+    """A stack's config with the mode or the model-registry switch overridden (for planning requests
+    written for another install). Single-account mode keeps only this stack's account."""
+    result = dict(values)
+    if model_registry is not None:
+        result["mlops:useModelRegistry"] = model_registry
+    if mode is not None:
+        result["mlops:mode"] = mode
+        if mode == "single":
+            environment = str(result.get("mlops:environment") or stack)
+            accounts = result.get("mlops:accounts") or {}
+            if isinstance(accounts, dict) and environment in accounts:
+                result["mlops:accounts"] = {environment: accounts[environment]}
+            result["mlops:orchestratorEnvironment"] = environment
+    return result
+
+
 def config_strings(values: dict[str, Any]) -> dict[str, str]:
     """Config as the engine hands it to a program: strings, structured values as JSON."""
     return {key: value if isinstance(value, str) else json.dumps(value) for key, value in values.items()}
@@ -81,7 +110,7 @@ def plan_stack(
     set_root_resource(None)  # type: ignore[arg-type]
     recorder.install(PROJECT, stack)
     pulumi.runtime.set_all_config(strings)
-    plan = StackPlan(stack, recorder)
+    plan = StackPlan(stack, recorder, config.orchestrator_account_id)
 
     @pulumi.runtime.test
     def run() -> pulumi.Output[Any]:

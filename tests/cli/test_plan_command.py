@@ -70,3 +70,35 @@ def test_request_that_does_not_parse_exits_1(tmp_path: Path) -> None:
     result = runner.invoke(app, ["plan", "--request", str(request)])
     assert result.exit_code == 1
     assert "is not valid JSON" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("example", "options", "expected_type"),
+    [
+        ("byom_realtime_builtin.json", ["--mode", "single", "--no-model-registry"], "aws:sagemaker/endpoint:Endpoint"),
+        (
+            "multi/byom_data_quality_monitor.json",
+            ["--no-model-registry"],
+            "aws:sagemaker/monitoringSchedule:MonitoringSchedule",
+        ),
+        ("model_training_builtin.json", ["--mode", "single"], "aws:sagemaker/trainingJob:TrainingJob"),
+    ],
+)
+def test_plan_request_shows_the_pipelines_sagemaker_resources_and_no_violations(
+    example: str, options: list[str], expected_type: str
+) -> None:
+    path = planner.REPO_ROOT / "examples" / example
+    result = runner.invoke(app, ["plan", "--request", str(path), "--json", *options])
+    assert result.exit_code == 0, result.output
+    stack = json.loads(result.stdout)["stacks"][0]
+    assert stack["violations"] == []
+    pipelines = [r for r in stack["resources"] if r["type"].startswith("mlops:pipelines:") and r["parent"] is None]
+    assert len(pipelines) == 1
+    assert expected_type in {r["type"] for r in stack["resources"]}
+    assert list(stack["outputs"]["pipelines"]) == [pipelines[0]["name"]]
+
+
+def test_plan_rejects_an_unknown_mode() -> None:
+    result = runner.invoke(app, ["plan", "--mode", "triple"])
+    assert result.exit_code == 1
+    assert "--mode: must be single or multi" in result.stderr
