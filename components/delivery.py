@@ -21,6 +21,7 @@ SOURCE_ARTIFACT = "spec"
 ARTIFACT_FOLDER_LENGTH = 20
 # CodePipeline limits an approval's custom message to 500 characters.
 APPROVAL_MESSAGE_LIMIT = 500
+# Deploy builds end within this; the provisioner treats older stack locks as left by killed runs.
 BUILD_TIMEOUT_MINUTES = 60
 LOG_RETENTION_DAYS = 90
 
@@ -37,10 +38,6 @@ class Action:
 class Stage:
     name: str
     actions: tuple[Action, ...]
-
-    @property
-    def environment(self) -> str | None:
-        return self.actions[0].environment
 
 
 def delivery_stages(spec: PipelineSpec, mode: str, home: str = "dev") -> list[Stage]:
@@ -272,7 +269,7 @@ class DeliveryPipeline(pulumi.ComponentResource):
             self.build_roles[env], build_policy = self._build_role(env, policy_inputs)
             self.projects[env] = self._project(env, self.build_roles[env], build_policy)
 
-        self.pipeline_role = self._pipeline_role(environments, policy_inputs)
+        self.pipeline_role, pipeline_policy = self._pipeline_role(environments, policy_inputs)
         self.pipeline = aws.codepipeline.Pipeline(
             f"{name}-pipeline",
             name=self.pipeline_name,
@@ -290,7 +287,8 @@ class DeliveryPipeline(pulumi.ComponentResource):
             ],
             stages=[self._stage_args(stage) for stage in self.stages],
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self._pipeline_policy]),
+            # The role's policy must exist before CodePipeline validates the role at creation.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[pipeline_policy]),
         )
 
         self.outputs: dict[str, Any] = {
@@ -348,7 +346,9 @@ class DeliveryPipeline(pulumi.ComponentResource):
         )
         return role, policy
 
-    def _pipeline_role(self, environments: list[str], inputs: pulumi.Output[PolicyInputs]) -> aws.iam.Role:
+    def _pipeline_role(
+        self, environments: list[str], inputs: pulumi.Output[PolicyInputs]
+    ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
         pipeline_id = self.args.spec.pipeline_id
         role = aws.iam.Role(
             f"{pipeline_id}-pipeline-role",
@@ -361,13 +361,13 @@ class DeliveryPipeline(pulumi.ComponentResource):
             tags=self.args.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self._pipeline_policy = aws.iam.RolePolicy(
+        policy = aws.iam.RolePolicy(
             f"{pipeline_id}-pipeline-policy",
             role=role.id,
             policy=inputs.apply(lambda i: policies.document(*codepipeline_statements(i, environments))),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        return role
+        return role, policy
 
     # -- builds -----------------------------------------------------------------------------------------
     def _project(self, env: str, role: aws.iam.Role, policy: aws.iam.RolePolicy) -> aws.codebuild.Project:

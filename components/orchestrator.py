@@ -36,6 +36,7 @@ LOG_RETENTION_DAYS = 365
 LIGHT_FUNCTION_CODE = [
     "mlops_spec",
     "lambda_src/__init__.py",
+    "lambda_src/common",
     "lambda_src/api",
     "lambda_src/registry.py",
     "lambda_src/trigger",
@@ -111,6 +112,18 @@ def function_environment(args: OrchestratorArgs, provisioner_function: str | Non
     return env
 
 
+def provisioner_environment(args: OrchestratorArgs, data_key: str, secrets_key: str, image_uri: str) -> dict[str, str]:
+    """The provisioner's settings (lambda_src/provisioner/settings.py); it hands them on to CodeBuild."""
+    return {
+        **function_environment(args),
+        "MLOPS_ASSETS_KMS_KEY_ARN": data_key,
+        "MLOPS_STATE_KEY_ARN": secrets_key,
+        "MLOPS_PROVISIONER_IMAGE_URI": image_uri,
+        "MLOPS_ECR_REPOSITORY": args.existing_ecr_repository or args.names.ecr_repository,
+        "MLOPS_TAGS": json.dumps(args.tags, sort_keys=True),
+    }
+
+
 def topic_arn(args: OrchestratorArgs) -> str:
     return f"arn:aws:sns:{args.region}:{args.account_id}:{args.names.topic}"
 
@@ -175,7 +188,8 @@ def trigger_statements(args: OrchestratorArgs, data_key: str, topic_arn: str) ->
     """Config-file trigger: read the uploaded file, then the same recording path as the API."""
     assets = f"arn:aws:s3:::{args.assets_bucket_name}"
     return [
-        policies.statement(["s3:GetObject"], [f"{assets}/*{CONFIG_FILE_SUFFIX}"]),
+        # The trigger reads the exact object version named in the S3 event.
+        policies.statement(["s3:GetObject", "s3:GetObjectVersion"], [f"{assets}/*{CONFIG_FILE_SUFFIX}"]),
         *[s for s in api_statements(args, data_key, topic_arn) if "sagemaker:ListModelCards" not in s["Action"]],
         _function_logs(args, args.names.role("trigger")),
     ]
@@ -211,7 +225,9 @@ def provisioner_statements(
     orchestrator_roles = f"arn:aws:iam::{account}:role/{names.role('')}*"
     return [
         policies.statement(["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"], [state, f"{state}/*"]),
-        policies.statement(["s3:GetObject", "s3:ListBucket"], [assets, f"{assets}/pipelines/*"]),
+        # Reads each request's spec and writes the zip the delivery pipeline takes as its source.
+        policies.statement(["s3:GetObject", "s3:PutObject"], [f"{assets}/pipelines/*"]),
+        policies.statement(["s3:ListBucket"], [assets]),
         _key_use([data_key, secrets_key]),
         _registry_access(args),
         policies.statement(["sts:AssumeRole"], args.deploy_role_arns()),
@@ -237,8 +253,21 @@ def provisioner_statements(
         ),
         policies.statement(["sns:Publish"], [topic_arn]),
         policies.statement(
-            ["logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:DescribeLogGroups"],
+            [
+                "logs:CreateLogGroup",
+                "logs:DeleteLogGroup",
+                "logs:PutRetentionPolicy",
+                "logs:DescribeLogGroups",
+                "logs:TagResource",
+                "logs:UntagResource",
+                "logs:ListTagsForResource",
+                "logs:AssociateKmsKey",
+            ],
             [f"arn:aws:logs:{region}:{account}:log-group:/aws/codebuild/mlops-*"],
+        ),
+        # A crashed run (timeout, out of memory) is handed to the status function, which records it.
+        policies.statement(
+            ["lambda:InvokeFunction"], [f"arn:aws:lambda:{region}:{account}:function:{names.role('status')}"]
         ),
         _function_logs(args, names.role("provisioner")),
     ]
@@ -353,6 +382,7 @@ class Orchestrator(pulumi.ComponentResource):
         self.status_function = self._light_function(
             "status", "lambda_src.status_events.handler.handler", status_statements
         )
+        self._provisioner_crashes_reach_status()
         self._config_trigger()
         self._status_events()
         self.api_url = self._rest_api()
@@ -545,7 +575,12 @@ class Orchestrator(pulumi.ComponentResource):
             timeout=30,
             kms_key_arn=self.data_key.arn,
             environment=aws.lambda_.FunctionEnvironmentArgs(
-                variables=function_environment(self.args, provisioner_function=self.args.names.role("provisioner"))
+                variables=self.data_key.arn.apply(
+                    lambda key: {
+                        **function_environment(self.args, provisioner_function=self.args.names.role("provisioner")),
+                        "MLOPS_ASSETS_KMS_KEY_ARN": key,
+                    }
+                )
             ),
             tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
             tags=self.args.tags,
@@ -589,10 +624,31 @@ class Orchestrator(pulumi.ComponentResource):
             # Bounded so a burst of requests cannot exhaust the account's concurrency.
             reserved_concurrent_executions=10,
             kms_key_arn=self.data_key.arn,
-            environment=aws.lambda_.FunctionEnvironmentArgs(variables=function_environment(self.args)),
+            environment=aws.lambda_.FunctionEnvironmentArgs(
+                variables=pulumi.Output.all(self.data_key.arn, self.secrets_key.arn, self.provisioner_image_uri).apply(
+                    lambda values: provisioner_environment(self.args, *values)
+                )
+            ),
             tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
             tags=self.args.tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
+        )
+
+    def _provisioner_crashes_reach_status(self) -> None:
+        """A provisioner run killed by a timeout or out of memory is not retried (a second `up` on a
+        half-applied stack must be a deliberate retry); the event goes to the status function,
+        which records the pipeline as FAILED and retryable instead of PROVISIONING forever."""
+        aws.lambda_.FunctionEventInvokeConfig(
+            f"{self._name}-provisioner-async",
+            function_name=self.provisioner.name,
+            maximum_retry_attempts=0,
+            maximum_event_age_in_seconds=3600,
+            destination_config=aws.lambda_.FunctionEventInvokeConfigDestinationConfigArgs(
+                on_failure=aws.lambda_.FunctionEventInvokeConfigDestinationConfigOnFailureArgs(
+                    destination=self.status_function.arn
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
     # -- event sources ----------------------------------------------------------------------------

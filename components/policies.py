@@ -78,7 +78,8 @@ def tls_only_bucket_policy(bucket_arn: str, extra: list[Statement] | None = None
 
 
 def kms_key_policy(account_id: str, service_principals: list[str], partition: str = "aws") -> str:
-    """Key policy: the account administers the key through IAM; listed services may use it."""
+    """Key policy: the account administers the key through IAM; listed services may use it on this
+    account's behalf only."""
     root = f"arn:{partition}:iam::{account_id}:root"
     statements: list[Statement] = [
         {
@@ -90,15 +91,32 @@ def kms_key_policy(account_id: str, service_principals: list[str], partition: st
             "Resource": "*",
         }
     ]
-    if service_principals:
+    logs = [p for p in service_principals if p.startswith("logs.")]
+    others = sorted(p for p in service_principals if not p.startswith("logs."))
+    if others:
         statements.append(
             {
                 "Sid": "ServicesUseKey",
                 "Effect": "Allow",
-                "Principal": {"Service": sorted(service_principals)},
+                "Principal": {"Service": others},
                 "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
                 "Resource": "*",
                 "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            }
+        )
+    for principal in logs:
+        region = principal.split(".")[1]
+        statements.append(
+            {
+                # CloudWatch Logs encrypts log groups itself and names them in the encryption context.
+                "Sid": "CloudWatchLogsUseKey",
+                "Effect": "Allow",
+                "Principal": {"Service": principal},
+                "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                "Resource": "*",
+                "Condition": {
+                    "ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:{partition}:logs:{region}:{account_id}:*"}
+                },
             }
         )
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)

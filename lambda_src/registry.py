@@ -39,8 +39,9 @@ IN_PROGRESS = frozenset({Status.QUEUED, Status.PROVISIONING, Status.DELETING})
 # A repeated identical request for a pipeline in one of these is a replay, not a new deployment.
 LIVE = frozenset({Status.QUEUED, Status.PROVISIONING, Status.AWAITING_APPROVAL, Status.DEPLOYED})
 
-# old status (None: no record yet) -> statuses it may move to. Staying in the same status is
-# always allowed (the status updater refreshes outputs and errors that way).
+# old status (None: no record yet) -> the other statuses it may move to. Re-writing a record in
+# its current status is always allowed (status updates and the provisioner record outputs and
+# errors that way); callers that must not repeat work (delete) check IN_PROGRESS themselves.
 TRANSITIONS: dict[Status | None, frozenset[Status]] = {
     None: frozenset({Status.QUEUED, Status.REJECTED}),
     Status.QUEUED: frozenset({Status.PROVISIONING, Status.FAILED}),
@@ -74,7 +75,7 @@ class RecordNotFound(LookupError):
 
 def check_transition(old: Status | None, new: Status) -> None:
     """Raise InvalidTransition unless the status machine allows `old` -> `new`."""
-    if old == new and old is not None:
+    if old is not None and old == new:
         return
     if new not in TRANSITIONS[old]:
         raise InvalidTransition(old, new)

@@ -43,10 +43,25 @@ class PipelineSpec(StrictModel):
     @model_validator(mode="before")
     @classmethod
     def _blank_means_absent(cls, data: Any) -> Any:
-        """The old solution's users send "" for every optional key they leave out; treat it as absent."""
+        """The old solution's users send "" for every optional key they leave out; treat it as absent.
+        Only known keys are dropped: an unknown key stays and is reported, even with an empty value."""
         if isinstance(data, dict):
-            return {key: value for key, value in data.items() if not (isinstance(value, str) and not value.strip())}
+            known = cls._accepted_keys()
+            return {
+                key: value
+                for key, value in data.items()
+                if not (key in known and isinstance(value, str) and not value.strip())
+            }
         return data
+
+    @classmethod
+    def _accepted_keys(cls) -> set[str]:
+        keys = set(cls.model_fields)
+        for field in cls.model_fields.values():
+            alias = field.validation_alias
+            choices = getattr(alias, "choices", [alias])
+            keys.update(choice for choice in choices if isinstance(choice, str))
+        return keys
 
     # -- identity -------------------------------------------------------------------------
     @property

@@ -221,3 +221,27 @@ def test_topic_accepts_event_rules_of_this_account_only(dev_multi: StackPlan) ->
     assert events["Principal"] == {"Service": "events.amazonaws.com"}
     assert events["Condition"] == {"StringEquals": {"aws:SourceAccount": "111111111111"}}
     assert not any(s["Effect"] == "Allow" and s["Principal"] == "*" for s in policy["Statement"])
+
+
+def test_provisioner_gets_its_settings_and_hands_crashes_to_the_status_function(dev_multi: StackPlan) -> None:
+    functions = {f.name: f.inputs for f in dev_multi.recorder.of_type("aws:lambda/function:Function")}
+    variables = functions["mlops-orchestrator-provisioner"]["environment"]["variables"]
+    keys = {k.inputs["description"]: k for k in dev_multi.recorder.of_type("aws:kms/key:Key")}
+    assert variables["MLOPS_ACCOUNTS"] == json.dumps(MULTI["mlops:accounts"], sort_keys=True)
+    assert variables["MLOPS_STATE_BACKEND_URL"] == "s3://mlops-pulumi-state-111111111111-us-east-1?region=us-east-1"
+    assert variables["MLOPS_SECRETS_PROVIDER"] == "awskms://alias/mlops-pulumi-secrets?region=us-east-1"
+    assert variables["MLOPS_PROVISIONER_IMAGE_URI"].endswith("/mlops-provisioner:latest")
+    assert variables["MLOPS_STATE_KEY_ARN"] != variables["MLOPS_ASSETS_KMS_KEY_ARN"]
+    assert len(keys) == 3
+    invoke_config = dev_multi.recorder.of_type("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")[0]
+    assert invoke_config.inputs["maximumRetryAttempts"] == 0
+    assert invoke_config.inputs["destinationConfig"]["onFailure"]["destination"].endswith("mlops-orch-status")
+
+
+def test_light_functions_ship_the_shared_code_they_import(dev_multi: StackPlan) -> None:
+    api = dev_multi.recorder.named("aws:lambda/function:Function", "mlops-orchestrator-api").inputs
+    archive = api["code"]
+    files = set(archive.assets) if hasattr(archive, "assets") else set(archive)
+    assert {"lambda_src/common/settings.py", "lambda_src/api/handler.py", "lambda_src/registry.py"} <= files
+    assert not any(name.startswith("lambda_src/provisioner/") for name in files)
+    assert api["environment"]["variables"]["MLOPS_PROVISIONER_FUNCTION"] == "mlops-orch-provisioner"

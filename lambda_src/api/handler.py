@@ -1,0 +1,153 @@
+"""The API function: routes -> services, and every error -> its HTTP response, in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lambda_src.api import http, modelcards, pipelines
+from lambda_src.common import submission
+from lambda_src.common.errors import ApiError, invalid
+from lambda_src.common.settings import settings
+
+logger = Logger()
+app = APIGatewayRestResolver()
+
+
+def respond(status_code: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(status_code=status_code, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
+
+
+# -- pipelines -------------------------------------------------------------------------------------
+
+
+@app.post("/provisionpipeline")
+def provision_pipeline() -> Response:
+    config = settings()
+    dry_run = http.flag(http.query(app.current_event, {"dry_run"}), "dry_run")
+    body = http.json_body(app.current_event)
+    if isinstance(body, dict) and modelcards.is_operation(body.get("pipeline_type")):
+        if dry_run:
+            raise invalid("dry_run", "is not supported for model card operations")
+        return respond(200, modelcards.run_operation(body, config))
+    request = submission.plan(body, config)
+    if dry_run:
+        return respond(200, request.dry_run_body())
+    outcome = submission.submit(request, config, source=_caller())
+    # 202: a new spec version was queued; 200: an idempotent replay of an earlier request.
+    return respond(
+        202 if outcome.queued else 200, outcome.body(), {"Location": f"/pipelines/{outcome.record.pipeline_id}"}
+    )
+
+
+@app.post("/pipelinestatus")
+def pipeline_status_by_body() -> Response:
+    return respond(200, pipelines.status_request(http.json_body(app.current_event), settings()))
+
+
+@app.get("/pipelines")
+def list_pipelines() -> Response:
+    params = http.query(app.current_event, pipelines.ListQuery.PARAMETERS)
+    return respond(200, pipelines.list_pipelines(pipelines.ListQuery.parse(params), settings()))
+
+
+@app.get("/pipelines/<pipeline_id>")
+def get_pipeline(pipeline_id: str) -> Response:
+    return respond(200, pipelines.status(pipeline_id, settings()))
+
+
+@app.delete("/pipelines/<pipeline_id>")
+def delete_pipeline(pipeline_id: str) -> Response:
+    return respond(202, pipelines.delete(pipeline_id, settings()))
+
+
+# -- model cards -----------------------------------------------------------------------------------
+
+
+@app.get("/modelcards")
+def list_model_cards() -> Response:
+    params = http.query(app.current_event, {"limit", "next_token", "name_contains", "status"})
+    data = {**params, **http.integer(params, "limit")}
+    return respond(200, modelcards.run("list_model_cards", data, settings()))
+
+
+@app.post("/modelcards")
+def create_model_card() -> Response:
+    card = modelcards.run("create_model_card", http.json_body(app.current_event), settings())
+    return respond(201, card, {"Location": f"/modelcards/{card['name']}"})
+
+
+@app.get("/modelcards/<name>")
+def describe_model_card(name: str) -> Response:
+    params = http.query(app.current_event, {"version"})
+    return respond(
+        200, modelcards.run("describe_model_card", {"name": name, **http.integer(params, "version")}, settings())
+    )
+
+
+@app.put("/modelcards/<name>")
+def update_model_card(name: str) -> Response:
+    data = http.with_path_name(http.json_body(app.current_event), name)
+    return respond(200, modelcards.run("update_model_card", data, settings()))
+
+
+@app.delete("/modelcards/<name>")
+def delete_model_card(name: str) -> Response:
+    return respond(200, modelcards.run("delete_model_card", {"name": name}, settings()))
+
+
+@app.post("/modelcards/<name>/export")
+def export_model_card(name: str) -> Response:
+    data = http.with_path_name(http.json_body(app.current_event, optional=True), name)
+    return respond(202, modelcards.run("export_model_card", data, settings()))
+
+
+# -- errors: the only place that turns exceptions into responses ------------------------------------
+
+
+@app.exception_handler(ApiError)
+def client_error(exc: ApiError) -> Response:
+    logger.info("request rejected", status_code=exc.status_code, reason=exc.message, errors=exc.errors[:10])
+    return respond(exc.status_code, exc.body())
+
+
+@app.not_found
+def no_route(exc: NotFoundError) -> Response:
+    event = app.current_event
+    return respond(404, {"message": f"no route for {event.http_method} {event.path}"})
+
+
+@app.exception_handler(submission.ProvisioningNotStarted)
+def not_started(exc: submission.ProvisioningNotStarted) -> Response:
+    return respond(
+        503,
+        {
+            "message": f"pipeline {exc}: the provisioner could not be started; "
+            "the pipeline is marked FAILED, send the same request again",
+            "pipeline_id": str(exc),
+        },
+    )
+
+
+@app.exception_handler(Exception)
+def internal_error(exc: Exception) -> Response:
+    logger.exception("unhandled error")
+    request_id = getattr(app.lambda_context, "aws_request_id", None)
+    return respond(500, {"message": "internal error", "request_id": request_id})
+
+
+def _caller() -> str:
+    """Who sent the request (API Gateway IAM auth puts the caller's ARN in the identity)."""
+    context = app.current_event.raw_event.get("requestContext") or {}
+    user_arn = (context.get("identity") or {}).get("userArn")
+    return f"api:{user_arn}" if isinstance(user_arn, str) and user_arn else "api"
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,71 @@
+"""Reading a request's body, query string and path parameters, rejecting malformed input with 400."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Set
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+
+from lambda_src.common import untrusted_json
+from lambda_src.common.errors import InvalidRequest, field_error, invalid
+
+_TRUE = ("true", "1", "yes")
+_FALSE = ("false", "0", "no", "")
+
+
+def _raw_body(event: APIGatewayProxyEvent) -> str | bytes | None:
+    body = event.body
+    if body and event.is_base64_encoded:
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise invalid("(body)", "is not valid base64", "request body is not valid base64") from None
+    return body
+
+
+def json_body(event: APIGatewayProxyEvent, optional: bool = False) -> Any:
+    """The decoded JSON body; with `optional`, an empty body reads as {}."""
+    raw = _raw_body(event)
+    if optional and not raw:
+        return {}
+    return untrusted_json.decode(raw)
+
+
+def query(event: APIGatewayProxyEvent, allowed: Set[str]) -> dict[str, str]:
+    """Single-valued query parameters; unknown ones are errors, like unknown body fields."""
+    params = dict(event.query_string_parameters or {})
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        raise InvalidRequest(
+            "invalid query parameters", [field_error(k, "is not a known query parameter") for k in unknown]
+        )
+    return params
+
+
+def flag(params: dict[str, str], name: str) -> bool:
+    value = params.get(name, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise invalid(name, "must be true or false", "invalid query parameters")
+
+
+def integer(params: dict[str, str], name: str) -> dict[str, Any]:
+    """{name: int} when the parameter is a whole number, {name: raw} otherwise (the model rejects it)."""
+    if name not in params:
+        return {}
+    raw = params[name]
+    return {name: int(raw) if raw.isdigit() and len(raw) < 10 else raw}
+
+
+def with_path_name(body: Any, name: str) -> dict[str, Any]:
+    """A model-card body whose `name` comes from the path; a different `name` in the body is an error."""
+    if not isinstance(body, dict):
+        raise invalid("(body)", "must be a JSON object", "request body must be a JSON object")
+    if "name" in body and body["name"] != name:
+        raise invalid("name", "must match the name in the path", "invalid model card request")
+    return {**body, "name": name}

@@ -1,0 +1,214 @@
+"""Model-card operations on SageMaker: validate the request, call the model card APIs, shape the answers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from lambda_src.common import aws
+from lambda_src.common.errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge, field_error
+from lambda_src.common.settings import Settings
+
+if TYPE_CHECKING:
+    from mlops_spec import modelcards as cards
+
+EXPORT_PREFIX = "model_card_exports"
+# AWS error code -> the client error it means for a model-card request.
+_AWS_ERRORS: dict[str, type[InvalidRequest | NotFound | Conflict]] = {
+    "ResourceNotFound": NotFound,
+    "ConflictException": Conflict,
+    "ResourceInUse": Conflict,
+    "ValidationException": InvalidRequest,
+    "ResourceLimitExceeded": InvalidRequest,
+}
+
+M = TypeVar("M")
+
+
+def _cards() -> Any:
+    # Imported on first use: pydantic models cost import time every other route does not need.
+    from mlops_spec import modelcards
+
+    return modelcards
+
+
+def validate(model: type[M], data: Any) -> M:
+    """`data` as a `model`, or InvalidRequest naming each bad field."""
+    from pydantic import ValidationError
+
+    from mlops_spec.errors import field_errors
+
+    if not isinstance(data, dict):
+        raise InvalidRequest("request body must be a JSON object", [field_error("(body)", "must be a JSON object")])
+    try:
+        return model.model_validate(data)  # type: ignore[attr-defined, no-any-return]
+    except ValidationError as exc:
+        raise InvalidRequest("invalid model card request", [e.as_dict() for e in field_errors(exc)]) from None
+
+
+@contextmanager
+def _sagemaker_errors() -> Iterator[None]:
+    """AWS rejections of a (valid-looking) request are the caller's problem: 4xx, not 5xx."""
+    try:
+        yield
+    except Exception as exc:
+        kind = _AWS_ERRORS.get(aws.error_code(exc) or "")
+        if kind is None:
+            raise
+        message = str(getattr(exc, "response", {}).get("Error", {}).get("Message", "")) or str(exc)
+        raise kind(message) from None
+
+
+def _sagemaker() -> Any:
+    return aws.client("sagemaker")
+
+
+def _iso(value: Any) -> Any:
+    return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
+
+
+def _card(response: dict[str, Any]) -> dict[str, Any]:
+    """DescribeModelCard, normalised: snake_case keys, content as an object, ISO-8601 times."""
+    return {
+        "name": response["ModelCardName"],
+        "arn": response.get("ModelCardArn"),
+        "version": response.get("ModelCardVersion"),
+        "status": response.get("ModelCardStatus"),
+        "content": json.loads(response.get("Content") or "{}"),
+        "created_at": _iso(response.get("CreationTime")),
+        "last_modified_at": _iso(response.get("LastModifiedTime")),
+        "processing_status": response.get("ModelCardProcessingStatus"),
+    }
+
+
+def _content_json(content: dict[str, Any]) -> str:
+    text = json.dumps(content, separators=(",", ":"))
+    limit = _cards().MAX_CONTENT_CHARS
+    if len(text) > limit:
+        raise PayloadTooLarge("model card content is too large", [field_error("(body)", f"must be at most {limit}")])
+    return text
+
+
+# -- operations --------------------------------------------------------------------------------------
+
+
+def describe(request: cards.DescribeModelCard, settings: Settings) -> dict[str, Any]:
+    params: dict[str, Any] = {"ModelCardName": request.name}
+    if request.version is not None:
+        params["ModelCardVersion"] = request.version
+    with _sagemaker_errors():
+        return _card(_sagemaker().describe_model_card(**params))
+
+
+def create(request: cards.CreateModelCard, settings: Settings) -> dict[str, Any]:
+    with _sagemaker_errors():
+        _sagemaker().create_model_card(
+            ModelCardName=request.name,
+            Content=_content_json(request.content()),
+            ModelCardStatus=request.status,
+        )
+    return describe(_cards().DescribeModelCard(name=request.name), settings)
+
+
+def update(request: cards.UpdateModelCard, settings: Settings) -> dict[str, Any]:
+    """Replace the given sections of the card (of `version`, default latest); keep the others and the status."""
+    current = describe(_cards().DescribeModelCard(name=request.name, version=request.version), settings)
+    content = {**current["content"], **request.content()}
+    # The current status is sent explicitly: omitting it must not change it (MWO reset it to Draft).
+    status = request.status or current["status"]
+    params: dict[str, Any] = {"ModelCardName": request.name, "Content": _content_json(content)}
+    if status:
+        params["ModelCardStatus"] = status
+    with _sagemaker_errors():
+        _sagemaker().update_model_card(**params)
+    return describe(_cards().DescribeModelCard(name=request.name), settings)
+
+
+def delete(request: cards.DeleteModelCard, settings: Settings) -> dict[str, Any]:
+    with _sagemaker_errors():
+        _sagemaker().delete_model_card(ModelCardName=request.name)
+    return {"message": f"model card {request.name} deleted", "name": request.name}
+
+
+def export(request: cards.ExportModelCard, settings: Settings) -> dict[str, Any]:
+    """Start a PDF export to s3://<assets>/model_card_exports (SageMaker appends the job's own path)."""
+    job_name = request.export_job_name or _export_job_name(request.name)
+    output = f"s3://{settings.assets_bucket}/{EXPORT_PREFIX}"
+    params: dict[str, Any] = {
+        "ModelCardName": request.name,
+        "ModelCardExportJobName": job_name,
+        "OutputConfig": {"S3OutputPath": output},
+    }
+    if request.model_card_version is not None:
+        params["ModelCardVersion"] = request.model_card_version
+    with _sagemaker_errors():
+        response = _sagemaker().create_model_card_export_job(**params)
+    return {
+        "name": request.name,
+        "export_job_name": job_name,
+        "export_job_arn": response["ModelCardExportJobArn"],
+        "output_location": output,
+    }
+
+
+def list_cards(request: cards.ListModelCards, settings: Settings) -> dict[str, Any]:
+    params: dict[str, Any] = {"MaxResults": request.limit}
+    if request.name_contains:
+        params["NameContains"] = request.name_contains
+    if request.status:
+        params["ModelCardStatus"] = request.status
+    if request.next_token:
+        params["NextToken"] = request.next_token
+    with _sagemaker_errors():
+        response = _sagemaker().list_model_cards(**params)
+    return {
+        "model_cards": [
+            {
+                "name": summary["ModelCardName"],
+                "arn": summary.get("ModelCardArn"),
+                "status": summary.get("ModelCardStatus"),
+                "created_at": _iso(summary.get("CreationTime")),
+                "last_modified_at": _iso(summary.get("LastModifiedTime")),
+            }
+            for summary in response.get("ModelCardSummaries", [])
+        ],
+        "next_token": response.get("NextToken"),
+    }
+
+
+def _export_job_name(card: str) -> str:
+    from mlops_spec.naming import bounded
+
+    stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    return bounded(f"{card}-export-{stamp}", 63)
+
+
+_SERVICES: dict[str, Callable[[Any, Settings], dict[str, Any]]] = {
+    "create_model_card": create,
+    "update_model_card": update,
+    "describe_model_card": describe,
+    "delete_model_card": delete,
+    "export_model_card": export,
+    "list_model_cards": list_cards,
+}
+
+
+def is_operation(pipeline_type: Any) -> bool:
+    return isinstance(pipeline_type, str) and pipeline_type in _SERVICES
+
+
+def run_operation(body: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """An MWO-style model-card request on /provisionpipeline (`pipeline_type` names the operation)."""
+    operation = body["pipeline_type"]
+    fields = {key: value for key, value in body.items() if key != "pipeline_type"}
+    request = validate(_cards().MODEL_CARD_OPERATIONS[operation], fields)
+    return _SERVICES[operation](request, settings)
+
+
+def run(operation: str, data: Any, settings: Settings) -> dict[str, Any]:
+    """A REST model-card request: `data` merges the path name, query and body fields."""
+    request = validate(_cards().MODEL_CARD_OPERATIONS[operation], data)
+    return _SERVICES[operation](request, settings)

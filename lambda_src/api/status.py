@@ -1,0 +1,115 @@
+"""A pipeline's normalised status: the registry record plus its delivery pipeline's stages and approvals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from lambda_src.common import aws
+from lambda_src.common.submission import stack_names
+from lambda_src.registry import PipelineRecord
+
+logger = Logger(child=True)
+
+# CodePipeline stage/action execution statuses -> ours (one vocabulary for stages and actions).
+_EXECUTION_STATUS = {
+    "InProgress": "IN_PROGRESS",
+    "Succeeded": "SUCCEEDED",
+    "Failed": "FAILED",
+    "Stopped": "STOPPED",
+    "Stopping": "STOPPING",
+    "Cancelled": "CANCELLED",
+    "Abandoned": "ABANDONED",
+}
+NOT_STARTED = "NOT_STARTED"
+
+
+def _status(execution: dict[str, Any] | None) -> str:
+    raw = (execution or {}).get("status")
+    return _EXECUTION_STATUS.get(str(raw), str(raw).upper()) if raw else NOT_STARTED
+
+
+def _error(execution: dict[str, Any] | None) -> str | None:
+    details = (execution or {}).get("errorDetails")
+    if not details:
+        return None
+    code, message = details.get("code"), details.get("message")
+    return f"{code}: {message}" if code and message else (message or code)
+
+
+def normalise_pipeline_state(state: dict[str, Any]) -> dict[str, Any]:
+    """GetPipelineState -> {stages: [{name, status, actions: [{name, status, last_error}]}],
+    pending_approvals: [{stage, action, token}], last_error}."""
+    stages: list[dict[str, Any]] = []
+    approvals: list[dict[str, Any]] = []
+    last_error: str | None = None
+    for stage in state.get("stageStates", []):
+        actions = []
+        for action in stage.get("actionStates", []):
+            latest = action.get("latestExecution")
+            error = _error(latest)
+            last_error = last_error or error
+            actions.append({"name": action.get("actionName"), "status": _status(latest), "last_error": error})
+            # Only manual approval actions carry a token, and only while they wait for an answer.
+            if latest and latest.get("token") and latest.get("status") == "InProgress":
+                approvals.append(
+                    {"stage": stage.get("stageName"), "action": action.get("actionName"), "token": latest["token"]}
+                )
+        stages.append(
+            {"name": stage.get("stageName"), "status": _status(stage.get("latestExecution")), "actions": actions}
+        )
+    return {"stages": stages, "pending_approvals": approvals, "last_error": last_error}
+
+
+def delivery_state(pipeline_name: str) -> dict[str, Any]:
+    """The normalised state of a delivery pipeline; a read failure is reported, not raised.
+
+    The registry status is still worth returning when CodePipeline cannot be read.
+    """
+    try:
+        state = aws.client("codepipeline").get_pipeline_state(name=pipeline_name)
+    except Exception as exc:
+        code = aws.error_code(exc)
+        if code is None:
+            raise
+        if code != "PipelineNotFoundException":
+            logger.warning("could not read the delivery pipeline", pipeline=pipeline_name, error_code=code)
+        note = "not created yet or deleted" if code == "PipelineNotFoundException" else f"unreadable ({code})"
+        return {"stages": [], "pending_approvals": [], "last_error": None, "delivery_pipeline_state": note}
+    return normalise_pipeline_state(state)
+
+
+def summary(record: PipelineRecord) -> dict[str, Any]:
+    """A record as listed by GET /pipelines."""
+    return {
+        "pipeline_id": record.pipeline_id,
+        "pipeline_type": record.pipeline_type,
+        "status": str(record.status),
+        "version": record.version,
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+        "last_error": record.last_error,
+    }
+
+
+def pipeline_status(record: PipelineRecord) -> dict[str, Any]:
+    """GET /pipelines/{id} and POST /pipelinestatus: the registry state and, once it exists, the delivery
+    pipeline's stages and pending approvals."""
+    body = {
+        **summary(record),
+        "environments": list(record.environments),
+        "stacks": stack_names(record.pipeline_id, record.environments) if record.environments else [],
+        "source": record.source,
+        "outputs": record.outputs,
+        "errors": list(record.errors),
+        "codepipeline_name": record.codepipeline_name,
+        "spec": record.spec_document(),
+        "stages": [],
+        "pending_approvals": [],
+    }
+    if record.codepipeline_name:
+        delivery = delivery_state(record.codepipeline_name)
+        body["last_error"] = record.last_error or delivery.pop("last_error")
+        body.update({k: v for k, v in delivery.items() if k != "last_error"})
+    return body

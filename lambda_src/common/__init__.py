@@ -1,0 +1,1 @@
+"""Code shared by the orchestrator's light functions (API, trigger, status): settings, AWS clients, services."""

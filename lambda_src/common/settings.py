@@ -1,0 +1,92 @@
+"""The environment variables the orchestrator's functions are configured with, and their parsing."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal, cast
+
+# The orchestrator component (components/orchestrator.py) sets these on every light function.
+REGISTRY_TABLE = "MLOPS_REGISTRY_TABLE"
+ASSETS_BUCKET = "MLOPS_ASSETS_BUCKET"
+TOPIC_ARN = "MLOPS_TOPIC_ARN"
+PROVISIONER_FUNCTION = "MLOPS_PROVISIONER_FUNCTION"
+MODE = "MLOPS_MODE"
+USE_MODEL_REGISTRY = "MLOPS_USE_MODEL_REGISTRY"
+ORCHESTRATOR_ENVIRONMENT = "MLOPS_ORCHESTRATOR_ENVIRONMENT"
+# Optional: the CMK for objects the API writes. Without it the bucket's default encryption
+# (SSE-KMS with the orchestrator's data key) applies, which is what we want anyway.
+ASSETS_KMS_KEY_ARN = "MLOPS_ASSETS_KMS_KEY_ARN"
+
+ALL_VARIABLES = (
+    REGISTRY_TABLE,
+    ASSETS_BUCKET,
+    TOPIC_ARN,
+    PROVISIONER_FUNCTION,
+    MODE,
+    USE_MODEL_REGISTRY,
+    ORCHESTRATOR_ENVIRONMENT,
+    ASSETS_KMS_KEY_ARN,
+)
+
+Mode = Literal["single", "multi"]
+Environment = Literal["dev", "staging", "prod"]
+
+
+class ConfigurationError(RuntimeError):
+    """The function was deployed with missing or invalid settings (an operator problem, never the client's)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    registry_table: str
+    assets_bucket: str
+    topic_arn: str
+    provisioner_function: str
+    mode: Mode
+    use_model_registry: bool
+    orchestrator_environment: Environment
+    assets_kms_key_arn: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        return cls(
+            registry_table=_required(env, REGISTRY_TABLE),
+            assets_bucket=_required(env, ASSETS_BUCKET),
+            topic_arn=env.get(TOPIC_ARN, ""),
+            provisioner_function=env.get(PROVISIONER_FUNCTION, ""),
+            mode=cast(Mode, _choice(env, MODE, ("single", "multi"), "single")),
+            use_model_registry=_flag(env, USE_MODEL_REGISTRY),
+            orchestrator_environment=cast(
+                Environment, _choice(env, ORCHESTRATOR_ENVIRONMENT, ("dev", "staging", "prod"), "dev")
+            ),
+            assets_kms_key_arn=env.get(ASSETS_KMS_KEY_ARN) or None,
+        )
+
+
+def settings() -> Settings:
+    """Read on every call: it costs microseconds and lets tests change the environment freely."""
+    return Settings.from_env()
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigurationError(f"environment variable {name} is not set")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = env.get(name, "").strip() or default
+    if value not in allowed:
+        raise ConfigurationError(f"environment variable {name}={value!r} must be one of {', '.join(allowed)}")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    value = env.get(name, "false").strip().lower()
+    if value not in ("true", "false", "yes", "no", "1", "0", ""):
+        raise ConfigurationError(f"environment variable {name}={value!r} must be true or false")
+    return value in ("true", "yes", "1")

@@ -1,0 +1,234 @@
+"""Accepting a pipeline request: validate, record idempotently, store the spec, start the provisioner.
+
+Shared by the API (POST /provisionpipeline) and the config-file trigger, so both paths behave
+the same. Idempotency rules:
+  - same client_token as the record's, or the same spec (hash) while the pipeline is live
+    (QUEUED, PROVISIONING, AWAITING_APPROVAL, DEPLOYED): a replay; nothing is written, the
+    existing record is returned (HTTP 200);
+  - a different spec while work runs (QUEUED, PROVISIONING, DELETING): Conflict (409);
+  - otherwise a new spec version is queued (HTTP 202), also to retry a FAILED pipeline or to
+    re-create a DELETED one with the same spec.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from aws_lambda_powertools import Logger
+
+from lambda_src.common import aws
+from lambda_src.common.errors import Conflict, InvalidRequest, PayloadTooLarge, field_error
+from lambda_src.common.settings import ConfigurationError, Settings
+from lambda_src.registry import (
+    IN_PROGRESS,
+    LIVE,
+    ConcurrentUpdate,
+    PipelineRecord,
+    Registry,
+    Status,
+    now,
+)
+from mlops_spec import naming
+
+if TYPE_CHECKING:
+    from mlops_spec.base import PipelineSpec
+
+logger = Logger(child=True)
+
+SPEC_KEY = "pipelines/{pipeline_id}/spec.json"
+# The normalised spec is stored in one DynamoDB attribute (items are limited to 400 kB).
+MAX_SPEC_BYTES = 300_000
+# Optimistic-locking rounds before telling the caller to retry; each round re-reads the record.
+MAX_ATTEMPTS = 5
+
+Decision = Literal["replay", "conflict", "update"]
+
+
+class ProvisioningNotStarted(RuntimeError):
+    """The request was recorded but its spec could not be stored or the provisioner not started."""
+
+
+def parse_spec(body: Any, settings: Settings) -> PipelineSpec:
+    """The validated spec of a request body, or InvalidRequest naming each bad field."""
+    # Imported here: the union of every pipeline type is the heaviest import of the function,
+    # and only provisioning requests need it (status, list and model-card calls do not).
+    from mlops_spec.errors import SpecError
+    from mlops_spec.request import parse_pipeline_request
+
+    try:
+        return parse_pipeline_request(body, mode=settings.mode, use_model_registry=settings.use_model_registry)
+    except SpecError as exc:
+        raise InvalidRequest(exc.message, [e.as_dict() for e in exc.errors]) from None
+
+
+def stack_names(pipeline_id: str, environments: tuple[str, ...] | list[str]) -> list[str]:
+    """The Pulumi stacks of a pipeline: its delivery stack, then one target stack per environment."""
+    return [naming.delivery_stack_name(pipeline_id)] + [naming.target_stack_name(pipeline_id, e) for e in environments]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a valid request asks for, before anything is written."""
+
+    spec: PipelineSpec
+    pipeline_id: str
+    environments: tuple[str, ...]
+    spec_json: str
+    spec_hash: str
+
+    @property
+    def pipeline_type(self) -> str:
+        return str(self.spec.pipeline_type)
+
+    @property
+    def stacks(self) -> list[str]:
+        return stack_names(self.pipeline_id, self.environments)
+
+    def dry_run_body(self) -> dict[str, Any]:
+        return {
+            "dry_run": True,
+            "pipeline_id": self.pipeline_id,
+            "pipeline_type": self.pipeline_type,
+            "environments": list(self.environments),
+            "stacks": self.stacks,
+            "spec": json.loads(self.spec_json),
+        }
+
+    def new_record(self, source: str) -> PipelineRecord:
+        timestamp = now()
+        return PipelineRecord(
+            pipeline_id=self.pipeline_id,
+            status=Status.QUEUED,
+            pipeline_type=self.pipeline_type,
+            version=1,
+            created_at=timestamp,
+            updated_at=timestamp,
+            spec=self.spec_json,
+            spec_hash=self.spec_hash,
+            client_token=self.spec.client_token,
+            environments=self.environments,
+            source=source,
+        )
+
+
+def plan(body: Any, settings: Settings) -> Plan:
+    spec = parse_spec(body, settings)
+    spec_json = json.dumps(spec.model_dump(mode="json", exclude_none=True), sort_keys=True, separators=(",", ":"))
+    if len(spec_json) > MAX_SPEC_BYTES:
+        raise PayloadTooLarge(
+            "pipeline request is too large",
+            [field_error("(body)", f"must normalise to at most {MAX_SPEC_BYTES} bytes")],
+        )
+    environments = tuple(spec.environments(settings.mode, home=settings.orchestrator_environment))
+    return Plan(spec, spec.pipeline_id, environments, spec_json, spec.spec_hash())
+
+
+@dataclass(frozen=True)
+class Outcome:
+    record: PipelineRecord
+    queued: bool  # True: a new spec version was queued; False: an idempotent replay
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "pipeline_id": self.record.pipeline_id,
+            "status": str(self.record.status),
+            "pipeline_type": self.record.pipeline_type,
+            "version": self.record.version,
+            "environments": list(self.record.environments),
+            "stacks": stack_names(self.record.pipeline_id, self.record.environments),
+            "idempotent_replay": not self.queued,
+        }
+
+
+def decide(current: PipelineRecord, new: PipelineRecord) -> Decision:
+    """What a request for an existing pipeline id does (see the module docstring)."""
+    if new.client_token and current.client_token == new.client_token:
+        return "replay"
+    if current.spec_hash == new.spec_hash and current.status in LIVE:
+        return "replay"
+    if current.status in IN_PROGRESS:
+        return "conflict"
+    return "update"
+
+
+def submit(request: Plan, settings: Settings, source: str) -> Outcome:
+    """Record the request (idempotently) and, when something new was queued, start the provisioner."""
+    registry = Registry(settings.registry_table)
+    candidate = request.new_record(source)
+    if candidate.client_token:
+        earlier = registry.find_by_client_token(candidate.client_token)
+        if earlier is not None:
+            return Outcome(earlier, queued=False)
+    outcome = _record(registry, candidate)
+    if outcome.queued:
+        _start(registry, outcome.record, request, settings)
+    return outcome
+
+
+def _record(registry: Registry, candidate: PipelineRecord) -> Outcome:
+    for _ in range(MAX_ATTEMPTS):
+        current = registry.create(candidate)
+        if current is None:
+            return Outcome(candidate, queued=True)
+        decision = decide(current, candidate)
+        if decision == "replay":
+            return Outcome(current, queued=False)
+        if decision == "conflict":
+            raise Conflict(
+                f"pipeline {current.pipeline_id} is {current.status}; "
+                "send the new request when the current operation has finished",
+                [field_error("pipeline_id", f"is {current.status}")],
+            )
+        try:
+            return Outcome(registry.replace_spec(current, candidate), queued=True)
+        except ConcurrentUpdate:
+            continue  # someone else changed it: decide again from the fresh record
+    raise Conflict(f"pipeline {candidate.pipeline_id} is being changed by other requests; retry")
+
+
+def _start(registry: Registry, record: PipelineRecord, request: Plan, settings: Settings) -> None:
+    """Store the spec (the delivery pipeline's source) and start the provisioner asynchronously.
+
+    If either fails the record is marked FAILED, so the same request can be sent again.
+    """
+    try:
+        store_spec(record, request.spec_json, settings)
+        start_provisioner("provision", record, settings)
+    except Exception as exc:
+        logger.exception("could not start provisioning", pipeline_id=record.pipeline_id)
+        mark_failed(registry, record, f"provisioning could not be started: {type(exc).__name__}")
+        raise ProvisioningNotStarted(record.pipeline_id) from exc
+    logger.info("pipeline queued", pipeline_id=record.pipeline_id, version=record.version)
+
+
+def store_spec(record: PipelineRecord, spec_json: str, settings: Settings) -> None:
+    extra: dict[str, Any] = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": settings.assets_kms_key_arn}
+    aws.client("s3").put_object(
+        Bucket=settings.assets_bucket,
+        Key=SPEC_KEY.format(pipeline_id=record.pipeline_id),
+        Body=spec_json.encode(),
+        ContentType="application/json",
+        Metadata={"pipeline-id": record.pipeline_id, "spec-version": str(record.version)},
+        # Without an explicit key the bucket's default encryption (the orchestrator's CMK) applies.
+        **(extra if settings.assets_kms_key_arn else {}),
+    )
+
+
+def start_provisioner(action: Literal["provision", "delete"], record: PipelineRecord, settings: Settings) -> None:
+    if not settings.provisioner_function:
+        raise ConfigurationError("environment variable MLOPS_PROVISIONER_FUNCTION is not set")
+    payload = {"action": action, "pipeline_id": record.pipeline_id, "version": record.version}
+    aws.client("lambda").invoke(
+        FunctionName=settings.provisioner_function, InvocationType="Event", Payload=json.dumps(payload).encode()
+    )
+
+
+def mark_failed(registry: Registry, record: PipelineRecord, error: str) -> None:
+    """Record that starting work failed, so the request can be retried (best effort)."""
+    try:
+        registry.transition(record.pipeline_id, Status.FAILED, expected_version=record.version, last_error=error)
+    except Exception:
+        # The record moved on (or the table is unreachable); the original error is what matters.
+        logger.exception("could not mark the pipeline FAILED", pipeline_id=record.pipeline_id)

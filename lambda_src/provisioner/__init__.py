@@ -1,0 +1,1 @@
+"""The provisioning service: runs Pulumi (Automation API) to stand pipelines up and tear them down."""

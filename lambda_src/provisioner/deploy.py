@@ -1,0 +1,102 @@
+"""`mlops deploy`: up one environment's target stack of a pipeline (what each delivery pipeline build runs)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lambda_src.provisioner import source
+from lambda_src.provisioner.errors import ProvisioningError, SpecUnavailable
+from lambda_src.provisioner.program import stack_config, target_program
+from lambda_src.provisioner.runner import TARGET_RETRY, AutomationStackRunner, RunnerConfig, StackRunner, UpOutcome
+from lambda_src.provisioner.settings import ProvisionerSettings
+from lambda_src.registry import Registry, Status
+from lambda_src.status_events import records
+from mlops_spec import naming
+from mlops_spec.base import PipelineSpec
+
+logger = logging.getLogger(__name__)
+
+
+class WrongEnvironment(ProvisioningError):
+    reason = "wrong-environment"
+    retryable = False
+
+
+def load_spec(
+    pipeline_id: str, settings: ProvisionerSettings, spec_file: Path | None = None, s3: Any = None
+) -> PipelineSpec:
+    """The request from `spec_file` (the build's source artifact) or else from the assets bucket."""
+    if spec_file is not None:
+        try:
+            raw = spec_file.read_bytes()
+        except OSError as exc:
+            raise SpecUnavailable(f"cannot read {spec_file}: {exc.strerror or exc}") from None
+    else:
+        client = s3 or _client("s3")
+        key = source.spec_key(pipeline_id)
+        try:
+            raw = client.get_object(Bucket=settings.assets_bucket, Key=key)["Body"].read()
+        except Exception as exc:
+            raise SpecUnavailable(f"cannot read s3://{settings.assets_bucket}/{key}: {exc}") from None
+    return source.parse_spec(raw, pipeline_id, settings.mode, settings.use_model_registry)
+
+
+def deploy(
+    pipeline_id: str,
+    env: str,
+    settings: ProvisionerSettings,
+    *,
+    spec_file: Path | None = None,
+    runner: StackRunner | None = None,
+    registry: Registry | None = None,
+    on_output: Callable[[str], Any] | None = None,
+    s3: Any = None,
+) -> UpOutcome:
+    """Create or update stack `<pipeline>-<env>`; record its outputs (or its error) on the registry item."""
+    spec = load_spec(pipeline_id, settings, spec_file, s3)
+    allowed = spec.environments(settings.mode, home=settings.orchestrator_environment)  # type: ignore[arg-type]
+    if env not in allowed:
+        raise WrongEnvironment(f"{pipeline_id} deploys to {', '.join(allowed)}, not {env}")
+    stacks = runner or AutomationStackRunner(RunnerConfig.from_settings(settings), retry=TARGET_RETRY)
+    try:
+        stacks.select_or_create(naming.target_stack_name(pipeline_id, env), target_program(spec, env, settings))
+        stacks.set_config(stack_config(spec, env, settings))
+        outcome = stacks.up(on_output)
+    except ProvisioningError as error:
+        _record_error(registry, pipeline_id, env, error)
+        raise
+    finally:
+        stacks.close()
+    _best_effort(lambda: records.merge_outputs(registry, pipeline_id, env, outcome.outputs) if registry else None)
+    return outcome
+
+
+def _record_error(registry: Registry | None, pipeline_id: str, env: str, error: ProvisioningError) -> None:
+    """During a delivery run, keep the real cause: the build's own failure event only says "FAILED"."""
+    if registry is None:
+        return
+
+    def record() -> None:
+        current = registry.get(pipeline_id)
+        if current is not None and current.status == Status.PROVISIONING:
+            text = records.error_text(error.reason, f"{env}: {error.message}", error.retryable)
+            records.set_status(registry, pipeline_id, Status.PROVISIONING, last_error=text)
+
+    _best_effort(record)
+
+
+def _best_effort(action: Callable[[], Any]) -> None:
+    # Users running the CLI may lack access to the registry; the deployment itself is what counts.
+    try:
+        action()
+    except Exception as exc:
+        logger.warning("could not update the pipeline registry: %s", exc)
+
+
+def _client(service: str) -> Any:
+    from lambda_src.common import aws
+
+    return aws.client(service)

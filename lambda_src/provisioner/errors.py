@@ -1,0 +1,101 @@
+"""What can go wrong while provisioning, in the few words the registry records and users read."""
+
+from __future__ import annotations
+
+import re
+
+# Keep recorded messages short: a registry item is read by people and stays well under DynamoDB's limit.
+MESSAGE_LIMIT = 1000
+
+
+class ProvisioningError(Exception):
+    """A provisioning failure with a short machine-readable `reason` and a `retryable` flag.
+
+    `retryable` means: sending the same request again can succeed once the cause has cleared
+    (another run has finished, AWS has recovered); False means an operator must fix something first.
+    """
+
+    reason = "provisioning-failed"
+    retryable = True
+
+    def __init__(self, message: str, *, reason: str | None = None, retryable: bool | None = None):
+        super().__init__(shorten(message))
+        self.message = shorten(message)
+        if reason is not None:
+            self.reason = reason
+        if retryable is not None:
+            self.retryable = retryable
+
+    def as_record(self) -> dict[str, object]:
+        """The `last_error` the registry stores."""
+        return {"reason": self.reason, "message": self.message, "retryable": self.retryable}
+
+
+class StackBusy(ProvisioningError):
+    """Another update holds the stack's lock and kept holding it through our retries."""
+
+    reason = "stack-busy"
+    retryable = True
+
+
+class PulumiUnavailable(ProvisioningError):
+    """The pulumi CLI is missing or unusable in this image: the image must be rebuilt."""
+
+    reason = "pulumi-unavailable"
+    retryable = False
+
+
+class AssumeRoleDenied(ProvisioningError):
+    """The target account's deploy role refused us: its trust policy or our role name must be fixed."""
+
+    reason = "assume-role-denied"
+    retryable = False
+
+
+class DeploymentFailed(ProvisioningError):
+    """Pulumi ran and a resource operation failed (often transient: throttling, IAM propagation)."""
+
+    reason = "deployment-failed"
+    retryable = True
+
+
+class SpecUnavailable(ProvisioningError):
+    """The stored request is missing or no longer validates."""
+
+    reason = "spec-unavailable"
+    retryable = False
+
+
+class TimedOut(ProvisioningError):
+    """The run was about to be cut off by its time limit; the next run recovers the stack's lock."""
+
+    reason = "timed-out"
+    retryable = True
+
+
+def shorten(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """The end of a long CLI transcript: Pulumi prints the cause last."""
+    text = text.strip()
+    return text if len(text) <= limit else "..." + text[-(limit - 3) :]
+
+
+_ASSUME_ROLE_DENIED = re.compile(
+    r"is not authorized to perform: sts:AssumeRole|AccessDenied[^\n]*AssumeRole|AssumeRole[^\n]*AccessDenied",
+    re.IGNORECASE,
+)
+_PENDING_OPERATIONS = re.compile(r"pending operations|interrupted while (creating|updating|deleting)", re.IGNORECASE)
+_LOCK_CREATED_AT = re.compile(r"created by \S+ \(pid \d+\) at (\S+)")
+
+
+def is_assume_role_denied(text: str) -> bool:
+    return bool(_ASSUME_ROLE_DENIED.search(text))
+
+
+def has_pending_operations(text: str) -> bool:
+    """A previous run was killed mid-operation and left pending operations in the state."""
+    return bool(_PENDING_OPERATIONS.search(text))
+
+
+def lock_timestamps(text: str) -> list[str]:
+    """Creation times of the locks named in a DIY backend's "stack is currently locked" message."""
+    return _LOCK_CREATED_AT.findall(text)

@@ -1,0 +1,293 @@
+"""Lambda entry of the provisioner: the API's async "provision" and "delete" requests -> Pulumi stacks + registry."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from lambda_src.common import aws
+from lambda_src.provisioner import source
+from lambda_src.provisioner.errors import ProvisioningError, SpecUnavailable, TimedOut
+from lambda_src.provisioner.program import delivery_program, stack_config, target_program
+from lambda_src.provisioner.runner import (
+    DELIVERY_RETRY,
+    TARGET_RETRY,
+    AutomationStackRunner,
+    PulumiProgram,
+    RetryPolicy,
+    RunnerConfig,
+    StackRunner,
+    classify,
+)
+from lambda_src.provisioner.settings import ProvisionerSettings
+from lambda_src.registry import PipelineRecord, Registry, Status
+from lambda_src.status_events import records
+from mlops_spec import naming
+from mlops_spec.base import PipelineSpec
+
+logger = Logger(service="mlops-provisioner")
+# The runner logs through the standard library; Lambda drops INFO unless asked.
+logging.getLogger("lambda_src").setLevel(logging.INFO)
+
+# Record a timeout this long before Lambda cuts the run off, so the registry never stays PROVISIONING.
+TIMEOUT_MARGIN_SECONDS = 30
+# Executions that started this shortly before our `up` still count as started by it (clock skew).
+CLOCK_SKEW = timedelta(seconds=2)
+
+RunnerFactory = Callable[[RetryPolicy], StackRunner]
+
+
+# -- decisions -----------------------------------------------------------------------------------------
+def claimable(record: PipelineRecord | None, status: Status, version: int | None) -> bool:
+    """Work runs only for the request that queued it: a duplicate or superseded event is skipped."""
+    if record is None or record.status != status:
+        return False
+    return version is None or record.version == version
+
+
+def needs_start(executions: list[dict[str, Any]], since: datetime) -> bool:
+    """Start a run unless one began during our `up` (CodePipeline starts a new pipeline by itself)."""
+    for execution in executions:
+        started = execution.get("startTime")
+        if isinstance(started, datetime) and started.astimezone(UTC) >= since - CLOCK_SKEW:
+            return False
+    return True
+
+
+def destroy_order(environments: tuple[str, ...] | list[str]) -> list[str]:
+    """Target stacks last-deployed-first (prod, staging, dev), then nothing depends on what goes."""
+    return list(reversed(list(environments)))
+
+
+def _noop_program() -> None:
+    """Destroying needs no program (Pulumi works from the state); used when the spec cannot be read."""
+
+
+# -- the service ---------------------------------------------------------------------------------------
+@dataclass
+class Provisioner:
+    settings: ProvisionerSettings
+    registry: Registry
+    runners: RunnerFactory
+    s3: Any
+    codepipeline: Any
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    on_output: Callable[[str], Any] | None = None
+
+    @classmethod
+    def from_env(cls) -> Provisioner:
+        settings = ProvisionerSettings.from_env()
+        config = RunnerConfig.from_settings(settings)
+        return cls(
+            settings=settings,
+            registry=Registry(settings.registry_table),
+            runners=lambda retry: AutomationStackRunner(config, retry=retry),
+            s3=aws.client("s3"),
+            codepipeline=aws.client("codepipeline"),
+            on_output=lambda line: logger.info(line),
+        )
+
+    # -- provision ---------------------------------------------------------------------------------------
+    def provision(self, pipeline_id: str, version: int | None, context: Any = None) -> dict[str, Any]:
+        record = self.registry.get(pipeline_id)
+        if not claimable(record, Status.QUEUED, version):
+            return _skipped(pipeline_id, "provision", record)
+        assert record is not None
+        claimed = records.set_status(self.registry, pipeline_id, Status.PROVISIONING, expected_version=record.version)
+        if claimed is None:
+            return _skipped(pipeline_id, "provision", record)
+        with self._guard(pipeline_id, record.version, context):
+            spec_json = self._read_spec(pipeline_id)
+            spec = self._parse(spec_json, pipeline_id)
+            self._write_source(pipeline_id, spec_json)
+            started = self.clock()
+            outputs = self._up_delivery(spec)
+            name = str(outputs["pipeline_name"])
+            if needs_start(self._executions_or_none(name), started):
+                self.codepipeline.start_pipeline_execution(name=name)
+                logger.info("delivery pipeline run started", pipeline_id=pipeline_id, codepipeline=name)
+            records.merge_outputs(
+                self.registry, pipeline_id, "delivery", outputs, codepipeline_name=name, expected_version=record.version
+            )
+            return {"pipeline_id": pipeline_id, "action": "provision", "codepipeline_name": name}
+        return {"pipeline_id": pipeline_id, "action": "provision", "status": str(Status.FAILED)}
+
+    def _up_delivery(self, spec: PipelineSpec) -> dict[str, Any]:
+        runner = self.runners(DELIVERY_RETRY)
+        try:
+            runner.select_or_create(naming.delivery_stack_name(spec.pipeline_id), delivery_program(spec, self.settings))
+            runner.set_config(stack_config(spec, "delivery", self.settings))
+            return runner.up(self.on_output).outputs
+        finally:
+            runner.close()
+
+    # -- delete ------------------------------------------------------------------------------------------
+    def delete(self, pipeline_id: str, version: int | None, context: Any = None) -> dict[str, Any]:
+        record = self.registry.get(pipeline_id)
+        if not claimable(record, Status.DELETING, version):
+            return _skipped(pipeline_id, "delete", record)
+        assert record is not None
+        with self._guard(pipeline_id, record.version, context):
+            if record.codepipeline_name:
+                self._stop_runs(record.codepipeline_name)
+            spec = self._spec_of(record)
+            environments = list(record.environments) or (
+                list(spec.environments(self.settings.mode, home=self.settings.orchestrator_environment))  # type: ignore[arg-type]
+                if spec
+                else []
+            )
+            for env in destroy_order(environments):
+                program = target_program(spec, env, self.settings) if spec else _noop_program
+                self._destroy(naming.target_stack_name(pipeline_id, env), program, TARGET_RETRY)
+            program = delivery_program(spec, self.settings) if spec else _noop_program
+            self._destroy(naming.delivery_stack_name(pipeline_id), program, DELIVERY_RETRY)
+            records.set_status(self.registry, pipeline_id, Status.DELETED, expected_version=record.version, outputs={})
+            return {"pipeline_id": pipeline_id, "action": "delete", "status": str(Status.DELETED)}
+        return {"pipeline_id": pipeline_id, "action": "delete", "status": str(Status.FAILED)}
+
+    def _destroy(self, stack_name: str, program: PulumiProgram, retry: RetryPolicy) -> None:
+        runner = self.runners(retry)
+        try:
+            if runner.select_existing(stack_name, program):
+                runner.destroy_and_remove(self.on_output)
+                logger.info("stack destroyed", stack=stack_name)
+            else:
+                logger.info("stack does not exist; nothing to destroy", stack=stack_name)
+        finally:
+            runner.close()
+
+    # -- failures ----------------------------------------------------------------------------------------
+    @contextmanager
+    def _guard(self, pipeline_id: str, version: int, context: Any) -> Iterator[None]:
+        """Every failure ends in FAILED with its reason, also when Lambda is about to cut the run off."""
+        timer = self._watchdog(pipeline_id, version, context)
+        try:
+            yield
+        except Exception as exc:
+            error = classify(exc)
+            logger.exception("provisioning failed", pipeline_id=pipeline_id, reason=error.reason)
+            self._fail(pipeline_id, version, error)
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    def _watchdog(self, pipeline_id: str, version: int, context: Any) -> threading.Timer | None:
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        if remaining is None:
+            return None
+        seconds = remaining() / 1000 - TIMEOUT_MARGIN_SECONDS
+        error = TimedOut("the provisioner ran out of time; send the request again to resume")
+        timer = threading.Timer(max(seconds, 0), self._fail, args=(pipeline_id, version, error))
+        timer.daemon = True
+        timer.start()
+        return timer
+
+    def _fail(self, pipeline_id: str, version: int, error: ProvisioningError) -> None:
+        text = records.error_text(error.reason, error.message, error.retryable)
+        records.set_status(self.registry, pipeline_id, Status.FAILED, last_error=text, expected_version=version)
+
+    # -- AWS reads and writes ----------------------------------------------------------------------------
+    def _read_spec(self, pipeline_id: str) -> bytes:
+        try:
+            response = self.s3.get_object(Bucket=self.settings.assets_bucket, Key=source.spec_key(pipeline_id))
+        except Exception as exc:
+            if aws.error_code(exc) in ("NoSuchKey", "404", "AccessDenied"):
+                raise SpecUnavailable(
+                    f"s3://{self.settings.assets_bucket}/{source.spec_key(pipeline_id)}: {exc}"
+                ) from None
+            raise
+        return bytes(response["Body"].read())
+
+    def _parse(self, raw: bytes | str, pipeline_id: str) -> PipelineSpec:
+        return source.parse_spec(raw, pipeline_id, self.settings.mode, self.settings.use_model_registry)
+
+    def _spec_of(self, record: PipelineRecord) -> PipelineSpec | None:
+        """The record's spec for destroying; None (destroy from state alone) if it no longer parses."""
+        if not record.spec:
+            return None
+        try:
+            return self._parse(record.spec, record.pipeline_id)
+        except ProvisioningError as exc:
+            logger.warning("destroying without the spec", pipeline_id=record.pipeline_id, error=exc.message)
+            return None
+
+    def _write_source(self, pipeline_id: str, spec_json: bytes) -> None:
+        extra: dict[str, Any] = {}
+        if self.settings.assets_kms_key_arn:
+            extra = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self.settings.assets_kms_key_arn}
+        self.s3.put_object(
+            Bucket=self.settings.assets_bucket,
+            Key=source.source_key(pipeline_id),
+            Body=source.source_zip(spec_json),
+            ContentType="application/zip",
+            **extra,
+        )
+
+    def _stop_runs(self, name: str) -> None:
+        """Stop the pipeline's running executions first, so no deploy or approval re-creates a target
+        stack while the stacks are being destroyed."""
+        try:
+            executions = self._recent_executions(name)
+        except Exception as exc:
+            if aws.error_code(exc) == "PipelineNotFoundException":
+                return
+            raise
+        for execution in executions:
+            if execution.get("status") != "InProgress":
+                continue
+            try:
+                self.codepipeline.stop_pipeline_execution(
+                    pipelineName=name,
+                    pipelineExecutionId=execution["pipelineExecutionId"],
+                    abandon=True,
+                    reason="the pipeline is being deleted",
+                )
+            except Exception as exc:
+                # Already finished or stopping: nothing left to stop.
+                logger.info("execution not stopped", codepipeline=name, error_code=aws.error_code(exc))
+
+    def _executions_or_none(self, name: str) -> list[dict[str, Any]]:
+        """Runs of the pipeline, or none when they cannot be read: an extra run is superseded by the
+        next, a missing one would leave the new request undeployed."""
+        try:
+            return self._recent_executions(name)
+        except Exception as exc:
+            logger.warning("could not list pipeline runs; starting one", codepipeline=name, error=str(exc))
+            return []
+
+    def _recent_executions(self, name: str) -> list[dict[str, Any]]:
+        response = self.codepipeline.list_pipeline_executions(pipelineName=name, maxResults=5)
+        return list(response.get("pipelineExecutionSummaries", []))
+
+
+def _skipped(pipeline_id: str, action: str, record: PipelineRecord | None) -> dict[str, Any]:
+    found = f"{record.status} v{record.version}" if record else "no record"
+    logger.info("request skipped: not the current one", pipeline_id=pipeline_id, action=action, found=found)
+    return {"pipeline_id": pipeline_id, "action": action, "skipped": found}
+
+
+def run(provisioner: Provisioner, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    action = event.get("action")
+    pipeline_id = event.get("pipeline_id")
+    version = event.get("version")
+    if not isinstance(pipeline_id, str) or not isinstance(version, int | None) or isinstance(version, bool):
+        logger.error("malformed provisioner event", keys=sorted(event)[:10])
+        return {"error": "malformed event"}
+    if action == "provision":
+        return provisioner.provision(pipeline_id, version, context)
+    if action == "delete":
+        return provisioner.delete(pipeline_id, version, context)
+    logger.error("unknown provisioner action", action=str(action)[:40])
+    return {"error": "unknown action"}
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return run(Provisioner.from_env(), event, context)

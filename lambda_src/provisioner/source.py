@@ -1,0 +1,58 @@
+"""A pipeline's stored request: where it lives in the assets bucket, how it is read back, and its source zip."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from typing import TYPE_CHECKING
+
+from lambda_src.provisioner.errors import SpecUnavailable
+
+if TYPE_CHECKING:
+    from mlops_spec.base import PipelineSpec
+
+# The API stores the validated request here; the provisioner packs it into SOURCE for CodePipeline,
+# whose S3 source hands CodeBuild a zip (an unzipped object breaks CodeBuild actions).
+SPEC_FILE = "spec.json"
+
+
+def spec_key(pipeline_id: str) -> str:
+    return f"pipelines/{pipeline_id}/{SPEC_FILE}"
+
+
+def source_key(pipeline_id: str) -> str:
+    return f"pipelines/{pipeline_id}/source.zip"
+
+
+def source_zip(spec_json: bytes) -> bytes:
+    """A zip holding only spec.json, with a fixed timestamp so equal specs give equal bytes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        info = zipfile.ZipInfo(SPEC_FILE, date_time=(1980, 1, 1, 0, 0, 0))
+        info.external_attr = 0o644 << 16
+        archive.writestr(info, spec_json)
+    return buffer.getvalue()
+
+
+def spec_from_zip(data: bytes) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return archive.read(SPEC_FILE)
+
+
+def parse_spec(raw: bytes | str, pipeline_id: str, mode: str, use_model_registry: bool) -> PipelineSpec:
+    """The stored request, validated again (the spec layer may be newer than the request)."""
+    from mlops_spec.errors import SpecError
+    from mlops_spec.request import parse_pipeline_request
+
+    try:
+        body = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SpecUnavailable(f"the stored request of {pipeline_id} is not JSON: {exc}") from None
+    try:
+        spec = parse_pipeline_request(body, mode=mode, use_model_registry=use_model_registry)  # type: ignore[arg-type]
+    except SpecError as exc:
+        raise SpecUnavailable(f"the stored request of {pipeline_id} no longer validates: {exc}") from None
+    if spec.pipeline_id != pipeline_id:
+        raise SpecUnavailable(f"the stored request belongs to {spec.pipeline_id}, not {pipeline_id}")
+    return spec

@@ -1,0 +1,93 @@
+"""Small registry updates shared by the status function and the provisioner: outputs, errors, status."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from lambda_src.registry import (
+    ConcurrentUpdate,
+    InvalidTransition,
+    PipelineRecord,
+    RecordNotFound,
+    Registry,
+    Status,
+)
+
+logger = logging.getLogger(__name__)
+
+# Optimistic-locking rounds: each re-reads the record, so concurrent writers (status events,
+# deploy builds, the provisioner) all land.
+ATTEMPTS = 5
+
+
+def error_text(reason: str, message: str, retryable: bool) -> str:
+    """`last_error` as users read it: the short reason first, and whether sending again may help."""
+    return f"{reason}{' (retryable)' if retryable else ''}: {message}"
+
+
+def merge_outputs(
+    registry: Registry,
+    pipeline_id: str,
+    key: str,
+    value: Any,
+    *,
+    codepipeline_name: str | None = None,
+    expected_version: int | None = None,
+) -> PipelineRecord | None:
+    """Set `outputs[key]` (e.g. "dev" -> the dev stack's outputs) without changing the status."""
+    for _ in range(ATTEMPTS):
+        current = registry.get(pipeline_id)
+        if current is None:
+            return None
+        try:
+            return registry.transition(
+                pipeline_id,
+                current.status,
+                expected_version=expected_version,
+                last_error=current.last_error if current.status in (Status.FAILED, Status.REJECTED) else None,
+                outputs={**current.outputs, key: value},
+                codepipeline_name=codepipeline_name,
+            )
+        except ConcurrentUpdate:
+            if expected_version is not None and registry_version(registry, pipeline_id) != expected_version:
+                return None
+            continue
+    logger.warning("outputs of %s could not be recorded after %d attempts", pipeline_id, ATTEMPTS)
+    return None
+
+
+def set_status(
+    registry: Registry,
+    pipeline_id: str,
+    status: Status,
+    *,
+    last_error: str | None = None,
+    expected_version: int | None = None,
+    outputs: dict[str, Any] | None = None,
+) -> PipelineRecord | None:
+    """Move to `status` if the status machine allows it; None when it does not (or the record is gone).
+
+    Never raises for a refused transition: status updates come from events that may be stale, and
+    a stale event must not turn into an error of its own.
+    """
+    for _ in range(ATTEMPTS):
+        try:
+            return registry.transition(
+                pipeline_id, status, expected_version=expected_version, last_error=last_error, outputs=outputs
+            )
+        except (InvalidTransition, RecordNotFound) as exc:
+            logger.info("status of %s not changed to %s: %s", pipeline_id, status, exc)
+            return None
+        except ConcurrentUpdate:
+            if expected_version is not None and registry_version(registry, pipeline_id) != expected_version:
+                logger.info("status of %s not changed to %s: a newer request took over", pipeline_id, status)
+                return None
+            continue
+    logger.warning("status of %s could not be changed to %s after %d attempts", pipeline_id, status, ATTEMPTS)
+    return None
+
+
+def registry_version(registry: Registry, pipeline_id: str) -> int | None:
+    record = registry.get(pipeline_id)
+    return record.version if record else None

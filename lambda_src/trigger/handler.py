@@ -1,0 +1,171 @@
+"""S3 ObjectCreated events for `mlops-config.json` files -> the API's submission path, with results on SNS."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lambda_src.common import aws, submission, untrusted_json
+from lambda_src.common.errors import ApiError, Conflict, PayloadTooLarge, field_error
+from lambda_src.common.settings import Settings, settings
+from lambda_src.registry import PipelineRecord, Registry, Status, now
+from mlops_spec.naming import short_hash
+
+logger = Logger()
+
+CONFIG_SUFFIX = "mlops-config.json"
+SUBJECT_LIMIT = 100  # SNS subjects are at most 100 characters
+
+
+@dataclass
+class FileResult:
+    source: str
+    outcome: str  # queued | unchanged | rejected | conflict | skipped
+    pipeline_id: str | None = None
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "outcome": self.outcome, "pipeline_id": self.pipeline_id, "errors": self.errors}
+
+
+def rejection_id(source: str) -> str:
+    """The registry id of a rejected file: stable per S3 object, so a re-upload replaces the rejection."""
+    return f"rejected-{short_hash(source, 12)}"
+
+
+def read_config(bucket: str, key: str, version_id: str | None) -> Any:
+    params = {"Bucket": bucket, "Key": key, **({"VersionId": version_id} if version_id else {})}
+    response = aws.client("s3").get_object(**params)
+    if response.get("ContentLength", 0) > untrusted_json.MAX_BODY_BYTES:
+        raise PayloadTooLarge(
+            "mlops-config.json is too large",
+            [field_error("(file)", f"must be at most {untrusted_json.MAX_BODY_BYTES} bytes")],
+        )
+    return untrusted_json.decode(response["Body"].read(), what="mlops-config.json")
+
+
+def _announce(config: Settings, subject: str, lines: list[str], outcome: str, pipeline_id: str | None) -> None:
+    if not config.topic_arn:
+        logger.warning("MLOPS_TOPIC_ARN is not set; result not announced", subject=subject)
+        return
+    attributes = {"outcome": {"DataType": "String", "StringValue": outcome}}
+    if pipeline_id:
+        attributes["pipeline_id"] = {"DataType": "String", "StringValue": pipeline_id}
+    aws.client("sns").publish(
+        TopicArn=config.topic_arn,
+        Subject=subject[:SUBJECT_LIMIT],
+        Message="\n".join(lines),
+        MessageAttributes=attributes,
+    )
+
+
+def _reject(config: Settings, source: str, body: Any, error: ApiError) -> FileResult:
+    """Record the file as REJECTED with its field errors and tell the topic why."""
+    pipeline_id = rejection_id(source)
+    raw_type = body.get("pipeline_type") if isinstance(body, dict) else None
+    timestamp = now()
+    record = PipelineRecord(
+        pipeline_id=pipeline_id,
+        status=Status.REJECTED,
+        pipeline_type=raw_type[:64] if isinstance(raw_type, str) else "unknown",
+        version=1,
+        created_at=timestamp,
+        updated_at=timestamp,
+        last_error=error.message,
+        errors=tuple(error.errors[:50]),
+        source=source,
+    )
+    Registry(config.registry_table).record_rejection(record)
+    problems = [f"- {e['field']}: {e['problem']}" for e in error.errors] or [f"- {error.message}"]
+    _announce(
+        config,
+        f"MLOps: rejected {source.rsplit('/', 1)[-1]}",
+        [
+            f"The pipeline request in {source} was rejected; nothing was deployed.",
+            "",
+            f"{error.message}:",
+            *problems,
+            "",
+            f"Recorded as {pipeline_id} (status REJECTED). Fix the file and upload it again.",
+        ],
+        "rejected",
+        pipeline_id,
+    )
+    return FileResult(source, "rejected", pipeline_id, error.errors)
+
+
+def process(config: Settings, bucket: str, key: str, version_id: str | None) -> FileResult:
+    source = f"s3://{bucket}/{key}"
+    try:
+        body = read_config(bucket, key, version_id)
+    except ApiError as exc:
+        return _reject(config, source, None, exc)
+    except Exception as exc:
+        if aws.error_code(exc) not in ("NoSuchKey", "NoSuchVersion"):
+            raise
+        # Deleted before we got to it: there is nothing left to apply.
+        logger.warning("config file is gone", source=source)
+        return FileResult(source, "skipped")
+    try:
+        request = submission.plan(body, config)
+        outcome = submission.submit(request, config, source=source)
+    except Conflict as exc:
+        _announce(
+            config, f"MLOps: {source.rsplit('/', 1)[-1]} not applied", [f"{source}: {exc.message}"], "conflict", None
+        )
+        return FileResult(source, "conflict", errors=exc.errors)
+    except ApiError as exc:
+        return _reject(config, source, body, exc)
+    record = outcome.record
+    verb = "queued" if outcome.queued else "unchanged"
+    _announce(
+        config,
+        f"MLOps: pipeline {record.pipeline_id} {verb}",
+        [
+            f"Pipeline {record.pipeline_id} ({record.pipeline_type}) from {source}:",
+            f"status {record.status}, version {record.version}.",
+            "Environments: " + ", ".join(record.environments),
+        ],
+        verb,
+        record.pipeline_id,
+    )
+    return FileResult(source, verb, record.pipeline_id)
+
+
+def _target(record: dict[str, Any], config: Settings) -> tuple[str, str, str | None] | None:
+    """(bucket, key, version) of a config-file upload in the assets bucket; None for any other record."""
+    if not str(record.get("eventName", "")).startswith("ObjectCreated"):
+        return None
+    s3 = record.get("s3") or {}
+    bucket = (s3.get("bucket") or {}).get("name")
+    obj = s3.get("object") or {}
+    # Keys arrive quote_plus-encoded ("team+a%2Fmlops-config.json").
+    key = unquote_plus(str(obj.get("key", "")))
+    if bucket != config.assets_bucket or not key.endswith(CONFIG_SUFFIX):
+        return None
+    return bucket, key, obj.get("versionId")
+
+
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Every record is processed; if any failed for an internal reason the invocation fails so that
+    Lambda retries it (already-recorded files replay without writing anything)."""
+    config = settings()
+    results: list[dict[str, Any]] = []
+    failed: list[str] = []
+    for record in event.get("Records") or []:
+        target = _target(record, config)
+        if target is None:
+            continue
+        try:
+            results.append(process(config, *target).as_dict())
+        except Exception:
+            logger.exception("config file could not be processed", bucket=target[0], key=target[1])
+            failed.append(f"s3://{target[0]}/{target[1]}")
+    logger.info("config files processed", results=results, failed=failed)
+    if failed:
+        raise RuntimeError(f"could not process {', '.join(failed)}")
+    return {"results": results}

@@ -1,0 +1,274 @@
+"""The registry: status machine, item round-trip, conditional writes, concurrency and pagination."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from lambda_src.common import submission
+from lambda_src.common.settings import Settings
+from lambda_src.registry import (
+    IN_PROGRESS,
+    TRANSITIONS,
+    ConcurrentUpdate,
+    InvalidTransition,
+    PipelineRecord,
+    RecordNotFound,
+    Registry,
+    Status,
+    check_transition,
+    from_attr,
+    to_attr,
+)
+from tests.api.conftest import TABLE, realtime_body
+
+
+def record(pipeline_id: str = "p-realtime-builtin", **changes: object) -> PipelineRecord:
+    values: dict[str, object] = {
+        "pipeline_id": pipeline_id,
+        "status": Status.QUEUED,
+        "pipeline_type": "byom_realtime_builtin",
+        "version": 1,
+        "created_at": "2026-11-25T13:00:00.000Z",
+        "updated_at": "2026-11-25T13:00:00.000Z",
+        "spec": '{"a":1}',
+        "spec_hash": "abc",
+        "environments": ("dev",),
+    }
+    values.update(changes)
+    return PipelineRecord(**values)  # type: ignore[arg-type]
+
+
+# -- status machine ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (None, Status.QUEUED),
+        (None, Status.REJECTED),
+        (Status.QUEUED, Status.PROVISIONING),
+        (Status.PROVISIONING, Status.AWAITING_APPROVAL),
+        (Status.AWAITING_APPROVAL, Status.PROVISIONING),
+        (Status.AWAITING_APPROVAL, Status.REJECTED),
+        (Status.PROVISIONING, Status.DEPLOYED),
+        (Status.DEPLOYED, Status.QUEUED),
+        (Status.DEPLOYED, Status.DELETING),
+        (Status.FAILED, Status.QUEUED),
+        (Status.DELETING, Status.DELETED),
+        (Status.DELETED, Status.QUEUED),
+        (Status.DEPLOYED, Status.DEPLOYED),
+        (Status.DELETING, Status.DELETING),
+    ],
+)
+def test_allowed_transitions(old, new):
+    check_transition(old, new)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (None, Status.DEPLOYED),
+        (Status.QUEUED, Status.DELETING),
+        (Status.QUEUED, Status.DEPLOYED),
+        (Status.PROVISIONING, Status.DELETING),
+        (Status.DELETING, Status.QUEUED),
+        (Status.DELETED, Status.DELETING),
+        (Status.DELETED, Status.PROVISIONING),
+        (Status.REJECTED, Status.DEPLOYED),
+    ],
+)
+def test_forbidden_transitions(old, new):
+    with pytest.raises(InvalidTransition, match=f"to {new}"):
+        check_transition(old, new)
+
+
+def test_every_status_has_a_row_and_in_progress_statuses_cannot_be_deleted():
+    assert set(TRANSITIONS) == {None, *Status}
+    for status in IN_PROGRESS:
+        if status != Status.DELETING:
+            assert Status.DELETING not in TRANSITIONS[status]
+
+
+# -- items ------------------------------------------------------------------------------------------
+
+
+def test_a_record_round_trips_through_a_dynamodb_item():
+    original = record(
+        client_token="tok",
+        codepipeline_name="mlops-p",
+        last_error="boom",
+        errors=({"field": "model_name", "problem": "is required"},),
+        outputs={"endpoint_name": "p-dev", "instances": 2, "ratio": 0.5, "enabled": True},
+        source="api",
+    )
+    item = original.to_item()
+    assert item["version"] == {"N": "1"}
+    assert item["outputs"]["M"]["instances"] == {"N": "2"}
+    assert PipelineRecord.from_item(item) == original
+
+
+def test_absent_values_are_not_stored():
+    item = record().to_item()
+    assert "client_token" not in item  # a GSI key attribute may not be empty
+    assert "last_error" not in item
+    assert "outputs" not in item
+
+
+@pytest.mark.parametrize("value", [None, True, 0, -3, 1.25, "x", [1, "a"], {"k": {"n": [None]}}])
+def test_attribute_values_round_trip(value):
+    assert from_attr(to_attr(value)) == value
+
+
+# -- conditional writes -------------------------------------------------------------------------------
+
+
+def test_create_returns_the_existing_record_when_the_id_is_taken(orchestrator):
+    registry = Registry(TABLE)
+    assert registry.create(record()) is None
+    existing = registry.create(record(spec_hash="other"))
+    assert existing is not None
+    assert existing.spec_hash == "abc"
+
+
+def test_transition_checks_the_status_machine_and_the_version(orchestrator):
+    registry = Registry(TABLE)
+    registry.create(record())
+    with pytest.raises(InvalidTransition):
+        registry.transition("p-realtime-builtin", Status.DELETING)
+    with pytest.raises(ConcurrentUpdate):
+        registry.transition("p-realtime-builtin", Status.PROVISIONING, expected_version=7)
+    with pytest.raises(RecordNotFound):
+        registry.transition("nope", Status.PROVISIONING)
+    updated = registry.transition(
+        "p-realtime-builtin", Status.PROVISIONING, codepipeline_name="mlops-p", outputs={"endpoint": "e"}
+    )
+    assert updated.status == Status.PROVISIONING
+    assert registry.get("p-realtime-builtin") == updated
+
+
+def test_a_failure_keeps_its_error_until_the_pipeline_moves_on(orchestrator):
+    registry = Registry(TABLE)
+    registry.create(record())
+    registry.transition("p-realtime-builtin", Status.FAILED, last_error="quota exceeded")
+    assert registry.get("p-realtime-builtin").last_error == "quota exceeded"
+    registry.transition("p-realtime-builtin", Status.PROVISIONING)
+    assert registry.get("p-realtime-builtin").last_error is None
+
+
+def test_replace_spec_fails_on_a_stale_record(orchestrator):
+    registry = Registry(TABLE)
+    registry.create(record(status=Status.QUEUED))
+    registry.transition("p-realtime-builtin", Status.PROVISIONING)
+    registry.transition("p-realtime-builtin", Status.DEPLOYED)
+    stale = registry.get("p-realtime-builtin")
+    registry.transition("p-realtime-builtin", Status.PROVISIONING)  # the delivery pipeline re-ran meanwhile
+    with pytest.raises(ConcurrentUpdate):
+        registry.replace_spec(stale, record(spec_hash="new"))
+
+
+def test_a_rejection_never_replaces_a_real_pipeline(orchestrator):
+    registry = Registry(TABLE)
+    registry.create(record())
+    assert registry.record_rejection(record(status=Status.REJECTED)) is False
+    assert registry.get("p-realtime-builtin").status == Status.QUEUED
+    assert registry.record_rejection(record("rejected-1", status=Status.REJECTED)) is True
+    assert registry.record_rejection(record("rejected-1", status=Status.REJECTED, last_error="again")) is True
+    assert registry.get("rejected-1").last_error == "again"
+
+
+# -- concurrency --------------------------------------------------------------------------------------
+
+
+def test_twenty_concurrent_identical_requests_make_exactly_one_pipeline(orchestrator):
+    """Twenty API instances receive the same request at the same moment."""
+    config = Settings.from_env()
+    body = realtime_body(model_name="concurrent")
+    barrier = threading.Barrier(20)
+
+    def one_request(_: int) -> submission.Outcome:
+        request = submission.plan(body, config)
+        barrier.wait()
+        return submission.submit(request, config, source="api")
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        outcomes = list(pool.map(one_request, range(20)))
+
+    assert sum(o.queued for o in outcomes) == 1
+    assert {o.record.pipeline_id for o in outcomes} == {"concurrent-realtime-builtin"}
+    assert {o.record.version for o in outcomes} == {1}
+    items = orchestrator.items()
+    assert len(items) == 1
+    assert items[0]["version"] == {"N": "1"}
+    assert len(orchestrator.spec_versions("concurrent-realtime-builtin")) == 1
+    assert len(orchestrator.invocations.calls) == 1
+
+
+def test_concurrent_updates_of_a_deployed_pipeline_queue_one_version(orchestrator):
+    config = Settings.from_env()
+    registry = Registry(TABLE)
+    first = submission.submit(submission.plan(realtime_body(model_name="upd"), config), config, source="api")
+    registry.transition(first.record.pipeline_id, Status.PROVISIONING)
+    registry.transition(first.record.pipeline_id, Status.DEPLOYED)
+    body = realtime_body(model_name="upd", inference_instance="ml.c5.xlarge")
+    barrier = threading.Barrier(10)
+
+    def one_request(_: int) -> str:
+        request = submission.plan(body, config)
+        barrier.wait()
+        try:
+            return "queued" if submission.submit(request, config, source="api").queued else "replay"
+        except submission.Conflict:
+            return "conflict"
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = list(pool.map(one_request, range(10)))
+
+    # One wins; the others see the same spec now QUEUED (a replay).
+    assert results.count("queued") == 1
+    assert results.count("replay") == 9
+    assert registry.get("upd-realtime-builtin").version == 2
+    assert len(orchestrator.invocations.calls) == 2
+
+
+# -- listing --------------------------------------------------------------------------------------------
+
+
+def test_list_pages_through_every_record_once(orchestrator):
+    registry = Registry(TABLE)
+    ids = {f"p{n:02d}-realtime-builtin" for n in range(23)}
+    for pipeline_id in ids:
+        registry.create(record(pipeline_id))
+    seen: list[str] = []
+    after = None
+    pages = 0
+    while True:
+        page, after = registry.list(5, start_after=after)
+        seen += [r.pipeline_id for r in page]
+        pages += 1
+        assert len(page) == 5 or after is None
+        if after is None:
+            break
+    assert sorted(seen) == sorted(ids)
+    assert pages == 5
+
+
+def test_list_filters_before_counting(orchestrator):
+    registry = Registry(TABLE)
+    for n in range(12):
+        registry.create(record(f"p{n:02d}-realtime-builtin"))
+        if n % 3 == 0:
+            registry.transition(f"p{n:02d}-realtime-builtin", Status.PROVISIONING)
+    page, after = registry.list(3, status="PROVISIONING")
+    assert [r.status for r in page] == [Status.PROVISIONING] * 3
+    rest, end = registry.list(3, start_after=after, status="PROVISIONING")
+    assert len(rest) == 1
+    assert end is None
+    assert {r.pipeline_id for r in page + rest} == {
+        "p00-realtime-builtin",
+        "p03-realtime-builtin",
+        "p06-realtime-builtin",
+        "p09-realtime-builtin",
+    }

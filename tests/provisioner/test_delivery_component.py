@@ -1,0 +1,179 @@
+"""DeliveryPipeline and the provisioner's inline programs under the mock engine: what `up` would create."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+
+from components.delivery import DeliveryPipeline, codepipeline_name
+from lambda_src.provisioner.program import delivery_args, target_program
+from mlops_cli.mocks import PlannedResource, PlanRecorder, policy_of
+
+PIPELINE = "aws:codepipeline/pipeline:Pipeline"
+PROJECT = "aws:codebuild/project:Project"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+PIPELINE_ID = "churn-xgb-realtime-builtin"
+DEPLOY_ROLES = {
+    "dev": "arn:aws:iam::111111111111:role/mlops-dev-deploy",
+    "staging": "arn:aws:iam::222222222222:role/mlops-staging-deploy",
+    "prod": "arn:aws:iam::333333333333:role/mlops-prod-deploy",
+}
+
+
+def build_delivery(spec: Any, settings: Any) -> dict[str, Any]:
+    outputs: dict[str, Any] = {}
+
+    @pulumi.runtime.test
+    def program() -> pulumi.Output[Any]:
+        delivery = DeliveryPipeline(spec.pipeline_id, delivery_args(spec, settings))
+        return pulumi.Output.all(**delivery.outputs).apply(outputs.update)
+
+    program()
+    return outputs
+
+
+def stages(recorder: PlanRecorder) -> list[dict[str, Any]]:
+    [pipeline] = recorder.of_type(PIPELINE)
+    result: list[dict[str, Any]] = pipeline.inputs["stages"]
+    return result
+
+
+def project_for(recorder: PlanRecorder, name: str) -> PlannedResource:
+    [project] = [p for p in recorder.of_type(PROJECT) if p.inputs["name"] == name]
+    return project
+
+
+def variables(project: PlannedResource) -> dict[str, str]:
+    return {v["name"]: v["value"] for v in project.inputs["environment"]["environmentVariables"]}
+
+
+def test_multi_account_pipeline_deploys_three_times_with_two_approvals_in_order(
+    pulumi_mocks: PlanRecorder, spec_for: Callable[..., Any], settings_for: Callable[..., Any]
+) -> None:
+    outputs = build_delivery(spec_for("byom_realtime_builtin", "multi"), settings_for("multi"))
+
+    shape = [(s["name"], [a["category"] for a in s["actions"]]) for s in stages(pulumi_mocks)]
+    assert shape == [
+        ("Source", ["Source"]),
+        ("DeployDev", ["Build"]),
+        ("ApproveStaging", ["Approval"]),
+        ("DeployStaging", ["Build"]),
+        ("ApproveProd", ["Approval"]),
+        ("DeployProd", ["Build"]),
+    ]
+    assert outputs["pipeline_name"] == codepipeline_name(PIPELINE_ID)
+    assert outputs["environments"] == ["dev", "staging", "prod"]
+
+
+def test_each_deploy_action_runs_its_environments_project_on_the_provisioner_image(
+    pulumi_mocks: PlanRecorder, spec_for: Callable[..., Any], settings_for: Callable[..., Any]
+) -> None:
+    settings = settings_for("multi")
+    build_delivery(spec_for("byom_realtime_builtin", "multi"), settings)
+
+    deploys = [(s["name"], s["actions"][0]) for s in stages(pulumi_mocks) if s["name"].startswith("Deploy")]
+    for (stage, action), env in zip(deploys, ["dev", "staging", "prod"], strict=True):
+        project = project_for(pulumi_mocks, action["configuration"]["ProjectName"])
+        assert action["provider"] == "CodeBuild" and action["inputArtifacts"] == ["spec"], stage
+        environment = project.inputs["environment"]
+        assert environment["image"] == settings.provisioner_image_uri
+        assert environment["type"] == "LINUX_CONTAINER"
+        assert variables(project)["TARGET_ENV"] == env
+        assert variables(project)["PIPELINE_ID"] == PIPELINE_ID
+        assert variables(project)["MLOPS_MODE"] == "multi"
+        assert "AWS_REGION" not in variables(project)
+        assert project.inputs["encryptionKey"] == settings.assets_kms_key_arn
+        assert project.inputs["source"]["type"] == "CODEPIPELINE"
+
+
+def test_approvals_are_announced_on_the_topic_with_the_target_account(
+    pulumi_mocks: PlanRecorder, spec_for: Callable[..., Any], settings_for: Callable[..., Any]
+) -> None:
+    settings = settings_for("multi")
+    build_delivery(spec_for("byom_realtime_builtin", "multi"), settings)
+
+    approvals = {s["name"]: s["actions"][0] for s in stages(pulumi_mocks) if s["name"].startswith("Approve")}
+    assert set(approvals) == {"ApproveStaging", "ApproveProd"}
+    assert approvals["ApproveProd"]["configuration"]["NotificationArn"] == settings.notification_topic_arn
+    assert "333333333333" in approvals["ApproveProd"]["configuration"]["CustomData"]
+
+
+def test_single_account_pipeline_has_one_deploy_stage(
+    pulumi_mocks: PlanRecorder, spec_for: Callable[..., Any], settings_for: Callable[..., Any]
+) -> None:
+    build_delivery(spec_for("byom_realtime_builtin"), settings_for("single"))
+
+    assert [s["name"] for s in stages(pulumi_mocks)] == ["Source", "Deploy"]
+    assert len(pulumi_mocks.of_type(PROJECT)) == 1
+
+
+def test_source_is_the_zipped_spec_and_artifacts_are_kms_encrypted(
+    pulumi_mocks: PlanRecorder, spec_for: Callable[..., Any], settings_for: Callable[..., Any]
+) -> None:
+    settings = settings_for("single")
+    build_delivery(spec_for("byom_realtime_builtin"), settings)
+
+    [pipeline] = pulumi_mocks.of_type(PIPELINE)
+    source = stages(pulumi_mocks)[0]["actions"][0]
+    assert source["provider"] == "S3"
+    assert source["configuration"] == {
+        "S3Bucket": settings.assets_bucket,
+        "S3ObjectKey": f"pipelines/{PIPELINE_ID}/source.zip",
+        "PollForSourceChanges": "false",
+    }
+    [store] = pipeline.inputs["artifactStores"]
+    assert store["location"] == settings.assets_bucket
+    assert store["encryptionKey"] == {"id": settings.assets_kms_key_arn, "type": "KMS"}
+
+
+def test_roles_trust_one_service_each_and_builds_assume_only_their_deploy_role(
+    pulumi_mocks: PlanRecorder, spec_for: Callable[..., Any], settings_for: Callable[..., Any]
+) -> None:
+    build_delivery(spec_for("byom_realtime_builtin", "multi"), settings_for("multi"))
+
+    roles = {r.inputs["name"]: r for r in pulumi_mocks.of_type(ROLE)}
+    pipeline_role = roles[f"mlops-orch-cp-{PIPELINE_ID}"]
+    [trust] = policy_of(pipeline_role, "assumeRolePolicy")["Statement"]
+    assert trust["Principal"] == {"Service": "codepipeline.amazonaws.com"}
+    for env, deploy_role in DEPLOY_ROLES.items():
+        role = roles[f"mlops-orch-cb-{PIPELINE_ID}-{env}"]
+        [trust] = policy_of(role, "assumeRolePolicy")["Statement"]
+        assert trust["Principal"] == {"Service": "codebuild.amazonaws.com"}
+        [policy] = [p for p in pulumi_mocks.of_type(ROLE_POLICY) if p.name == f"{PIPELINE_ID}-{env}-build-policy"]
+        assumable = [s["Resource"] for s in policy_of(policy)["Statement"] if "sts:AssumeRole" in s["Action"]]
+        assert assumable == [[deploy_role]]
+
+
+# -- the target program ------------------------------------------------------------------------------
+def test_target_program_deploys_through_the_environments_deploy_role_only(
+    pulumi_mocks: PlanRecorder, spec_for: Callable[..., Any], settings_for: Callable[..., Any]
+) -> None:
+    answer = pulumi_mocks.call
+
+    def call(args: Any) -> Any:
+        if args.token == "aws:kms/getKey:getKey":
+            return {"arn": "arn:aws:kms:us-east-1:222222222222:key/staging-key", "id": "k"}, []
+        return answer(args)
+
+    pulumi_mocks.call = call  # type: ignore[method-assign]
+    settings = settings_for("multi", deploy_role_external_id="orchestrator-7f3a")
+    program = target_program(spec_for("byom_realtime_builtin", "multi"), "staging", settings)
+    pulumi.runtime.test(program)()
+
+    [provider] = pulumi_mocks.of_type("pulumi:providers:aws")
+    # Provider inputs travel as JSON; the external id makes the whole list a secret.
+    roles = provider.inputs["assumeRoles"]
+    [assume] = json.loads(roles["value"] if isinstance(roles, dict) else roles)
+    assert assume["externalId"] == "orchestrator-7f3a"
+    assert assume["roleArn"] == DEPLOY_ROLES["staging"]
+    assert assume["sessionName"] == f"mlops-{PIPELINE_ID}-staging"
+    assert json.loads(provider.inputs["allowedAccountIds"]) == ["222222222222"]
+    assert len(pulumi_mocks.of_type("aws:sagemaker/endpoint:Endpoint")) == 1
+    # The baseline key is found through its alias, and its ARN (not the alias) lands in IAM policies.
+    policy = json.dumps(policy_of(pulumi_mocks.named(ROLE_POLICY, f"{PIPELINE_ID}-sagemaker-policy")))
+    assert "arn:aws:kms:us-east-1:222222222222:key/staging-key" in policy
+    assert "alias/" not in policy
