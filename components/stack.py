@@ -37,6 +37,23 @@ def stack_tags(config: StackConfig) -> dict[str, str]:
     return {**config.tags, "mlops:environment": config.environment, "mlops:managed-by": "pulumi"}
 
 
+def orchestrator_args(config: StackConfig) -> OrchestratorArgs:
+    """The orchestrator's arguments from the stack config of the account hosting it."""
+    return OrchestratorArgs(
+        account_id=config.account_id,
+        region=config.region,
+        mode=config.mode,
+        environment=config.environment,
+        environment_accounts={str(env): account for env, account in config.accounts.items()},
+        notification_email=config.notification_email,
+        use_model_registry=config.use_model_registry,
+        existing_assets_bucket=config.existing_assets_bucket,
+        existing_ecr_repository=config.existing_ecr_repository,
+        provisioner_image_tag=config.provisioner_image_tag,
+        tags=stack_tags(config),
+    )
+
+
 def build_stack(config: StackConfig, external_id: pulumi.Input[str] | None = None) -> dict[str, Any]:
     """Create this stack's components and return what it exports."""
     tags = stack_tags(config)
@@ -68,22 +85,7 @@ def build_stack(config: StackConfig, external_id: pulumi.Input[str] | None = Non
     # orchestrator account's keys; its key policy only lets them decrypt through S3.
     assets_key: pulumi.Input[str] = f"arn:aws:kms:{config.region}:{config.orchestrator_account_id}:key/*"
     if config.hosts_orchestrator:
-        orchestrator = Orchestrator(
-            "mlops-orchestrator",
-            OrchestratorArgs(
-                account_id=config.account_id,
-                region=config.region,
-                mode=config.mode,
-                environment=config.environment,
-                environment_accounts={str(env): account for env, account in config.accounts.items()},
-                notification_email=config.notification_email,
-                use_model_registry=config.use_model_registry,
-                existing_assets_bucket=config.existing_assets_bucket,
-                existing_ecr_repository=config.existing_ecr_repository,
-                provisioner_image_tag=config.provisioner_image_tag,
-                tags=tags,
-            ),
-        )
+        orchestrator = Orchestrator("mlops-orchestrator", orchestrator_args(config))
         assets_bucket = orchestrator.assets_bucket_name
         ecr_url = orchestrator.ecr_repository_url
         group = orchestrator.model_package_group_name

@@ -34,24 +34,30 @@ def plan(
     model_registry: Annotated[
         bool | None, typer.Option("--model-registry/--no-model-registry", help="Override mlops:useModelRegistry.")
     ] = None,
+    delivery: Annotated[
+        bool,
+        typer.Option(help="Plan the request's delivery pipeline (CodePipeline) instead of its target resources."),
+    ] = False,
 ) -> None:
     """Run the Pulumi program offline under the mock engine and print the resources it would create."""
     try:
-        extra = [_read_request(request)] if request else None
+        request_body = _read_request(request) if request else None
         names = stacks_for(env or stack)
         for name in names:
             if not (planner.REPO_ROOT / f"Pulumi.{name}.yaml").exists():
                 raise SpecError("unknown stack", [_field("--stack", f"'{name}' has no Pulumi.{name}.yaml")])
         if mode not in (None, "single", "multi"):
             raise SpecError("bad option", [_field("--mode", "must be single or multi")])
-        plans = [
-            plan_stack(
-                name,
-                extra_pipelines=extra,
-                config_values=planner.with_overrides(planner.read_stack_file(name), name, mode, model_registry),
-            )
-            for name in names
-        ]
+        if delivery and request_body is None:
+            raise SpecError("bad option", [_field("--delivery", "needs --request FILE")])
+        plans = []
+        for name in names:
+            values = planner.with_overrides(planner.read_stack_file(name), name, mode, model_registry)
+            if delivery and request_body is not None:
+                plans.append(planner.plan_delivery(name, request_body, values))
+            else:
+                extra = [request_body] if request_body else None
+                plans.append(plan_stack(name, extra_pipelines=extra, config_values=values))
     except SpecError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

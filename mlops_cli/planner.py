@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import runpy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from pulumi.runtime.settings import set_root_resource
 
 from components.guardrails import Violation, check_all
 from mlops_cli.mocks import PlanRecorder
+from mlops_spec import naming
 from mlops_spec.errors import FieldError, SpecError
 from mlops_spec.stack_config import load_stack_config
 
@@ -106,15 +108,57 @@ def plan_stack(
     values = {k: v for k, v in values.items() if v != SECRET_PLACEHOLDER}
     strings = config_strings(values)
     config = load_stack_config(strings, stack)  # fail fast, with the key named, before the engine starts
-    recorder = PlanRecorder(account_id=config.account_id, region=config.region)
+    plan = StackPlan(
+        stack, PlanRecorder(account_id=config.account_id, region=config.region), config.orchestrator_account_id
+    )
+    _run_program(plan, strings, lambda: runpy.run_path(str(root / "__main__.py"), run_name="__main__"))
+    return plan
+
+
+def plan_delivery(stack: str, request: dict[str, Any], config_values: dict[str, Any]) -> StackPlan:
+    """Plan the delivery stack (CodePipeline) the provisioner would create for `request`, with the
+    settings the orchestrator of this stack config gives the provisioner."""
+    from components.orchestrator import provisioner_environment
+    from components.stack import orchestrator_args
+    from lambda_src.provisioner.program import delivery_program
+    from lambda_src.provisioner.settings import ProvisionerSettings, SettingsError
+    from mlops_spec.request import parse_pipeline_request
+
+    strings = config_strings({k: v for k, v in config_values.items() if v != SECRET_PLACEHOLDER})
+    config = load_stack_config(strings, stack)
+    if not config.hosts_orchestrator:
+        raise SpecError("not an orchestrator stack", [FieldError(stack, "does not host the orchestrator")])
+    spec = parse_pipeline_request(request, mode=config.mode, use_model_registry=config.use_model_registry)
+    args = orchestrator_args(config)
+    keys = f"arn:aws:kms:{config.region}:{config.account_id}:key"
+    image = f"{config.account_id}.dkr.ecr.{config.region}.amazonaws.com/{args.names.provisioner_repository}"
+    environment = {
+        **provisioner_environment(
+            args, f"{keys}/planned-data-key", f"{keys}/planned-secrets-key", f"{image}:{config.provisioner_image_tag}"
+        ),
+        "AWS_REGION": config.region,
+    }
+    try:
+        settings = ProvisionerSettings.from_env(environment)
+    except SettingsError as exc:
+        raise SpecError("bad provisioner settings", [FieldError("provisioner", str(exc))]) from None
+    name = naming.delivery_stack_name(spec.pipeline_id)
+    plan = StackPlan(
+        name, PlanRecorder(account_id=config.account_id, region=config.region), config.orchestrator_account_id
+    )
+    _run_program(plan, strings, delivery_program(spec, settings))
+    return plan
+
+
+def _run_program(plan: StackPlan, config: dict[str, str], program: Callable[[], Any]) -> None:
+    """Run `program` as stack `plan.stack` under the plan's recording engine and collect its exports."""
     set_root_resource(None)  # type: ignore[arg-type]
-    recorder.install(PROJECT, stack)
-    pulumi.runtime.set_all_config(strings)
-    plan = StackPlan(stack, recorder, config.orchestrator_account_id)
+    plan.recorder.install(PROJECT, plan.stack)
+    pulumi.runtime.set_all_config(config)
 
     @pulumi.runtime.test
     def run() -> pulumi.Output[Any]:
-        runpy.run_path(str(root / "__main__.py"), run_name="__main__")
+        program()
         stack_resource: Any = pulumi.runtime.get_root_resource()
         return pulumi.Output.from_input(dict(stack_resource.outputs)).apply(plan.outputs.update)
 
@@ -122,9 +166,8 @@ def plan_stack(
         run()
     finally:
         pulumi.runtime.set_all_config({})
-    if recorder.duplicates:
-        raise SpecError("duplicate resources", [FieldError(d, "is declared twice") for d in recorder.duplicates])
-    return plan
+    if plan.recorder.duplicates:
+        raise SpecError("duplicate resources", [FieldError(d, "is declared twice") for d in plan.recorder.duplicates])
 
 
 def stacks_for(selection: str, root: Path | None = None) -> list[str]:

@@ -102,3 +102,45 @@ def test_plan_rejects_an_unknown_mode() -> None:
     result = runner.invoke(app, ["plan", "--mode", "triple"])
     assert result.exit_code == 1
     assert "--mode: must be single or multi" in result.stderr
+
+
+def _delivery_plan(example: str, *options: str) -> dict:
+    path = planner.REPO_ROOT / "examples" / example
+    result = runner.invoke(app, ["plan", "--request", str(path), "--delivery", "--json", *options])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)["stacks"][0]
+
+
+def test_plan_delivery_of_a_multi_account_request_has_three_deploys_and_two_approvals() -> None:
+    stack = _delivery_plan("multi/byom_realtime_builtin.json", "--no-model-registry")
+    pipeline = next(r for r in stack["resources"] if r["type"] == "aws:codepipeline/pipeline:Pipeline")
+    stages = [(s["name"], [a["category"] for a in s["actions"]]) for s in pipeline["inputs"]["stages"]]
+    assert stages == [
+        ("Source", ["Source"]),
+        ("DeployDev", ["Build"]),
+        ("ApproveStaging", ["Approval"]),
+        ("DeployStaging", ["Build"]),
+        ("ApproveProd", ["Approval"]),
+        ("DeployProd", ["Build"]),
+    ]
+    projects = {r["inputs"]["name"]: r["inputs"] for r in stack["resources"] if r["type"].startswith("aws:codebuild")}
+    for env in ("dev", "staging", "prod"):
+        project = projects[f"mlops-deploy-churn-xgb-realtime-builtin-{env}"]
+        assert (
+            project["environment"]["image"] == "111111111111.dkr.ecr.us-east-1.amazonaws.com/mlops-provisioner:latest"
+        )
+        variables = {v["name"]: v["value"] for v in project["environment"]["environmentVariables"]}
+        assert variables["TARGET_ENV"] == env
+    assert stack["violations"] == []
+
+
+def test_plan_delivery_of_a_training_request_has_one_deploy_even_in_multi_account_mode() -> None:
+    stack = _delivery_plan("multi/model_training_builtin.json", "--no-model-registry")
+    pipeline = next(r for r in stack["resources"] if r["type"] == "aws:codepipeline/pipeline:Pipeline")
+    assert [s["name"] for s in pipeline["inputs"]["stages"]] == ["Source", "Deploy"]
+
+
+def test_plan_delivery_needs_a_request() -> None:
+    result = runner.invoke(app, ["plan", "--delivery"])
+    assert result.exit_code == 1
+    assert "--delivery: needs --request FILE" in result.stderr
