@@ -10,7 +10,7 @@ import pulumi_aws as aws
 
 from components import policies
 from components.pipelines.base import PipelineContext
-from components.secure_bucket import SecureBucket, SecureBucketArgs
+from components.secure_bucket import SecureBucket, SecureBucketArgs, access_log_bucket
 from mlops_spec.naming import PIPELINE_ROLE_PATH, EnvironmentNames, OrchestratorNames
 
 
@@ -193,15 +193,8 @@ class EnvironmentBaseline(pulumi.ComponentResource):
         )
         aws.kms.Alias(f"{name}-key-alias", name=names.kms_alias, target_key_id=self.key.key_id, opts=child)
 
-        self.access_logs = SecureBucket(
-            f"{name}-access-logs",
-            SecureBucketArgs(
-                kms_key_arn=self.key.arn,
-                bucket_name=names.access_log_bucket,
-                extra_policy_statements=[_log_delivery_statement(names.access_log_bucket, args.account_id)],
-                tags=args.tags,
-            ),
-            opts=child,
+        self.access_logs = access_log_bucket(
+            f"{name}-access-logs", self.key.arn, names.access_log_bucket, args.account_id, args.tags, child
         )
         self.artifacts = SecureBucket(
             f"{name}-artifacts",
@@ -282,15 +275,3 @@ class EnvironmentBaseline(pulumi.ComponentResource):
             assets_kms_key_arn=assets_kms_key_arn,
             tags=self.args.tags,
         )
-
-
-def _log_delivery_statement(bucket: str, account_id: str) -> policies.Statement:
-    """S3 server access logs are written by the logging service, only for this account's buckets."""
-    return {
-        "Sid": "S3ServerAccessLogDelivery",
-        "Effect": "Allow",
-        "Principal": {"Service": "logging.s3.amazonaws.com"},
-        "Action": "s3:PutObject",
-        "Resource": f"arn:aws:s3:::{bucket}/*",
-        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-    }

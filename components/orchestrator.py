@@ -12,7 +12,7 @@ import pulumi_aws as aws
 
 from components import policies
 from components.lambda_package import code_archive, powertools_layer_arn
-from components.secure_bucket import SecureBucket, SecureBucketArgs
+from components.secure_bucket import SecureBucket, SecureBucketArgs, access_log_bucket
 from mlops_spec.naming import PIPELINE_ROLE_PATH, EnvironmentNames, OrchestratorNames
 
 # (method, path) of every API route; all of them go to the API function (Lambda proxy).
@@ -348,15 +348,8 @@ class Orchestrator(pulumi.ComponentResource):
             f"{name}-secrets-key-alias", name=names.state_key_alias, target_key_id=self.secrets_key.key_id, opts=child
         )
 
-        self.access_logs = SecureBucket(
-            f"{name}-access-logs",
-            SecureBucketArgs(
-                kms_key_arn=self.data_key.arn,
-                bucket_name=names.access_log_bucket,
-                extra_policy_statements=[_log_delivery(names.access_log_bucket, args.account_id)],
-                tags=args.tags,
-            ),
-            opts=child,
+        self.access_logs = access_log_bucket(
+            f"{name}-access-logs", self.data_key.arn, names.access_log_bucket, args.account_id, args.tags, child
         )
         self.assets_bucket_name = self._assets_bucket()
         self.state_bucket = SecureBucket(
@@ -885,17 +878,6 @@ def topic_policy(args: OrchestratorArgs, arn: str) -> str:
 def _resource_suffix(path: str) -> str:
     """`/pipelines/{pipeline_id}` -> `-pipelines-pipeline_id`: a stable, readable resource name part."""
     return "-" + "-".join(part.strip("{}") for part in path.strip("/").split("/"))
-
-
-def _log_delivery(bucket: str, account_id: str) -> policies.Statement:
-    return {
-        "Sid": "S3ServerAccessLogDelivery",
-        "Effect": "Allow",
-        "Principal": {"Service": "logging.s3.amazonaws.com"},
-        "Action": "s3:PutObject",
-        "Resource": f"arn:aws:s3:::{bucket}/*",
-        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-    }
 
 
 def _ecr_pull_policy(args: OrchestratorArgs) -> str:

@@ -88,3 +88,24 @@ class SecureBucket(pulumi.ComponentResource):
         self.name = self.bucket.bucket
         self.arn = self.bucket.arn
         self.register_outputs({"name": self.name, "arn": self.arn})
+
+
+def access_log_bucket(
+    name: str,
+    kms_key_arn: pulumi.Input[str],
+    bucket_name: str,
+    account_id: str,
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions | None = None,
+) -> SecureBucket:
+    """The bucket receiving the other buckets' server access logs (it does not log itself)."""
+    return SecureBucket(
+        name,
+        SecureBucketArgs(
+            kms_key_arn=kms_key_arn,
+            bucket_name=bucket_name,
+            extra_policy_statements=[policies.s3_log_delivery(bucket_name, account_id)],
+            tags=tags,
+        ),
+        opts=opts,
+    )

@@ -170,16 +170,9 @@ def role_statements(
     # Autopilot runs its sub-jobs under this same role.
     statements.append(pass_role(role_name_pattern, "sagemaker.amazonaws.com"))
     statements.append(roles.kms_use(sorted(set(key_arns))))
-    if assets_key:
-        statements.append(policies.statement(["kms:Decrypt"], [assets_key]))
+    statements += roles.assets_key_decrypt(assets_key)
     statements.append(roles.sagemaker_logs(context))
-    # PutMetricData supports no resource-level permissions ("*" is required); the condition keeps
-    # the role to SageMaker's own namespaces.
-    statements.append(
-        policies.statement(
-            ["cloudwatch:PutMetricData"], "*", condition={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}}
-        )
-    )
+    statements.append(roles.sagemaker_metrics())
     return statements
 
 

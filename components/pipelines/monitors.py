@@ -329,19 +329,10 @@ def role_statements(
         bucket, prefix = split_location(location)
         statements += roles.s3_write(bucket, [prefix])
     statements.append(roles.kms_use(sorted({plan.key_arn, plan.environment_key_arn})))
-    if assets_key:
-        # The baseline data sits in the orchestrator's assets bucket, encrypted with its key.
-        statements.append(policies.statement(["kms:Decrypt"], [assets_key]))
+    # The baseline data sits in the orchestrator's assets bucket, encrypted with its key.
+    statements += roles.assets_key_decrypt(assets_key)
     statements.append(roles.sagemaker_logs(context))
-    # PutMetricData supports no resource-level permissions ("*" is required); the condition keeps
-    # the role to SageMaker's endpoint-monitoring namespaces.
-    statements.append(
-        policies.statement(
-            ["cloudwatch:PutMetricData"],
-            "*",
-            condition={"StringLike": {"cloudwatch:namespace": "aws/sagemaker/Endpoints/*"}},
-        )
-    )
+    statements.append(roles.sagemaker_metrics("aws/sagemaker/Endpoints/*"))
     return statements + extra
 
 

@@ -56,6 +56,19 @@ def sagemaker_logs(context: PipelineContext) -> Statement:
     )
 
 
+def sagemaker_metrics(namespace: str = "/aws/sagemaker/*") -> Statement:
+    # PutMetricData supports no resource-level permissions ("*" is required); the condition keeps
+    # the role to SageMaker's own metric namespaces.
+    return policies.statement(
+        ["cloudwatch:PutMetricData"], "*", condition={"StringLike": {"cloudwatch:namespace": namespace}}
+    )
+
+
+def assets_key_decrypt(assets_key: str | None) -> list[Statement]:
+    """Data in the orchestrator's assets bucket is encrypted with its key (none when unknown)."""
+    return [policies.statement(["kms:Decrypt"], [assets_key])] if assets_key else []
+
+
 def vpc_access() -> Statement:
     # The EC2 network-interface calls SageMaker makes for VPC-attached models do not support
     # resource-level permissions, so AWS requires "*" here.

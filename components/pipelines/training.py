@@ -155,16 +155,9 @@ def training_role_statements(
     statements += roles.s3_write(assets_bucket, [spec.job_output_location])
     statements += roles.ecr_pull([image_repository_arn(image_uri)])
     statements.append(roles.kms_use(sorted(set(key_arns))))
-    if assets_key:
-        statements.append(policies.statement(["kms:Decrypt"], [assets_key]))
+    statements += roles.assets_key_decrypt(assets_key)
     statements.append(roles.sagemaker_logs(context))
-    # PutMetricData supports no resource-level permissions ("*" is required); the condition keeps
-    # the role to SageMaker's own namespaces (training metrics).
-    statements.append(
-        policies.statement(
-            ["cloudwatch:PutMetricData"], "*", condition={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}}
-        )
-    )
+    statements.append(roles.sagemaker_metrics())
     return statements
 
 
