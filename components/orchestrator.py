@@ -196,9 +196,14 @@ def trigger_statements(args: OrchestratorArgs, data_key: str, topic_arn: str) ->
 
 
 def status_statements(args: OrchestratorArgs, data_key: str, topic_arn: str) -> list[policies.Statement]:
-    """Status function: keep the registry current from CodePipeline events and email the outcome."""
+    """Status function: keep the registry current from CodePipeline events, email the outcome, and
+    re-start provisioner runs whose start was lost (the periodic sweep)."""
+    region, account = args.region, args.account_id
     return [
         _registry_access(args),
+        policies.statement(
+            ["lambda:InvokeFunction"], [f"arn:aws:lambda:{region}:{account}:function:{args.names.role('provisioner')}"]
+        ),
         policies.statement(
             ["codepipeline:GetPipelineState", "codepipeline:GetPipelineExecution"],
             [f"arn:aws:codepipeline:{args.region}:{args.account_id}:mlops-*"],
@@ -378,6 +383,7 @@ class Orchestrator(pulumi.ComponentResource):
         self._provisioner_crashes_reach_status()
         self._config_trigger()
         self._status_events()
+        self._lost_run_sweep()
         self.api_url = self._rest_api()
 
         self.state_backend_url = pulumi.Output.from_input(names.backend_url())
@@ -669,6 +675,30 @@ class Orchestrator(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[permission]),
         )
 
+    def _lost_run_sweep(self) -> None:
+        """Every few minutes the status function re-starts runs recorded but never started."""
+        rule = aws.cloudwatch.EventRule(
+            f"{self._name}-sweep",
+            name="mlops-sweep-lost-runs",
+            schedule_expression=SWEEP_SCHEDULE,
+            tags=self.args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.lambda_.Permission(
+            f"{self._name}-status-from-sweep",
+            action="lambda:InvokeFunction",
+            function=self.status_function.name,
+            principal="events.amazonaws.com",
+            source_arn=rule.arn,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.cloudwatch.EventTarget(
+            f"{self._name}-sweep-target",
+            rule=rule.name,
+            arn=self.status_function.arn,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
     def _status_events(self) -> None:
         """CodePipeline state changes of delivery pipelines (named `mlops-*`) -> status function."""
         rule = aws.cloudwatch.EventRule(
@@ -814,6 +844,7 @@ class Orchestrator(pulumi.ComponentResource):
         )
 
 
+SWEEP_SCHEDULE = "rate(5 minutes)"
 THROTTLE_RATE = 20
 THROTTLE_BURST = 40
 ACCESS_LOG_FORMAT = {

@@ -88,6 +88,11 @@ class PlanRecorder(pulumi.runtime.Mocks):
             state["executionArn"] = f"arn:aws:execute-api:{self.region}:{self.account_id}:{name}"
         if typ == "aws:apigateway/stage:Stage":
             state["invokeUrl"] = f"https://{name}.execute-api.{self.region}.amazonaws.com/{inputs.get('stageName', '')}"
+        if typ == "aws:lambda/function:Function":
+            state["arn"] = f"arn:aws:lambda:{self.region}:{self.account_id}:function:{physical}"
+            state["invokeArn"] = (
+                f"arn:aws:apigateway:{self.region}:lambda:path/2015-03-31/functions/{state['arn']}/invocations"
+            )
         if typ == "aws:cloudwatch/logGroup:LogGroup":
             state["arn"] = f"arn:aws:logs:{self.region}:{self.account_id}:log-group:{physical}"
         if typ == "aws:sns/topic:Topic":

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from aws_lambda_powertools import Logger
 
-from lambda_src.common import aws
+from lambda_src.common import aws, submission
 from lambda_src.common.settings import Settings
 from lambda_src.registry import PipelineRecord, Registry, Status
-from lambda_src.status_events import records
+from lambda_src.status_events import records, sweeper
 from lambda_src.status_events.transitions import (
     Change,
     PipelineEvent,
@@ -117,6 +117,18 @@ class StatusUpdater:
             logger.exception("could not publish the notification", pipeline_id=record.pipeline_id)
 
 
+def _sweep() -> dict[str, Any]:
+    settings = Settings.from_env()
+
+    def start(action: Literal["provision", "delete"], record: PipelineRecord) -> None:
+        submission.start_provisioner(action, record, settings)
+
+    restarted = sweeper.sweep(Registry(settings.registry_table), start)
+    if restarted:
+        logger.warning("re-started lost provisioner runs", pipeline_ids=restarted)
+    return {"outcome": "swept", "restarted": restarted}
+
+
 def _result(event: PipelineEvent, outcome: str) -> dict[str, Any]:
     logger.info("status event", pipeline_id=event.pipeline_id, kind=event.kind, state=event.state, outcome=outcome)
     return {"pipeline_id": event.pipeline_id, "outcome": outcome}
@@ -124,8 +136,10 @@ def _result(event: PipelineEvent, outcome: str) -> dict[str, Any]:
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """CodePipeline state changes (the orchestrator's event rule), and the provisioner's failed
-    invocations (its asynchronous on-failure destination)."""
+    """CodePipeline state changes (the orchestrator's event rule), the provisioner's failed
+    invocations (its asynchronous on-failure destination), and the periodic sweep for lost runs."""
+    if sweeper.is_scheduled_sweep(event):
+        return _sweep()
     crash = ProvisionerCrash.parse(event)
     if crash is not None:
         return StatusUpdater.from_env().record_crash(crash)

@@ -245,3 +245,16 @@ def test_light_functions_ship_the_shared_code_they_import(dev_multi: StackPlan) 
     assert {"lambda_src/common/settings.py", "lambda_src/api/handler.py", "lambda_src/registry.py"} <= files
     assert not any(name.startswith("lambda_src/provisioner/") for name in files)
     assert api["environment"]["variables"]["MLOPS_PROVISIONER_FUNCTION"] == "mlops-orch-provisioner"
+
+
+def test_status_function_sweeps_for_lost_runs_every_five_minutes(dev_multi: StackPlan) -> None:
+    rules = {r.inputs["name"]: r.inputs for r in dev_multi.recorder.of_type("aws:cloudwatch/eventRule:EventRule")}
+    assert rules["mlops-sweep-lost-runs"]["scheduleExpression"] == "rate(5 minutes)"
+    targets = dev_multi.recorder.of_type("aws:cloudwatch/eventTarget:EventTarget")
+    sweep_target = next(t for t in targets if t.name == "mlops-orchestrator-sweep-target")
+    assert sweep_target.inputs["arn"].endswith(":mlops-orch-status")
+    status_policy = policy_of(
+        dev_multi.recorder.named("aws:iam/rolePolicy:RolePolicy", "mlops-orchestrator-status-policy")
+    )
+    invoke = next(s for s in status_policy["Statement"] if s["Action"] == ["lambda:InvokeFunction"])
+    assert invoke["Resource"] == ["arn:aws:lambda:us-east-1:111111111111:function:mlops-orch-provisioner"]
