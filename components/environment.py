@@ -140,11 +140,27 @@ def deploy_role_statements(args: EnvironmentBaselineArgs, key_arn: str) -> list[
                 "logs:DeleteLogGroup",
                 "logs:PutRetentionPolicy",
                 "logs:TagResource",
+                "logs:UntagResource",
+                "logs:ListTagsForResource",
+                "logs:ListTagsLogGroup",
+                "logs:AssociateKmsKey",
+                "logs:DisassociateKmsKey",
                 "logs:DescribeLogGroups",
             ],
             [f"arn:aws:logs:{region}:{account}:log-group:*"],
             sid="LogGroups",
         ),
+        # The first scalable endpoint of an account makes Application Auto Scaling create its role.
+        policies.statement(
+            ["iam:CreateServiceLinkedRole"],
+            [
+                f"arn:aws:iam::{account}:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
+                "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
+            ],
+            sid="AutoscalingServiceLinkedRole",
+            condition={"StringLike": {"iam:AWSServiceName": "sagemaker.application-autoscaling.amazonaws.com"}},
+        ),
+        *_model_registry_reads(args),
         # Describe/List calls used by the provider to read state have no resource-level permissions.
         policies.statement(
             [
@@ -159,6 +175,21 @@ def deploy_role_statements(args: EnvironmentBaselineArgs, key_arn: str) -> list[
             sid="ReadOnlyLookups",
         ),
         policies.statement(["ecr:*"], [f"arn:aws:ecr:{region}:{account}:repository/*"], sid="PipelineRepositories"),
+    ]
+
+
+def _model_registry_reads(args: EnvironmentBaselineArgs) -> list[policies.Statement]:
+    """Deploying a model package of the orchestrator's registry reads the package first."""
+    if not args.use_model_registry:
+        return []
+    group = args.orchestrator.model_package_group
+    prefix = f"arn:aws:sagemaker:{args.region}:{args.orchestrator_account_id}"
+    return [
+        policies.statement(
+            ["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup"],
+            [f"{prefix}:model-package/{group}/*", f"{prefix}:model-package-group/{group}"],
+            sid="RegistryModelPackages",
+        )
     ]
 
 

@@ -56,6 +56,10 @@ class OrchestratorArgs:
     existing_assets_bucket: str | None = None
     existing_ecr_repository: str | None = None
     provisioner_image_tag: str = "latest"
+    provisioner_concurrency: int | None = None
+    """Reserved concurrency of the provisioner; None leaves it in the account's shared pool."""
+    deploy_role_external_id: pulumi.Input[str] | None = None
+    """Secret the environments' deploy roles require; stored as an SSM SecureString for the provisioner."""
     tags: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -121,7 +125,12 @@ def provisioner_environment(args: OrchestratorArgs, data_key: str, secrets_key: 
         "MLOPS_PROVISIONER_IMAGE_URI": image_uri,
         "MLOPS_ECR_REPOSITORY": args.existing_ecr_repository or args.names.ecr_repository,
         "MLOPS_TAGS": json.dumps(args.tags, sort_keys=True),
+        # Only the parameter's name: the secret itself never sits in function or build settings.
+        **({"MLOPS_DEPLOY_ROLE_EXTERNAL_ID_PARAMETER": EXTERNAL_ID_PARAMETER} if args.deploy_role_external_id else {}),
     }
+
+
+EXTERNAL_ID_PARAMETER = "/mlops/deploy-role-external-id"
 
 
 def topic_arn(args: OrchestratorArgs) -> str:
@@ -236,6 +245,15 @@ def provisioner_statements(
         _key_use([data_key, secrets_key]),
         _registry_access(args),
         policies.statement(["sts:AssumeRole"], args.deploy_role_arns()),
+        *(
+            [
+                policies.statement(
+                    ["ssm:GetParameter"], [f"arn:aws:ssm:{region}:{account}:parameter{EXTERNAL_ID_PARAMETER}"]
+                )
+            ]
+            if args.deploy_role_external_id
+            else []
+        ),
         policies.statement(["codepipeline:*"], [f"arn:aws:codepipeline:{region}:{account}:mlops-*"]),
         policies.statement(["codebuild:*"], [f"arn:aws:codebuild:{region}:{account}:project/mlops-*"]),
         policies.statement(["events:*"], [f"arn:aws:events:{region}:{account}:rule/mlops-*"]),
@@ -245,6 +263,7 @@ def provisioner_statements(
                 "iam:DeleteRole",
                 "iam:GetRole",
                 "iam:TagRole",
+                "iam:UntagRole",
                 "iam:PutRolePolicy",
                 "iam:GetRolePolicy",
                 "iam:DeleteRolePolicy",
@@ -262,14 +281,17 @@ def provisioner_statements(
                 "logs:CreateLogGroup",
                 "logs:DeleteLogGroup",
                 "logs:PutRetentionPolicy",
-                "logs:DescribeLogGroups",
                 "logs:TagResource",
                 "logs:UntagResource",
                 "logs:ListTagsForResource",
                 "logs:AssociateKmsKey",
+                "logs:DisassociateKmsKey",
             ],
             [f"arn:aws:logs:{region}:{account}:log-group:/aws/codebuild/mlops-*"],
         ),
+        # The provider reads log groups with DescribeLogGroups(prefix), which IAM checks against the
+        # account's log groups, not the named one.
+        policies.statement(["logs:DescribeLogGroups"], [f"arn:aws:logs:{region}:{account}:log-group:*"]),
         # A crashed run (timeout, out of memory) is handed to the status function, which records it.
         policies.statement(
             ["lambda:InvokeFunction"], [f"arn:aws:lambda:{region}:{account}:function:{names.role('status')}"]
@@ -372,6 +394,7 @@ class Orchestrator(pulumi.ComponentResource):
         self.ecr_repository_url = self._repository()
         self.model_package_group_name = self._model_package_group()
 
+        self._external_id_parameter()
         self.provisioner = self._provisioner_function()
         self.api_function = self._light_function("api", "lambda_src.api.handler.handler", api_statements)
         self.trigger_function = self._light_function(
@@ -586,6 +609,20 @@ class Orchestrator(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
         )
 
+    def _external_id_parameter(self) -> None:
+        """The deploy roles' external id, encrypted with the data key, read by the provisioner and its builds."""
+        if not self.args.deploy_role_external_id:
+            return
+        aws.ssm.Parameter(
+            f"{self._name}-deploy-role-external-id",
+            name=EXTERNAL_ID_PARAMETER,
+            type="SecureString",
+            key_id=self.data_key.arn,
+            value=self.args.deploy_role_external_id,
+            tags=self.args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
     def _provisioner_function(self) -> aws.lambda_.Function:
         """The provisioner runs `pulumi up` through the Automation API, so it is a container image
         carrying the pulumi CLI and the aws plugin (pulumi-aws alone exceeds the 250 MB zip limit)."""
@@ -620,8 +657,8 @@ class Orchestrator(pulumi.ComponentResource):
             timeout=900,
             memory_size=3008,
             ephemeral_storage=aws.lambda_.FunctionEphemeralStorageArgs(size=4096),
-            # Bounded so a burst of requests cannot exhaust the account's concurrency.
-            reserved_concurrent_executions=10,
+            # Optional: reserving concurrency fails on accounts whose quota leaves too little unreserved.
+            reserved_concurrent_executions=self.args.provisioner_concurrency,
             kms_key_arn=self.data_key.arn,
             environment=aws.lambda_.FunctionEnvironmentArgs(
                 variables=pulumi.Output.all(self.data_key.arn, self.secrets_key.arn, self.provisioner_image_uri).apply(
@@ -940,10 +977,13 @@ def _model_group_policy(args: OrchestratorArgs, group_arn: str) -> str:
                     "Sid": "TargetAccountsReadModels",
                     "Effect": "Allow",
                     "Principal": {"AWS": [f"arn:aws:iam::{acct}:root" for acct in args.other_accounts]},
+                    # CreateModel: an endpoint or transform job in a target account builds its model
+                    # from a package of this group.
                     "Action": [
+                        "sagemaker:CreateModel",
                         "sagemaker:DescribeModelPackage",
-                        "sagemaker:ListModelPackages",
                         "sagemaker:DescribeModelPackageGroup",
+                        "sagemaker:ListModelPackages",
                     ],
                     "Resource": [group_arn, package_arns],
                 }

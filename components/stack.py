@@ -37,7 +37,7 @@ def stack_tags(config: StackConfig) -> dict[str, str]:
     return {**config.tags, "mlops:environment": config.environment, "mlops:managed-by": "pulumi"}
 
 
-def orchestrator_args(config: StackConfig) -> OrchestratorArgs:
+def orchestrator_args(config: StackConfig, external_id: pulumi.Input[str] | None = None) -> OrchestratorArgs:
     """The orchestrator's arguments from the stack config of the account hosting it."""
     return OrchestratorArgs(
         account_id=config.account_id,
@@ -50,6 +50,8 @@ def orchestrator_args(config: StackConfig) -> OrchestratorArgs:
         existing_assets_bucket=config.existing_assets_bucket,
         existing_ecr_repository=config.existing_ecr_repository,
         provisioner_image_tag=config.provisioner_image_tag,
+        provisioner_concurrency=config.provisioner_concurrency,
+        deploy_role_external_id=external_id,
         tags=stack_tags(config),
     )
 
@@ -85,7 +87,7 @@ def build_stack(config: StackConfig, external_id: pulumi.Input[str] | None = Non
     # orchestrator account's keys; its key policy only lets them decrypt through S3.
     assets_key: pulumi.Input[str] = f"arn:aws:kms:{config.region}:{config.orchestrator_account_id}:key/*"
     if config.hosts_orchestrator:
-        orchestrator = Orchestrator("mlops-orchestrator", orchestrator_args(config))
+        orchestrator = Orchestrator("mlops-orchestrator", orchestrator_args(config, external_id))
         assets_bucket = orchestrator.assets_bucket_name
         ecr_url = orchestrator.ecr_repository_url
         group = orchestrator.model_package_group_name

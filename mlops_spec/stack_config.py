@@ -50,6 +50,12 @@ class StackConfig(StrictModel):
     provisioner_image_tag: Annotated[str, Field(pattern=r"^[\w.-]{1,128}$")] = Field(
         default="latest", description="Tag of the provisioner image in the orchestrator's ECR repository."
     )
+    provisioner_concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        description="Reserved concurrency of the provisioner function (unreserved if absent).",
+    )
     tags: Tags = Field(default_factory=dict, description="Tags on every resource of the stack.")
     pipelines: list[SerializeAsAny[PipelineSpec]] = Field(
         default_factory=list, description="Pipelines deployed declaratively by `pulumi up`."

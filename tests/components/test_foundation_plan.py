@@ -258,3 +258,70 @@ def test_status_function_sweeps_for_lost_runs_every_five_minutes(dev_multi: Stac
     )
     invoke = next(s for s in status_policy["Statement"] if s["Action"] == ["lambda:InvokeFunction"])
     assert invoke["Resource"] == ["arn:aws:lambda:us-east-1:111111111111:function:mlops-orch-provisioner"]
+
+
+def statements_of(plan: StackPlan, policy_name: str) -> list[dict[str, Any]]:
+    return list(policy_of(plan.recorder.named("aws:iam/rolePolicy:RolePolicy", policy_name))["Statement"])
+
+
+def test_deploy_role_can_create_the_autoscaling_service_role_and_read_log_group_tags() -> None:
+    staging = plan("staging", {**MULTI, "mlops:environment": "staging"})
+    statements = {s["Sid"]: s for s in statements_of(staging, "mlops-staging-deploy-policy")}
+    linked = statements["AutoscalingServiceLinkedRole"]
+    assert linked["Action"] == ["iam:CreateServiceLinkedRole"]
+    assert linked["Condition"] == {
+        "StringLike": {"iam:AWSServiceName": "sagemaker.application-autoscaling.amazonaws.com"}
+    }
+    assert {"logs:ListTagsForResource", "logs:ListTagsLogGroup"} <= set(statements["LogGroups"]["Action"])
+    registry = statements["RegistryModelPackages"]
+    assert registry["Resource"][0] == "arn:aws:sagemaker:us-east-1:111111111111:model-package/mlops-models/*"
+
+
+def test_provisioner_may_describe_log_groups_account_wide_but_manage_only_its_own(dev_multi: StackPlan) -> None:
+    statements = statements_of(dev_multi, "mlops-orchestrator-provisioner-policy")
+    describe = next(s for s in statements if s["Action"] == ["logs:DescribeLogGroups"])
+    assert describe["Resource"] == ["arn:aws:logs:us-east-1:111111111111:log-group:*"]
+    manage = next(s for s in statements if "logs:CreateLogGroup" in s["Action"])
+    assert manage["Resource"] == ["arn:aws:logs:us-east-1:111111111111:log-group:/aws/codebuild/mlops-*"]
+
+
+def test_target_accounts_may_build_models_from_registry_packages(dev_multi: StackPlan) -> None:
+    policy = dev_multi.recorder.of_type("aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy")[0]
+    statement = json.loads(policy.inputs["resourcePolicy"])["Statement"][0]
+    assert "sagemaker:CreateModel" in statement["Action"]
+    assert "sagemaker:UpdateModelPackage" not in statement["Action"]  # approval stays in the orchestrator account
+
+
+def test_provisioner_concurrency_is_unreserved_unless_configured(dev_multi: StackPlan) -> None:
+    def reserved(planned: StackPlan) -> Any:
+        function = planned.recorder.named("aws:lambda/function:Function", "mlops-orchestrator-provisioner")
+        return function.inputs.get("reservedConcurrentExecutions")
+
+    assert reserved(dev_multi) is None
+    assert reserved(plan("dev", {**SINGLE, "mlops:provisionerConcurrency": 5})) == 5
+
+
+def test_external_id_is_kept_in_ssm_and_only_its_name_reaches_the_provisioner(pulumi_mocks: PlanRecorder) -> None:
+    import pulumi
+
+    from components.stack import build_stack
+    from mlops_cli.planner import config_strings
+    from mlops_spec.stack_config import load_stack_config
+
+    config = load_stack_config(config_strings(SINGLE), "dev")
+
+    @pulumi.runtime.test
+    def run() -> None:
+        build_stack(config, external_id=pulumi.Output.secret("s3cr3t-id"))
+
+    run()
+    parameter = pulumi_mocks.of_type("aws:ssm/parameter:Parameter")[0].inputs
+    assert (parameter["name"], parameter["type"]) == ("/mlops/deploy-role-external-id", "SecureString")
+    assert parameter["keyId"].startswith("arn:aws:kms:")
+    provisioner = pulumi_mocks.named("aws:lambda/function:Function", "mlops-orchestrator-provisioner").inputs
+    variables = provisioner["environment"]["variables"]
+    assert variables["MLOPS_DEPLOY_ROLE_EXTERNAL_ID_PARAMETER"] == "/mlops/deploy-role-external-id"
+    assert "s3cr3t-id" not in json.dumps(variables)
+    policy = policy_of(pulumi_mocks.named("aws:iam/rolePolicy:RolePolicy", "mlops-orchestrator-provisioner-policy"))
+    ssm = next(s for s in policy["Statement"] if s["Action"] == ["ssm:GetParameter"])
+    assert ssm["Resource"] == ["arn:aws:ssm:eu-west-1:444444444444:parameter/mlops/deploy-role-external-id"]
