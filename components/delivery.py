@@ -126,11 +126,17 @@ class PolicyInputs:
     notification_topic_arn: str
     provisioner_image_uri: str
     registry_table_arn: str | None = None
+    external_id_parameter: str | None = None
     partition: str = "aws"
 
     @property
     def pipeline_name(self) -> str:
         return codepipeline_name(self.pipeline_id)
+
+    def ssm_parameter_arn(self, name: str) -> str:
+        # Parameter ARNs keep a hierarchical name's leading slash: `parameter/mlops/...`.
+        path = name if name.startswith("/") else f"/{name}"
+        return f"arn:{self.partition}:ssm:{self.region}:{self.account_id}:parameter{path}"
 
     def s3(self, bucket: str, key: str = "") -> str:
         return f"arn:{self.partition}:s3:::{bucket}{'/' + key if key else ''}"
@@ -182,6 +188,16 @@ def codebuild_statements(inputs: PolicyInputs, env: str, deploy_role_arn: str) -
         # GetAuthorizationToken has no resource-level permissions: AWS requires "*".
         policies.statement(["ecr:GetAuthorizationToken"], "*", sid="EcrLogin"),
     ]
+    if inputs.external_id_parameter:
+        # `mlops deploy` reads the deploy roles' external id when it runs (it is never a build
+        # variable); the parameter is encrypted with the assets key, which ArtifactKey may decrypt.
+        statements.append(
+            policies.statement(
+                ["ssm:GetParameter"],
+                [inputs.ssm_parameter_arn(inputs.external_id_parameter)],
+                sid="DeployRoleExternalId",
+            )
+        )
     if inputs.registry_table_arn:
         # `mlops deploy` records the stack's outputs (endpoint name, ...) or its error on the
         # pipeline's registry item, and on no other item.
@@ -238,6 +254,8 @@ class DeliveryPipelineArgs:
     build_environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Provisioner settings handed to `mlops deploy` (the MLOPS_* variables)."""
     registry_table_arn: pulumi.Input[str] | None = None
+    external_id_parameter: str | None = None
+    """Name of the SSM SecureString parameter with the deploy roles' external id, which builds may read."""
     orchestrator_environment: str = "dev"
     build_timeout_minutes: int = BUILD_TIMEOUT_MINUTES
     tags: dict[str, str] = field(default_factory=dict)
@@ -323,6 +341,7 @@ class DeliveryPipeline(pulumi.ComponentResource):
                 notification_topic_arn=v[4],
                 provisioner_image_uri=v[5],
                 registry_table_arn=v[6],
+                external_id_parameter=a.external_id_parameter,
                 partition=a.partition,
             )
         )

@@ -66,9 +66,13 @@ def tabular_config(spec: AutopilotSpec) -> dict[str, Any]:
 
 
 def create_job_parameters(
-    spec: AutopilotSpec, assets_bucket: str, role_arn: str, key_arn: str, tags: dict[str, str]
+    spec: AutopilotSpec, assets_bucket: str, role_arn: str, key_arn: str, output_key_arn: str, tags: dict[str, str]
 ) -> dict[str, Any]:
-    """CreateAutoMLJobV2 parameters; the job is named after the execution (a new name per attempt)."""
+    """CreateAutoMLJobV2 parameters; the job is named after the execution (a new name per attempt).
+
+    `key_arn` encrypts the job's volumes; `output_key_arn` the output in the assets bucket (the bucket's
+    key when known, see PipelineContext.assets_output_key_arn), which other environments must read.
+    """
     data_source: dict[str, Any] = {
         "ChannelType": "training",
         "ContentType": "text/csv;header=present",
@@ -81,7 +85,7 @@ def create_job_parameters(
     parameters: dict[str, Any] = {
         "AutoMLJobName.$": EXECUTION_NAME_PATH,
         "AutoMLJobInputDataConfig": [data_source],
-        "OutputDataConfig": {"S3OutputPath": output_path(assets_bucket, spec), "KmsKeyId": key_arn},
+        "OutputDataConfig": {"S3OutputPath": output_path(assets_bucket, spec), "KmsKeyId": output_key_arn},
         "AutoMLProblemTypeConfig": {"TabularJobConfig": tabular_config(spec)},
         "RoleArn": role_arn,
         "SecurityConfig": {
@@ -157,20 +161,23 @@ def role_statements(
     context: PipelineContext,
     spec: AutopilotSpec,
     job_name: str,
-    role_name_pattern: str,
+    own_role_arn: str,
     assets_bucket: str,
     key_arns: list[str],
-    assets_key: str | None,
+    output_key: str,
 ) -> list[Statement]:
-    """Read the training data, write the output, run Autopilot's sub-jobs (named after the job), use the keys."""
+    """Read the training data, write the output, run Autopilot's sub-jobs (named after the job), use the keys.
+
+    `key_arns` encrypt volumes; `output_key` (the assets bucket's key when known) decrypts the training
+    data and encrypts the output written next to it.
+    """
     sub_jobs = [context.arn("sagemaker", f"{kind}/{job_name.lower()}*") for kind in SUB_JOB_RESOURCES]
     statements = roles.s3_read(assets_bucket, [spec.training_data])
     statements += roles.s3_write(assets_bucket, [spec.job_output_location])
     statements.append(policies.statement(SUB_JOB_ACTIONS, sub_jobs))
     # Autopilot runs its sub-jobs under this same role.
-    statements.append(pass_role(role_name_pattern, "sagemaker.amazonaws.com"))
-    statements.append(roles.kms_use(sorted(set(key_arns))))
-    statements += roles.assets_key_decrypt(assets_key)
+    statements.append(pass_role(own_role_arn, "sagemaker.amazonaws.com"))
+    statements.append(roles.kms_use(sorted({*key_arns, output_key})))
     statements.append(roles.sagemaker_logs(context))
     statements.append(roles.sagemaker_metrics())
     return statements
@@ -189,16 +196,19 @@ class AutopilotTraining(PipelineComponent):
             raise TypeError(f"AutopilotTraining expects an AutopilotSpec, got {type(spec).__name__}")
         job_name = spec.resolved_job_name(cast(Environment, context.environment))
         key: pulumi.Input[str] = spec.kms_key_arn or context.kms_key_arn
-        role_name = f"{name}-role"
-        # The role's own ARN: a pipeline role has the pipeline path and Pulumi's random suffix.
-        own_arn = f"arn:{context.partition}:iam::{context.account_id}:role{naming.PIPELINE_ROLE_PATH}{role_name}-*"
+        # The output lands in the orchestrator's assets bucket, read by every environment.
+        output_key = context.assets_output_key_arn
+        role_name = self.physical_name("sagemaker-role", roles.IAM_ROLE_NAME_LIMIT)
+        # The role's own ARN (known before the role exists: its name and path are fixed).
+        own_arn = f"arn:{context.partition}:iam::{context.account_id}:role{naming.PIPELINE_ROLE_PATH}{role_name}"
         role = roles.ExecutionRole(
-            role_name,
+            f"{name}-role",
+            role_name=role_name,
             service="sagemaker.amazonaws.com",
             account_id=context.account_id,
-            statements=pulumi.Output.all(
-                context.assets_bucket, context.assets_kms_key_arn, key, context.kms_key_arn
-            ).apply(lambda v: role_statements(context, spec, job_name, own_arn, v[0], [v[2], v[3]], v[1])),
+            statements=pulumi.Output.all(context.assets_bucket, output_key, key, context.kms_key_arn).apply(
+                lambda v: role_statements(context, spec, job_name, own_arn, v[0], [v[2], v[3]], v[1])
+            ),
             tags=self.tags,
             opts=self.child_opts(),
         )
@@ -207,10 +217,10 @@ class AutopilotTraining(PipelineComponent):
             f"{name}-run",
             context=context,
             machine_name=self.physical_name("autopilot"),
-            definition=pulumi.Output.all(context.assets_bucket, role.arn, key).apply(
+            definition=pulumi.Output.all(context.assets_bucket, role.arn, key, output_key).apply(
                 lambda v: json.dumps(
                     automl_definition(
-                        create_job_parameters(spec, v[0], v[1], v[2], tags), spec.total_max_runtime + 3600
+                        create_job_parameters(spec, v[0], v[1], v[2], v[3], tags), spec.total_max_runtime + 3600
                     )
                 )
             ),

@@ -35,6 +35,13 @@ class PipelineContext:
     tags: dict[str, str] = field(default_factory=dict)
     partition: str = "aws"
 
+    @property
+    def assets_output_key_arn(self) -> pulumi.Input[str]:
+        """The key encrypting what a pipeline writes to the assets bucket: the bucket's own key, which the
+        environments reading from it (other accounts in multi-account mode) may use; this environment's key
+        only when the assets key is unknown."""
+        return self.assets_kms_key_arn if self.assets_kms_key_arn is not None else self.kms_key_arn
+
     def arn(self, service: str, resource: str, regional: bool = True) -> str:
         """An ARN in this environment's account, e.g. arn("sagemaker", "endpoint/x")."""
         region = self.region if regional else ""

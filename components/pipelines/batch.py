@@ -18,7 +18,7 @@ import pulumi_aws as aws
 
 from components import policies
 from components.pipelines.base import PipelineComponent, PipelineContext
-from components.pipelines.roles import ExecutionRole
+from components.pipelines.roles import IAM_ROLE_NAME_LIMIT, ExecutionRole
 from components.pipelines.run_on_deploy import (
     EXECUTION_NAME_PATH,
     TRANSFORM_SYNC_RULE,
@@ -144,6 +144,7 @@ class BatchTransform(PipelineComponent):
         source = model_source(spec, prebuilt_image_lookup(self))
         self.role = ExecutionRole(
             f"{name}-sagemaker",
+            role_name=self.physical_name("sagemaker-role", IAM_ROLE_NAME_LIMIT),
             service="sagemaker.amazonaws.com",
             account_id=context.account_id,
             statements=execution_statements_output(
@@ -197,6 +198,7 @@ class BatchTransform(PipelineComponent):
         machine_arn = self.run.state_machine_arn
         role = ExecutionRole(
             f"{name}-scheduler",
+            role_name=self.physical_name("schedule-role", IAM_ROLE_NAME_LIMIT),
             service="events.amazonaws.com",
             account_id=self.context.account_id,
             statements=pulumi.Output.all(machine_arn, kms_key).apply(lambda v: schedule_statements(v[0], v[1])),

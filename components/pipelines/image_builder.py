@@ -99,6 +99,16 @@ def build_role_statements(
     return statements
 
 
+def repository_options(base: pulumi.ResourceOptions) -> pulumi.ResourceOptions:
+    """`base` plus what the ECR repository a pipeline creates needs: it is retained when the pipeline is destroyed.
+
+    The repository always holds the pushed image, so deleting it fails (RepositoryNotEmptyException)
+    and would block destroying the stack; and serving pipelines deployed from the image may still use
+    it. Pulumi forgets the repository instead; remove it (and its images) by hand once unused.
+    """
+    return pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(retain_on_delete=True))
+
+
 def build_machine_statements(context: PipelineContext, project_arn: str) -> list[Statement]:
     """Start, watch and stop builds of this project only."""
     return [
@@ -140,6 +150,7 @@ class ImageBuilder(PipelineComponent):
         )
         role = roles.ExecutionRole(
             f"{name}-build-role",
+            role_name=self.physical_name("build-role", roles.IAM_ROLE_NAME_LIMIT),
             service="codebuild.amazonaws.com",
             account_id=context.account_id,
             statements=pulumi.Output.all(
@@ -214,6 +225,7 @@ class ImageBuilder(PipelineComponent):
             # A tag always names the same image: a rebuild needs a new tag.
             image_tag_mutability="IMMUTABLE",
             tags=self.tags,
-            opts=self.child_opts(),
+            # Kept on destroy: it holds the image, which serving pipelines may still use.
+            opts=repository_options(self.child_opts()),
         )
         return repository.repository_url, repository.arn

@@ -381,6 +381,7 @@ class ModelMonitor(PipelineComponent):
         plan = self._plan(run_name)
         role = roles.ExecutionRole(
             f"{name}-role",
+            role_name=self.physical_name("sagemaker-role", roles.IAM_ROLE_NAME_LIMIT),
             service="sagemaker.amazonaws.com",
             account_id=context.account_id,
             statements=pulumi.Output.all(plan, context.assets_kms_key_arn).apply(

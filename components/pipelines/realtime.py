@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.pipelines.base import PipelineComponent, PipelineContext
-from components.pipelines.roles import ExecutionRole
+from components.pipelines.roles import IAM_ROLE_NAME_LIMIT, ExecutionRole
 from components.pipelines.served_model import (
     create_model,
     execution_statements_output,
@@ -195,6 +195,7 @@ class RealtimeEndpoint(PipelineComponent):
         source = model_source(spec, prebuilt_image_lookup(self))
         self.role = ExecutionRole(
             f"{name}-sagemaker",
+            role_name=self.physical_name("sagemaker-role", IAM_ROLE_NAME_LIMIT),
             service="sagemaker.amazonaws.com",
             account_id=context.account_id,
             statements=execution_statements_output(

@@ -14,6 +14,10 @@ from mlops_spec import naming
 
 Statement = policies.Statement
 
+# IAM's limit on role names. Pulumi's autonaming (logical name + "-" + 7 random characters) overruns it
+# for long pipeline ids, so every pipeline role gets an explicit, deterministic name.
+IAM_ROLE_NAME_LIMIT = 64
+
 
 def s3_read(bucket: str, prefixes: Sequence[str] = ("*",)) -> list[Statement]:
     """Read objects under the given prefixes of one bucket (and list only those prefixes)."""
@@ -91,6 +95,9 @@ def vpc_access() -> Statement:
 class ExecutionRole(pulumi.ComponentResource):
     """An IAM role assumed by one AWS service, with one inline policy built from `statements`.
 
+    `role_name` is the role's physical name (bounded to IAM's 64 characters here); it must be unique in
+    the account, e.g. `PipelineComponent.physical_name("<purpose>-role", IAM_ROLE_NAME_LIMIT)`.
+
     `statements` is an Output (or list) of statement dicts so that ARNs of sibling resources can be
     scoped in without creating resources inside `apply`.
     """
@@ -98,6 +105,7 @@ class ExecutionRole(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
+        role_name: str,
         service: str,
         account_id: str,
         statements: pulumi.Input[list[Statement]],
@@ -105,8 +113,10 @@ class ExecutionRole(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("mlops:iam:ExecutionRole", name, None, opts)
+        self.role_name = naming.bounded(role_name, IAM_ROLE_NAME_LIMIT)
         self.role = aws.iam.Role(
             name,
+            name=self.role_name,
             # Every pipeline role lives under one path so environment deploy roles can be scoped to it.
             path=naming.PIPELINE_ROLE_PATH,
             assume_role_policy=policies.service_trust(service, source_account=account_id),

@@ -29,6 +29,7 @@ Statement = policies.Statement
 # Step Functions' own limit on execution names; SageMaker job names are shorter (see name_limit).
 EXECUTION_NAME_LIMIT = 80
 LAMBDA_NAME_LIMIT = 64
+EVENT_RULE_NAME_LIMIT = 64
 LOG_RETENTION_DAYS = 365
 STARTER_RUNTIME = "python3.12"
 # A waiting starter polls until this close to Lambda's 15-minute limit, then lets the deploy go on.
@@ -182,6 +183,17 @@ def run_finished_pattern(machine_arn: str) -> dict[str, Any]:
     }
 
 
+def finish_topic(context: PipelineContext) -> pulumi.Input[str] | None:
+    """The topic on which run endings are announced, or None.
+
+    The notification topic is the orchestrator's, and its policy admits events from the orchestrator's
+    account only: an EventBridge rule in another account could never deliver to it.
+    """
+    if context.account_id != context.orchestrator_account_id:
+        return None
+    return context.notification_topic_arn
+
+
 def starter_event(machine_arn: str, run_name: str, name_limit: int, wait: bool) -> dict[str, Any]:
     return {"state_machine_arn": machine_arn, "run_name": run_name, "name_limit": name_limit, "wait": wait}
 
@@ -223,7 +235,7 @@ class RunOnDeploy(pulumi.ComponentResource):
             triggers={"run_name": run_name},
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self._notify_on_finish(name, context, tags)
+        self._notify_on_finish(name, context, machine_name, tags)
         self.state_machine_arn = self.state_machine.arn
         self.register_outputs({"state_machine_arn": self.state_machine_arn, "run_name": run_name})
 
@@ -250,6 +262,7 @@ class RunOnDeploy(pulumi.ComponentResource):
         )
         machine_role = roles.ExecutionRole(
             f"{name}-role",
+            role_name=naming.bounded(f"{machine_name}-role", roles.IAM_ROLE_NAME_LIMIT),
             service="states.amazonaws.com",
             account_id=context.account_id,
             statements=pulumi.Output.all(pulumi.Output.from_input(job_statements), key).apply(
@@ -294,6 +307,7 @@ class RunOnDeploy(pulumi.ComponentResource):
         )
         role = roles.ExecutionRole(
             f"{name}-starter-role",
+            role_name=naming.bounded(f"{machine_name}-starter-role", roles.IAM_ROLE_NAME_LIMIT),
             service="lambda.amazonaws.com",
             account_id=context.account_id,
             statements=pulumi.Output.all(self.state_machine.arn, logs.arn, context.kms_key_arn).apply(
@@ -315,12 +329,15 @@ class RunOnDeploy(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role, logs]),
         )
 
-    def _notify_on_finish(self, name: str, context: PipelineContext, tags: dict[str, str]) -> None:
-        """Tell the pipeline's subscribers when a run ends (the deploy may be long over by then)."""
-        if context.notification_topic_arn is None:
+    def _notify_on_finish(self, name: str, context: PipelineContext, machine_name: str, tags: dict[str, str]) -> None:
+        """Tell the pipeline's subscribers when a run ends (the deploy may be long over by then); only
+        pipelines in the orchestrator's account can (see finish_topic)."""
+        topic = finish_topic(context)
+        if topic is None:
             return
         rule = aws.cloudwatch.EventRule(
             f"{name}-finished",
+            name=naming.bounded(f"{machine_name}-finished", EVENT_RULE_NAME_LIMIT),
             description="A one-off job of this pipeline finished",
             event_pattern=self.state_machine.arn.apply(lambda arn: json.dumps(run_finished_pattern(arn))),
             tags=tags,
@@ -329,6 +346,6 @@ class RunOnDeploy(pulumi.ComponentResource):
         aws.cloudwatch.EventTarget(
             f"{name}-finished-notify",
             rule=rule.name,
-            arn=context.notification_topic_arn,
+            arn=topic,
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -146,16 +146,19 @@ def training_role_statements(
     spec: BuiltinTrainingFields,
     assets_bucket: str,
     key_arns: list[str],
-    assets_key: str | None,
+    output_key: str,
     image_uri: str,
 ) -> list[Statement]:
-    """Read the training data, write under the output location, pull the algorithm image, use the keys."""
+    """Read the training data, write under the output location, pull the algorithm image, use the keys.
+
+    `key_arns` encrypt the job's volumes; `output_key` (the assets bucket's key when known, see
+    PipelineContext.assets_output_key_arn) decrypts the data and encrypts the model written next to it.
+    """
     reads = [spec.training_data, *([spec.validation_data] if spec.validation_data else [])]
     statements = roles.s3_read(assets_bucket, reads)
     statements += roles.s3_write(assets_bucket, [spec.job_output_location])
     statements += roles.ecr_pull([image_repository_arn(image_uri)])
-    statements.append(roles.kms_use(sorted(set(key_arns))))
-    statements += roles.assets_key_decrypt(assets_key)
+    statements.append(roles.kms_use(sorted({*key_arns, output_key})))
     statements.append(roles.sagemaker_logs(context))
     statements.append(roles.sagemaker_metrics())
     return statements
@@ -212,14 +215,18 @@ class BuiltinAlgorithmJob(PipelineComponent):
         lookup = prebuilt_image_lookup(self)
         self.image_uri = lookup(BUILTIN_FRAMEWORKS[spec.model_framework], spec.model_framework_version)
         self.key_arn: pulumi.Input[str] = spec.kms_key_arn or context.kms_key_arn
+        # The model lands in the orchestrator's assets bucket, where every environment (other accounts
+        # in multi-account mode) reads it: it is encrypted with the bucket's key, not this environment's.
+        self.output_key_arn = context.assets_output_key_arn
         self.output_path = pulumi.Output.from_input(context.assets_bucket).apply(lambda b: output_path(b, spec))
         image = self.image_uri
         self.role = roles.ExecutionRole(
             f"{name}-role",
+            role_name=self.physical_name("sagemaker-role", roles.IAM_ROLE_NAME_LIMIT),
             service="sagemaker.amazonaws.com",
             account_id=context.account_id,
             statements=pulumi.Output.all(
-                context.assets_bucket, context.assets_kms_key_arn, self.key_arn, context.kms_key_arn
+                context.assets_bucket, self.output_key_arn, self.key_arn, context.kms_key_arn
             ).apply(lambda v: training_role_statements(context, spec, v[0], [v[2], v[3]], v[1], image)),
             tags=self.tags,
             opts=self.child_opts(),
@@ -262,7 +269,7 @@ class ModelTraining(BuiltinAlgorithmJob):
             algorithm_specification=self.algorithm(),
             hyper_parameters=hyperparameters(job_spec.algo_hyperparamaters),
             input_data_configs=self.channels(),
-            output_data_config={"s3_output_path": self.output_path, "kms_key_id": self.key_arn},
+            output_data_config={"s3_output_path": self.output_path, "kms_key_id": self.output_key_arn},
             resource_config=self.resources(),
             stopping_condition=stopping_condition(job_spec),
             enable_managed_spot_training=job_spec.use_spot_instances,
@@ -337,7 +344,7 @@ class HyperparameterTuning(BuiltinAlgorithmJob):
                 "algorithm_specification": algorithm,
                 "static_hyper_parameters": hyperparameters(tuner_spec.algo_hyperparamaters, tuned),
                 "input_data_configs": self.channels(),
-                "output_data_config": {"s3_output_path": self.output_path, "kms_key_id": self.key_arn},
+                "output_data_config": {"s3_output_path": self.output_path, "kms_key_id": self.output_key_arn},
                 "resource_config": self.resources(),
                 "stopping_condition": stopping_condition(tuner_spec),
                 "enable_managed_spot_training": tuner_spec.use_spot_instances,

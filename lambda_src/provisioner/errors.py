@@ -66,6 +66,22 @@ class SpecUnavailable(ProvisioningError):
     retryable = False
 
 
+class ExternalIdUnavailable(ProvisioningError):
+    """The deploy roles' external id could not be read from its SSM parameter: the orchestrator's
+    configuration (the parameter, or the provisioner's and builds' access to it) must be fixed."""
+
+    reason = "external-id-unavailable"
+    retryable = False
+
+
+class PendingCreates(ProvisioningError):
+    """A killed run left creates in the state that AWS may have finished: clearing them would forget
+    real resources (and every later run would fail with "already exists"), so an operator decides."""
+
+    reason = "pending-creates"
+    retryable = False
+
+
 class TimedOut(ProvisioningError):
     """The run was about to be cut off by its time limit; the next run recovers the stack's lock."""
 

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, cast
 import pulumi
 import pulumi_aws as aws
 
+from lambda_src.common import aws as aws_clients
+from lambda_src.provisioner.errors import ExternalIdUnavailable
 from lambda_src.provisioner.settings import EnvironmentTarget, ProvisionerSettings
 
 if TYPE_CHECKING:
@@ -19,6 +21,10 @@ from mlops_spec.common import Environment
 PulumiProgram = Callable[[], None]
 # STS limits role session names to 64 characters.
 SESSION_NAME_LIMIT = 64
+# SSM answers worth retrying; any other failure to read the external id needs an operator.
+TRANSIENT_SSM_ERRORS = frozenset(
+    {"ThrottlingException", "TooManyRequestsException", "InternalServerError", "ServiceUnavailable"}
+)
 
 
 def session_name(pipeline_id: str, env: str) -> str:
@@ -42,11 +48,61 @@ def stack_tags(spec: PipelineSpec, env: str, settings: ProvisionerSettings) -> d
     return {**settings.tags, **spec.tags_for(env)}
 
 
+def deploy_role_external_id(settings: ProvisionerSettings, ssm: Any = None) -> str | None:
+    """The sts:ExternalId the deploy roles require: given directly, or read from the orchestrator's
+    SSM SecureString parameter (once per run). None when the deploy roles require none."""
+    if settings.deploy_role_external_id:
+        return settings.deploy_role_external_id
+    parameter = settings.deploy_role_external_id_parameter
+    if not parameter:
+        return None
+    return settings.once(parameter, lambda name: read_secure_parameter(name, settings.region, ssm))
+
+
+def read_secure_parameter(name: str, region: str, ssm: Any = None) -> str:
+    """A SecureString parameter's decrypted value; ExternalIdUnavailable when it cannot be read."""
+    client = ssm or _ssm_client(region)
+    try:
+        value = client.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+    except Exception as exc:
+        code = aws_clients.error_code(exc)
+        retryable = code is None or code in TRANSIENT_SSM_ERRORS
+        hint = (
+            ""
+            if retryable
+            else " The orchestrator stack writes it from its mlops:deployRoleExternalId secret: check that the"
+            " parameter exists and that this role may read it and decrypt it with its KMS key."
+        )
+        raise ExternalIdUnavailable(
+            f"the deploy roles' external id could not be read from SSM parameter {name}:"
+            f" {code or type(exc).__name__}: {_error_message(exc)}.{hint}",
+            retryable=retryable,
+        ) from exc
+    return str(value)
+
+
+def _ssm_client(region: str) -> Any:
+    import boto3
+
+    return boto3.client("ssm", region_name=region)
+
+
+def _error_message(exc: BaseException) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Message", ""))
+    return str(exc)
+
+
 def target_provider(
-    name: str, target: EnvironmentTarget, spec: PipelineSpec, settings: ProvisionerSettings
+    name: str,
+    target: EnvironmentTarget,
+    spec: PipelineSpec,
+    settings: ProvisionerSettings,
+    external_id: str | None = None,
 ) -> aws.Provider:
     """An AWS provider acting in the environment's account through its deploy role, and nowhere else."""
-    external_id = settings.deploy_role_external_id
+    external_id = external_id or deploy_role_external_id(settings)
     return aws.Provider(
         name,
         region=settings.region,
@@ -64,14 +120,19 @@ def target_provider(
 
 
 def target_program(spec: PipelineSpec, env: str, settings: ProvisionerSettings) -> PulumiProgram:
-    """The program of stack `<pipeline>-<env>`: the pipeline's component in that environment's account."""
+    """The program of stack `<pipeline>-<env>`: the pipeline's component in that environment's account.
+
+    The external id is resolved here, before Pulumi runs: an error raised inside the program would
+    reach the caller only as a failed `pulumi up`, not as the domain error it is.
+    """
+    external_id = deploy_role_external_id(settings)
 
     def program() -> None:
         from components.pipelines.base import PipelineContext
         from components.pipelines.registry import build_pipeline
 
         target = settings.target(env)
-        provider = target_provider(f"{env}-deploy", target, spec, settings)
+        provider = target_provider(f"{env}-deploy", target, spec, settings, external_id)
         # The baseline key is addressed by its alias; IAM statements need the key's own ARN.
         key = aws.kms.get_key_output(key_id=target.kms_alias_arn, opts=pulumi.InvokeOutputOptions(provider=provider))
         context = PipelineContext(
@@ -137,6 +198,7 @@ def delivery_args(spec: PipelineSpec, settings: ProvisionerSettings) -> Delivery
         provisioner_image_uri=settings.required("provisioner_image_uri"),
         build_environment=build_environment(settings),
         registry_table_arn=settings.registry_table_arn,
+        external_id_parameter=settings.deploy_role_external_id_parameter,
         orchestrator_environment=settings.orchestrator_environment,
         tags=stack_tags(spec, "delivery", settings),
         partition=settings.partition,
@@ -144,7 +206,11 @@ def delivery_args(spec: PipelineSpec, settings: ProvisionerSettings) -> Delivery
 
 
 def build_environment(settings: ProvisionerSettings) -> dict[str, str]:
-    """The settings `mlops deploy` needs inside CodeBuild; CodeBuild sets AWS_REGION itself."""
+    """The settings `mlops deploy` needs inside CodeBuild; CodeBuild sets AWS_REGION itself.
+
+    Plain text in the project and the delivery stack's state, so never the external id itself: the
+    builds read it from its parameter (MLOPS_DEPLOY_ROLE_EXTERNAL_ID_PARAMETER) when they run.
+    """
     env = settings.as_env()
     env.pop("AWS_REGION", None)
     return env

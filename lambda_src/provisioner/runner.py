@@ -16,8 +16,10 @@ from pulumi import automation as auto
 from pulumi.automation import errors as auto_errors
 
 from lambda_src.provisioner.errors import (
+    MESSAGE_LIMIT,
     AssumeRoleDenied,
     DeploymentFailed,
+    PendingCreates,
     ProvisioningError,
     PulumiUnavailable,
     StackBusy,
@@ -32,6 +34,8 @@ logger = logging.getLogger(__name__)
 OnOutput = Callable[[str], Any]
 PulumiProgram = Callable[[], None]
 T = TypeVar("T")
+# URNs a pending-creates error names; the rest are counted (recorded messages stay short).
+PENDING_URNS_SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,7 @@ class StackRunner(Protocol):
 
     def cancel(self) -> None: ...
 
-    def refresh(self, clear_pending_creates: bool = True, on_output: OnOutput | None = None) -> None: ...
+    def refresh(self, clear_pending_creates: bool = False, on_output: OnOutput | None = None) -> None: ...
 
     def close(self) -> None: ...
 
@@ -105,6 +109,50 @@ def lock_is_stale(message: str, now: datetime, stale_after: timedelta) -> bool:
     if not stamps or any(stamp is None for stamp in stamps):
         return False
     return all(now - stamp > stale_after for stamp in stamps if stamp is not None)
+
+
+@dataclass(frozen=True)
+class PendingOperation:
+    """An operation a killed run began and never finished, as `pulumi stack export` lists it."""
+
+    urn: str
+    kind: str
+    """"creating", "updating", "deleting", "reading", "importing"."""
+    resource_type: str = ""
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> PendingOperation:
+        resource = raw.get("resource") or {}
+        return cls(
+            urn=str(resource.get("urn", "")), kind=str(raw.get("type", "")), resource_type=str(resource.get("type", ""))
+        )
+
+
+def pending_operations(deployment: Mapping[str, Any] | None) -> list[PendingOperation]:
+    """The pending operations of an exported deployment (`pulumi stack export` -> "deployment")."""
+    return [PendingOperation.parse(op) for op in (deployment or {}).get("pending_operations") or []]
+
+
+def pending_creates_error(stack_name: str, creates: list[PendingOperation]) -> PendingCreates:
+    """Creates AWS may have finished: clearing them would forget real resources (whose fixed names
+    then fail every later create with "already exists"), so an operator reconciles them first.
+
+    Names as many URNs as fit the recorded message; the stack and the way out always fit."""
+    head = f"stack {stack_name} has {len(creates)} pending create(s) left by an interrupted run: "
+    tail = (
+        ". Check in AWS whether each resource exists, then run `pulumi refresh --stack"
+        f" {stack_name} --import-pending-creates <urn> <id>` for the ones that do (`--clear-pending-creates`"
+        f" drops the ones that do not), or fix the state with `pulumi stack export --stack {stack_name}` and"
+        " `pulumi stack import`; then send the request again."
+    )
+    budget = MESSAGE_LIMIT - len(head) - len(tail) - len(" (and 999 more)")
+    shown: list[str] = []
+    for op in creates[:PENDING_URNS_SHOWN]:
+        if len(", ".join([*shown, op.urn])) > budget:
+            break
+        shown.append(op.urn)
+    more = f" (and {len(creates) - len(shown)} more)" if len(creates) > len(shown) else ""
+    return PendingCreates(head + ", ".join(shown) + more + tail)
 
 
 def classify(exc: BaseException, stack_name: str = "") -> ProvisioningError:
@@ -197,7 +245,8 @@ class AutomationStackRunner:
 
     Faults become ProvisioningError subclasses: a held lock is waited for (bounded backoff) and then
     reported as StackBusy; a stale lock or pending operations left by a killed run are cleared once
-    (cancel, then refresh with pending creates cleared) before the operation is retried.
+    (cancel, then refresh) before the operation is retried. Pending creates are never cleared: AWS
+    may have finished them, so they are reported as PendingCreates for an operator to reconcile.
     """
 
     def __init__(
@@ -279,7 +328,15 @@ class AutomationStackRunner:
         except Exception as exc:
             raise classify(exc, stack.name) from exc
 
-    def refresh(self, clear_pending_creates: bool = True, on_output: OnOutput | None = None) -> None:
+    def pending_operations(self) -> list[PendingOperation]:
+        """What a killed run left unfinished in the stack's state."""
+        stack = self._selected()
+        try:
+            return pending_operations(stack.export_stack().deployment)
+        except Exception as exc:
+            raise classify(exc, stack.name) from exc
+
+    def refresh(self, clear_pending_creates: bool = False, on_output: OnOutput | None = None) -> None:
         stack = self._selected()
         printer = on_output or _log_line
         try:
@@ -343,7 +400,7 @@ class AutomationStackRunner:
                 self._sleep(delay)
             except auto_errors.CommandError as exc:
                 if not recovered and self._stack is not None and has_pending_operations(str(exc)):
-                    logger.warning("stack %s: pending operations from an interrupted run; refreshing", stack_name)
+                    logger.warning("stack %s: pending operations from an interrupted run; recovering", stack_name)
                     self._recover(clear_lock=False)
                     recovered = True
                     continue
@@ -354,9 +411,16 @@ class AutomationStackRunner:
                 raise classify(exc, stack_name) from exc
 
     def _recover(self, clear_lock: bool) -> None:
+        """Cancel a killed run's lock, then refresh away its pending updates and deletes; its pending
+        creates stop the run instead (PendingCreates), since clearing them would forget what AWS made."""
+        stack = self._selected()
         if clear_lock:
             self.cancel()
-        self.refresh(clear_pending_creates=True)
+        creates = [op for op in self.pending_operations() if op.kind == "creating"]
+        if creates:
+            logger.error("stack %s: pending creates need an operator: %s", stack.name, [op.urn for op in creates])
+            raise pending_creates_error(stack.name, creates)
+        self.refresh(clear_pending_creates=False)
 
 
 def _log_line(line: str) -> None:

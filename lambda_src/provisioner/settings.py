@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 from mlops_spec.common import ENVIRONMENTS
 from mlops_spec.naming import EnvironmentNames, OrchestratorNames
 
-# The variables, by field. `as_env()` writes exactly these, so the settings of the provisioner
-# Lambda can be handed on unchanged to the CodeBuild projects that run `mlops deploy`.
+# The variables, by field. `as_env()` writes these (all but the SECRET_FIELDS), so the settings of
+# the provisioner Lambda can be handed on unchanged to the CodeBuild projects that run `mlops deploy`.
 ENV_VARS: dict[str, str] = {
     "region": "AWS_REGION",
     "mode": "MLOPS_MODE",
@@ -28,6 +28,7 @@ ENV_VARS: dict[str, str] = {
     "notification_topic_arn": "MLOPS_TOPIC_ARN",
     "provisioner_image_uri": "MLOPS_PROVISIONER_IMAGE_URI",
     "deploy_role_external_id": "MLOPS_DEPLOY_ROLE_EXTERNAL_ID",
+    "deploy_role_external_id_parameter": "MLOPS_DEPLOY_ROLE_EXTERNAL_ID_PARAMETER",
     "use_model_registry": "MLOPS_USE_MODEL_REGISTRY",
     "ecr_repository": "MLOPS_ECR_REPOSITORY",
     "tags": "MLOPS_TAGS",
@@ -35,6 +36,11 @@ ENV_VARS: dict[str, str] = {
     "baked_pulumi_home": "MLOPS_BAKED_PULUMI_HOME",
     "pulumi_root": "MLOPS_PULUMI_ROOT",
 }
+
+# Read from the environment but never written by `as_env()`: its values would end up in clear text
+# in CodeBuild projects and in the delivery stacks' state. The orchestrator passes the external id
+# as the name of its SSM SecureString parameter instead (read at run time, see program.py).
+SECRET_FIELDS = frozenset({"deploy_role_external_id"})
 
 # Lambda's only writable directory is /tmp; the image bakes plugins under /opt (read-only).
 DEFAULT_PULUMI_HOME = "/tmp/pulumi-home"
@@ -89,7 +95,10 @@ class ProvisionerSettings:
     assets_kms_key_arn: str | None = None
     state_key_arn: str | None = None
     provisioner_image_uri: str | None = None
-    deploy_role_external_id: str | None = None
+    deploy_role_external_id: str | None = field(default=None, repr=False)
+    """The deploy roles' sts:ExternalId itself (a user's own `mlops deploy`); never written by `as_env()`."""
+    deploy_role_external_id_parameter: str | None = None
+    """Name of the SSM SecureString parameter holding the external id (how the orchestrator passes it)."""
     use_model_registry: bool = False
     tags: dict[str, str] = field(default_factory=dict)
     pulumi_home: str = DEFAULT_PULUMI_HOME
@@ -97,6 +106,8 @@ class ProvisionerSettings:
     pulumi_root: str | None = None
     """Directory holding bin/pulumi; None runs `pulumi` from PATH."""
     partition: str = "aws"
+    # The external id read from its parameter, by parameter name: one read per run (per settings).
+    _resolved_secrets: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.mode not in ("single", "multi"):
@@ -136,11 +147,14 @@ class ProvisionerSettings:
         return cls(**values)
 
     def as_env(self) -> dict[str, str]:
-        """The environment variables that recreate these settings (None fields are left out)."""
+        """The environment variables that recreate these settings (None fields are left out).
+
+        Secrets are left out too: only the name of the parameter holding the external id is written.
+        """
         out: dict[str, str] = {}
         for name, var in ENV_VARS.items():
             value = getattr(self, name)
-            if value is None:
+            if value is None or name in SECRET_FIELDS:
                 continue
             if isinstance(value, dict):
                 out[var] = json.dumps(value, sort_keys=True)
@@ -180,6 +194,12 @@ class ProvisionerSettings:
     @property
     def model_package_group_name(self) -> str | None:
         return self.orchestrator.model_package_group if self.use_model_registry else None
+
+    def once(self, parameter: str, read: Callable[[str], str]) -> str:
+        """`read(parameter)` on first use, then its value again: one read per run (settings are per run)."""
+        if parameter not in self._resolved_secrets:
+            self._resolved_secrets[parameter] = read(parameter)
+        return self._resolved_secrets[parameter]
 
     def required(self, name: str) -> str:
         """A setting only some paths need (the delivery stack needs the image and keys)."""

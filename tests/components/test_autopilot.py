@@ -18,6 +18,7 @@ from mlops_spec.pipelines.autopilot import AutopilotSpec
 from mlops_spec.request import parse_pipeline_request
 
 ENV_KEY = "arn:aws:kms:us-east-1:111111111111:key/11111111-1111-1111-1111-111111111111"
+ASSETS_KEY = "arn:aws:kms:us-east-1:111111111111:key/99999999-9999-9999-9999-999999999999"
 ROLE_ARN = "arn:aws:iam::111111111111:role/mlops/churn-autopilot-role-abc1234"
 
 
@@ -38,7 +39,7 @@ def spec(**overrides: Any) -> AutopilotSpec:
     return parsed
 
 
-def context() -> PipelineContext:
+def context(assets_key: str | None = None) -> PipelineContext:
     return PipelineContext(
         environment="dev",
         account_id="111111111111",
@@ -47,6 +48,7 @@ def context() -> PipelineContext:
         kms_key_arn=ENV_KEY,
         artifacts_bucket="mlops-dev-artifacts",
         assets_bucket="mlops-assets",
+        assets_kms_key_arn=assets_key,
     )
 
 
@@ -90,18 +92,21 @@ def test_completion_criteria_carry_the_requests_limits() -> None:
 
 
 def test_problem_type_and_objective_are_left_to_autopilot_when_absent() -> None:
-    parameters = autopilot.create_job_parameters(spec(), "mlops-assets", ROLE_ARN, ENV_KEY, {})
+    parameters = autopilot.create_job_parameters(spec(), "mlops-assets", ROLE_ARN, ENV_KEY, ENV_KEY, {})
     assert "ProblemType" not in parameters["AutoMLProblemTypeConfig"]["TabularJobConfig"]
     assert "AutoMLJobObjective" not in parameters
     assert "CompressionType" not in parameters["AutoMLJobInputDataConfig"][0]
 
 
 def test_job_reads_the_training_data_and_encrypts_volume_and_output() -> None:
-    parameters = autopilot.create_job_parameters(spec(), "mlops-assets", ROLE_ARN, ENV_KEY, {"team": "ml"})
+    parameters = autopilot.create_job_parameters(spec(), "mlops-assets", ROLE_ARN, ENV_KEY, ASSETS_KEY, {"team": "ml"})
     assert parameters["AutoMLJobName.$"] == "$$.Execution.Name"
     source = parameters["AutoMLJobInputDataConfig"][0]["DataSource"]["S3DataSource"]
     assert source == {"S3DataType": "S3Prefix", "S3Uri": "s3://mlops-assets/data/churn/train.csv"}
-    assert parameters["OutputDataConfig"] == {"S3OutputPath": "s3://mlops-assets/autopilot/churn", "KmsKeyId": ENV_KEY}
+    assert parameters["OutputDataConfig"] == {
+        "S3OutputPath": "s3://mlops-assets/autopilot/churn",
+        "KmsKeyId": ASSETS_KEY,
+    }
     assert parameters["SecurityConfig"] == {"VolumeKmsKeyId": ENV_KEY, "EnableInterContainerTrafficEncryption": True}
     assert parameters["Tags"] == [{"Key": "team", "Value": "ml"}]
 
@@ -112,6 +117,7 @@ def test_the_request_is_a_valid_create_automl_job_v2_call() -> None:
         "mlops-assets",
         ROLE_ARN,
         ENV_KEY,
+        ASSETS_KEY,
         {"team": "ml"},
     )
     parameters["AutoMLJobName"] = parameters.pop("AutoMLJobName.$").replace("$$.Execution.Name", "run-1")
@@ -164,3 +170,45 @@ def test_roles_are_scoped_to_this_job(deployed: tuple[PlanRecorder, dict[str, An
         assert "*" not in statement["Action"]
         if statement["Resource"] == "*":
             assert all(action.startswith(("logs:", "cloudwatch:PutMetricData")) for action in statement["Action"])
+
+
+def _key_actions(statements: list[dict[str, Any]], key: str) -> set[str]:
+    return {
+        action
+        for statement in statements
+        if key in (statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]])
+        for action in statement["Action"]
+    }
+
+
+def test_the_output_is_encrypted_with_the_assets_key_other_accounts_may_use(pulumi_mocks: PlanRecorder) -> None:
+    request = spec()
+
+    @pulumi.runtime.test
+    def program() -> pulumi.Output[Any]:
+        return pulumi.Output.all(**build_pipeline(request, context(assets_key=ASSETS_KEY)).outputs)
+
+    program()
+    parameters = machine_definition(pulumi_mocks)["States"]["CreateJob"]["Parameters"]
+    assert parameters["OutputDataConfig"]["KmsKeyId"] == ASSETS_KEY
+    # Volumes stay on the environment's key.
+    assert parameters["SecurityConfig"]["VolumeKmsKeyId"] == ENV_KEY
+    role = policy_of(pulumi_mocks.named("aws:iam/rolePolicy:RolePolicy", "churn-autopilot-role-policy"))
+    assert {"kms:Encrypt", "kms:GenerateDataKey*", "kms:Decrypt"} <= _key_actions(role["Statement"], ASSETS_KEY)
+
+
+def test_without_an_assets_key_the_output_falls_back_to_the_environment_key(
+    deployed: tuple[PlanRecorder, dict[str, Any]],
+) -> None:
+    recorder, _ = deployed
+    parameters = machine_definition(recorder)["States"]["CreateJob"]["Parameters"]
+    assert parameters["OutputDataConfig"]["KmsKeyId"] == ENV_KEY
+
+
+def test_autopilot_may_pass_exactly_its_own_role(deployed: tuple[PlanRecorder, dict[str, Any]]) -> None:
+    recorder, _ = deployed
+    role = recorder.named("aws:iam/role:Role", "churn-autopilot-role").inputs
+    assert (role["name"], role["path"]) == ("churn-autopilot-dev-sagemaker-role", "/mlops/")
+    statements = policy_of(recorder.named("aws:iam/rolePolicy:RolePolicy", "churn-autopilot-role-policy"))["Statement"]
+    [passes] = [s for s in statements if s["Action"] == ["iam:PassRole"]]
+    assert passes["Resource"] == ["arn:aws:iam::111111111111:role/mlops/churn-autopilot-dev-sagemaker-role"]

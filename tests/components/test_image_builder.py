@@ -91,6 +91,16 @@ def test_only_the_orchestrators_repository_is_reused() -> None:
     assert not image_builder.is_orchestrator_repository("churn-serving", context())
 
 
+def test_the_repository_is_retained_when_the_pipeline_is_destroyed() -> None:
+    """It always holds the pushed image (deleting it would fail with RepositoryNotEmptyException),
+    and serving pipelines may still use that image."""
+    parent = pulumi.ResourceOptions(protect=False, ignore_changes=["tags"])
+    options = image_builder.repository_options(parent)
+    assert options.retain_on_delete is True
+    # What the component asked for is kept.
+    assert (options.protect, options.ignore_changes) == (False, ["tags"])
+
+
 def test_china_regions_have_their_own_registry_domain() -> None:
     assert image_builder.registry("111111111111", "cn-north-1").endswith(".amazonaws.com.cn")
 
@@ -102,6 +112,25 @@ def test_a_new_repository_is_encrypted_scanned_and_immutable(built: PlanRecorder
     assert repository["encryptionConfigurations"] == [{"encryptionType": "KMS", "kmsKey": ENV_KEY}]
     assert repository["imageScanningConfiguration"] == {"scanOnPush": True}
     assert repository["imageTagMutability"] == "IMMUTABLE"
+
+
+def test_the_engine_is_told_to_retain_the_repository_only(
+    pulumi_mocks: PlanRecorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The mock engine records no options: watch the registrations it receives instead."""
+    monitor = pulumi.runtime.settings.get_monitor()
+    register = monitor.RegisterResource
+    retained: dict[str, bool] = {}
+
+    def recording(request: Any) -> Any:
+        retained[request.name] = request.retainOnDelete
+        return register(request)
+
+    monkeypatch.setattr(monitor, "RegisterResource", recording)
+    deploy(builder_request(), f"{REGISTRY}/churn-serving:v1")
+    [repository] = pulumi_mocks.of_type(REPOSITORY)
+    assert retained[repository.name] is True
+    assert [name for name, retain in retained.items() if retain] == [repository.name]
 
 
 def test_project_builds_the_zip_privileged_and_encrypted(built: PlanRecorder) -> None:

@@ -180,10 +180,10 @@ def test_task_definition_runs_one_job_and_waits() -> None:
 
 
 # -- the component ---------------------------------------------------------------------------
-def context(topic: str | None = TOPIC) -> PipelineContext:
+def context(topic: str | None = TOPIC, account_id: str = "111111111111") -> PipelineContext:
     return PipelineContext(
         environment="dev",
-        account_id="111111111111",
+        account_id=account_id,
         region="us-east-1",
         orchestrator_account_id="111111111111",
         kms_key_arn=KEY,
@@ -193,13 +193,20 @@ def context(topic: str | None = TOPIC) -> PipelineContext:
     )
 
 
-def run(recorder: PlanRecorder, wait: bool = False, topic: str | None = TOPIC) -> None:
+def run(
+    recorder: PlanRecorder,
+    wait: bool = False,
+    topic: str | None = TOPIC,
+    account_id: str = "111111111111",
+    name: str = "job",
+    machine_name: str = "churn-dev-job",
+) -> None:
     @pulumi.runtime.test
     def program() -> pulumi.Output[Any]:
         component = run_on_deploy.RunOnDeploy(
-            "job",
-            context=context(topic),
-            machine_name="churn-dev-job",
+            name,
+            context=context(topic, account_id),
+            machine_name=machine_name,
             definition=json.dumps(run_on_deploy.task_definition("c", "arn:r", {}, 60)),
             job_statements=[{"Effect": "Allow", "Action": ["x:Y"], "Resource": ["arn:aws:x:::y"]}],
             run_name="churn-dev-job-ab12cd",
@@ -209,7 +216,7 @@ def run(recorder: PlanRecorder, wait: bool = False, topic: str | None = TOPIC) -
         )
 
         def check(arn: str) -> None:
-            assert arn.endswith("churn-dev-job")
+            assert arn.endswith(machine_name)
 
         return component.state_machine_arn.apply(check)
 
@@ -267,6 +274,41 @@ def test_run_endings_are_announced_on_the_notification_topic(pulumi_mocks: PlanR
 def test_no_topic_no_announcement(pulumi_mocks: PlanRecorder) -> None:
     run(pulumi_mocks, topic=None)
     assert not pulumi_mocks.of_type("aws:cloudwatch/eventRule:EventRule")
+
+
+def test_runs_in_the_orchestrators_account_announce_on_its_topic(pulumi_mocks: PlanRecorder) -> None:
+    run(pulumi_mocks, account_id="111111111111")
+    [rule] = pulumi_mocks.of_type("aws:cloudwatch/eventRule:EventRule")
+    assert rule.inputs["name"] == "churn-dev-job-finished"
+    [target] = pulumi_mocks.of_type("aws:cloudwatch/eventTarget:EventTarget")
+    assert (target.inputs["rule"], target.inputs["arn"]) == ("churn-dev-job-finished", TOPIC)
+
+
+def test_runs_in_another_account_make_no_rule_the_topic_would_refuse(pulumi_mocks: PlanRecorder) -> None:
+    """The orchestrator's topic admits events from its own account only: a rule in a staging or prod
+    account could never deliver to it."""
+    run(pulumi_mocks, account_id="222222222222")
+    assert not pulumi_mocks.of_type("aws:cloudwatch/eventRule:EventRule")
+    assert not pulumi_mocks.of_type("aws:cloudwatch/eventTarget:EventTarget")
+    # The run itself is unaffected.
+    assert pulumi_mocks.of_type("aws:lambda/invocation:Invocation")
+
+
+def test_roles_and_rule_have_bounded_names_however_long_the_machine_name(pulumi_mocks: PlanRecorder) -> None:
+    """Autonaming (logical name + 8 characters) overran IAM's and EventBridge's 64-character limits."""
+    machine_name = "m" * 80
+    run(pulumi_mocks, name="p" * 40 + "-baseline", machine_name=machine_name)
+    names = {r.name: r.inputs["name"] for r in pulumi_mocks.of_type("aws:iam/role:Role")}
+    [rule] = pulumi_mocks.of_type("aws:cloudwatch/eventRule:EventRule")
+    names[rule.name] = rule.inputs["name"]
+    assert set(names) == {
+        "p" * 40 + "-baseline-role",
+        "p" * 40 + "-baseline-starter-role",
+        "p" * 40 + "-baseline-finished",
+    }
+    assert all(len(name) <= 64 and name.startswith("m" * 50) for name in names.values())
+    assert len(set(names.values())) == 3
+    assert {r.inputs["path"] for r in pulumi_mocks.of_type("aws:iam/role:Role")} == {"/mlops/"}
 
 
 def test_a_run_name_longer_than_the_job_name_limit_is_refused(pulumi_mocks: PlanRecorder) -> None:

@@ -17,6 +17,8 @@ from mlops_spec.pipelines.training import TunerConfig
 from mlops_spec.request import parse_pipeline_request
 
 ENV_KEY = "arn:aws:kms:us-east-1:111111111111:key/11111111-1111-1111-1111-111111111111"
+ASSETS_KEY = "arn:aws:kms:us-east-1:111111111111:key/99999999-9999-9999-9999-999999999999"
+REQUEST_KEY = "arn:aws:kms:us-east-1:111111111111:key/22222222-2222-2222-2222-222222222222"
 TRAINING_JOB = "aws:sagemaker/trainingJob:TrainingJob"
 TUNING_JOB = "aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob"
 STACK = "aws:cloudformation/stack:Stack"
@@ -50,7 +52,7 @@ def tuner_request(**overrides: Any) -> dict[str, Any]:
     )
 
 
-def context(group: str | None = "mlops-models") -> PipelineContext:
+def context(group: str | None = "mlops-models", assets_key: str | None = None) -> PipelineContext:
     return PipelineContext(
         environment="dev",
         account_id="111111111111",
@@ -60,15 +62,18 @@ def context(group: str | None = "mlops-models") -> PipelineContext:
         artifacts_bucket="mlops-dev-artifacts",
         assets_bucket="mlops-assets",
         model_package_group_name=group,
+        assets_kms_key_arn=assets_key,
     )
 
 
-def deploy(body: dict[str, Any], group: str | None = "mlops-models", check: Any = None) -> None:
+def deploy(
+    body: dict[str, Any], group: str | None = "mlops-models", check: Any = None, assets_key: str | None = None
+) -> None:
     spec = parse_pipeline_request(body).for_env("dev")
 
     @pulumi.runtime.test
     def program() -> pulumi.Output[Any]:
-        component = build_pipeline(spec, context(group))
+        component = build_pipeline(spec, context(group, assets_key))
         return pulumi.Output.all(**component.outputs).apply(check or (lambda _: None))
 
     program()
@@ -252,6 +257,37 @@ def test_on_demand_training_waits_for_no_spot_capacity(pulumi_mocks: PlanRecorde
     assert "checkpointConfig" not in job
     # Instance storage is encrypted by the hardware; SageMaker refuses a volume key for it.
     assert "volumeKmsKeyId" not in job["resourceConfig"]
+
+
+def _actions_on(statements: list[dict[str, Any]], key: str) -> set[str]:
+    return {a for s in statements if key in _as_list(s["Resource"]) for a in s["Action"]}
+
+
+@pytest.mark.parametrize("request_key", [None, REQUEST_KEY])
+def test_the_model_is_encrypted_with_the_assets_key_other_accounts_may_use(
+    pulumi_mocks: PlanRecorder, request_key: str | None
+) -> None:
+    """The model lands in the orchestrator's assets bucket, which staging and prod read: it must not be
+    encrypted with the environment's (or the request's) key, which those accounts cannot use."""
+    overrides = {"kms_key_arn": request_key} if request_key else {}
+    deploy(training_request(**overrides), assets_key=ASSETS_KEY)
+    job = only(pulumi_mocks, TRAINING_JOB).inputs
+    assert job["outputDataConfig"]["kmsKeyId"] == ASSETS_KEY
+    # Volumes stay on the request's key, or the environment's.
+    assert job["resourceConfig"]["volumeKmsKeyId"] == (request_key or ENV_KEY)
+    statements = policy_of(pulumi_mocks.named("aws:iam/rolePolicy:RolePolicy", "churn-training-role-policy"))[
+        "Statement"
+    ]
+    assert {"kms:Encrypt", "kms:GenerateDataKey*", "kms:Decrypt"} <= _actions_on(statements, ASSETS_KEY)
+
+
+def test_tuning_jobs_write_with_the_assets_key_too(pulumi_mocks: PlanRecorder) -> None:
+    deploy(tuner_request(), assets_key=ASSETS_KEY)
+    definition = only(pulumi_mocks, TUNING_JOB).inputs["trainingJobDefinition"]
+    assert definition["outputDataConfig"]["kmsKeyId"] == ASSETS_KEY
+    assert definition["resourceConfig"]["volumeKmsKeyId"] == ENV_KEY
+    statements = policy_of(pulumi_mocks.named("aws:iam/rolePolicy:RolePolicy", "churn-tuner-role-policy"))["Statement"]
+    assert {"kms:Encrypt", "kms:GenerateDataKey*"} <= _actions_on(statements, ASSETS_KEY)
 
 
 # -- the tuning job --------------------------------------------------------------------------

@@ -27,6 +27,8 @@ IMAGE = "111111111111.dkr.ecr.us-east-1.amazonaws.com/mlops-provisioner:v1"
 
 # The fake answers what pulumi.automation asks of the CLI (pulumi 3.272), records each call, and
 # fails a command on demand: state["faults"][<command>] is a queue of stderr texts ("" = succeed).
+# state["pending_operations"] is what a killed run left in the state: `stack export` lists them, and
+# `refresh` settles pending updates and deletes but drops pending creates only when told to.
 FAKE_PULUMI = r"""#!{python} -S
 import json, os, sys
 
@@ -83,7 +85,21 @@ elif key == "stack history":
     }}]))
 elif key == "stack rm":
     state["stacks"].remove(words[-1])
+elif key == "stack export":
+    deployment = {{
+        "manifest": {{"time": "2026-11-01T10:00:00Z", "magic": "", "version": "v3.272.0"}},
+        "secrets_providers": {{"type": "cloud", "state": {{"url": "awskms://alias/mlops-pulumi-secrets"}}}},
+        "resources": [],
+    }}
+    if state.get("pending_operations"):
+        deployment["pending_operations"] = state["pending_operations"]
+    print(json.dumps({{"version": 3, "deployment": deployment}}))
 elif key in ("config set-all", "up", "destroy", "refresh", "cancel"):
+    if key == "refresh":
+        drop_creates = "--clear-pending-creates" in words
+        state["pending_operations"] = [
+            op for op in state.get("pending_operations", []) if op["type"] == "creating" and not drop_creates
+        ]
     print("fake pulumi: %s done" % key)
 else:
     fail("fake pulumi: unexpected command %s" % args)
@@ -103,6 +119,23 @@ class FakePulumi:
 
     def set(self, **values: Any) -> None:
         self.state_file.write_text(json.dumps({**self.state(), **values}))
+
+    def leave_pending(self, kind: str, urn: str, resource_id: str | None = None) -> None:
+        """A killed run's pending operation ("creating", "updating", "deleting") in the stack's state."""
+        resource: dict[str, Any] = {"urn": urn, "custom": True, "type": urn.split("::")[-2]}
+        if resource_id:
+            resource["id"] = resource_id
+        state = self.state()
+        state.setdefault("pending_operations", []).append({"resource": resource, "type": kind})
+        self.state_file.write_text(json.dumps(state))
+
+    def argv_of(self, command: str) -> list[list[str]]:
+        """The argument lists of every call of `command` ("refresh", "stack export", ...)."""
+        return [
+            c["argv"]
+            for c in self.calls()
+            if " ".join(a for a in c["argv"] if a != "--non-interactive").startswith(command)
+        ]
 
     def fail_next(self, command: str, *stderr: str) -> None:
         """The next calls of `command` ("up", "stack select", ...) fail with these texts ("" succeeds)."""
@@ -238,7 +271,7 @@ class FakeStackRunner:
     def cancel(self) -> None:
         self.backend.history.append(("cancel", self.name))
 
-    def refresh(self, clear_pending_creates: bool = True, on_output: Any = None) -> None:
+    def refresh(self, clear_pending_creates: bool = False, on_output: Any = None) -> None:
         self.backend.history.append(("refresh", self.name))
 
     def close(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,7 @@ def test_settings_survive_the_trip_through_environment_variables():
             "MLOPS_ACCOUNTS": json.dumps({"dev": "444444444444", "staging": "555555555555", "prod": "666666666666"}),
             "MLOPS_USE_MODEL_REGISTRY": "true",
             "MLOPS_TAGS": '{"team": "ml"}',
-            "MLOPS_DEPLOY_ROLE_EXTERNAL_ID": "ext-1",
+            "MLOPS_DEPLOY_ROLE_EXTERNAL_ID_PARAMETER": "/mlops/deploy-role-external-id",
             "MLOPS_PROVISIONER_IMAGE_URI": "444444444444.dkr.ecr.eu-west-1.amazonaws.com/mlops-provisioner:v2",
         }
     )
@@ -62,6 +63,26 @@ def test_settings_survive_the_trip_through_environment_variables():
     assert ProvisionerSettings.from_env(settings.as_env()) == settings
     assert set(settings.as_env()) <= set(ENV_VARS.values())
     assert settings.model_package_group_name == "mlops-models"
+    assert settings.deploy_role_external_id_parameter == "/mlops/deploy-role-external-id"
+
+
+def test_the_external_id_itself_is_read_but_never_written_back():
+    """`as_env()` feeds CodeBuild's plain-text variables: only the parameter's name may travel."""
+    settings = ProvisionerSettings.from_env(
+        {
+            **ENV,
+            "MLOPS_DEPLOY_ROLE_EXTERNAL_ID": "ext-s3cr3t",
+            "MLOPS_DEPLOY_ROLE_EXTERNAL_ID_PARAMETER": "/mlops/deploy-role-external-id",
+        }
+    )
+    env = settings.as_env()
+
+    assert settings.deploy_role_external_id == "ext-s3cr3t"
+    assert "MLOPS_DEPLOY_ROLE_EXTERNAL_ID" not in env
+    assert not any("ext-s3cr3t" in value for value in env.values())
+    assert env["MLOPS_DEPLOY_ROLE_EXTERNAL_ID_PARAMETER"] == "/mlops/deploy-role-external-id"
+    assert "ext-s3cr3t" not in repr(settings)
+    assert ProvisionerSettings.from_env(env) == replace(settings, deploy_role_external_id=None)
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,14 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import boto3
 import pulumi
+import pytest
+from moto import mock_aws
 
 from components.delivery import DeliveryPipeline, codepipeline_name
-from lambda_src.provisioner.program import delivery_args, target_program
+from lambda_src.provisioner.errors import ExternalIdUnavailable
+from lambda_src.provisioner.program import delivery_args, deploy_role_external_id, target_program
 from mlops_cli.mocks import PlannedResource, PlanRecorder, policy_of
 
 PIPELINE = "aws:codepipeline/pipeline:Pipeline"
@@ -17,6 +21,8 @@ PROJECT = "aws:codebuild/project:Project"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 PIPELINE_ID = "churn-xgb-realtime-builtin"
+EXTERNAL_ID_PARAMETER = "/mlops/deploy-role-external-id"
+EXTERNAL_ID = "orchestrator-7f3a-from-ssm"
 DEPLOY_ROLES = {
     "dev": "arn:aws:iam::111111111111:role/mlops-dev-deploy",
     "staging": "arn:aws:iam::222222222222:role/mlops-staging-deploy",
@@ -148,26 +154,119 @@ def test_roles_trust_one_service_each_and_builds_assume_only_their_deploy_role(
         assert assumable == [[deploy_role]]
 
 
-# -- the target program ------------------------------------------------------------------------------
-def test_target_program_deploys_through_the_environments_deploy_role_only(
+def build_policy_statements(recorder: PlanRecorder, env: str) -> list[dict[str, Any]]:
+    [policy] = [p for p in recorder.of_type(ROLE_POLICY) if p.name == f"{PIPELINE_ID}-{env}-build-policy"]
+    statements: list[dict[str, Any]] = policy_of(policy)["Statement"]
+    return statements
+
+
+def test_builds_may_read_the_external_id_parameter_only_when_one_is_configured(
     pulumi_mocks: PlanRecorder, spec_for: Callable[..., Any], settings_for: Callable[..., Any]
 ) -> None:
-    answer = pulumi_mocks.call
+    settings = settings_for("multi", deploy_role_external_id_parameter=EXTERNAL_ID_PARAMETER)
+    build_delivery(spec_for("byom_realtime_builtin", "multi"), settings)
+
+    parameter_arn = f"arn:aws:ssm:us-east-1:111111111111:parameter{EXTERNAL_ID_PARAMETER}"
+    for env in DEPLOY_ROLES:
+        statements = build_policy_statements(pulumi_mocks, env)
+        [read] = [s for s in statements if s.get("Sid") == "DeployRoleExternalId"]
+        assert (read["Action"], read["Resource"]) == (["ssm:GetParameter"], [parameter_arn])
+        # The orchestrator encrypts the parameter with the assets key: the builds may decrypt with it.
+        [key] = [s for s in statements if s.get("Sid") == "ArtifactKey"]
+        assert "kms:Decrypt" in key["Action"] and key["Resource"] == [settings.assets_kms_key_arn]
+
+
+def test_builds_read_no_parameter_when_the_deploy_roles_need_no_external_id(
+    pulumi_mocks: PlanRecorder, spec_for: Callable[..., Any], settings_for: Callable[..., Any]
+) -> None:
+    build_delivery(spec_for("byom_realtime_builtin"), settings_for("single"))
+
+    assert "ssm:" not in json.dumps(build_policy_statements(pulumi_mocks, "dev"))
+
+
+def test_no_build_variable_and_no_delivery_resource_carries_the_external_id(
+    pulumi_mocks: PlanRecorder, spec_for: Callable[..., Any], settings_for: Callable[..., Any]
+) -> None:
+    settings = settings_for(
+        "multi", deploy_role_external_id=EXTERNAL_ID, deploy_role_external_id_parameter=EXTERNAL_ID_PARAMETER
+    )
+    build_delivery(spec_for("byom_realtime_builtin", "multi"), settings)
+
+    projects = pulumi_mocks.of_type(PROJECT)
+    assert len(projects) == 3
+    for project in projects:
+        assert variables(project)["MLOPS_DEPLOY_ROLE_EXTERNAL_ID_PARAMETER"] == EXTERNAL_ID_PARAMETER
+        assert "MLOPS_DEPLOY_ROLE_EXTERNAL_ID" not in variables(project)
+        assert {v["type"] for v in project.inputs["environment"]["environmentVariables"]} == {"PLAINTEXT"}
+    # Nothing the delivery stack would record in its state holds the value.
+    assert EXTERNAL_ID not in json.dumps([r.as_dict() for r in pulumi_mocks.resources], default=str)
+
+
+# -- the target program ------------------------------------------------------------------------------
+def answer_kms_key(recorder: PlanRecorder) -> None:
+    answer = recorder.call
 
     def call(args: Any) -> Any:
         if args.token == "aws:kms/getKey:getKey":
             return {"arn": "arn:aws:kms:us-east-1:222222222222:key/staging-key", "id": "k"}, []
         return answer(args)
 
-    pulumi_mocks.call = call  # type: ignore[method-assign]
+    recorder.call = call  # type: ignore[method-assign]
+
+
+def assume_role_of(recorder: PlanRecorder) -> dict[str, Any]:
+    [provider] = recorder.of_type("pulumi:providers:aws")
+    # Provider inputs travel as JSON; the external id makes the whole list a secret.
+    roles = provider.inputs["assumeRoles"]
+    [assume] = json.loads(roles["value"] if isinstance(roles, dict) else roles)
+    result: dict[str, Any] = assume
+    return result
+
+
+def test_target_program_assumes_the_deploy_role_with_the_external_id_from_its_secure_parameter(
+    pulumi_mocks: PlanRecorder,
+    spec_for: Callable[..., Any],
+    settings_for: Callable[..., Any],
+    aws_credentials: None,
+) -> None:
+    answer_kms_key(pulumi_mocks)
+    settings = settings_for("multi", deploy_role_external_id_parameter=EXTERNAL_ID_PARAMETER)
+    with mock_aws():
+        ssm = boto3.client("ssm", region_name="us-east-1")
+        ssm.put_parameter(Name=EXTERNAL_ID_PARAMETER, Value=EXTERNAL_ID, Type="SecureString")
+        program = target_program(spec_for("byom_realtime_builtin", "multi"), "staging", settings)
+        # One read per run: the run's later programs (deletion: one per environment) reuse the value.
+        ssm.delete_parameter(Name=EXTERNAL_ID_PARAMETER)
+        assert deploy_role_external_id(settings) == EXTERNAL_ID
+    pulumi.runtime.test(program)()
+
+    assume = assume_role_of(pulumi_mocks)
+    assert assume["externalId"] == EXTERNAL_ID
+    assert assume["roleArn"] == DEPLOY_ROLES["staging"]
+
+
+def test_a_missing_external_id_parameter_is_an_operator_problem_raised_before_pulumi_runs(
+    spec_for: Callable[..., Any], settings_for: Callable[..., Any], aws_credentials: None
+) -> None:
+    settings = settings_for("multi", deploy_role_external_id_parameter=EXTERNAL_ID_PARAMETER)
+
+    with mock_aws(), pytest.raises(ExternalIdUnavailable) as caught:
+        target_program(spec_for("byom_realtime_builtin", "multi"), "staging", settings)
+
+    assert caught.value.reason == "external-id-unavailable" and not caught.value.retryable
+    assert EXTERNAL_ID_PARAMETER in caught.value.message and "ParameterNotFound" in caught.value.message
+
+
+def test_target_program_deploys_through_the_environments_deploy_role_only(
+    pulumi_mocks: PlanRecorder, spec_for: Callable[..., Any], settings_for: Callable[..., Any]
+) -> None:
+    answer_kms_key(pulumi_mocks)
     settings = settings_for("multi", deploy_role_external_id="orchestrator-7f3a")
     program = target_program(spec_for("byom_realtime_builtin", "multi"), "staging", settings)
     pulumi.runtime.test(program)()
 
     [provider] = pulumi_mocks.of_type("pulumi:providers:aws")
-    # Provider inputs travel as JSON; the external id makes the whole list a secret.
-    roles = provider.inputs["assumeRoles"]
-    [assume] = json.loads(roles["value"] if isinstance(roles, dict) else roles)
+    assume = assume_role_of(pulumi_mocks)
     assert assume["externalId"] == "orchestrator-7f3a"
     assert assume["roleArn"] == DEPLOY_ROLES["staging"]
     assert assume["sessionName"] == f"mlops-{PIPELINE_ID}-staging"

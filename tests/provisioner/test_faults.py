@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -12,7 +13,13 @@ import pytest
 
 from lambda_src.common import aws
 from lambda_src.provisioner.deploy import deploy
-from lambda_src.provisioner.errors import AssumeRoleDenied, DeploymentFailed, PulumiUnavailable, StackBusy
+from lambda_src.provisioner.errors import (
+    AssumeRoleDenied,
+    DeploymentFailed,
+    ExternalIdUnavailable,
+    PulumiUnavailable,
+    StackBusy,
+)
 from lambda_src.provisioner.runner import AutomationStackRunner, RetryPolicy, RunnerConfig
 from lambda_src.registry import Status
 from lambda_src.status_events.names import codepipeline_name
@@ -189,6 +196,29 @@ def test_a_failed_deploy_build_keeps_its_cause_through_the_pipeline_failure(
     assert single.emails() == [f"MLOps pipeline {pipeline_id} failed"]
 
 
+def test_a_deploy_build_whose_external_id_parameter_is_missing_records_an_operator_problem(
+    single: Any, example_body: Callable[..., dict[str, Any]], fakes: Any, tmp_path: Path
+) -> None:
+    pipeline_id = submit(single, example_body("byom_realtime_builtin"))
+    single.run_provisioner()
+    spec = tmp_path / "spec.json"
+    spec.write_bytes(
+        aws.client("s3").get_object(Bucket=BUCKET, Key=f"pipelines/{pipeline_id}/spec.json")["Body"].read()
+    )
+    settings = replace(single.settings, deploy_role_external_id_parameter="/mlops/deploy-role-external-id")
+    history = list(single.backend.history)
+
+    with pytest.raises(ExternalIdUnavailable):
+        deploy(
+            pipeline_id, "dev", settings, spec_file=spec, runner=fakes.Runner(single.backend), registry=single.registry
+        )
+
+    last_error = single.record(pipeline_id).last_error
+    assert last_error.startswith("external-id-unavailable: dev: ")
+    assert "/mlops/deploy-role-external-id" in last_error
+    assert single.backend.history == history  # no stack was touched
+
+
 def test_the_real_runner_reports_a_held_lock_as_a_recorded_busy_stack(
     single: Any, example_body: Callable[..., dict[str, Any]], fake_pulumi: Any, tmp_path: Path
 ) -> None:
@@ -219,6 +249,39 @@ def test_the_real_runner_reports_a_held_lock_as_a_recorded_busy_stack(
     assert record.last_error.startswith("stack-busy (retryable): ")
     assert sleeps == [5.0]
     assert fake_pulumi.commands().count("up") == 2
+
+
+def test_the_real_runner_records_pending_creates_of_a_killed_run_for_an_operator_and_keeps_them(
+    single: Any, example_body: Callable[..., dict[str, Any]], fake_pulumi: Any, tmp_path: Path
+) -> None:
+    pipeline_id = submit(single, example_body("byom_realtime_builtin"))
+    stack = f"{pipeline_id}-delivery"
+    pipeline_urn = f"urn:pulumi:{stack}::mlops-pipelines::aws:codepipeline/pipeline:Pipeline::{pipeline_id}-pipeline"
+    fake_pulumi.fail_next(
+        "up",
+        "error: the current deployment has 1 resource(s) with pending operations:\n"
+        f"  * {pipeline_urn}, interrupted while creating",
+    )
+    fake_pulumi.leave_pending("creating", pipeline_urn)
+    config = RunnerConfig(
+        backend_url="s3://state?region=us-east-1",
+        secrets_provider="awskms://alias/mlops-pulumi-secrets?region=us-east-1",
+        pulumi_home=str(tmp_path / "home"),
+        pulumi_root=str(fake_pulumi.root),
+    )
+    provisioner = single.provisioner()
+    provisioner.runners = lambda retry: AutomationStackRunner(config, retry=retry, sleep=lambda _: None)
+    payload = single.invocations.pop(0)
+
+    provisioner.provision(payload["pipeline_id"], payload["version"])
+
+    record = single.record(pipeline_id)
+    assert record.status == Status.FAILED
+    assert record.last_error.startswith("pending-creates: ")  # not retryable: an operator decides
+    assert pipeline_urn in record.last_error and f"--stack {stack}" in record.last_error
+    assert not any("--clear-pending-creates" in call["argv"] for call in fake_pulumi.calls())
+    assert "refresh" not in fake_pulumi.commands()
+    assert fake_pulumi.state()["pending_operations"][0]["resource"]["urn"] == pipeline_urn
 
 
 def test_a_provisioner_killed_mid_run_is_marked_failed_through_its_failure_destination(

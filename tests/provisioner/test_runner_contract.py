@@ -9,8 +9,21 @@ from typing import Any
 import pytest
 from pulumi import automation as auto
 
-from lambda_src.provisioner.errors import AssumeRoleDenied, DeploymentFailed, PulumiUnavailable, StackBusy
-from lambda_src.provisioner.runner import AutomationStackRunner, RetryPolicy, RunnerConfig
+from lambda_src.provisioner.errors import (
+    AssumeRoleDenied,
+    DeploymentFailed,
+    PendingCreates,
+    PulumiUnavailable,
+    StackBusy,
+)
+from lambda_src.provisioner.runner import (
+    AutomationStackRunner,
+    PendingOperation,
+    RetryPolicy,
+    RunnerConfig,
+    pending_creates_error,
+    pending_operations,
+)
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 BACKEND = "s3://mlops-pulumi-state-111111111111-us-east-1?region=us-east-1"
@@ -34,9 +47,15 @@ ASSUME_ROLE_DENIED = (
     "mlops-orch-provisioner/x is not authorized to perform: sts:AssumeRole on resource: "
     "arn:aws:iam::222222222222:role/mlops-staging-deploy"
 )
+ENDPOINT = "urn:pulumi:churn-dev::mlops-pipelines::aws:sagemaker/endpoint:Endpoint::churn"
+CONFIG = "urn:pulumi:churn-dev::mlops-pipelines::aws:sagemaker/endpointConfiguration:EndpointConfiguration::churn"
+PENDING_CREATE = (
+    "error: the current deployment has 1 resource(s) with pending operations:\n"
+    f"  * {ENDPOINT}, interrupted while creating"
+)
 PENDING = (
     "error: the current deployment has 1 resource(s) with pending operations:\n"
-    "  * urn:pulumi:churn-dev::mlops-pipelines::aws:sagemaker/endpoint:Endpoint::churn, interrupted while creating"
+    f"  * {ENDPOINT}, interrupted while updating"
 )
 
 
@@ -140,29 +159,115 @@ def test_a_stale_lock_of_a_killed_run_is_cancelled_refreshed_and_the_update_retr
 
     commands = fake_pulumi.commands()
     first_up = commands.index("up")
-    assert commands[first_up : first_up + 4] == ["up", "cancel", "refresh", "stack history"]
+    assert commands[first_up : first_up + 5] == ["up", "cancel", "stack export", "refresh", "stack history"]
     assert commands.count("up") == 2
-    refresh = next(c["argv"] for c in fake_pulumi.calls() if "refresh" in c["argv"])
-    assert "--clear-pending-creates" in refresh
+    [refresh] = fake_pulumi.argv_of("refresh")
+    assert "--clear-pending-creates" not in refresh
     cancel = next(c["argv"] for c in fake_pulumi.calls() if "cancel" in c["argv"])
     assert cancel[cancel.index("--stack") + 1] == "churn-dev"
     assert runner.sleeps == []
 
 
-def test_pending_operations_left_by_a_killed_run_are_cleared_by_a_refresh(make_runner: Any, fake_pulumi: Any):
+def test_pending_updates_and_deletes_left_by_a_killed_run_are_settled_by_a_refresh(make_runner: Any, fake_pulumi: Any):
     fake_pulumi.fail_next("up", PENDING)
+    fake_pulumi.leave_pending("updating", ENDPOINT, "churn")
+    fake_pulumi.leave_pending("deleting", CONFIG, "churn-config-old")
     runner = make_runner()
     runner.select_or_create("churn-dev", program)
 
     runner.up()
 
     commands = fake_pulumi.commands()
-    assert "refresh" in commands and "cancel" not in commands
+    assert "cancel" not in commands
+    assert commands[commands.index("up") :][:4] == ["up", "stack export", "refresh", "stack history"]
     assert commands.count("up") == 2
+    [export] = fake_pulumi.argv_of("stack export")
+    assert export[export.index("--stack") + 1] == "churn-dev"
+    [refresh] = fake_pulumi.argv_of("refresh")
+    assert "--clear-pending-creates" not in refresh
+    assert fake_pulumi.state()["pending_operations"] == []
+
+
+def test_pending_creates_are_never_cleared_but_left_to_an_operator(make_runner: Any, fake_pulumi: Any):
+    """AWS may have finished them: dropping them from the state would make every later `up` fail
+    with "already exists" on the fixed-name resource (endpoint, state machine, log group, ...)."""
+    fake_pulumi.fail_next("up", PENDING_CREATE)
+    fake_pulumi.leave_pending("creating", ENDPOINT)
+    fake_pulumi.leave_pending("updating", CONFIG, "churn-config")
+    runner = make_runner()
+    runner.select_or_create("churn-dev", program)
+
+    with pytest.raises(PendingCreates) as caught:
+        runner.up()
+
+    error = caught.value
+    assert error.reason == "pending-creates" and not error.retryable
+    assert ENDPOINT in error.message and CONFIG not in error.message
+    assert "--import-pending-creates" in error.message and "pulumi stack export" in error.message
+    assert "churn-dev" in error.message
+    assert "refresh" not in fake_pulumi.commands()
+    assert fake_pulumi.commands().count("up") == 1
+    assert len(fake_pulumi.state()["pending_operations"]) == 2  # the state is left as the killed run left it
+
+
+def test_a_stale_lock_over_pending_creates_is_cancelled_but_the_creates_are_kept(make_runner: Any, fake_pulumi: Any):
+    fake_pulumi.fail_next("up", lock_message(NOW - timedelta(hours=2)))
+    fake_pulumi.leave_pending("creating", ENDPOINT)
+    runner = make_runner(stale_lock_after=timedelta(minutes=20))
+    runner.select_or_create("churn-dev", program)
+
+    with pytest.raises(PendingCreates, match="1 pending create"):
+        runner.up()
+
+    commands = fake_pulumi.commands()
+    assert commands[commands.index("up") :] == ["up", "cancel", "stack export"]
+    assert not any("--clear-pending-creates" in call["argv"] for call in fake_pulumi.calls())
+
+
+def test_a_pending_creates_error_names_a_few_urns_and_counts_the_rest():
+    creates = [
+        PendingOperation(f"urn:pulumi:churn-dev::p::aws:logs/logGroup:LogGroup::g{i}", "creating") for i in range(8)
+    ]
+
+    message = pending_creates_error("churn-dev", creates).message
+
+    assert "g0" in message and "g4" in message and "g5" not in message and "(and 3 more)" in message
+    assert len(message) < 1000
+
+
+def test_a_pending_creates_error_keeps_its_stack_and_way_out_however_long_the_urns():
+    nested = "mlops:pipelines:RealtimeInference$mlops:pipelines:ServedModel$aws:sagemaker/endpoint:Endpoint"
+    creates = [
+        PendingOperation(f"urn:pulumi:churn-dev::mlops-pipelines::{nested}::{'x' * 150}{i}", "creating")
+        for i in range(6)
+    ]
+
+    message = pending_creates_error("churn-dev", creates).message
+
+    assert message.startswith("stack churn-dev has 6 pending create(s)")
+    assert message.endswith("send the request again.") and "--import-pending-creates" in message
+    assert "x0" in message and "more)" in message and len(message) <= 1000
+
+
+def test_pending_operations_are_read_from_the_exported_deployment():
+    deployment = {
+        "resources": [],
+        "pending_operations": [
+            {"resource": {"urn": ENDPOINT, "type": "aws:sagemaker/endpoint:Endpoint"}, "type": "creating"},
+            {"resource": {"urn": CONFIG, "id": "c", "type": "x"}, "type": "deleting"},
+        ],
+    }
+
+    assert [(op.urn, op.kind) for op in pending_operations(deployment)] == [
+        (ENDPOINT, "creating"),
+        (CONFIG, "deleting"),
+    ]
+    assert pending_operations({"resources": []}) == [] and pending_operations(None) == []
 
 
 def test_recovery_is_tried_once_only(make_runner: Any, fake_pulumi: Any):
     fake_pulumi.fail_next("up", PENDING, PENDING)
+    fake_pulumi.leave_pending("updating", ENDPOINT, "churn")
     runner = make_runner()
     runner.select_or_create("churn-dev", program)
 
