@@ -70,12 +70,17 @@ def main() -> None:
     seconds, count = timed(lambda: plan_with(examples))
     print(f"dev orchestrator + one pipeline of each of {len(examples)} types: {seconds:.3f} s, {count} resources")
 
-    base_seconds, _ = timed(lambda: plan_with([]))
+    base_seconds = statistics.median(timed(lambda: plan_with([]))[0] for _ in range(3))
+    print(f"   0 declared pipelines (dev, orchestrator only): {base_seconds:.3f} s")
+    seconds_for: dict[int, float] = {}
     for n in (1, 50, 200):
         batch = [renamed(examples[i % len(examples)], i) for i in range(n)]
         seconds, count = timed(lambda batch=batch: plan_with(batch))
+        seconds_for[n] = seconds
         per_pipeline_ms = (seconds - base_seconds) / n * 1000
         print(f"{n:>4} declared pipelines: {seconds:.3f} s, {count} resources, {per_pipeline_ms:.1f} ms per pipeline")
+    marginal_ms = (seconds_for[200] - seconds_for[50]) / 150 * 1000
+    print(f"marginal cost from 50 to 200 pipelines: {marginal_ms:.1f} ms per pipeline (linear if close to the above)")
 
 
 if __name__ == "__main__":
