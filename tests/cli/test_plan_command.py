@@ -144,3 +144,15 @@ def test_plan_delivery_needs_a_request() -> None:
     result = runner.invoke(app, ["plan", "--delivery"])
     assert result.exit_code == 1
     assert "--delivery: needs --request FILE" in result.stderr
+
+
+def test_a_plan_restores_the_garbage_collector_and_the_sdk_hook_it_pauses() -> None:
+    import gc
+
+    from pulumi.runtime import resource as sdk_resource
+
+    hook = sdk_resource._get_stack_trace
+    assert gc.isenabled()
+    planner.plan_stack("staging")
+    assert gc.isenabled()
+    assert sdk_resource._get_stack_trace is hook
