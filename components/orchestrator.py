@@ -714,50 +714,39 @@ class Orchestrator(pulumi.ComponentResource):
 
     def _lost_run_sweep(self) -> None:
         """Every few minutes the status function re-starts runs recorded but never started."""
-        rule = aws.cloudwatch.EventRule(
-            f"{self._name}-sweep",
-            name="mlops-sweep-lost-runs",
-            schedule_expression=SWEEP_SCHEDULE,
-            tags=self.args.tags,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        aws.lambda_.Permission(
-            f"{self._name}-status-from-sweep",
-            action="lambda:InvokeFunction",
-            function=self.status_function.name,
-            principal="events.amazonaws.com",
-            source_arn=rule.arn,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        aws.cloudwatch.EventTarget(
-            f"{self._name}-sweep-target",
-            rule=rule.name,
-            arn=self.status_function.arn,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        self._rule_to_status_function("sweep", "mlops-sweep-lost-runs", schedule_expression=SWEEP_SCHEDULE)
 
     def _status_events(self) -> None:
         """CodePipeline state changes of delivery pipelines (named `mlops-*`) -> status function."""
-        rule = aws.cloudwatch.EventRule(
-            f"{self._name}-delivery-events",
-            name="mlops-delivery-state-changes",
+        self._rule_to_status_function(
+            "delivery-events",
+            "mlops-delivery-state-changes",
             event_pattern=json.dumps(delivery_event_pattern(), sort_keys=True),
+        )
+
+    def _rule_to_status_function(
+        self, purpose: str, rule_name: str, schedule_expression: str | None = None, event_pattern: str | None = None
+    ) -> None:
+        """An EventBridge rule whose events invoke the status function (and only this rule may)."""
+        opts = pulumi.ResourceOptions(parent=self)
+        rule = aws.cloudwatch.EventRule(
+            f"{self._name}-{purpose}",
+            name=rule_name,
+            schedule_expression=schedule_expression,
+            event_pattern=event_pattern,
             tags=self.args.tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=opts,
         )
         aws.lambda_.Permission(
-            f"{self._name}-status-from-events",
+            f"{self._name}-status-from-{purpose}",
             action="lambda:InvokeFunction",
             function=self.status_function.name,
             principal="events.amazonaws.com",
             source_arn=rule.arn,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=opts,
         )
         aws.cloudwatch.EventTarget(
-            f"{self._name}-delivery-events-target",
-            rule=rule.name,
-            arn=self.status_function.arn,
-            opts=pulumi.ResourceOptions(parent=self),
+            f"{self._name}-{purpose}-target", rule=rule.name, arn=self.status_function.arn, opts=opts
         )
 
     # -- REST API ---------------------------------------------------------------------------------
