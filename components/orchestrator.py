@@ -35,6 +35,7 @@ API_ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/pipelines"),
     ("GET", "/pipelines/{pipeline_id}"),
     ("DELETE", "/pipelines/{pipeline_id}"),
+    ("POST", "/pipelines/{pipeline_id}/approval"),
     ("GET", "/modelcards"),
     ("POST", "/modelcards"),
     ("GET", "/modelcards/{name}"),

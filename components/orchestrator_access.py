@@ -33,20 +33,29 @@ def _function_logs(args: OrchestratorArgs, function: str) -> policies.Statement:
     return policies.statement(["logs:CreateLogStream", "logs:PutLogEvents"], [log_group, f"{log_group}:*"])
 
 
-def api_statements(args: OrchestratorArgs, data_key: str, topic_arn: str) -> list[policies.Statement]:
-    """API function: registry, spec objects, start the provisioner, read delivery state, model cards."""
+def _submission_statements(args: OrchestratorArgs, data_key: str, topic_arn: str) -> list[policies.Statement]:
+    """Recording a request: the registry, its spec object, starting the provisioner, announcing."""
     assets = f"arn:aws:s3:::{args.assets_bucket_name}"
-    region, account = args.region, args.account_id
+    provisioner = f"arn:aws:lambda:{args.region}:{args.account_id}:function:{args.names.role('provisioner')}"
     return [
         _registry_access(args),
         policies.statement(["s3:PutObject", "s3:GetObject"], [f"{assets}/pipelines/*"]),
+        policies.statement(["lambda:InvokeFunction"], [provisioner]),
+        policies.statement(["sns:Publish"], [topic_arn]),
+        _key_use([data_key]),
+    ]
+
+
+def api_statements(args: OrchestratorArgs, data_key: str, topic_arn: str) -> list[policies.Statement]:
+    """API function: recording requests, delivery state and approvals, model cards."""
+    assets = f"arn:aws:s3:::{args.assets_bucket_name}"
+    region, account = args.region, args.account_id
+    return [
+        *_submission_statements(args, data_key, topic_arn),
         policies.statement(["s3:PutObject"], [f"{assets}/model_card_exports/*"]),
         policies.statement(
-            ["lambda:InvokeFunction"],
-            [f"arn:aws:lambda:{region}:{account}:function:{args.names.role('provisioner')}"],
-        ),
-        policies.statement(
-            ["codepipeline:GetPipelineState", "codepipeline:GetPipelineExecution"],
+            # PutApprovalResult: approve or reject a delivery pipeline's pending manual approval.
+            ["codepipeline:GetPipelineState", "codepipeline:GetPipelineExecution", "codepipeline:PutApprovalResult"],
             [f"arn:aws:codepipeline:{region}:{account}:mlops-*"],
         ),
         policies.statement(
@@ -66,8 +75,6 @@ def api_statements(args: OrchestratorArgs, data_key: str, topic_arn: str) -> lis
         ),
         # ListModelCards has no resource-level permissions: AWS requires "*".
         policies.statement(["sagemaker:ListModelCards"], "*"),
-        policies.statement(["sns:Publish"], [topic_arn]),
-        _key_use([data_key]),
         _function_logs(args, args.names.role("api")),
     ]
 
@@ -78,7 +85,7 @@ def trigger_statements(args: OrchestratorArgs, data_key: str, topic_arn: str) ->
     return [
         # The trigger reads the exact object version named in the S3 event.
         policies.statement(["s3:GetObject", "s3:GetObjectVersion"], [f"{assets}/*{CONFIG_FILE_SUFFIX}"]),
-        *[s for s in api_statements(args, data_key, topic_arn) if "sagemaker:ListModelCards" not in s["Action"]],
+        *_submission_statements(args, data_key, topic_arn),
         _function_logs(args, args.names.role("trigger")),
     ]
 

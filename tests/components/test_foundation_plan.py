@@ -98,7 +98,7 @@ def test_every_kms_key_rotates(dev_multi: StackPlan) -> None:
 
 def test_every_api_method_requires_iam_auth(dev_multi: StackPlan) -> None:
     methods = dev_multi.recorder.of_type("aws:apigateway/method:Method")
-    assert len(methods) == 11
+    assert len(methods) == 12
     assert {m.inputs["authorization"] for m in methods} == {"AWS_IAM"}
     integrations = dev_multi.recorder.of_type("aws:apigateway/integration:Integration")
     assert {i.inputs["type"] for i in integrations} == {"AWS_PROXY"}
@@ -325,3 +325,11 @@ def test_external_id_is_kept_in_ssm_and_only_its_name_reaches_the_provisioner(pu
     policy = policy_of(pulumi_mocks.named("aws:iam/rolePolicy:RolePolicy", "mlops-orchestrator-provisioner-policy"))
     ssm = next(s for s in policy["Statement"] if s["Action"] == ["ssm:GetParameter"])
     assert ssm["Resource"] == ["arn:aws:ssm:eu-west-1:444444444444:parameter/mlops/deploy-role-external-id"]
+
+
+def test_the_trigger_records_requests_but_cannot_touch_model_cards_or_approvals(dev_multi: StackPlan) -> None:
+    actions = {a for s in statements_of(dev_multi, "mlops-orchestrator-trigger-policy") for a in s["Action"]}
+    assert {"dynamodb:PutItem", "lambda:InvokeFunction", "s3:GetObjectVersion", "sns:Publish"} <= actions
+    assert not any(a.startswith(("sagemaker:", "codepipeline:")) for a in actions)
+    api_actions = {a for s in statements_of(dev_multi, "mlops-orchestrator-api-policy") for a in s["Action"]}
+    assert {"codepipeline:PutApprovalResult", "sagemaker:CreateModelCard"} <= api_actions
