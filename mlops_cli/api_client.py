@@ -128,6 +128,17 @@ class ApiClient:
     def delete_pipeline(self, pipeline_id: str) -> dict[str, Any]:
         return self.call("DELETE", f"/pipelines/{quote(pipeline_id, safe='')}")
 
+    def answer_approval(
+        self, pipeline_id: str, decision: str, stage: str | None = None, comment: str | None = None
+    ) -> dict[str, Any]:
+        """Approve or reject the pipeline's pending manual approval (POST /pipelines/{id}/approval)."""
+        body = {"decision": decision, "stage": stage, "comment": comment}
+        return self.call(
+            "POST",
+            f"/pipelines/{quote(pipeline_id, safe='')}/approval",
+            body={key: value for key, value in body.items() if value is not None},
+        )
+
     def list_pipelines(
         self,
         limit: int | None = None,
@@ -221,6 +232,9 @@ def _http_error(status: int, raw: bytes, reason: str) -> ApiError:
     message = _message(payload, raw, reason)
     if status >= 500:
         return ApiError(f"the orchestrator API failed (HTTP {status}): {message}", status=status, retryable=True)
+    if status == 429:
+        # API Gateway's throttling: waiting and asking again is the right answer.
+        return ApiError(f"the orchestrator API is throttling requests: {message}", status=status, retryable=True)
     if status == 403 and message == "Missing Authentication Token":
         # API Gateway's answer for a path it does not know, whatever the credentials.
         message += " (API Gateway says this for unknown paths: check the API URL and its stage)"

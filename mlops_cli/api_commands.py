@@ -1,4 +1,4 @@
-"""`mlops provision|status|list|delete`: drive a deployed orchestrator's API and show its answers."""
+"""`mlops provision|status|list|delete|approve|reject`: drive a deployed orchestrator's API and show its answers."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from rich.table import Table
 
 from mlops_cli.api_client import ApiClient, ApiError
 from mlops_cli.validate_command import ModeOption, RegistryOption, RequestFile, load_and_check
+from mlops_spec.approvals import APPROVAL_STAGES, COMMENT_LIMIT
 
 # --wait stops on these; AWAITING_APPROVAL because only a person can move the pipeline on.
 STOP_STATUSES = frozenset({"DEPLOYED", "FAILED", "REJECTED", "DELETED", "AWAITING_APPROVAL"})
@@ -42,6 +43,9 @@ RegionOption = Annotated[
 ]
 ProfileOption = Annotated[str | None, typer.Option("--profile", help="AWS profile for credentials.")]
 PipelineIdArg = Annotated[str, typer.Argument(help="Pipeline id, e.g. churn-xgb-realtime-builtin.", show_default=False)]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print the API's JSON answer instead of tables (for scripts).")
+]
 
 
 # -- plumbing -----------------------------------------------------------------------------------
@@ -76,6 +80,11 @@ def _styled(status: Any) -> str:
     return f"[{style}]{text}[/{style}]" if style else text
 
 
+def _print_json(body: Any) -> None:
+    """An API answer as JSON on stdout, unstyled."""
+    typer.echo(json.dumps(body, indent=2))
+
+
 def _describe(item: Any) -> str:
     """An approval or error: `stage / action`, `field: problem`, then its other fields as k=v."""
     if not isinstance(item, dict):
@@ -95,7 +104,9 @@ def provision(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Let the orchestrator validate only; create nothing.")
     ] = False,
-    mode: ModeOption = "single",
+    # Checked locally in multi-account mode unless told otherwise: it accepts every single-account
+    # request too, so a request is never refused here that the orchestrator would take.
+    mode: ModeOption = "multi",
     model_registry: RegistryOption = False,
     api_url: ApiUrlOption = None,
     region: RegionOption = None,
@@ -214,6 +225,7 @@ def status(
     ] = False,
     timeout: Annotated[float, typer.Option("--timeout", min=0.0, help="Seconds --wait may take.")] = 1800.0,
     interval: Annotated[float, typer.Option("--interval", min=0.01, help="Seconds between polls.")] = 15.0,
+    as_json: JsonOption = False,
     api_url: ApiUrlOption = None,
     region: RegionOption = None,
     profile: ProfileOption = None,
@@ -224,19 +236,26 @@ def status(
     (or deleted), 1 failed or rejected, 3 timed out, 4 awaiting approval.
     """
     console = Console()
+
+    def show(answer: dict[str, Any]) -> None:
+        if as_json:
+            _print_json(answer)
+        else:
+            render_status(console, answer)
+
     with _api_errors():
         client = ApiClient.connect(api_url, region, profile)
         if not wait:
-            render_status(console, client.get_pipeline(pipeline_id))
+            show(client.get_pipeline(pipeline_id))
             return
         try:
             answer = wait_for(client, pipeline_id, timeout, interval)
         except _TimedOut as exc:
             if exc.last:
-                render_status(console, exc.last)
+                show(exc.last)
             typer.echo(f"timed out after {timeout:g} s waiting for {pipeline_id} (last: {exc.reason})", err=True)
             raise typer.Exit(EXIT_TIMEOUT) from None
-    render_status(console, answer)
+    show(answer)
     raise typer.Exit(EXIT_BY_STATUS.get(str(answer.get("status")), 0))
 
 
@@ -274,6 +293,7 @@ def list_pipelines(
     status_filter: Annotated[str | None, typer.Option("--status", help="Only pipelines in this status.")] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Pipelines per page.")] = None,
     everything: Annotated[bool, typer.Option("--all", help="Follow next_token through every page.")] = False,
+    as_json: JsonOption = False,
     api_url: ApiUrlOption = None,
     region: RegionOption = None,
     profile: ProfileOption = None,
@@ -281,11 +301,17 @@ def list_pipelines(
     """List pipelines known to the orchestrator."""
     items: list[dict[str, Any]] = []
     more: str | None = None
+    pages: list[dict[str, Any]] = []
     with _api_errors():
         client = ApiClient.connect(api_url, region, profile)
         for page in _pages(client, limit, everything, pipeline_type=pipeline_type, status=status_filter):
+            pages.append(page)
             items += [item for item in page.get("pipelines") or [] if isinstance(item, dict)]
             more = page.get("next_token")
+    if as_json:
+        # One page as answered; with --all, every page's pipelines in one body of the same shape.
+        _print_json(pages[0] if len(pages) == 1 else {"pipelines": items, "next_token": more})
+        return
     console = Console()
     if not items:
         console.print("no pipelines")
@@ -313,3 +339,79 @@ def delete(
     state = _styled(answer["status"]) if answer.get("status") else "deletion requested"
     Console().print(f"pipeline [bold]{_text(answer.get('pipeline_id', pipeline_id))}[/bold]: {state}")
     Console().print(f"follow it with: mlops status {_text(pipeline_id)} --wait")
+
+
+# -- approve / reject ---------------------------------------------------------------------------
+
+StageOption = Annotated[
+    str | None,
+    typer.Option(
+        "--stage",
+        help=f"The approval stage to answer ({' or '.join(APPROVAL_STAGES)}); it must be the pending one "
+        "(default: the one pending).",
+    ),
+]
+CommentOption = Annotated[
+    str | None,
+    typer.Option("--comment", help=f"Why (at most {COMMENT_LIMIT} characters); recorded with your identity."),
+]
+
+
+def _answer_approval(
+    decision: str,
+    pipeline_id: str,
+    stage: str | None,
+    comment: str | None,
+    api_url: str | None,
+    region: str | None,
+    profile: str | None,
+) -> None:
+    """Send the decision (POST /pipelines/{id}/approval) and print which approval it answered."""
+    with _api_errors():
+        answer = ApiClient.connect(api_url, region, profile).answer_approval(pipeline_id, decision, stage, comment)
+    verb = "approved" if decision == "approve" else "rejected"
+    answered = _text(answer.get("stage") or stage or "the pending approval")
+    Console().print(f"pipeline [bold]{_text(answer.get('pipeline_id', pipeline_id))}[/bold]: {answered} {verb}")
+
+
+def _check_approval_options(stage: str | None, comment: str | None) -> None:
+    """Catch what the API would refuse before asking anything: one line on stderr and exit 1."""
+    problem = None
+    if stage is not None and stage not in APPROVAL_STAGES:
+        problem = f"--stage must be one of {', '.join(APPROVAL_STAGES)} (got {stage!r})"
+    elif comment is not None and len(comment) > COMMENT_LIMIT:
+        problem = f"--comment must be at most {COMMENT_LIMIT} characters (got {len(comment)})"
+    if problem:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(EXIT_FAILED)
+
+
+def approve(
+    pipeline_id: PipelineIdArg,
+    stage: StageOption = None,
+    comment: CommentOption = None,
+    api_url: ApiUrlOption = None,
+    region: RegionOption = None,
+    profile: ProfileOption = None,
+) -> None:
+    """Approve the pipeline's pending manual approval, promoting it to the next environment."""
+    _check_approval_options(stage, comment)
+    _answer_approval("approve", pipeline_id, stage, comment, api_url, region, profile)
+    Console().print(f"follow it with: mlops status {_text(pipeline_id)} --wait")
+
+
+def reject(
+    pipeline_id: PipelineIdArg,
+    stage: StageOption = None,
+    comment: CommentOption = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    api_url: ApiUrlOption = None,
+    region: RegionOption = None,
+    profile: ProfileOption = None,
+) -> None:
+    """Reject the pipeline's pending manual approval: its promotion stops (the pipeline becomes REJECTED)."""
+    _check_approval_options(stage, comment)
+    if not yes:
+        which = f"the {stage} approval" if stage else "the pending approval"
+        typer.confirm(f"Reject {which} of pipeline {pipeline_id} and stop its promotion?", abort=True)
+    _answer_approval("reject", pipeline_id, stage, comment, api_url, region, profile)

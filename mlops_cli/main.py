@@ -23,6 +23,8 @@ def _register() -> None:
     app.command("status")(api_commands.status)
     app.command("list")(api_commands.list_pipelines)
     app.command("delete")(api_commands.delete)
+    app.command("approve")(api_commands.approve)
+    app.command("reject")(api_commands.reject)
     app.command("deploy")(deploy_command.deploy)
 
 

@@ -61,9 +61,18 @@ def load_request(path: Path) -> Any:
     """The parsed JSON body of a request file; RequestFileError when unreadable or not JSON."""
     text = read_request_text(path)
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise RequestFileError(f"{path} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    except ValueError as exc:
+        raise RequestFileError(f"{path} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise RequestFileError(f"{path} is not valid JSON: nested too deeply") from None
+
+
+def _reject_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON; the API refuses them, so the CLI does too."""
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def planned_stacks(spec: PipelineSpec, mode: Mode) -> list[tuple[str, str]]:

@@ -10,7 +10,8 @@ from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import BaseModel, Field, TypeAdapter, create_model
 
-from mlops_spec.common import Environment
+from mlops_spec.approvals import COMMENT_LIMIT
+from mlops_spec.common import Environment, StrictModel
 from mlops_spec.modelcards import (
     MODEL_CARD_OPERATIONS,
     CreateModelCard,
@@ -74,6 +75,22 @@ class PipelineStatusRequest(BaseModel):
     pipeline_id: str
 
 
+class ApprovalRequest(StrictModel):
+    """The answer to a delivery pipeline's pending manual approval (mlops_spec.approvals; a test keeps them equal)."""
+
+    decision: Literal["approve", "reject"]
+    comment: str | None = Field(
+        default=None,
+        max_length=COMMENT_LIMIT,
+        description="Why. Recorded in CodePipeline after the caller's identity (the whole summary is cut to "
+        f"{COMMENT_LIMIT} characters); blank means none.",
+    )
+    stage: Literal["ApproveStaging", "ApproveProd"] | None = Field(
+        default=None,
+        description="The approval stage to answer; it must be the pending one. Default: the one pending.",
+    )
+
+
 class ActionStatus(BaseModel):
     name: str
     status: str = Field(description="NOT_STARTED, IN_PROGRESS, SUCCEEDED, FAILED, STOPPED, ...")
@@ -113,6 +130,13 @@ class PipelineStatus(PipelineSummary):
     stages: list[StageStatus] = Field(description="The delivery pipeline's stages, once it exists.")
     pending_approvals: list[PendingApproval]
     delivery_pipeline_state: str | None = Field(default=None, description="Why stages are missing, if they are.")
+
+
+class ApprovalAnswered(BaseModel):
+    pipeline_id: str
+    stage: str = Field(description="The approval stage that was answered, e.g. ApproveStaging.")
+    action: str = Field(description="Its manual approval action.")
+    decision: Literal["approve", "reject"]
 
 
 class PipelineList(BaseModel):
@@ -185,6 +209,7 @@ _SCHEMAS: dict[str, tuple[str, Any]] = {
     "PipelineRequest": ("validation", PipelineRequest),
     "ModelCardOperation": ("validation", ModelCardOperation),
     "PipelineStatusRequest": ("validation", PipelineStatusRequest),
+    "ApprovalRequest": ("validation", ApprovalRequest),
     "CreateModelCard": ("validation", CreateModelCard),
     "UpdateModelCardBody": ("validation", _named_by_path(UpdateModelCard)),
     "ExportModelCardBody": ("validation", _named_by_path(ExportModelCard)),
@@ -198,6 +223,7 @@ _SCHEMAS: dict[str, tuple[str, Any]] = {
             PipelineStatus,
             PipelineList,
             DeletionAccepted,
+            ApprovalAnswered,
             ModelCard,
             ModelCardList,
             ModelCardDeleted,
@@ -318,6 +344,24 @@ def _pipeline_paths() -> dict[str, Any]:
                 "operationId": "deletePipeline",
                 "summary": "Destroy the pipeline's target stacks, then its delivery stack.",
                 "responses": {"202": _answer("Deletion started.", "DeletionAccepted"), **_errors(404, 409)},
+            },
+        },
+        "/pipelines/{pipeline_id}/approval": {
+            "parameters": [_path("pipeline_id")],
+            "post": {
+                "operationId": "answerApproval",
+                "summary": "Approve or reject the pending manual approval of the pipeline's delivery pipeline "
+                "(multi-account mode); the caller's identity is recorded with the decision.",
+                "requestBody": _body("ApprovalRequest"),
+                "responses": {
+                    "200": _answer("The approval was answered.", "ApprovalAnswered"),
+                    **_errors(400, 404),
+                    "409": _answer(
+                        "No approval is pending (or not at the given stage; the message names what is), or it was "
+                        "answered meanwhile.",
+                        "ErrorBody",
+                    ),
+                },
             },
         },
     }

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lambda_src.api import http, modelcards, pipelines
+from lambda_src.api import approvals, http, modelcards, pipelines
 from lambda_src.common import submission
 from lambda_src.common.errors import ApiError, invalid
 from lambda_src.common.settings import settings
@@ -64,6 +64,12 @@ def get_pipeline(pipeline_id: str) -> Response:
 @app.delete("/pipelines/<pipeline_id>")
 def delete_pipeline(pipeline_id: str) -> Response:
     return respond(202, pipelines.delete(pipeline_id, settings()))
+
+
+@app.post("/pipelines/<pipeline_id>/approval")
+def answer_approval(pipeline_id: str) -> Response:
+    request = approvals.ApprovalRequest.parse(http.json_body(app.current_event))
+    return respond(200, approvals.answer(pipeline_id, request, _caller_arn(), settings()))
 
 
 # -- model cards -----------------------------------------------------------------------------------
@@ -141,11 +147,17 @@ def internal_error(exc: Exception) -> Response:
     return respond(500, {"message": "internal error", "request_id": request_id})
 
 
-def _caller() -> str:
-    """Who sent the request (API Gateway IAM auth puts the caller's ARN in the identity)."""
+def _caller_arn() -> str | None:
+    """The ARN of whoever signed the request (API Gateway IAM auth puts it in the identity)."""
     context = app.current_event.raw_event.get("requestContext") or {}
     user_arn = (context.get("identity") or {}).get("userArn")
-    return f"api:{user_arn}" if isinstance(user_arn, str) and user_arn else "api"
+    return user_arn if isinstance(user_arn, str) and user_arn else None
+
+
+def _caller() -> str:
+    """Who sent the request, as recorded in the registry's `source`."""
+    user_arn = _caller_arn()
+    return f"api:{user_arn}" if user_arn else "api"
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

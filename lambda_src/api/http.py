@@ -59,7 +59,7 @@ def integer(params: dict[str, str], name: str) -> dict[str, Any]:
     if name not in params:
         return {}
     raw = params[name]
-    return {name: int(raw) if raw.isdigit() and len(raw) < 10 else raw}
+    return {name: int(raw) if raw.isascii() and raw.isdecimal() and len(raw) < 10 else raw}
 
 
 def with_path_name(body: Any, name: str) -> dict[str, Any]:

@@ -127,7 +127,8 @@ def _known_pipeline_type(value: str) -> bool:
 def _limit(raw: str | None, errors: list[dict[str, str]]) -> int:
     if raw is None or raw == "":
         return DEFAULT_LIMIT
-    if raw.isdigit() and 1 <= int(raw) <= MAX_LIMIT:
+    # isdecimal() alone admits non-ASCII digits ("²", "٣") that int() refuses or reads differently.
+    if raw.isascii() and raw.isdecimal() and 1 <= int(raw) <= MAX_LIMIT:
         return int(raw)
     errors.append(field_error("limit", f"must be a whole number from 1 to {MAX_LIMIT}"))
     return DEFAULT_LIMIT

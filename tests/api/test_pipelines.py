@@ -321,3 +321,10 @@ def test_a_failed_delete_start_leaves_the_pipeline_failed_and_deletable(orchestr
 
     orchestrator.invocations.fail_with = None
     assert call(api_event("DELETE", f"/pipelines/{PIPELINE}")).status == 202
+
+
+def test_a_limit_of_non_ascii_digits_is_a_400_not_a_crash(orchestrator):
+    for limit in ("²", "٣"):
+        response = list_pipelines(limit=limit)
+        assert response.status == 400, response.body
+        assert response.body["errors"][0]["field"] == "limit"

@@ -383,3 +383,35 @@ def test_status_wait_that_only_sees_server_errors_times_out_naming_the_last_one(
 
     assert result.exit_code == 3, result.output
     assert "(last: retrying: the orchestrator API failed (HTTP 502): Internal server error)" in result.stderr
+
+
+def test_status_wait_rides_out_throttling(mlops: Run, api) -> None:
+    api.answer("GET", f"/pipelines/{PIPELINE}", (429, {"message": "Too Many Requests"}), status_answer("DEPLOYED"))
+
+    result = mlops("status", PIPELINE, "--wait", *FAST)
+
+    assert result.exit_code == 0, result.output
+    assert len(api.received) == 2
+
+
+def test_provision_of_a_multi_account_request_is_not_refused_locally_by_default(mlops: Run, api) -> None:
+    example = Path(__file__).parents[2] / "examples" / "multi" / "byom_realtime_builtin.json"
+    api.answer("POST", "/provisionpipeline", (202, {"pipeline_id": "churn-xgb-realtime-builtin", "status": "QUEUED"}))
+
+    result = mlops("provision", str(example), "--no-model-registry")
+
+    assert result.exit_code == 0, result.output
+    [sent] = api.received
+    assert sent.body == json.loads(example.read_text())
+
+
+@pytest.mark.parametrize(("text", "problem"), [('{"x": NaN}', "NaN is not a JSON value"), ("[" * 5000, "nested")])
+def test_validate_refuses_what_the_api_would_not_parse(mlops: Run, tmp_path: Path, text: str, problem: str) -> None:
+    path = tmp_path / "request.json"
+    path.write_text(text)
+
+    result = mlops("validate", str(path))
+
+    assert result.exit_code == 2
+    assert problem in result.stderr
+    assert "Traceback" not in result.output

@@ -42,6 +42,7 @@ def test_every_route_and_method_is_described(document):
         "/pipelinestatus": ["post"],
         "/pipelines": ["get"],
         "/pipelines/{pipeline_id}": ["delete", "get"],
+        "/pipelines/{pipeline_id}/approval": ["post"],
         "/modelcards": ["get", "post"],
         "/modelcards/{name}": ["delete", "get", "put"],
         "/modelcards/{name}/export": ["post"],
