@@ -72,7 +72,12 @@ def delivery_state(pipeline_name: str) -> dict[str, Any]:
     except Exception as exc:
         code = aws.error_code(exc)
         if code is None:
-            raise
+            from botocore.exceptions import BotoCoreError
+
+            if not isinstance(exc, BotoCoreError):
+                raise
+            # Timeouts and connection failures: the registry's answer is still worth giving.
+            code = type(exc).__name__
         if code != "PipelineNotFoundException":
             logger.warning("could not read the delivery pipeline", pipeline=pipeline_name, error_code=code)
         note = "not created yet or deleted" if code == "PipelineNotFoundException" else f"unreadable ({code})"

@@ -328,3 +328,23 @@ def test_a_limit_of_non_ascii_digits_is_a_400_not_a_crash(orchestrator):
         response = list_pipelines(limit=limit)
         assert response.status == 400, response.body
         assert response.body["errors"][0]["field"] == "limit"
+
+
+def test_a_codepipeline_timeout_still_returns_the_registry_state(orchestrator):
+    from botocore.exceptions import ReadTimeoutError
+
+    provision()
+    Registry(TABLE).transition(PIPELINE, Status.PROVISIONING, codepipeline_name="mlops-p")
+
+    def time_out(**_: object) -> None:
+        raise ReadTimeoutError(endpoint_url="https://codepipeline.us-east-1.amazonaws.com")
+
+    events = aws.client("codepipeline").meta.events
+    events.register("before-call.codepipeline.GetPipelineState", time_out)
+    try:
+        response = get(PIPELINE)
+    finally:
+        events.unregister("before-call.codepipeline.GetPipelineState", time_out)
+    assert response.status == 200
+    assert response.body["status"] == "PROVISIONING"
+    assert response.body["delivery_pipeline_state"] == "unreadable (ReadTimeoutError)"
