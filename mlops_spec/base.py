@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Self, get_args
 from pydantic import Field, model_validator
 
 from mlops_spec import naming
-from mlops_spec.common import STAGED, Environment, NonEmptyStr, StrictModel, Tags
+from mlops_spec.common import STAGED, Environment, NonEmptyStr, StrictModel, Tags, TagValue
 
 ClientToken = NonEmptyStr
 
@@ -39,6 +39,12 @@ class PipelineSpec(StrictModel):
         description="Idempotency key: a repeated request with the same token returns the same pipeline.",
     )
     tags: Tags = Field(default_factory=dict, description="Tags added to every resource of the pipeline.")
+    owner: TagValue | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        description="Team or person owning the pipeline; every resource is tagged mlops:owner with it.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -119,4 +125,5 @@ class PipelineSpec(StrictModel):
             "mlops:pipeline-id": self.pipeline_id,
             "mlops:pipeline-type": self.pipeline_type,
             "mlops:environment": env,
+            **({"mlops:owner": self.owner} if self.owner else {}),
         }

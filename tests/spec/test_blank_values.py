@@ -23,3 +23,15 @@ def test_blank_unknown_key_is_still_reported() -> None:
     with pytest.raises(SpecError) as caught:
         parse_pipeline_request({**EXAMPLE, "kms_key_ar": ""})
     assert [(e.field, e.problem) for e in caught.value.errors] == [("kms_key_ar", "is not a known field")]
+
+
+def test_the_owner_is_tagged_on_every_resource_of_the_pipeline() -> None:
+    spec = parse_pipeline_request({**EXAMPLE, "owner": "ml-platform@example.com"})
+    assert spec.tags_for("prod")["mlops:owner"] == "ml-platform@example.com"
+    assert "mlops:owner" not in parse_pipeline_request(EXAMPLE).tags_for("prod")
+
+
+def test_an_owner_that_cannot_be_a_tag_value_is_refused() -> None:
+    with pytest.raises(SpecError) as caught:
+        parse_pipeline_request({**EXAMPLE, "owner": "team <ml>"})
+    assert caught.value.errors[0].field == "owner"
