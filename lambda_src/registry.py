@@ -7,7 +7,10 @@ Table schema (created by components/orchestrator.py):
 Item attributes: status, pipeline_type, spec (normalised request as JSON text), spec_hash,
 client_token, version (N, the spec version), created_at, updated_at (ISO-8601 UTC),
 environments (L of S), codepipeline_name, last_error, errors (L of M {field, problem}),
-outputs (M), source.
+outputs (M), source, execution_id (the delivery pipeline execution of the current version, or
+EXECUTION_PENDING until the provisioner has started it), restarts (N, how often the sweep re-sent
+the provisioner's start in the current waiting status), claimed_by (the provisioner invocation
+that runs a deletion).
 """
 
 from __future__ import annotations
@@ -21,6 +24,10 @@ from typing import Any
 from lambda_src.common import aws
 
 CLIENT_TOKEN_INDEX = "client_token"
+# `execution_id` of a version whose delivery pipeline run the provisioner has not recorded yet:
+# events of any execution are then someone else's (an earlier version's run). Records written
+# before execution ids were tracked have none at all (None) and are matched on status alone.
+EXECUTION_PENDING = "pending"
 
 
 class Status(StrEnum):
@@ -41,7 +48,8 @@ LIVE = frozenset({Status.QUEUED, Status.PROVISIONING, Status.AWAITING_APPROVAL, 
 
 # old status (None: no record yet) -> the other statuses it may move to. Re-writing a record in
 # its current status is always allowed (status updates and the provisioner record outputs and
-# errors that way); callers that must not repeat work (delete) check IN_PROGRESS themselves.
+# errors that way); callers that must not repeat work claim it with a conditional write instead
+# (transition's expected_status for QUEUED -> PROVISIONING, claim_deletion for DELETING).
 TRANSITIONS: dict[Status | None, frozenset[Status]] = {
     None: frozenset({Status.QUEUED, Status.REJECTED}),
     Status.QUEUED: frozenset({Status.PROVISIONING, Status.FAILED}),
@@ -102,6 +110,9 @@ class PipelineRecord:
     errors: tuple[dict[str, str], ...] = ()
     outputs: dict[str, Any] = field(default_factory=dict)
     source: str | None = None
+    execution_id: str | None = None
+    restarts: int = 0
+    claimed_by: str | None = None
 
     def spec_document(self) -> dict[str, Any] | None:
         return json.loads(self.spec) if self.spec else None
@@ -124,6 +135,9 @@ class PipelineRecord:
             "errors": [dict(e) for e in self.errors],
             "outputs": self.outputs,
             "source": self.source,
+            "execution_id": self.execution_id,
+            "restarts": self.restarts or None,
+            "claimed_by": self.claimed_by,
         }
         return {key: to_attr(value) for key, value in plain.items() if value not in (None, [], {})}
 
@@ -146,6 +160,9 @@ class PipelineRecord:
             errors=tuple(plain.get("errors", ())),
             outputs=plain.get("outputs", {}),
             source=plain.get("source"),
+            execution_id=plain.get("execution_id"),
+            restarts=int(plain.get("restarts", 0)),
+            claimed_by=plain.get("claimed_by"),
         )
 
 
@@ -232,6 +249,9 @@ class Registry:
             source=new.source,
             last_error=None,
             errors=(),
+            execution_id=EXECUTION_PENDING,
+            restarts=0,
+            claimed_by=None,
         )
         self._conditional_put(updated, current)
         return updated
@@ -241,19 +261,31 @@ class Registry:
         pipeline_id: str,
         to: Status,
         *,
+        expected_status: Status | None = None,
         expected_version: int | None = None,
         last_error: str | None = None,
         outputs: dict[str, Any] | None = None,
         codepipeline_name: str | None = None,
+        execution_id: str | None = None,
     ) -> PipelineRecord:
-        """Move a pipeline to `to` if the status machine allows it. A non-failure status clears last_error."""
+        """Move a pipeline to `to` if the status machine allows it. A non-failure status clears last_error.
+
+        `expected_status` and `expected_version` are the state the caller decided from: the write is
+        conditional on the record still being in it (ConcurrentUpdate otherwise), so a decision taken
+        on a state that has changed since never lands. Without them the move applies to whatever the
+        record holds now. A change of status drops the bookkeeping of the status it leaves
+        (`restarts`, `claimed_by`).
+        """
         current = self.get(pipeline_id)
         if current is None:
             raise RecordNotFound(pipeline_id)
+        if expected_status is not None and current.status != expected_status:
+            raise ConcurrentUpdate(f"{pipeline_id} is {current.status}, not {expected_status}")
         if expected_version is not None and current.version != expected_version:
             raise ConcurrentUpdate(f"{pipeline_id} is at version {current.version}, not {expected_version}")
         check_transition(current.status, to)
         failed = to in (Status.FAILED, Status.REJECTED)
+        moved = to != current.status
         updated = replace(
             current,
             status=to,
@@ -261,9 +293,70 @@ class Registry:
             last_error=last_error if last_error is not None else (current.last_error if failed else None),
             outputs=outputs if outputs is not None else current.outputs,
             codepipeline_name=codepipeline_name or current.codepipeline_name,
+            execution_id=execution_id or current.execution_id,
+            restarts=0 if moved else current.restarts,
+            claimed_by=None if moved else current.claimed_by,
         )
         self._conditional_put(updated, current)
         return updated
+
+    def claim_deletion(self, pipeline_id: str, version: int, claimant: str) -> bool:
+        """Make `claimant` (a provisioner invocation) the one run that destroys this DELETING version.
+
+        False when another invocation holds the claim or the record moved on. The same claimant may
+        claim again (a retry of its own invocation). The sweep drops a claim when it re-sends the start.
+        """
+        try:
+            self._db.update_item(
+                TableName=self.table,
+                Key={"pipeline_id": {"S": pipeline_id}},
+                UpdateExpression="SET claimed_by = :me, updated_at = :now",
+                ConditionExpression=(
+                    "#status = :deleting AND #version = :version "
+                    "AND (attribute_not_exists(claimed_by) OR claimed_by = :me)"
+                ),
+                ExpressionAttributeNames={"#status": "status", "#version": "version"},
+                ExpressionAttributeValues={
+                    ":me": {"S": claimant},
+                    ":now": {"S": now()},
+                    ":deleting": {"S": str(Status.DELETING)},
+                    ":version": {"N": str(version)},
+                },
+            )
+        except Exception as exc:
+            if aws.error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def record_restart(self, record: PipelineRecord) -> PipelineRecord:
+        """Count one re-sent start of a waiting record and restart its staleness clock.
+
+        Conditional on the record being exactly as read (status, version and last write time), so
+        two overlapping sweeps re-send once; a deletion claim left by a run that died is dropped, so
+        the re-sent run can claim. Raises ConcurrentUpdate when the record changed meanwhile.
+        """
+        try:
+            response = self._db.update_item(
+                TableName=self.table,
+                Key={"pipeline_id": {"S": record.pipeline_id}},
+                UpdateExpression="SET restarts = :restarts, updated_at = :now REMOVE claimed_by",
+                ConditionExpression="#status = :status AND #version = :version AND updated_at = :seen",
+                ExpressionAttributeNames={"#status": "status", "#version": "version"},
+                ExpressionAttributeValues={
+                    ":restarts": {"N": str(record.restarts + 1)},
+                    ":now": {"S": now()},
+                    ":status": {"S": str(record.status)},
+                    ":version": {"N": str(record.version)},
+                    ":seen": {"S": record.updated_at},
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except Exception as exc:
+            if aws.error_code(exc) == "ConditionalCheckFailedException":
+                raise ConcurrentUpdate(f"{record.pipeline_id} changed since it was found waiting") from None
+            raise
+        return PipelineRecord.from_item(response["Attributes"])
 
     def record_rejection(self, record: PipelineRecord) -> bool:
         """Store a REJECTED record (a config file that did not validate); replaces an earlier rejection only."""
@@ -326,17 +419,30 @@ class Registry:
         return records, request["ExclusiveStartKey"]["pipeline_id"]["S"]
 
     def _conditional_put(self, updated: PipelineRecord, current: PipelineRecord) -> None:
-        """Optimistic locking on (status, version): the write only lands on the state we decided from."""
+        """Optimistic locking on (status, version): the write only lands on the state we decided from.
+
+        The claim and restart count, which claim_deletion and record_restart write in place, are
+        part of the condition too, so a full write never undoes one that landed after our read.
+        """
+        conditions = ["#status = :status", "#version = :version"]
+        values: dict[str, Any] = {":status": {"S": str(current.status)}, ":version": {"N": str(current.version)}}
+        if current.claimed_by:
+            conditions.append("claimed_by = :claimed_by")
+            values[":claimed_by"] = {"S": current.claimed_by}
+        else:
+            conditions.append("attribute_not_exists(claimed_by)")
+        if current.restarts:
+            conditions.append("restarts = :restarts")
+            values[":restarts"] = {"N": str(current.restarts)}
+        else:
+            conditions.append("attribute_not_exists(restarts)")
         try:
             self._db.put_item(
                 TableName=self.table,
                 Item=updated.to_item(),
-                ConditionExpression="#status = :status AND #version = :version",
+                ConditionExpression=" AND ".join(conditions),
                 ExpressionAttributeNames={"#status": "status", "#version": "version"},
-                ExpressionAttributeValues={
-                    ":status": {"S": str(current.status)},
-                    ":version": {"N": str(current.version)},
-                },
+                ExpressionAttributeValues=values,
             )
         except Exception as exc:
             if aws.error_code(exc) == "ConditionalCheckFailedException":

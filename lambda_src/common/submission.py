@@ -2,12 +2,17 @@
 
 Shared by the API (POST /provisionpipeline) and the config-file trigger, so both paths behave
 the same. Idempotency rules:
-  - same client_token as the record's, or the same spec (hash) while the pipeline is live
+  - a client_token names one request: sent again with a different spec (hash) it is a Conflict
+    (409, "client_token was used for a different request");
+  - the same spec (hash), with or without the record's client_token, while the pipeline is live
     (QUEUED, PROVISIONING, AWAITING_APPROVAL, DEPLOYED): a replay; nothing is written, the
     existing record is returned (HTTP 200);
   - a different spec while work runs (QUEUED, PROVISIONING, DELETING): Conflict (409);
-  - otherwise a new spec version is queued (HTTP 202), also to retry a FAILED pipeline or to
-    re-create a DELETED one with the same spec.
+  - otherwise a new spec version is queued (HTTP 202): a different spec updates the pipeline, and
+    the same request (token included) retries a FAILED or REJECTED pipeline or re-creates a
+    DELETED one.
+The record keeps the spec hash and client_token of the request that queued its version (both are
+written together), so a token is always compared with the spec it was sent with.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from lambda_src.common import aws
 from lambda_src.common.errors import Conflict, InvalidRequest, PayloadTooLarge, field_error
 from lambda_src.common.settings import ConfigurationError, Settings
 from lambda_src.registry import (
+    EXECUTION_PENDING,
     IN_PROGRESS,
     LIVE,
     ConcurrentUpdate,
@@ -43,7 +49,7 @@ MAX_SPEC_BYTES = 300_000
 # Optimistic-locking rounds before telling the caller to retry; each round re-reads the record.
 MAX_ATTEMPTS = 5
 
-Decision = Literal["replay", "conflict", "update"]
+Decision = Literal["replay", "conflict", "token-reused", "update"]
 
 
 class ProvisioningNotStarted(RuntimeError):
@@ -110,6 +116,7 @@ class Plan:
             client_token=self.spec.client_token,
             environments=self.environments,
             source=source,
+            execution_id=EXECUTION_PENDING,
         )
 
 
@@ -144,8 +151,8 @@ class Outcome:
 
 def decide(current: PipelineRecord, new: PipelineRecord) -> Decision:
     """What a request for an existing pipeline id does (see the module docstring)."""
-    if new.client_token and current.client_token == new.client_token:
-        return "replay"
+    if new.client_token and current.client_token == new.client_token and current.spec_hash != new.spec_hash:
+        return "token-reused"
     if current.spec_hash == new.spec_hash and current.status in LIVE:
         return "replay"
     if current.status in IN_PROGRESS:
@@ -158,9 +165,12 @@ def submit(request: Plan, settings: Settings, source: str) -> Outcome:
     registry = Registry(settings.registry_table)
     candidate = request.new_record(source)
     if candidate.client_token:
+        # A token found on another pipeline was sent with another request (one with another model
+        # name). On this pipeline's own record it is judged by `decide`, from a consistent read:
+        # the index is eventually consistent.
         earlier = registry.find_by_client_token(candidate.client_token)
-        if earlier is not None:
-            return Outcome(earlier, queued=False)
+        if earlier is not None and earlier.pipeline_id != candidate.pipeline_id:
+            _check_decision(earlier, "token-reused")
     outcome = _record(registry, candidate)
     if outcome.queued:
         _start(registry, outcome.record, request, settings)
@@ -175,17 +185,27 @@ def _record(registry: Registry, candidate: PipelineRecord) -> Outcome:
         decision = decide(current, candidate)
         if decision == "replay":
             return Outcome(current, queued=False)
-        if decision == "conflict":
-            raise Conflict(
-                f"pipeline {current.pipeline_id} is {current.status}; "
-                "send the new request when the current operation has finished",
-                [field_error("pipeline_id", f"is {current.status}")],
-            )
+        _check_decision(current, decision)
         try:
             return Outcome(registry.replace_spec(current, candidate), queued=True)
         except ConcurrentUpdate:
             continue  # someone else changed it: decide again from the fresh record
     raise Conflict(f"pipeline {candidate.pipeline_id} is being changed by other requests; retry")
+
+
+def _check_decision(current: PipelineRecord, decision: Decision) -> None:
+    """Raise the Conflict of a refused request."""
+    if decision == "token-reused":
+        raise Conflict(
+            "client_token was used for a different request; send a new token with a changed request",
+            [field_error("client_token", "was used for a different request")],
+        )
+    if decision == "conflict":
+        raise Conflict(
+            f"pipeline {current.pipeline_id} is {current.status}; "
+            "send the new request when the current operation has finished",
+            [field_error("pipeline_id", f"is {current.status}")],
+        )
 
 
 def _start(registry: Registry, record: PipelineRecord, request: Plan, settings: Settings) -> None:

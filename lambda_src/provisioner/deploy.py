@@ -83,7 +83,14 @@ def _record_error(registry: Registry | None, pipeline_id: str, env: str, error: 
         current = registry.get(pipeline_id)
         if current is not None and current.status == Status.PROVISIONING:
             text = records.error_text(error.reason, f"{env}: {error.message}", error.retryable)
-            records.set_status(registry, pipeline_id, Status.PROVISIONING, last_error=text)
+            records.set_status(
+                registry,
+                pipeline_id,
+                Status.PROVISIONING,
+                last_error=text,
+                expected_status=Status.PROVISIONING,
+                expected_version=current.version,
+            )
 
     _best_effort(record)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,7 +28,15 @@ from lambda_src.provisioner.runner import (
     classify,
 )
 from lambda_src.provisioner.settings import ProvisionerSettings
-from lambda_src.registry import PipelineRecord, Registry, Status
+from lambda_src.registry import (
+    EXECUTION_PENDING,
+    ConcurrentUpdate,
+    InvalidTransition,
+    PipelineRecord,
+    RecordNotFound,
+    Registry,
+    Status,
+)
 from lambda_src.status_events import records
 from mlops_spec import naming
 from mlops_spec.base import PipelineSpec
@@ -52,13 +61,21 @@ def claimable(record: PipelineRecord | None, status: Status, version: int | None
     return version is None or record.version == version
 
 
+def started_during(executions: list[dict[str, Any]], since: datetime) -> dict[str, Any] | None:
+    """The newest run that began during our `up` (CodePipeline starts a new pipeline by itself);
+    None when none did."""
+    during = [
+        execution
+        for execution in executions
+        if isinstance(execution.get("startTime"), datetime)
+        and execution["startTime"].astimezone(UTC) >= since - CLOCK_SKEW
+    ]
+    return max(during, key=lambda execution: execution["startTime"].astimezone(UTC), default=None)
+
+
 def needs_start(executions: list[dict[str, Any]], since: datetime) -> bool:
-    """Start a run unless one began during our `up` (CodePipeline starts a new pipeline by itself)."""
-    for execution in executions:
-        started = execution.get("startTime")
-        if isinstance(started, datetime) and started.astimezone(UTC) >= since - CLOCK_SKEW:
-            return False
-    return True
+    """Start a run unless one began during our `up`."""
+    return started_during(executions, since) is None
 
 
 def destroy_order(environments: tuple[str, ...] | list[str]) -> list[str]:
@@ -80,6 +97,12 @@ class Provisioner:
     codepipeline: Any
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     on_output: Callable[[str], Any] | None = None
+    sns_client: Any = None
+
+    @property
+    def sns(self) -> Any:
+        """For result emails of runs that ended before the provisioner recorded them."""
+        return self.sns_client or aws.client("sns")
 
     @classmethod
     def from_env(cls) -> Provisioner:
@@ -100,24 +123,62 @@ class Provisioner:
         if not claimable(record, Status.QUEUED, version):
             return _skipped(pipeline_id, "provision", record)
         assert record is not None
-        claimed = records.set_status(self.registry, pipeline_id, Status.PROVISIONING, expected_version=record.version)
-        if claimed is None:
-            return _skipped(pipeline_id, "provision", record)
-        with self._guard(pipeline_id, record.version, context):
+        if not self._claim_provisioning(record):
+            return _already_claimed(pipeline_id, "provision")
+        with self._guard(pipeline_id, record.version, Status.PROVISIONING, context):
             spec_json = self._read_spec(pipeline_id)
             spec = self._parse(spec_json, pipeline_id)
             self._write_source(pipeline_id, spec_json)
             started = self.clock()
             outputs = self._up_delivery(spec)
             name = str(outputs["pipeline_name"])
-            if needs_start(self._executions_or_none(name), started):
-                self.codepipeline.start_pipeline_execution(name=name)
+            execution = started_during(self._executions_or_none(name), started)
+            if execution is None:
+                execution = self.codepipeline.start_pipeline_execution(name=name)
                 logger.info("delivery pipeline run started", pipeline_id=pipeline_id, codepipeline=name)
-            records.merge_outputs(
-                self.registry, pipeline_id, "delivery", outputs, codepipeline_name=name, expected_version=record.version
+            execution_id = str(execution["pipelineExecutionId"])
+            # From here on the status function applies this run's events (and only this run's).
+            recorded = records.merge_outputs(
+                self.registry,
+                pipeline_id,
+                "delivery",
+                outputs,
+                codepipeline_name=name,
+                expected_version=record.version,
+                execution_id=execution_id,
             )
+            if recorded is not None:
+                self._catch_up(pipeline_id, name, execution_id)
             return {"pipeline_id": pipeline_id, "action": "provision", "codepipeline_name": name}
         return {"pipeline_id": pipeline_id, "action": "provision", "status": str(Status.FAILED)}
+
+    def _claim_provisioning(self, record: PipelineRecord) -> bool:
+        """QUEUED -> PROVISIONING on condition that the record is still QUEUED at this version: of two
+        deliveries of the same request (or a re-sent start) exactly one wins, and the other stops."""
+        try:
+            self.registry.transition(
+                record.pipeline_id,
+                Status.PROVISIONING,
+                expected_status=Status.QUEUED,
+                expected_version=record.version,
+                execution_id=EXECUTION_PENDING,
+            )
+        except (ConcurrentUpdate, InvalidTransition, RecordNotFound):
+            return False
+        return True
+
+    def _catch_up(self, pipeline_id: str, name: str, execution_id: str) -> None:
+        """Events of the run that arrived before its id was recorded were dropped: if the run has
+        already ended, record its end now (best effort; its later events are applied anyway)."""
+        from lambda_src.status_events.handler import StatusUpdater
+
+        updater = StatusUpdater(
+            self.registry, self.codepipeline, self.sns, self.settings.notification_topic_arn, self.settings.region
+        )
+        try:
+            updater.catch_up(pipeline_id, name, execution_id)
+        except Exception as exc:
+            logger.warning("could not read the started run", pipeline_id=pipeline_id, error=str(exc))
 
     def _up_delivery(self, spec: PipelineSpec) -> dict[str, Any]:
         runner = self.runners(DELIVERY_RETRY)
@@ -134,7 +195,11 @@ class Provisioner:
         if not claimable(record, Status.DELETING, version):
             return _skipped(pipeline_id, "delete", record)
         assert record is not None
-        with self._guard(pipeline_id, record.version, context):
+        # DELETING stays DELETING while the stacks go: the claim is the invocation's id on the record,
+        # so a second delivery of the same request (or a re-sent start) does not destroy in parallel.
+        if not self.registry.claim_deletion(pipeline_id, record.version, _invocation_id(context)):
+            return _already_claimed(pipeline_id, "delete")
+        with self._guard(pipeline_id, record.version, Status.DELETING, context):
             if record.codepipeline_name:
                 self._stop_runs(record.codepipeline_name)
             spec = self._spec_of(record)
@@ -148,7 +213,14 @@ class Provisioner:
                 self._destroy(naming.target_stack_name(pipeline_id, env), program, TARGET_RETRY)
             program = delivery_program(spec, self.settings) if spec else _noop_program
             self._destroy(naming.delivery_stack_name(pipeline_id), program, DELIVERY_RETRY)
-            records.set_status(self.registry, pipeline_id, Status.DELETED, expected_version=record.version, outputs={})
+            records.set_status(
+                self.registry,
+                pipeline_id,
+                Status.DELETED,
+                expected_status=Status.DELETING,
+                expected_version=record.version,
+                outputs={},
+            )
             return {"pipeline_id": pipeline_id, "action": "delete", "status": str(Status.DELETED)}
         return {"pipeline_id": pipeline_id, "action": "delete", "status": str(Status.FAILED)}
 
@@ -165,33 +237,44 @@ class Provisioner:
 
     # -- failures ----------------------------------------------------------------------------------------
     @contextmanager
-    def _guard(self, pipeline_id: str, version: int, context: Any) -> Iterator[None]:
-        """Every failure ends in FAILED with its reason, also when Lambda is about to cut the run off."""
-        timer = self._watchdog(pipeline_id, version, context)
+    def _guard(self, pipeline_id: str, version: int, claimed: Status, context: Any) -> Iterator[None]:
+        """Every failure ends in FAILED with its reason, also when Lambda is about to cut the run off.
+
+        Only the status this run claimed is failed: if the record has moved on meanwhile (its
+        delivery run reported progress), that is the better account of it.
+        """
+        timer = self._watchdog(pipeline_id, version, claimed, context)
         try:
             yield
         except Exception as exc:
             error = classify(exc)
             logger.exception("provisioning failed", pipeline_id=pipeline_id, reason=error.reason)
-            self._fail(pipeline_id, version, error)
+            self._fail(pipeline_id, version, error, claimed)
         finally:
             if timer is not None:
                 timer.cancel()
 
-    def _watchdog(self, pipeline_id: str, version: int, context: Any) -> threading.Timer | None:
+    def _watchdog(self, pipeline_id: str, version: int, claimed: Status, context: Any) -> threading.Timer | None:
         remaining = getattr(context, "get_remaining_time_in_millis", None)
         if remaining is None:
             return None
         seconds = remaining() / 1000 - TIMEOUT_MARGIN_SECONDS
         error = TimedOut("the provisioner ran out of time; send the request again to resume")
-        timer = threading.Timer(max(seconds, 0), self._fail, args=(pipeline_id, version, error))
+        timer = threading.Timer(max(seconds, 0), self._fail, args=(pipeline_id, version, error, claimed))
         timer.daemon = True
         timer.start()
         return timer
 
-    def _fail(self, pipeline_id: str, version: int, error: ProvisioningError) -> None:
+    def _fail(self, pipeline_id: str, version: int, error: ProvisioningError, claimed: Status | None = None) -> None:
         text = records.error_text(error.reason, error.message, error.retryable)
-        records.set_status(self.registry, pipeline_id, Status.FAILED, last_error=text, expected_version=version)
+        records.set_status(
+            self.registry,
+            pipeline_id,
+            Status.FAILED,
+            last_error=text,
+            expected_status=claimed,
+            expected_version=version,
+        )
 
     # -- AWS reads and writes ----------------------------------------------------------------------------
     def _read_spec(self, pipeline_id: str) -> bytes:
@@ -265,6 +348,17 @@ class Provisioner:
     def _recent_executions(self, name: str) -> list[dict[str, Any]]:
         response = self.codepipeline.list_pipeline_executions(pipelineName=name, maxResults=5)
         return list(response.get("pipelineExecutionSummaries", []))
+
+
+def _already_claimed(pipeline_id: str, action: str) -> dict[str, Any]:
+    logger.info("request skipped: already claimed by another run", pipeline_id=pipeline_id, action=action)
+    return {"pipeline_id": pipeline_id, "action": action, "skipped": "already claimed"}
+
+
+def _invocation_id(context: Any) -> str:
+    """Lambda's request id (the same for a retry of this invocation); a fresh id without a context."""
+    request_id = getattr(context, "aws_request_id", None)
+    return request_id if isinstance(request_id, str) and request_id else f"local-{uuid.uuid4()}"
 
 
 def _skipped(pipeline_id: str, action: str, record: PipelineRecord | None) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from aws_lambda_powertools import Logger
 
 from lambda_src.common import aws, submission
 from lambda_src.common.settings import Settings
-from lambda_src.registry import PipelineRecord, Registry, Status
+from lambda_src.registry import ConcurrentUpdate, InvalidTransition, PipelineRecord, RecordNotFound, Registry, Status
 from lambda_src.status_events import records, sweeper
 from lambda_src.status_events.transitions import (
     Change,
@@ -18,10 +18,14 @@ from lambda_src.status_events.transitions import (
     ProvisionerCrash,
     console_url,
     decide,
+    ignored,
     notification,
 )
 
 logger = Logger(service="mlops-status")
+
+# GetPipelineExecution statuses of a finished run -> the state of its final EventBridge event.
+FINISHED = {"Succeeded": "SUCCEEDED", "Failed": "FAILED", "Stopped": "STOPPED", "Cancelled": "CANCELED"}
 
 
 @dataclass
@@ -44,27 +48,53 @@ class StatusUpdater:
         )
 
     def apply(self, event: PipelineEvent) -> dict[str, Any]:
-        record = self.registry.get(event.pipeline_id)
-        if record is None:
-            return _result(event, "unknown pipeline")
-        change = decide(event, record.status)
-        if change is None:
-            return _result(event, "no change")
-        if change.only_if_running and not self._still_running(event):
-            return _result(event, "stale: the execution has finished")
-        updated = self._write(record, change)
-        if updated is None:
-            return _result(event, "refused by the status machine")
-        if change.notify and updated.status != record.status:
-            self._notify(updated, change)
-        return _result(event, str(updated.status))
+        """Decide from the record as read and write on condition that it is still so; when another
+        writer got there first, decide again from what it wrote (a bounded number of times)."""
+        running: bool | None = None
+        for _ in range(records.ATTEMPTS):
+            record = self.registry.get(event.pipeline_id)
+            if record is None:
+                return _result(event, "unknown pipeline")
+            why_not = ignored(event, record.status, record.execution_id)
+            if why_not is not None:
+                return _result(event, why_not)
+            change = decide(event, record.status)
+            if change is None:
+                return _result(event, "no change")
+            if change.only_if_running:
+                running = self._still_running(event) if running is None else running
+                if not running:
+                    return _result(event, "stale: the execution has finished")
+            try:
+                updated = self._write(record, change)
+            except ConcurrentUpdate:
+                continue
+            if updated is None:
+                return _result(event, "refused by the status machine")
+            if change.notify and updated.status != record.status:
+                self._notify(updated, change)
+            return _result(event, str(updated.status))
+        logger.warning("the record kept changing; event dropped", pipeline_id=event.pipeline_id)
+        return _result(event, "dropped: the record kept changing")
+
+    def catch_up(self, pipeline_id: str, codepipeline_name: str, execution_id: str) -> dict[str, Any] | None:
+        """Apply the end of a run that finished before its id was recorded (its events were dropped
+        as not yet the current request's). None while the run is still going."""
+        execution = self.codepipeline.get_pipeline_execution(
+            pipelineName=codepipeline_name, pipelineExecutionId=execution_id
+        )["pipelineExecution"]
+        state = FINISHED.get(str(execution.get("status")))
+        if state is None:
+            return None
+        event = PipelineEvent(pipeline_id, "pipeline", state, codepipeline_name, execution_id)
+        return self.apply(event)
 
     def record_crash(self, crash: ProvisionerCrash) -> dict[str, Any]:
         """A provisioner run that died mid-way must not leave its pipeline PROVISIONING forever."""
         record = self.registry.get(crash.pipeline_id)
         if (
             record is None
-            or record.status != crash.in_progress_status
+            or record.status not in crash.left_statuses
             or (crash.version is not None and record.version != crash.version)
         ):
             logger.info("provisioner failure of a finished or superseded run", pipeline_id=crash.pipeline_id)
@@ -74,19 +104,35 @@ class StatusUpdater:
             crash.pipeline_id,
             Status.FAILED,
             last_error=crash.last_error(),
+            expected_status=record.status,
             expected_version=record.version,
         )
         if updated is not None:
-            self._notify(updated, Change(Status.FAILED, notify="failed"))
+            self.notify_failure(updated)
         return {"pipeline_id": crash.pipeline_id, "outcome": str(updated.status) if updated else "no change"}
 
+    def notify_failure(self, record: PipelineRecord) -> None:
+        self._notify(record, Change(Status.FAILED, notify="failed"))
+
     def _write(self, record: PipelineRecord, change: Change) -> PipelineRecord | None:
+        """Write `change` on condition that the record is still in the status and version it was
+        decided from (ConcurrentUpdate otherwise); None when the status machine refuses it."""
         last_error = change.last_error
         if change.keep_existing_error and record.last_error:
             last_error = record.last_error
         if change.status == record.status and last_error == record.last_error:
             return record
-        return records.set_status(self.registry, record.pipeline_id, change.status, last_error=last_error)
+        try:
+            return self.registry.transition(
+                record.pipeline_id,
+                change.status,
+                expected_status=record.status,
+                expected_version=record.version,
+                last_error=last_error,
+            )
+        except (InvalidTransition, RecordNotFound) as exc:
+            logger.info("status not changed", pipeline_id=record.pipeline_id, to=str(change.status), reason=str(exc))
+            return None
 
     def _still_running(self, event: PipelineEvent) -> bool:
         try:
@@ -123,7 +169,8 @@ def _sweep() -> dict[str, Any]:
     def start(action: Literal["provision", "delete"], record: PipelineRecord) -> None:
         submission.start_provisioner(action, record, settings)
 
-    restarted = sweeper.sweep(Registry(settings.registry_table), start)
+    updater = StatusUpdater.from_env()
+    restarted = sweeper.sweep(updater.registry, start, failed=updater.notify_failure)
     if restarted:
         logger.warning("re-started lost provisioner runs", pipeline_ids=restarted)
     return {"outcome": "swept", "restarted": restarted}

@@ -34,24 +34,33 @@ def merge_outputs(
     *,
     codepipeline_name: str | None = None,
     expected_version: int | None = None,
+    execution_id: str | None = None,
 ) -> PipelineRecord | None:
-    """Set `outputs[key]` (e.g. "dev" -> the dev stack's outputs) without changing the status."""
+    """Set `outputs[key]` (e.g. "dev" -> the dev stack's outputs) without changing the status.
+
+    Each round writes the status it read, on condition that it is still the status: a status
+    change that lands in between is never undone (the next round merges into the new status).
+    """
     for _ in range(ATTEMPTS):
         current = registry.get(pipeline_id)
         if current is None:
+            return None
+        if expected_version is not None and current.version != expected_version:
             return None
         try:
             return registry.transition(
                 pipeline_id,
                 current.status,
-                expected_version=expected_version,
+                expected_status=current.status,
+                expected_version=current.version,
                 last_error=current.last_error if current.status in (Status.FAILED, Status.REJECTED) else None,
                 outputs={**current.outputs, key: value},
                 codepipeline_name=codepipeline_name,
+                execution_id=execution_id,
             )
+        except RecordNotFound:
+            return None
         except ConcurrentUpdate:
-            if expected_version is not None and registry_version(registry, pipeline_id) != expected_version:
-                return None
             continue
     logger.warning("outputs of %s could not be recorded after %d attempts", pipeline_id, ATTEMPTS)
     return None
@@ -64,9 +73,14 @@ def set_status(
     *,
     last_error: str | None = None,
     expected_version: int | None = None,
+    expected_status: Status | None = None,
     outputs: dict[str, Any] | None = None,
 ) -> PipelineRecord | None:
     """Move to `status` if the status machine allows it; None when it does not (or the record is gone).
+
+    `expected_status` / `expected_version`: the state the decision was taken in. Once the record
+    has left it the decision no longer holds and nothing is written (None); a concurrent write
+    that kept it (outputs, an error text) only costs another round.
 
     Never raises for a refused transition: status updates come from events that may be stale, and
     a stale event must not turn into an error of its own.
@@ -74,20 +88,25 @@ def set_status(
     for _ in range(ATTEMPTS):
         try:
             return registry.transition(
-                pipeline_id, status, expected_version=expected_version, last_error=last_error, outputs=outputs
+                pipeline_id,
+                status,
+                expected_status=expected_status,
+                expected_version=expected_version,
+                last_error=last_error,
+                outputs=outputs,
             )
         except (InvalidTransition, RecordNotFound) as exc:
             logger.info("status of %s not changed to %s: %s", pipeline_id, status, exc)
             return None
         except ConcurrentUpdate:
-            if expected_version is not None and registry_version(registry, pipeline_id) != expected_version:
-                logger.info("status of %s not changed to %s: a newer request took over", pipeline_id, status)
+            current = registry.get(pipeline_id)
+            if current is None or not _still(current, expected_status, expected_version):
+                logger.info("status of %s not changed to %s: the record moved on", pipeline_id, status)
                 return None
             continue
     logger.warning("status of %s could not be changed to %s after %d attempts", pipeline_id, status, ATTEMPTS)
     return None
 
 
-def registry_version(registry: Registry, pipeline_id: str) -> int | None:
-    record = registry.get(pipeline_id)
-    return record.version if record else None
+def _still(record: PipelineRecord, status: Status | None, version: int | None) -> bool:
+    return (status is None or record.status == status) and (version is None or record.version == version)

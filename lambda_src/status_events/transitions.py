@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from lambda_src.registry import Status
+from lambda_src.registry import EXECUTION_PENDING, Status
 from lambda_src.status_events.names import pipeline_id_of
 
 EventKind = Literal["pipeline", "stage", "action", "unknown"]
@@ -76,6 +76,23 @@ class Change:
     """Record `last_error` only when none is recorded (a deploy build records a better one)."""
 
 
+# The statuses a delivery pipeline run drives. QUEUED (a version waiting for the provisioner) and
+# DELETING belong to the provisioner: an event of the run it is replacing or stopping (e.g. the
+# STOPPED of a deleted pipeline's run) must not move them. REJECTED and DELETED are final for a run.
+EXECUTION_DRIVEN = frozenset({Status.PROVISIONING, Status.AWAITING_APPROVAL, Status.DEPLOYED, Status.FAILED})
+
+
+def ignored(event: PipelineEvent, current: Status, execution_id: str | None) -> str | None:
+    """Why an event must not touch the record (None: it may). `execution_id` is the record's: the run
+    the provisioner started for the current version, EXECUTION_PENDING before it has recorded one,
+    or None on records older than execution tracking (matched on status alone)."""
+    if current not in EXECUTION_DRIVEN:
+        return f"ignored: the pipeline is {current}"
+    if execution_id is not None and (execution_id == EXECUTION_PENDING or event.execution_id != execution_id):
+        return "stale: not the run of the current request"
+    return None
+
+
 def decide(event: PipelineEvent, current: Status) -> Change | None:
     """The change an event asks for, given the pipeline's current status (None: nothing to do).
 
@@ -110,11 +127,13 @@ def _pipeline_change(event: PipelineEvent, current: Status) -> Change | None:
 
 
 def _approval_change(event: PipelineEvent) -> Change | None:
+    # EventBridge retries deliveries for up to a day: a late STARTED or SUCCEEDED of a finished run
+    # must not take a DEPLOYED (or FAILED) pipeline back to waiting or running.
     if event.state == "STARTED":
         # No email here: the approval action itself notifies the topic, with the review link.
-        return Change(Status.AWAITING_APPROVAL)
+        return Change(Status.AWAITING_APPROVAL, only_if_running=True)
     if event.state == "SUCCEEDED":
-        return Change(Status.PROVISIONING)
+        return Change(Status.PROVISIONING, only_if_running=True)
     if event.state == "FAILED":
         why = f": {event.summary}" if event.summary else ""
         return Change(Status.REJECTED, last_error=f"{event.action} was rejected{why}", notify="rejected")
@@ -177,9 +196,15 @@ class ProvisionerCrash:
         return cls(pipeline_id, version, str(payload.get("action", "")), cause[:500])
 
     @property
-    def in_progress_status(self) -> Status:
-        """The status the crashed run left behind: only a record still in it is marked FAILED."""
-        return Status.DELETING if self.action == "delete" else Status.PROVISIONING
+    def left_statuses(self) -> frozenset[Status]:
+        """The statuses the crashed run may have left behind: only a record still in one is marked
+        FAILED. A provision run that ended before its claim (killed early, or its event expired in
+        Lambda's queue) left its version QUEUED; that is only known for a payload naming its version."""
+        if self.action == "delete":
+            return frozenset({Status.DELETING})
+        if self.version is None:
+            return frozenset({Status.PROVISIONING})
+        return frozenset({Status.PROVISIONING, Status.QUEUED})
 
     def last_error(self) -> str:
         return (

@@ -37,9 +37,17 @@ def rejection_id(source: str) -> str:
     return f"rejected-{short_hash(source, 12)}"
 
 
-def read_config(bucket: str, key: str, version_id: str | None) -> Any:
-    params = {"Bucket": bucket, "Key": key, **({"VersionId": version_id} if version_id else {})}
-    response = aws.client("s3").get_object(**params)
+def read_config(bucket: str, key: str) -> Any:
+    """The file as it is now, not the version the event names.
+
+    S3 delivers notifications at least once and in no particular order: applying the version an
+    event names would let an older upload's late event roll the pipeline back to it. The current
+    object is always the newest upload, so every event of a key applies the same (latest) request,
+    and the events of older versions become replays of it. (The alternative, ordering events by
+    their `sequencer`, would need the last sequencer applied per key stored somewhere; reading the
+    latest version needs no state.)
+    """
+    response = aws.client("s3").get_object(Bucket=bucket, Key=key)
     if response.get("ContentLength", 0) > untrusted_json.MAX_BODY_BYTES:
         raise PayloadTooLarge(
             "mlops-config.json is too large",
@@ -98,17 +106,18 @@ def _reject(config: Settings, source: str, body: Any, error: ApiError) -> FileRe
     return FileResult(source, "rejected", pipeline_id, error.errors)
 
 
-def process(config: Settings, bucket: str, key: str, version_id: str | None) -> FileResult:
+def process(config: Settings, bucket: str, key: str, version_id: str | None = None) -> FileResult:
+    """Apply the config file at `key`. `version_id` (the event's) is only logged: see read_config."""
     source = f"s3://{bucket}/{key}"
     try:
-        body = read_config(bucket, key, version_id)
+        body = read_config(bucket, key)
     except ApiError as exc:
         return _reject(config, source, None, exc)
     except Exception as exc:
         if aws.error_code(exc) not in ("NoSuchKey", "NoSuchVersion"):
             raise
         # Deleted before we got to it: there is nothing left to apply.
-        logger.warning("config file is gone", source=source)
+        logger.warning("config file is gone", source=source, event_version=version_id)
         return FileResult(source, "skipped")
     try:
         request = submission.plan(body, config)

@@ -156,27 +156,73 @@ def test_the_same_body_twice_is_one_pipeline_and_one_start(orchestrator):
     assert len(orchestrator.invocations.calls) == 1
 
 
-def test_the_same_client_token_replays_even_with_another_body(orchestrator):
-    first = provision(realtime_body(client_token="deploy-42"))
-    retry = provision(realtime_body(client_token="deploy-42", tags={"changed": "yes"}))
+def test_the_same_request_with_its_client_token_replays_while_the_pipeline_is_live(orchestrator):
+    first = provision(realtime_body(client_token="deploy-41"))
+    advance(PIPELINE, Status.PROVISIONING, Status.DEPLOYED)
 
-    assert first.status == 202
-    assert retry.status == 200
-    assert retry.body["pipeline_id"] == PIPELINE
+    retry = provision(realtime_body(client_token="deploy-41"))
+
+    assert (first.status, retry.status) == (202, 200)
     assert retry.body["idempotent_replay"] is True
-    item = orchestrator.item(PIPELINE)
-    assert item["version"] == {"N": "1"}
-    assert "changed" not in item["spec"]["S"]
-    assert item["client_token"] == {"S": "deploy-42"}
+    assert retry.body["status"] == "DEPLOYED"
     assert len(orchestrator.invocations.calls) == 1
 
 
-def test_a_client_token_finds_its_pipeline_even_under_another_model_name(orchestrator):
-    provision(realtime_body(client_token="deploy-43"))
-    retry = provision(realtime_body(client_token="deploy-43", model_name="other-model"))
-    assert retry.status == 200
-    assert retry.body["pipeline_id"] == PIPELINE
+@pytest.mark.parametrize(
+    "change",
+    [{"tags": {"changed": "yes"}}, {"model_name": "other-model"}],
+    ids=["same-pipeline", "another-pipeline"],
+)
+def test_a_client_token_sent_again_with_a_different_request_is_a_conflict(orchestrator, change):
+    first = provision(realtime_body(client_token="deploy-42"))
+    before = orchestrator.item(PIPELINE)
+
+    retry = provision(realtime_body(client_token="deploy-42", **change))
+
+    assert first.status == 202
+    assert retry.status == 409
+    assert retry.body["message"].startswith("client_token was used for a different request")
+    assert retry.body["errors"] == [{"field": "client_token", "problem": "was used for a different request"}]
+    assert orchestrator.item(PIPELINE) == before
     assert orchestrator.item("other-model-realtime-builtin") is None
+    assert len(orchestrator.invocations.calls) == 1
+
+
+@pytest.mark.parametrize(
+    "statuses",
+    [
+        (Status.PROVISIONING, Status.FAILED),
+        (Status.PROVISIONING, Status.AWAITING_APPROVAL, Status.REJECTED),
+        (Status.PROVISIONING, Status.DEPLOYED, Status.DELETING, Status.DELETED),
+    ],
+    ids=["FAILED", "REJECTED", "DELETED"],
+)
+def test_resending_a_request_with_its_client_token_after_it_ended_runs_it_again(orchestrator, statuses):
+    """README: "Resending the same request after a failure retries it" - with a token too."""
+    provision(realtime_body(client_token="deploy-44"))
+    advance(PIPELINE, *statuses)
+
+    retry = provision(realtime_body(client_token="deploy-44"))
+
+    assert retry.status == 202
+    assert (retry.body["idempotent_replay"], retry.body["version"], retry.body["status"]) == (False, 2, "QUEUED")
+    item = orchestrator.item(PIPELINE)
+    assert item["client_token"] == {"S": "deploy-44"}
+    assert [p["version"] for p in orchestrator.invocations.payloads] == [1, 2]
+
+
+def test_a_client_token_is_judged_with_the_spec_it_was_sent_with():
+    from lambda_src.common.submission import decide
+    from lambda_src.registry import PipelineRecord
+
+    def record(status: Status, spec_hash: str, token: str | None) -> PipelineRecord:
+        return PipelineRecord(PIPELINE, status, "byom_realtime_builtin", 1, "t", "t", None, spec_hash, token)
+
+    assert decide(record(Status.DEPLOYED, "a", "t1"), record(Status.QUEUED, "a", "t1")) == "replay"
+    assert decide(record(Status.FAILED, "a", "t1"), record(Status.QUEUED, "a", "t1")) == "update"
+    assert decide(record(Status.DELETING, "a", "t1"), record(Status.QUEUED, "a", "t1")) == "conflict"
+    assert decide(record(Status.FAILED, "a", "t1"), record(Status.QUEUED, "b", "t1")) == "token-reused"
+    assert decide(record(Status.DEPLOYED, "a", "t1"), record(Status.QUEUED, "b", "t2")) == "update"
 
 
 def test_a_different_spec_for_a_deployed_pipeline_queues_version_2(orchestrator):

@@ -22,6 +22,7 @@ from lambda_src.registry import (
     from_attr,
     to_attr,
 )
+from lambda_src.status_events import records
 from tests.api.conftest import TABLE, realtime_body
 
 
@@ -103,6 +104,9 @@ def test_a_record_round_trips_through_a_dynamodb_item():
         errors=({"field": "model_name", "problem": "is required"},),
         outputs={"endpoint_name": "p-dev", "instances": 2, "ratio": 0.5, "enabled": True},
         source="api",
+        execution_id="exec-1",
+        restarts=2,
+        claimed_by="req-1",
     )
     item = original.to_item()
     assert item["version"] == {"N": "1"}
@@ -147,6 +151,104 @@ def test_transition_checks_the_status_machine_and_the_version(orchestrator):
     )
     assert updated.status == Status.PROVISIONING
     assert registry.get("p-realtime-builtin") == updated
+
+
+def test_transition_lands_only_on_the_status_the_caller_decided_from(orchestrator):
+    registry = Registry(TABLE)
+    registry.create(record())
+    with pytest.raises(ConcurrentUpdate, match="is QUEUED, not PROVISIONING"):
+        registry.transition("p-realtime-builtin", Status.FAILED, expected_status=Status.PROVISIONING)
+    assert registry.get("p-realtime-builtin").status == Status.QUEUED
+
+    claimed = registry.transition("p-realtime-builtin", Status.PROVISIONING, expected_status=Status.QUEUED)
+    assert claimed.status == Status.PROVISIONING
+    # The same claim again: the record is no longer QUEUED, so it is not claimed twice.
+    with pytest.raises(ConcurrentUpdate):
+        registry.transition(
+            "p-realtime-builtin", Status.PROVISIONING, expected_status=Status.QUEUED, expected_version=1
+        )
+
+
+class RacingRegistry(Registry):
+    """Runs `race` right after its next read: another writer lands between that read and the write."""
+
+    def __init__(self, table, race):  # type: ignore[no-untyped-def]
+        super().__init__(table)
+        self.race = race
+
+    def get(self, pipeline_id):  # type: ignore[no-untyped-def]
+        found = super().get(pipeline_id)
+        race, self.race = self.race, None
+        if race is not None:
+            race()
+        return found
+
+
+def test_recording_outputs_never_undoes_a_status_change_that_lands_meanwhile(orchestrator):
+    registry = Registry(TABLE)
+    registry.create(record())
+    registry.transition("p-realtime-builtin", Status.PROVISIONING)
+    racing = RacingRegistry(
+        TABLE, lambda: registry.transition("p-realtime-builtin", Status.FAILED, last_error="the run failed")
+    )
+
+    merged = records.merge_outputs(racing, "p-realtime-builtin", "dev", {"endpoint_name": "e"})
+
+    assert merged is not None
+    stored = registry.get("p-realtime-builtin")
+    assert (stored.status, stored.last_error) == (Status.FAILED, "the run failed")
+    assert stored.outputs == {"dev": {"endpoint_name": "e"}}
+
+
+def test_a_status_decided_from_a_state_that_changed_is_not_written(orchestrator):
+    registry = Registry(TABLE)
+    registry.create(record())
+    registry.transition("p-realtime-builtin", Status.PROVISIONING)
+    racing = RacingRegistry(TABLE, lambda: registry.transition("p-realtime-builtin", Status.FAILED))
+
+    assert racing.get("p-realtime-builtin").status == Status.PROVISIONING  # decided from this...
+    written = records.set_status(
+        registry, "p-realtime-builtin", Status.DEPLOYED, expected_status=Status.PROVISIONING, expected_version=1
+    )
+
+    assert written is None
+    assert registry.get("p-realtime-builtin").status == Status.FAILED
+
+
+def test_a_status_change_drops_the_bookkeeping_of_the_status_left(orchestrator):
+    registry = Registry(TABLE)
+    registry.create(record(status=Status.QUEUED))
+    registry.transition("p-realtime-builtin", Status.PROVISIONING)
+    registry.transition("p-realtime-builtin", Status.DEPLOYED)
+    registry.transition("p-realtime-builtin", Status.DELETING)
+    assert registry.claim_deletion("p-realtime-builtin", 1, "req-1")
+    assert registry.claim_deletion("p-realtime-builtin", 1, "req-1")  # its own retry
+    assert not registry.claim_deletion("p-realtime-builtin", 1, "req-2")
+    assert not registry.claim_deletion("p-realtime-builtin", 2, "req-1")
+    restarted = registry.record_restart(registry.get("p-realtime-builtin"))
+    assert (restarted.restarts, restarted.claimed_by) == (1, None)
+    registry.claim_deletion("p-realtime-builtin", 1, "req-3")
+    stale = registry.get("p-realtime-builtin")
+
+    failed = registry.transition("p-realtime-builtin", Status.FAILED, last_error="destroy failed")
+
+    assert (failed.restarts, failed.claimed_by) == (0, None)
+    assert registry.get("p-realtime-builtin") == failed
+    with pytest.raises(ConcurrentUpdate):
+        registry.record_restart(stale)
+
+
+def test_a_full_write_never_undoes_a_claim_that_landed_after_its_read(orchestrator):
+    registry = Registry(TABLE)
+    registry.create(record(status=Status.QUEUED))
+    for status in (Status.PROVISIONING, Status.DEPLOYED, Status.DELETING):
+        registry.transition("p-realtime-builtin", status)
+    racing = RacingRegistry(TABLE, lambda: registry.claim_deletion("p-realtime-builtin", 1, "req-1"))
+
+    with pytest.raises(ConcurrentUpdate):
+        racing.transition("p-realtime-builtin", Status.DELETING, outputs={"late": "build output"})
+
+    assert registry.get("p-realtime-builtin").claimed_by == "req-1"
 
 
 def test_a_failure_keeps_its_error_until_the_pipeline_moves_on(orchestrator):

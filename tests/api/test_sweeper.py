@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lambda_src.common import aws
-from lambda_src.registry import PipelineRecord, Status
+from lambda_src.registry import PipelineRecord, Registry, Status
 from lambda_src.status_events import sweeper
 from lambda_src.status_events.handler import handler
 from tests.api.conftest import LAMBDA_CONTEXT, Orchestrator, api_event, call, realtime_body
@@ -41,6 +41,16 @@ def submit(body: dict[str, Any]) -> str:
     return str(response.body["pipeline_id"])
 
 
+def set_status(orchestrator: Orchestrator, pipeline_id: str, status: str) -> None:
+    aws.client("dynamodb").update_item(
+        TableName=orchestrator.table,
+        Key={"pipeline_id": {"S": pipeline_id}},
+        UpdateExpression="SET #s = :s",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": {"S": status}},
+    )
+
+
 def test_a_queued_request_older_than_ten_minutes_is_started_again(orchestrator: Orchestrator) -> None:
     lost = submit(realtime_body(model_name="lost-model"))
     fresh = submit(realtime_body(model_name="fresh-model"))
@@ -52,24 +62,94 @@ def test_a_queued_request_older_than_ten_minutes_is_started_again(orchestrator: 
 
     assert result == {"outcome": "swept", "restarted": [lost]}
     assert orchestrator.invocations.payloads[before:] == [{"action": "provision", "pipeline_id": lost, "version": 1}]
-    assert orchestrator.item(lost)["status"] == {"S": "QUEUED"}  # the sweep writes nothing itself
+    record = Registry(orchestrator.table).get(lost)
+    assert (record.status, record.version, record.restarts) == (Status.QUEUED, 1, 1)
+    assert datetime.now(UTC) - datetime.fromisoformat(record.updated_at.replace("Z", "+00:00")) < timedelta(minutes=1)
 
 
-def test_a_deleting_pipeline_is_only_restarted_after_twenty_minutes(orchestrator: Orchestrator) -> None:
-    pipeline = submit(realtime_body())
-    aws.client("dynamodb").update_item(
-        TableName=orchestrator.table,
-        Key={"pipeline_id": {"S": pipeline}},
-        UpdateExpression="SET #s = :s",
-        ExpressionAttributeNames={"#s": "status"},
-        ExpressionAttributeValues={":s": {"S": "DELETING"}},
-    )
-    age(orchestrator, pipeline, minutes=15)
+def test_a_re_sent_start_is_not_sent_again_at_every_sweep(orchestrator: Orchestrator) -> None:
+    """Async starts may wait in Lambda's queue: a re-sent start gets a full staleness period too."""
+    lost = submit(realtime_body(model_name="lost-model"))
+    age(orchestrator, lost, minutes=11)
+    before = len(orchestrator.invocations.calls)
+
+    assert handler(SCHEDULED_EVENT, LAMBDA_CONTEXT)["restarted"] == [lost]
     assert handler(SCHEDULED_EVENT, LAMBDA_CONTEXT)["restarted"] == []
+
+    assert len(orchestrator.invocations.calls) == before + 1
+
+
+def test_a_request_whose_provisioner_never_starts_fails_after_three_restarts(orchestrator: Orchestrator) -> None:
+    body = realtime_body(model_name="lost-model")
+    lost = submit(body)
+    before = len(orchestrator.invocations.calls)
+    for _ in range(3):
+        age(orchestrator, lost, minutes=11)
+        assert handler(SCHEDULED_EVENT, LAMBDA_CONTEXT)["restarted"] == [lost]
+    orchestrator.announcements()
+
+    age(orchestrator, lost, minutes=11)
+    assert handler(SCHEDULED_EVENT, LAMBDA_CONTEXT)["restarted"] == []
+
+    assert len(orchestrator.invocations.calls) == before + 3
+    record = Registry(orchestrator.table).get(lost)
+    assert record.status == Status.FAILED
+    assert record.last_error.startswith("provisioner-not-started (retryable): provisioner never started (3 restarts)")
+    assert [a["Subject"] for a in orchestrator.announcements()] == [f"MLOps pipeline {lost} failed"]
+    # Sent again, it is queued afresh with a fresh count.
+    retry = call(api_event("POST", "/provisionpipeline", body))
+    assert (retry.status, retry.body["version"]) == (202, 2)
+    assert Registry(orchestrator.table).get(lost).restarts == 0
+
+
+def test_a_deleting_pipeline_is_only_restarted_after_seventy_five_minutes(orchestrator: Orchestrator) -> None:
+    """Its start may wait an hour in Lambda's queue and its run may last 15 minutes, all while DELETING."""
+    pipeline = submit(realtime_body())
+    set_status(orchestrator, pipeline, "DELETING")
     age(orchestrator, pipeline, minutes=21)
+    assert handler(SCHEDULED_EVENT, LAMBDA_CONTEXT)["restarted"] == []
+    age(orchestrator, pipeline, minutes=74)
+    assert handler(SCHEDULED_EVENT, LAMBDA_CONTEXT)["restarted"] == []
+    age(orchestrator, pipeline, minutes=76)
     before = len(orchestrator.invocations.calls)
     assert handler(SCHEDULED_EVENT, LAMBDA_CONTEXT)["restarted"] == [pipeline]
     assert orchestrator.invocations.payloads[before:][0]["action"] == "delete"
+
+
+def test_a_restarted_deletion_can_be_claimed_by_the_new_run(orchestrator: Orchestrator) -> None:
+    """The claim of a deletion run that died without a trace must not lock out the re-sent one."""
+    registry = Registry(orchestrator.table)
+    pipeline = submit(realtime_body())
+    set_status(orchestrator, pipeline, "DELETING")
+    assert registry.claim_deletion(pipeline, 1, "req-dead")
+    assert not registry.claim_deletion(pipeline, 1, "req-new")
+    age(orchestrator, pipeline, minutes=76)
+
+    assert handler(SCHEDULED_EVENT, LAMBDA_CONTEXT)["restarted"] == [pipeline]
+
+    assert registry.get(pipeline).claimed_by is None
+    assert registry.claim_deletion(pipeline, 1, "req-new")
+
+
+def test_overlapping_sweeps_re_send_a_start_once(orchestrator: Orchestrator) -> None:
+    registry = Registry(orchestrator.table)
+    lost = submit(realtime_body(model_name="lost-model"))
+    age(orchestrator, lost, minutes=11)
+    seen = registry.get(lost)
+    starts: list[str] = []
+
+    def start(action: str, found: PipelineRecord) -> None:
+        starts.append(found.pipeline_id)
+
+    class Snapshot(Registry):
+        """A second sweep that listed the records before the first one wrote."""
+
+        def list(self, *args: Any, **kwargs: Any) -> tuple[list[PipelineRecord], str | None]:
+            return ([seen] if kwargs.get("status") == "QUEUED" else []), None
+
+    assert sweeper.sweep(registry, start) == [lost]
+    assert sweeper.sweep(Snapshot(orchestrator.table), start) == []
+    assert starts == [lost]
 
 
 def record(status: Status, updated_at: str) -> PipelineRecord:
@@ -80,6 +160,8 @@ def test_only_waiting_statuses_can_be_stale() -> None:
     now = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
     old = "2026-11-25T13:00:00.000Z"
     assert sweeper.is_stale(record(Status.QUEUED, old), now)
+    assert not sweeper.is_stale(record(Status.DELETING, old), now)
+    assert sweeper.is_stale(record(Status.DELETING, "2026-11-25T12:44:00.000Z"), now)
     assert not sweeper.is_stale(record(Status.DEPLOYED, old), now)
     assert not sweeper.is_stale(record(Status.PROVISIONING, old), now)
     assert not sweeper.is_stale(record(Status.QUEUED, "2026-11-25T13:55:00.000Z"), now)

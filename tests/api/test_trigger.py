@@ -227,3 +227,27 @@ def test_an_internal_failure_fails_the_invocation_after_processing_the_rest(orch
     with pytest.raises(RuntimeError, match="could not process"):
         handler(event, LAMBDA_CONTEXT)
     assert len(orchestrator.items()) == 1  # the other file was still recorded
+
+
+def test_an_older_uploads_event_processed_last_does_not_roll_the_pipeline_back(orchestrator, s3_events):
+    """S3 events come in no particular order: the event of the first upload may arrive after the second's."""
+    key = "team/mlops-config.json"
+    first = s3_events((key, json.dumps(realtime_body(inference_instance="ml.m5.large"))))
+    second = s3_events((key, json.dumps(realtime_body(inference_instance="ml.c5.xlarge"))))
+    # S3 names the version each event is about (moto leaves it out of its events).
+    versions = aws.client("s3").list_object_versions(Bucket=BUCKET, Prefix=key)["Versions"]
+    by_age = sorted(versions, key=lambda v: v["IsLatest"])
+    for event, version in zip((first, second), by_age, strict=True):
+        [record] = event["Records"]
+        record["s3"]["object"]["versionId"] = version["VersionId"]
+
+    assert handler(second, LAMBDA_CONTEXT)["results"][0]["outcome"] == "queued"
+    Registry(TABLE).transition("churn-xgb-realtime-builtin", Status.PROVISIONING)
+    Registry(TABLE).transition("churn-xgb-realtime-builtin", Status.DEPLOYED)
+    late = handler(first, LAMBDA_CONTEXT)
+
+    assert late["results"][0]["outcome"] == "unchanged"
+    item = orchestrator.item("churn-xgb-realtime-builtin")
+    assert json.loads(item["spec"]["S"])["inference_instance"] == "ml.c5.xlarge"
+    assert (item["version"], item["status"]) == ({"N": "1"}, {"S": "DEPLOYED"})
+    assert len(orchestrator.invocations.calls) == 1

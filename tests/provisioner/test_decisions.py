@@ -19,13 +19,13 @@ from lambda_src.provisioner.errors import (
     SpecUnavailable,
     StackBusy,
 )
-from lambda_src.provisioner.handler import claimable, destroy_order, needs_start
+from lambda_src.provisioner.handler import claimable, destroy_order, needs_start, started_during
 from lambda_src.provisioner.runner import RetryPolicy, UpOutcome, classify, lock_is_stale, prepare_pulumi_home
 from lambda_src.provisioner.settings import ENV_VARS, ProvisionerSettings, SettingsError
 from lambda_src.provisioner.source import parse_spec, source_zip, spec_from_zip
-from lambda_src.registry import PipelineRecord, Status
+from lambda_src.registry import EXECUTION_PENDING, PipelineRecord, Status
 from lambda_src.status_events.records import error_text
-from lambda_src.status_events.transitions import PipelineEvent, decide, notification
+from lambda_src.status_events.transitions import PipelineEvent, ProvisionerCrash, decide, ignored, notification
 from mlops_spec.request import parse_pipeline_request
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -231,6 +231,17 @@ def test_a_run_is_started_unless_the_pipeline_started_one_during_the_up():
     assert needs_start([], since)
 
 
+def test_the_run_recorded_for_a_request_is_the_newest_one_started_during_the_up():
+    runs = [
+        {"pipelineExecutionId": "b", "startTime": NOW + timedelta(seconds=30)},
+        {"pipelineExecutionId": "a", "startTime": NOW + timedelta(seconds=5)},
+        {"pipelineExecutionId": "old", "startTime": NOW - timedelta(hours=1)},
+    ]
+
+    assert started_during(runs, NOW) == runs[0]
+    assert started_during(runs[2:], NOW) is None
+
+
 def test_stacks_are_destroyed_last_environment_first():
     assert destroy_order(("dev", "staging", "prod")) == ["prod", "staging", "dev"]
 
@@ -278,6 +289,37 @@ def test_a_started_run_is_only_applied_while_it_runs():
     change = decide(event("pipeline", "RESUMED"), Status.FAILED)
 
     assert change is not None and change.only_if_running
+
+
+@pytest.mark.parametrize("state", ["STARTED", "SUCCEEDED"])
+def test_approval_progress_is_only_applied_while_the_run_runs(state: str):
+    """A late approval event must not take a DEPLOYED pipeline back to AWAITING_APPROVAL/PROVISIONING."""
+    change = decide(event("action", state, "Approval"), Status.DEPLOYED)
+
+    assert change is not None and change.only_if_running
+
+
+@pytest.mark.parametrize("status", [Status.QUEUED, Status.DELETING, Status.DELETED, Status.REJECTED])
+def test_events_never_touch_what_the_provisioner_owns_or_what_has_ended(status: Status):
+    assert ignored(event("pipeline", "STOPPED", execution_id="run-1"), status, "run-1") == (
+        f"ignored: the pipeline is {status}"
+    )
+
+
+@pytest.mark.parametrize("status", [Status.PROVISIONING, Status.AWAITING_APPROVAL, Status.DEPLOYED, Status.FAILED])
+def test_events_of_another_run_than_the_requests_are_stale(status: Status):
+    incoming = event("pipeline", "FAILED", execution_id="run-1")
+
+    assert ignored(incoming, status, "run-1") is None
+    assert ignored(incoming, status, "run-2") == "stale: not the run of the current request"
+    assert ignored(incoming, status, EXECUTION_PENDING) == "stale: not the run of the current request"
+    assert ignored(incoming, status, None) is None  # a record from before runs were tracked
+
+
+def test_a_crash_before_the_claim_is_recognised_only_with_its_version():
+    assert ProvisionerCrash("p", 2, "provision", "x").left_statuses == {Status.QUEUED, Status.PROVISIONING}
+    assert ProvisionerCrash("p", None, "provision", "x").left_statuses == {Status.PROVISIONING}
+    assert ProvisionerCrash("p", 2, "delete", "x").left_statuses == {Status.DELETING}
 
 
 def test_result_emails_fit_snss_subject_limit_and_show_outputs():

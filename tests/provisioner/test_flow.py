@@ -143,10 +143,11 @@ def test_a_changed_request_reruns_the_existing_delivery_pipeline(
     assert multi.record(pipeline_id).version == 2
     second = multi.codepipeline.executions[name][0]["pipelineExecutionId"]
     assert multi.event(name, second, "pipeline", "STARTED")["outcome"] == "PROVISIONING"
-    # A late event of the finished first run does not undo anything.
+    # A late event of the finished first run does not undo anything: it is not version 2's run.
     multi.codepipeline.finish(name, "Succeeded")
     multi.event(name, second, "pipeline", "SUCCEEDED")
-    assert multi.event(name, first, "pipeline", "STARTED")["outcome"] == "stale: the execution has finished"
+    assert multi.event(name, first, "pipeline", "STARTED")["outcome"] == "stale: not the run of the current request"
+    assert multi.event(name, second, "pipeline", "STARTED")["outcome"] == "stale: the execution has finished"
     assert multi.record(pipeline_id).status == Status.DEPLOYED
 
 
