@@ -68,7 +68,8 @@ class OrchestratorArgs:
     use_model_registry: bool = False
     existing_assets_bucket: str | None = None
     existing_ecr_repository: str | None = None
-    provisioner_image_tag: str = "latest"
+    provisioner_image_tag: str | None = None
+    """Tag of the pushed provisioner image; None on a first install (no provisioner function yet)."""
     provisioner_concurrency: int | None = None
     """Reserved concurrency of the provisioner; None leaves it in the account's shared pool."""
     deploy_role_external_id: pulumi.Input[str] | None = None
@@ -188,6 +189,7 @@ class Orchestrator(pulumi.ComponentResource):
         self.model_package_group_name = self._model_package_group()
 
         self._external_id_parameter()
+        self.provisioner_repository_url = self._provisioner_repository()
         self.provisioner = self._provisioner_function()
         self.api_function = self._light_function("api", "lambda_src.api.handler.handler", api_statements)
         self.trigger_function = self._light_function(
@@ -196,7 +198,8 @@ class Orchestrator(pulumi.ComponentResource):
         self.status_function = self._light_function(
             "status", "lambda_src.status_events.handler.handler", status_statements
         )
-        self._provisioner_crashes_reach_status()
+        if self.provisioner is not None:
+            self._provisioner_crashes_reach_status(self.provisioner)
         self._config_trigger()
         self._status_events()
         self._lost_run_sweep()
@@ -392,7 +395,7 @@ class Orchestrator(pulumi.ComponentResource):
             environment=aws.lambda_.FunctionEnvironmentArgs(
                 variables=self.data_key.arn.apply(
                     lambda key: {
-                        **function_environment(self.args, provisioner_function=self.args.names.role("provisioner")),
+                        **function_environment(self.args, provisioner_function=self._provisioner_name()),
                         "MLOPS_ASSETS_KMS_KEY_ARN": key,
                     }
                 )
@@ -416,14 +419,11 @@ class Orchestrator(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-    def _provisioner_function(self) -> aws.lambda_.Function:
-        """The provisioner runs `pulumi up` through the Automation API, so it is a container image
-        carrying the pulumi CLI and the aws plugin (pulumi-aws alone exceeds the 250 MB zip limit)."""
-        names = self.args.names
-        function_name = names.role("provisioner")
+    def _provisioner_repository(self) -> pulumi.Output[str]:
+        """Where the provisioner image is pushed (docs/provisioner-image.md); it exists before the image."""
         repository = aws.ecr.Repository(
             f"{self._name}-provisioner-image",
-            name=names.provisioner_repository,
+            name=self.args.names.provisioner_repository,
             image_tag_mutability="MUTABLE",
             image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
             encryption_configurations=[
@@ -432,19 +432,38 @@ class Orchestrator(pulumi.ComponentResource):
             tags=self.args.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
+        return repository.repository_url
+
+    def _provisioner_function(self) -> aws.lambda_.Function | None:
+        """The provisioner runs `pulumi up` through the Automation API, so it is a container image
+        carrying the pulumi CLI and the aws plugin (pulumi-aws alone exceeds the 250 MB zip limit).
+
+        A Lambda function cannot be created before its image exists, so a first install (no
+        `mlops:provisionerImageTag` yet) creates everything else; requests are then refused with
+        503 until the image is pushed and the tag set."""
+        tag = self.args.provisioner_image_tag
+        if tag is None:
+            pulumi.log.warn(
+                "no provisioner yet: push the provisioner image (docs/provisioner-image.md), then "
+                "`pulumi config set mlops:provisionerImageTag <tag>` and `pulumi up` again",
+                resource=self,
+            )
+            self.provisioner_image_uri: pulumi.Output[str] | None = None
+            return None
+        names = self.args.names
+        function_name = names.role("provisioner")
         policy = pulumi.Output.all(self.data_key.arn, self.secrets_key.arn).apply(
             lambda keys: policies.document(*provisioner_statements(self.args, keys[0], keys[1], topic_arn(self.args)))
         )
         role = self._function_role("provisioner", policy)
         log_group = self._log_group(function_name)
-        self.provisioner_image_uri = repository.repository_url.apply(
-            lambda url: f"{url}:{self.args.provisioner_image_tag}"
-        )
+        image_uri = self.provisioner_repository_url.apply(lambda url: f"{url}:{tag}")
+        self.provisioner_image_uri = image_uri
         return aws.lambda_.Function(
             f"{self._name}-provisioner",
             name=function_name,
             package_type="Image",
-            image_uri=self.provisioner_image_uri,
+            image_uri=image_uri,
             role=role.arn,
             # A pipeline stack up takes minutes; 15 minutes is Lambda's maximum, longer runs go to CodeBuild.
             timeout=900,
@@ -454,7 +473,7 @@ class Orchestrator(pulumi.ComponentResource):
             reserved_concurrent_executions=self.args.provisioner_concurrency,
             kms_key_arn=self.data_key.arn,
             environment=aws.lambda_.FunctionEnvironmentArgs(
-                variables=pulumi.Output.all(self.data_key.arn, self.secrets_key.arn, self.provisioner_image_uri).apply(
+                variables=pulumi.Output.all(self.data_key.arn, self.secrets_key.arn, image_uri).apply(
                     lambda values: provisioner_environment(self.args, *values)
                 )
             ),
@@ -463,13 +482,16 @@ class Orchestrator(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
         )
 
-    def _provisioner_crashes_reach_status(self) -> None:
+    def _provisioner_name(self) -> str | None:
+        return self.args.names.role("provisioner") if self.args.provisioner_image_tag else None
+
+    def _provisioner_crashes_reach_status(self, provisioner: aws.lambda_.Function) -> None:
         """A provisioner run killed by a timeout or out of memory is not retried (a second `up` on a
         half-applied stack must be a deliberate retry); the event goes to the status function,
         which records the pipeline as FAILED and retryable instead of PROVISIONING forever."""
         aws.lambda_.FunctionEventInvokeConfig(
             f"{self._name}-provisioner-async",
-            function_name=self.provisioner.name,
+            function_name=provisioner.name,
             maximum_retry_attempts=0,
             maximum_event_age_in_seconds=3600,
             destination_config=aws.lambda_.FunctionEventInvokeConfigDestinationConfigArgs(

@@ -103,8 +103,10 @@ def build_stack(config: StackConfig, external_id: pulumi.Input[str] | None = Non
             topicArn=orchestrator.topic.arn,
             registryTable=orchestrator.table.name,
             ecrRepositoryUrl=orchestrator.ecr_repository_url,
-            provisionerImageUri=orchestrator.provisioner_image_uri,
+            provisionerRepositoryUrl=orchestrator.provisioner_repository_url,
         )
+        if orchestrator.provisioner_image_uri is not None:
+            exports["provisionerImageUri"] = orchestrator.provisioner_image_uri
     context = baseline.pipeline_context(assets_bucket, ecr_url, group, topic, assets_key)
     pipelines = deploy_declared_pipelines(config, context)
     if pipelines:

@@ -136,7 +136,10 @@ def plan_delivery(stack: str, request: dict[str, Any], config_values: dict[str, 
     image = f"{config.account_id}.dkr.ecr.{config.region}.amazonaws.com/{args.names.provisioner_repository}"
     environment = {
         **provisioner_environment(
-            args, f"{keys}/planned-data-key", f"{keys}/planned-secrets-key", f"{image}:{config.provisioner_image_tag}"
+            args,
+            f"{keys}/planned-data-key",
+            f"{keys}/planned-secrets-key",
+            f"{image}:{config.provisioner_image_tag or 'latest'}",
         ),
         "AWS_REGION": config.region,
     }

@@ -47,8 +47,9 @@ class StackConfig(StrictModel):
     existing_assets_bucket: BucketName | None = None
     existing_ecr_repository: RepositoryName | None = None
     organizational_units: dict[Environment, OrganizationalUnitId] = Field(default_factory=dict)
-    provisioner_image_tag: Annotated[str, Field(pattern=r"^[\w.-]{1,128}$")] = Field(
-        default="latest", description="Tag of the provisioner image in the orchestrator's ECR repository."
+    provisioner_image_tag: Annotated[str, Field(pattern=r"^[\w.-]{1,128}$")] | None = Field(
+        default=None,
+        description="Tag of the pushed provisioner image; absent on a first install (no provisioner function yet).",
     )
     provisioner_concurrency: int | None = Field(
         default=None,

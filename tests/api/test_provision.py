@@ -411,3 +411,16 @@ def test_unknown_routes_and_methods_are_json_404(orchestrator):
         response = call(api_event(method, path))
         assert response.status == 404
         assert response.body == {"message": f"no route for {method} {path}"}
+
+
+def test_before_the_provisioner_is_installed_requests_are_refused_with_503(orchestrator, monkeypatch):
+    # A first install (no mlops:provisionerImageTag yet) gives the functions no provisioner to start.
+    monkeypatch.delenv(settings.PROVISIONER_FUNCTION)
+    response = provision(realtime_body())
+
+    assert response.status == 503
+    assert "send the same request again" in response.body["message"]
+    assert orchestrator.invocations.calls == []
+    item = orchestrator.item(PIPELINE)
+    assert item["status"] == {"S": "FAILED"}
+    assert "ConfigurationError" in item["last_error"]["S"]

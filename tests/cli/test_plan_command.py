@@ -126,9 +126,7 @@ def test_plan_delivery_of_a_multi_account_request_has_three_deploys_and_two_appr
     projects = {r["inputs"]["name"]: r["inputs"] for r in stack["resources"] if r["type"].startswith("aws:codebuild")}
     for env in ("dev", "staging", "prod"):
         project = projects[f"mlops-deploy-churn-xgb-realtime-builtin-{env}"]
-        assert (
-            project["environment"]["image"] == "111111111111.dkr.ecr.us-east-1.amazonaws.com/mlops-provisioner:latest"
-        )
+        assert project["environment"]["image"] == "111111111111.dkr.ecr.us-east-1.amazonaws.com/mlops-provisioner:0.1.0"
         variables = {v["name"]: v["value"] for v in project["environment"]["environmentVariables"]}
         assert variables["TARGET_ENV"] == env
     assert stack["violations"] == []

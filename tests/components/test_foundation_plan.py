@@ -17,6 +17,7 @@ MULTI = {
     "mlops:accounts": {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"},
     "mlops:notificationEmail": "team@example.com",
     "mlops:useModelRegistry": True,
+    "mlops:provisionerImageTag": "0.1.0",
 }
 SINGLE = {
     "aws:region": "eu-west-1",
@@ -140,7 +141,7 @@ def test_provisioner_is_a_container_image_and_light_functions_use_zips(dev_multi
     functions = {f.name: f.inputs for f in dev_multi.recorder.of_type("aws:lambda/function:Function")}
     provisioner = functions["mlops-orchestrator-provisioner"]
     assert provisioner["packageType"] == "Image"
-    assert provisioner["imageUri"] == "111111111111.dkr.ecr.us-east-1.amazonaws.com/mlops-provisioner:latest"
+    assert provisioner["imageUri"] == "111111111111.dkr.ecr.us-east-1.amazonaws.com/mlops-provisioner:0.1.0"
     assert provisioner["timeout"] == 900
     api = functions["mlops-orchestrator-api"]
     assert api["handler"] == "lambda_src.api.handler.handler"
@@ -230,7 +231,7 @@ def test_provisioner_gets_its_settings_and_hands_crashes_to_the_status_function(
     assert variables["MLOPS_ACCOUNTS"] == json.dumps(MULTI["mlops:accounts"], sort_keys=True)
     assert variables["MLOPS_STATE_BACKEND_URL"] == "s3://mlops-pulumi-state-111111111111-us-east-1?region=us-east-1"
     assert variables["MLOPS_SECRETS_PROVIDER"] == "awskms://alias/mlops-pulumi-secrets?region=us-east-1"
-    assert variables["MLOPS_PROVISIONER_IMAGE_URI"].endswith("/mlops-provisioner:latest")
+    assert variables["MLOPS_PROVISIONER_IMAGE_URI"].endswith("/mlops-provisioner:0.1.0")
     assert variables["MLOPS_STATE_KEY_ARN"] != variables["MLOPS_ASSETS_KMS_KEY_ARN"]
     assert len(keys) == 3
     invoke_config = dev_multi.recorder.of_type("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")[0]
@@ -298,7 +299,8 @@ def test_provisioner_concurrency_is_unreserved_unless_configured(dev_multi: Stac
         return function.inputs.get("reservedConcurrentExecutions")
 
     assert reserved(dev_multi) is None
-    assert reserved(plan("dev", {**SINGLE, "mlops:provisionerConcurrency": 5})) == 5
+    configured = {**SINGLE, "mlops:provisionerImageTag": "0.1.0", "mlops:provisionerConcurrency": 5}
+    assert reserved(plan("dev", configured)) == 5
 
 
 def test_external_id_is_kept_in_ssm_and_only_its_name_reaches_the_provisioner(pulumi_mocks: PlanRecorder) -> None:
@@ -308,7 +310,7 @@ def test_external_id_is_kept_in_ssm_and_only_its_name_reaches_the_provisioner(pu
     from mlops_cli.planner import config_strings
     from mlops_spec.stack_config import load_stack_config
 
-    config = load_stack_config(config_strings(SINGLE), "dev")
+    config = load_stack_config(config_strings({**SINGLE, "mlops:provisionerImageTag": "0.1.0"}), "dev")
 
     @pulumi.runtime.test
     def run() -> None:
@@ -333,3 +335,15 @@ def test_the_trigger_records_requests_but_cannot_touch_model_cards_or_approvals(
     assert not any(a.startswith(("sagemaker:", "codepipeline:")) for a in actions)
     api_actions = {a for s in statements_of(dev_multi, "mlops-orchestrator-api-policy") for a in s["Action"]}
     assert {"codepipeline:PutApprovalResult", "sagemaker:CreateModelCard"} <= api_actions
+
+
+def test_a_first_install_creates_everything_but_the_provisioner_function(dev_single: StackPlan) -> None:
+    functions = {f.name for f in dev_single.recorder.of_type("aws:lambda/function:Function")}
+    assert functions == {"mlops-orchestrator-api", "mlops-orchestrator-trigger", "mlops-orchestrator-status"}
+    repositories = {r.inputs["name"] for r in dev_single.recorder.of_type("aws:ecr/repository:Repository")}
+    assert "mlops-provisioner" in repositories
+    api = dev_single.recorder.named("aws:lambda/function:Function", "mlops-orchestrator-api").inputs
+    assert "MLOPS_PROVISIONER_FUNCTION" not in api["environment"]["variables"]
+    assert dev_single.recorder.of_type("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig") == []
+    assert dev_single.outputs["provisionerRepositoryUrl"].endswith("/mlops-provisioner")
+    assert "provisionerImageUri" not in dev_single.outputs
