@@ -16,9 +16,8 @@ from components.pipelines.registry import build_pipeline
 from mlops_cli.mocks import PlanRecorder, policy_of
 from mlops_spec.pipelines.autopilot import AutopilotSpec
 from mlops_spec.request import parse_pipeline_request
+from tests.components.support import ASSETS_KEY, ENV_KEY, make_context
 
-ENV_KEY = "arn:aws:kms:us-east-1:111111111111:key/11111111-1111-1111-1111-111111111111"
-ASSETS_KEY = "arn:aws:kms:us-east-1:111111111111:key/99999999-9999-9999-9999-999999999999"
 ROLE_ARN = "arn:aws:iam::111111111111:role/mlops/churn-autopilot-role-abc1234"
 
 
@@ -40,16 +39,7 @@ def spec(**overrides: Any) -> AutopilotSpec:
 
 
 def context(assets_key: str | None = None) -> PipelineContext:
-    return PipelineContext(
-        environment="dev",
-        account_id="111111111111",
-        region="us-east-1",
-        orchestrator_account_id="111111111111",
-        kms_key_arn=ENV_KEY,
-        artifacts_bucket="mlops-dev-artifacts",
-        assets_bucket="mlops-assets",
-        assets_kms_key_arn=assets_key,
-    )
+    return make_context(assets_kms_key_arn=assets_key)
 
 
 @pytest.fixture(scope="module")

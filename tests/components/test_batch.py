@@ -11,12 +11,12 @@ import pytest
 from components.pipelines.base import PipelineContext
 from components.pipelines.batch import BatchTransform
 from components.pipelines.registry import build_pipeline
-from mlops_cli.mocks import PlannedResource, PlanRecorder, policy_of
+from mlops_cli.mocks import PlanRecorder, policy_of
 from mlops_spec.base import PipelineSpec
 from mlops_spec.request import parse_pipeline_request
+from tests.components.support import ENV_KEY, build, make_context, only
 
 ACCOUNTS = {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"}
-ENV_KEY = "arn:aws:kms:us-east-1:111111111111:key/11111111-1111-1111-1111-111111111111"
 USER_KEY = "arn:aws:kms:us-east-1:111111111111:key/22222222-2222-2222-2222-222222222222"
 CUSTOM_IMAGE = "444455556666.dkr.ecr.us-east-1.amazonaws.com/churn-batch:3"
 
@@ -44,35 +44,18 @@ def batch_request(**overrides: Any) -> dict[str, Any]:
 
 
 def context(env: str = "dev") -> PipelineContext:
-    return PipelineContext(
+    return make_context(
         environment=env,
         account_id=ACCOUNTS[env],
-        region="us-east-1",
         orchestrator_account_id="999999999999",
-        kms_key_arn=ENV_KEY,
         artifacts_bucket=f"mlops-{env}-artifacts",
-        assets_bucket="mlops-assets",
     )
 
 
 def deploy(body: dict[str, Any], env: str = "dev", mode: str = "single") -> dict[str, Any]:
     """Build the pipeline of `body` in `env` under the installed mock engine; return its outputs."""
     spec: PipelineSpec = parse_pipeline_request(body, mode=mode)  # type: ignore[arg-type]
-    outputs: dict[str, Any] = {}
-
-    @pulumi.runtime.test
-    def program() -> pulumi.Output[Any]:
-        component = build_pipeline(spec.for_env(env), context(env))  # type: ignore[arg-type]
-        assert isinstance(component, BatchTransform)
-        return pulumi.Output.all(**component.outputs).apply(outputs.update)
-
-    program()
-    return outputs
-
-
-def only(recorder: PlanRecorder, typ: str) -> PlannedResource:
-    [resource] = recorder.of_type(typ)
-    return resource
+    return build(spec.for_env(env), context(env), expect=BatchTransform)
 
 
 def transform_job(recorder: PlanRecorder) -> dict[str, Any]:

@@ -11,12 +11,10 @@ import yaml
 
 from components.pipelines import image_builder
 from components.pipelines.base import PipelineContext
-from components.pipelines.registry import build_pipeline
-from mlops_cli.mocks import PlannedResource, PlanRecorder, policy_of
+from mlops_cli.mocks import PlanRecorder, policy_of
 from mlops_spec.request import parse_pipeline_request
+from tests.components.support import ASSETS_KEY, ENV_KEY, build, make_context, only
 
-ENV_KEY = "arn:aws:kms:us-east-1:111111111111:key/11111111-1111-1111-1111-111111111111"
-ASSETS_KEY = "arn:aws:kms:us-east-1:111111111111:key/99999999-9999-9999-9999-999999999999"
 REGISTRY = "111111111111.dkr.ecr.us-east-1.amazonaws.com"
 REPOSITORY = "aws:ecr/repository:Repository"
 PROJECT = "aws:codebuild/project:Project"
@@ -33,32 +31,15 @@ def builder_request(**overrides: Any) -> dict[str, Any]:
 
 
 def context() -> PipelineContext:
-    return PipelineContext(
-        environment="dev",
-        account_id="111111111111",
-        region="us-east-1",
-        orchestrator_account_id="111111111111",
-        kms_key_arn=ENV_KEY,
-        artifacts_bucket="mlops-dev-artifacts",
-        assets_bucket="mlops-assets",
-        assets_kms_key_arn=ASSETS_KEY,
-    )
+    return make_context(assets_kms_key_arn=ASSETS_KEY)
 
 
 def deploy(body: dict[str, Any], expected_image: str) -> None:
-    spec = parse_pipeline_request(body)
+    def check(outputs: dict[str, Any]) -> None:
+        assert outputs["image_uri"] == expected_image
+        assert outputs["repository_url"] == expected_image.rsplit(":", 1)[0]
 
-    @pulumi.runtime.test
-    def program() -> pulumi.Output[Any]:
-        component = build_pipeline(spec, context())
-
-        def check(outputs: dict[str, Any]) -> None:
-            assert outputs["image_uri"] == expected_image
-            assert outputs["repository_url"] == expected_image.rsplit(":", 1)[0]
-
-        return pulumi.Output.all(**component.outputs).apply(check)
-
-    program()
+    build(parse_pipeline_request(body), context(), check=check)
 
 
 @pytest.fixture(scope="module")
@@ -67,11 +48,6 @@ def built() -> PlanRecorder:
     recorder.install(project="mlops", stack="dev")
     deploy(builder_request(), f"{REGISTRY}/churn-serving:v1")
     return recorder
-
-
-def only(recorder: PlanRecorder, typ: str) -> PlannedResource:
-    [resource] = recorder.of_type(typ)
-    return resource
 
 
 # -- plain decisions -------------------------------------------------------------------------

@@ -7,17 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import botocore.session
-import pulumi
 import pytest
 from botocore.validate import validate_parameters
 
 from components.pipelines import monitors
 from components.pipelines.base import PipelineContext
-from components.pipelines.registry import build_pipeline
-from mlops_cli.mocks import PlannedResource, PlanRecorder, policy_of
+from mlops_cli.mocks import PlanRecorder, policy_of
 from mlops_spec.request import parse_pipeline_request
+from tests.components.support import ENV_KEY, build, make_context, only
 
-ENV_KEY = "arn:aws:kms:us-east-1:111111111111:key/11111111-1111-1111-1111-111111111111"
 USER_KEY = "arn:aws:kms:us-east-1:111111111111:key/22222222-2222-2222-2222-222222222222"
 ASSETS_KEY = "arn:aws:kms:us-east-1:999999999999:key/99999999-9999-9999-9999-999999999999"
 SCHEDULE = "aws:sagemaker/monitoringSchedule:MonitoringSchedule"
@@ -68,28 +66,12 @@ def monitor_request(pipeline_type: str, **overrides: Any) -> dict[str, Any]:
 
 
 def context(region: str = "us-east-1") -> PipelineContext:
-    return PipelineContext(
-        environment="dev",
-        account_id="111111111111",
-        region=region,
-        orchestrator_account_id="999999999999",
-        kms_key_arn=ENV_KEY,
-        artifacts_bucket="mlops-dev-artifacts",
-        assets_bucket="mlops-assets",
-        assets_kms_key_arn=ASSETS_KEY,
-    )
+    return make_context(region=region, orchestrator_account_id="999999999999", assets_kms_key_arn=ASSETS_KEY)
 
 
 def deploy(body: dict[str, Any], region: str = "us-east-1", check: Any = None) -> None:
     """Build the monitor of `body` under the installed mock engine; `check` sees its outputs."""
-    spec = parse_pipeline_request(body).for_env("dev")
-
-    @pulumi.runtime.test
-    def program() -> pulumi.Output[Any]:
-        component = build_pipeline(spec, context(region))
-        return pulumi.Output.all(**component.outputs).apply(check or (lambda _: None))
-
-    program()
+    build(parse_pipeline_request(body).for_env("dev"), context(region), check=check)
 
 
 @dataclass
@@ -109,11 +91,6 @@ def deployed() -> dict[str, Deployment]:
         deploy(monitor_request(pipeline_type), check=outputs.update)
         deployments[pipeline_type] = Deployment(recorder, outputs)
     return deployments
-
-
-def only(recorder: PlanRecorder, typ: str) -> PlannedResource:
-    [resource] = recorder.of_type(typ)
-    return resource
 
 
 def template_properties(recorder: PlanRecorder) -> tuple[str, dict[str, Any]]:

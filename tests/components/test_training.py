@@ -6,18 +6,15 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import pulumi
 import pytest
 
 from components.pipelines import training
 from components.pipelines.base import PipelineContext
-from components.pipelines.registry import build_pipeline
-from mlops_cli.mocks import PlannedResource, PlanRecorder, policy_of
+from mlops_cli.mocks import PlanRecorder, policy_of
 from mlops_spec.pipelines.training import TunerConfig
 from mlops_spec.request import parse_pipeline_request
+from tests.components.support import ASSETS_KEY, ENV_KEY, build, make_context, only
 
-ENV_KEY = "arn:aws:kms:us-east-1:111111111111:key/11111111-1111-1111-1111-111111111111"
-ASSETS_KEY = "arn:aws:kms:us-east-1:111111111111:key/99999999-9999-9999-9999-999999999999"
 REQUEST_KEY = "arn:aws:kms:us-east-1:111111111111:key/22222222-2222-2222-2222-222222222222"
 TRAINING_JOB = "aws:sagemaker/trainingJob:TrainingJob"
 TUNING_JOB = "aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob"
@@ -53,30 +50,13 @@ def tuner_request(**overrides: Any) -> dict[str, Any]:
 
 
 def context(group: str | None = "mlops-models", assets_key: str | None = None) -> PipelineContext:
-    return PipelineContext(
-        environment="dev",
-        account_id="111111111111",
-        region="us-east-1",
-        orchestrator_account_id="111111111111",
-        kms_key_arn=ENV_KEY,
-        artifacts_bucket="mlops-dev-artifacts",
-        assets_bucket="mlops-assets",
-        model_package_group_name=group,
-        assets_kms_key_arn=assets_key,
-    )
+    return make_context(model_package_group_name=group, assets_kms_key_arn=assets_key)
 
 
 def deploy(
     body: dict[str, Any], group: str | None = "mlops-models", check: Any = None, assets_key: str | None = None
 ) -> None:
-    spec = parse_pipeline_request(body).for_env("dev")
-
-    @pulumi.runtime.test
-    def program() -> pulumi.Output[Any]:
-        component = build_pipeline(spec, context(group, assets_key))
-        return pulumi.Output.all(**component.outputs).apply(check or (lambda _: None))
-
-    program()
+    build(parse_pipeline_request(body).for_env("dev"), context(group, assets_key), check=check)
 
 
 @dataclass
@@ -101,11 +81,6 @@ def trained() -> Deployment:
 @pytest.fixture(scope="module")
 def tuned() -> Deployment:
     return deployment(tuner_request())
-
-
-def only(recorder: PlanRecorder, typ: str) -> PlannedResource:
-    [resource] = recorder.of_type(typ)
-    return resource
 
 
 # -- plain decisions -------------------------------------------------------------------------
