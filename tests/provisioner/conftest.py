@@ -454,6 +454,7 @@ class World:
 
 def _stack_outputs(name: str) -> dict[str, Any]:
     from lambda_src.status_events.names import codepipeline_name
+    from tests.api.conftest import create_registry_table
 
     if name.endswith("-delivery"):
         pipeline_id = name.removesuffix("-delivery")
@@ -467,22 +468,7 @@ def start_world(mode: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
 
     with mock_aws():
         dynamodb, s3, sns, sqs = (aws.client(s) for s in ("dynamodb", "s3", "sns", "sqs"))
-        dynamodb.create_table(
-            TableName=TABLE,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": "pipeline_id", "AttributeType": "S"},
-                {"AttributeName": "client_token", "AttributeType": "S"},
-            ],
-            KeySchema=[{"AttributeName": "pipeline_id", "KeyType": "HASH"}],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "client_token",
-                    "KeySchema": [{"AttributeName": "client_token", "KeyType": "HASH"}],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-        )
+        create_registry_table(dynamodb, TABLE)
         s3.create_bucket(Bucket=BUCKET)
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
         # S3 in moto takes any key id; creating a real moto key would cost 0.1 s a test.
