@@ -35,8 +35,9 @@ class EnvironmentBaselineArgs:
 
 
 def environment_key_services(region: str) -> list[str]:
-    """Services that encrypt with the environment key on their own behalf (not through a role)."""
-    return ["logging.s3.amazonaws.com", f"logs.{region}.amazonaws.com"]
+    """Services that use the environment key on their own behalf (not through a role): S3 access-log
+    delivery, CloudWatch Logs, and the log delivery of state machines whose data this key encrypts."""
+    return ["delivery.logs.amazonaws.com", "logging.s3.amazonaws.com", f"logs.{region}.amazonaws.com"]
 
 
 def sagemaker_role_statements(args: EnvironmentBaselineArgs, key_arn: str) -> list[policies.Statement]:

@@ -347,3 +347,16 @@ def test_a_first_install_creates_everything_but_the_provisioner_function(dev_sin
     assert dev_single.recorder.of_type("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig") == []
     assert dev_single.outputs["provisionerRepositoryUrl"].endswith("/mlops-provisioner")
     assert "provisionerImageUri" not in dev_single.outputs
+
+
+def test_environment_key_lets_log_services_use_it_for_this_account_only() -> None:
+    staging = plan("staging", {**MULTI, "mlops:environment": "staging"})
+    key = staging.recorder.named("aws:kms/key:Key", "mlops-staging-key")
+    statements = {s["Sid"]: s for s in json.loads(key.inputs["policy"])["Statement"]}
+    services = statements["ServicesUseKey"]
+    assert services["Principal"]["Service"] == ["delivery.logs.amazonaws.com", "logging.s3.amazonaws.com"]
+    assert services["Condition"] == {"StringEquals": {"aws:SourceAccount": "222222222222"}}
+    logs = statements["CloudWatchLogsUseKey"]
+    assert logs["Condition"]["ArnLike"] == {
+        "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:us-east-1:222222222222:*"
+    }
