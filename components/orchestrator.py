@@ -308,17 +308,7 @@ class Orchestrator(pulumi.ComponentResource):
             return pulumi.Output.from_input(
                 f"{self.args.account_id}.dkr.ecr.{self.args.region}.amazonaws.com/{self.args.existing_ecr_repository}"
             )
-        repo = aws.ecr.Repository(
-            f"{self._name}-custom-algorithms",
-            name=self.args.names.ecr_repository,
-            image_tag_mutability="IMMUTABLE",
-            image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
-            encryption_configurations=[
-                aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS", kms_key=self.data_key.arn)
-            ],
-            tags=self.args.tags,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        repo = self._ecr_repository("custom-algorithms", self.args.names.ecr_repository, "IMMUTABLE")
         if self.args.other_accounts:
             aws.ecr.RepositoryPolicy(
                 f"{self._name}-custom-algorithms-policy",
@@ -421,10 +411,16 @@ class Orchestrator(pulumi.ComponentResource):
 
     def _provisioner_repository(self) -> pulumi.Output[str]:
         """Where the provisioner image is pushed (docs/provisioner-image.md); it exists before the image."""
-        repository = aws.ecr.Repository(
-            f"{self._name}-provisioner-image",
-            name=self.args.names.provisioner_repository,
-            image_tag_mutability="MUTABLE",
+        return self._ecr_repository(
+            "provisioner-image", self.args.names.provisioner_repository, "MUTABLE"
+        ).repository_url
+
+    def _ecr_repository(self, purpose: str, name: str, tag_mutability: str) -> aws.ecr.Repository:
+        """An ECR repository encrypted with the data key and scanned on push."""
+        return aws.ecr.Repository(
+            f"{self._name}-{purpose}",
+            name=name,
+            image_tag_mutability=tag_mutability,
             image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
             encryption_configurations=[
                 aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS", kms_key=self.data_key.arn)
@@ -432,7 +428,6 @@ class Orchestrator(pulumi.ComponentResource):
             tags=self.args.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        return repository.repository_url
 
     def _provisioner_function(self) -> aws.lambda_.Function | None:
         """The provisioner runs `pulumi up` through the Automation API, so it is a container image

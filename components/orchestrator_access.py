@@ -163,16 +163,7 @@ def provisioner_statements(
         ),
         policies.statement(["sns:Publish"], [topic_arn]),
         policies.statement(
-            [
-                "logs:CreateLogGroup",
-                "logs:DeleteLogGroup",
-                "logs:PutRetentionPolicy",
-                "logs:TagResource",
-                "logs:UntagResource",
-                "logs:ListTagsForResource",
-                "logs:AssociateKmsKey",
-                "logs:DisassociateKmsKey",
-            ],
+            policies.LOG_GROUP_LIFECYCLE,
             [f"arn:aws:logs:{region}:{account}:log-group:/aws/codebuild/mlops-*"],
         ),
         # The provider reads log groups with DescribeLogGroups(prefix), which IAM checks against the

@@ -7,6 +7,18 @@ from typing import Any
 
 Statement = dict[str, Any]
 
+# What a deployment does to the log groups it owns: create, retain, tag and encrypt them.
+LOG_GROUP_LIFECYCLE = [
+    "logs:CreateLogGroup",
+    "logs:DeleteLogGroup",
+    "logs:PutRetentionPolicy",
+    "logs:TagResource",
+    "logs:UntagResource",
+    "logs:ListTagsForResource",
+    "logs:AssociateKmsKey",
+    "logs:DisassociateKmsKey",
+]
+
 
 def statement(
     actions: list[str],
