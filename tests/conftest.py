@@ -9,6 +9,10 @@ import pulumi
 import pytest
 
 from mlops_cli.mocks import PlanRecorder
+from tests.support import atomic_moto
+
+# Each moto call is atomic, as each DynamoDB call is: concurrency tests are then deterministic.
+atomic_moto.install()
 
 
 @pytest.fixture
