@@ -1,5 +1,7 @@
 """The pipeline registry: one DynamoDB item per pipeline, its allowed status transitions, and conditional writes.
 
+Status names and transitions: mlops_spec/status.py.
+
 Table schema (created by components/orchestrator.py):
   partition key `pipeline_id` (S), no sort key;
   GSI `client_token` with partition key `client_token` (S), projection ALL (sparse: only
@@ -18,10 +20,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from lambda_src.common import aws
+from mlops_spec.status import (  # noqa: F401  (re-exported: the registry's callers name them here)
+    IN_PROGRESS,
+    LIVE,
+    TRANSITIONS,
+    InvalidTransition,
+    Status,
+    check_transition,
+)
 
 CLIENT_TOKEN_INDEX = "client_token"
 # `execution_id` of a version whose delivery pipeline run the provisioner has not recorded yet:
@@ -30,63 +39,12 @@ CLIENT_TOKEN_INDEX = "client_token"
 EXECUTION_PENDING = "pending"
 
 
-class Status(StrEnum):
-    QUEUED = "QUEUED"
-    PROVISIONING = "PROVISIONING"
-    AWAITING_APPROVAL = "AWAITING_APPROVAL"
-    DEPLOYED = "DEPLOYED"
-    FAILED = "FAILED"
-    REJECTED = "REJECTED"
-    DELETING = "DELETING"
-    DELETED = "DELETED"
-
-
-# Work is running for these: a new spec or a delete must wait (409).
-IN_PROGRESS = frozenset({Status.QUEUED, Status.PROVISIONING, Status.DELETING})
-# A repeated identical request for a pipeline in one of these is a replay, not a new deployment.
-LIVE = frozenset({Status.QUEUED, Status.PROVISIONING, Status.AWAITING_APPROVAL, Status.DEPLOYED})
-
-# old status (None: no record yet) -> the other statuses it may move to. Re-writing a record in
-# its current status is always allowed (status updates and the provisioner record outputs and
-# errors that way); callers that must not repeat work claim it with a conditional write instead
-# (transition's expected_status for QUEUED -> PROVISIONING, claim_deletion for DELETING).
-TRANSITIONS: dict[Status | None, frozenset[Status]] = {
-    None: frozenset({Status.QUEUED, Status.REJECTED}),
-    Status.QUEUED: frozenset({Status.PROVISIONING, Status.FAILED}),
-    Status.PROVISIONING: frozenset({Status.AWAITING_APPROVAL, Status.DEPLOYED, Status.FAILED}),
-    Status.AWAITING_APPROVAL: frozenset(
-        {Status.PROVISIONING, Status.DEPLOYED, Status.FAILED, Status.REJECTED, Status.QUEUED, Status.DELETING}
-    ),
-    # DEPLOYED -> PROVISIONING: the delivery pipeline re-runs (e.g. a retried stage).
-    Status.DEPLOYED: frozenset({Status.PROVISIONING, Status.QUEUED, Status.DELETING, Status.FAILED}),
-    Status.FAILED: frozenset({Status.QUEUED, Status.PROVISIONING, Status.DELETING}),
-    Status.REJECTED: frozenset({Status.QUEUED, Status.DELETING}),
-    Status.DELETING: frozenset({Status.DELETED, Status.FAILED}),
-    Status.DELETED: frozenset({Status.QUEUED}),
-}
-
-
-class InvalidTransition(ValueError):
-    def __init__(self, old: Status | None, new: Status):
-        super().__init__(f"a pipeline cannot go from {old or 'no record'} to {new}")
-        self.old = old
-        self.new = new
-
-
 class ConcurrentUpdate(RuntimeError):
     """Someone else changed the record between our read and our conditional write."""
 
 
 class RecordNotFound(LookupError):
     pass
-
-
-def check_transition(old: Status | None, new: Status) -> None:
-    """Raise InvalidTransition unless the status machine allows `old` -> `new`."""
-    if old is not None and old == new:
-        return
-    if new not in TRANSITIONS[old]:
-        raise InvalidTransition(old, new)
 
 
 def now() -> str:

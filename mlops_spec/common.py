@@ -20,9 +20,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-Environment = Literal["dev", "staging", "prod"]
-ENVIRONMENTS: tuple[Environment, ...] = ("dev", "staging", "prod")
-Mode = Literal["single", "multi"]
+from mlops_spec.environments import ENVIRONMENTS, Environment, Mode  # noqa: F401  (re-exported)
 
 T = TypeVar("T")
 

@@ -45,6 +45,43 @@ def delivery_stack_name(pipeline: str) -> str:
     return f"{pipeline}-delivery"
 
 
+# -- the assets bucket: where a pipeline's request and its delivery source live ---------------------
+# The API stores the validated request as SPEC_FILE; the provisioner packs it into the source zip
+# that the delivery pipeline's S3 source hands to CodeBuild (an unzipped object breaks CodeBuild).
+SPEC_FILE = "spec.json"
+# A file with this name uploaded anywhere in the assets bucket is a pipeline request.
+CONFIG_FILE_NAME = "mlops-config.json"
+
+
+def spec_key(pipeline: str) -> str:
+    return f"pipelines/{pipeline}/{SPEC_FILE}"
+
+
+def source_key(pipeline: str) -> str:
+    return f"pipelines/{pipeline}/source.zip"
+
+
+# -- delivery pipelines (CodePipeline) -------------------------------------------------------------
+# The orchestrator's event rule forwards CodePipeline events of pipelines named `mlops-*`.
+DELIVERY_PIPELINE_PREFIX = "mlops-"
+_DELIVERY_HASH_LENGTH = 8
+_DELIVERY_NAME = re.compile(rf"{DELIVERY_PIPELINE_PREFIX}([0-9a-f]{{{_DELIVERY_HASH_LENGTH}}})-(.+)")
+
+
+def codepipeline_name(pipeline: str) -> str:
+    """`mlops-<hash>-<pipeline id>`: readable, and its first 20 characters (the folder CodePipeline
+    files a run's artifacts under) differ between pipelines whose ids start alike."""
+    return f"{DELIVERY_PIPELINE_PREFIX}{short_hash(pipeline, _DELIVERY_HASH_LENGTH)}-{pipeline}"
+
+
+def pipeline_id_of(codepipeline: str) -> str | None:
+    """The pipeline id of a delivery pipeline's name; None for any other CodePipeline."""
+    match = _DELIVERY_NAME.fullmatch(codepipeline)
+    if not match or short_hash(match.group(2), _DELIVERY_HASH_LENGTH) != match.group(1):
+        return None
+    return match.group(2)
+
+
 def resource_name(pipeline: str, env: str, suffix: str, limit: int = SAGEMAKER_NAME_LIMIT) -> str:
     """A physical AWS name for one resource of a pipeline in one environment."""
     return bounded(f"{pipeline}-{env}-{suffix}", limit)

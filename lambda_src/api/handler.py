@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -14,9 +15,15 @@ from lambda_src.api import approvals, http, modelcards, pipelines
 from lambda_src.common import submission
 from lambda_src.common.errors import ApiError, invalid
 from lambda_src.common.settings import settings
+from mlops_spec import routes
 
 logger = Logger()
 app = APIGatewayRestResolver()
+
+
+def on(route: routes.Route) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """Register a view for one route of mlops_spec/routes.py (the API Gateway resources come from there too)."""
+    return app.route(route.resolver_rule, method=route.method)
 
 
 def respond(status_code: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
@@ -26,7 +33,7 @@ def respond(status_code: int, body: dict[str, Any], headers: dict[str, str] | No
 # -- pipelines -------------------------------------------------------------------------------------
 
 
-@app.post("/provisionpipeline")
+@on(routes.PROVISION_PIPELINE)
 def provision_pipeline() -> Response:
     config = settings()
     dry_run = http.flag(http.query(app.current_event, {"dry_run"}), "dry_run")
@@ -41,32 +48,34 @@ def provision_pipeline() -> Response:
     outcome = submission.submit(request, config, source=_caller())
     # 202: a new spec version was queued; 200: an idempotent replay of an earlier request.
     return respond(
-        202 if outcome.queued else 200, outcome.body(), {"Location": f"/pipelines/{outcome.record.pipeline_id}"}
+        202 if outcome.queued else 200,
+        outcome.body(),
+        {"Location": routes.GET_PIPELINE.url_path(pipeline_id=outcome.record.pipeline_id)},
     )
 
 
-@app.post("/pipelinestatus")
+@on(routes.PIPELINE_STATUS)
 def pipeline_status_by_body() -> Response:
     return respond(200, pipelines.status_request(http.json_body(app.current_event), settings()))
 
 
-@app.get("/pipelines")
+@on(routes.LIST_PIPELINES)
 def list_pipelines() -> Response:
     params = http.query(app.current_event, pipelines.ListQuery.PARAMETERS)
     return respond(200, pipelines.list_pipelines(pipelines.ListQuery.parse(params), settings()))
 
 
-@app.get("/pipelines/<pipeline_id>")
+@on(routes.GET_PIPELINE)
 def get_pipeline(pipeline_id: str) -> Response:
     return respond(200, pipelines.status(pipeline_id, settings()))
 
 
-@app.delete("/pipelines/<pipeline_id>")
+@on(routes.DELETE_PIPELINE)
 def delete_pipeline(pipeline_id: str) -> Response:
     return respond(202, pipelines.delete(pipeline_id, settings()))
 
 
-@app.post("/pipelines/<pipeline_id>/approval")
+@on(routes.ANSWER_APPROVAL)
 def answer_approval(pipeline_id: str) -> Response:
     request = approvals.ApprovalRequest.parse(http.json_body(app.current_event))
     return respond(200, approvals.answer(pipeline_id, request, _caller_arn(), settings()))
@@ -75,20 +84,20 @@ def answer_approval(pipeline_id: str) -> Response:
 # -- model cards -----------------------------------------------------------------------------------
 
 
-@app.get("/modelcards")
+@on(routes.LIST_MODEL_CARDS)
 def list_model_cards() -> Response:
     params = http.query(app.current_event, {"limit", "next_token", "name_contains", "status"})
     data = {**params, **http.integer(params, "limit")}
     return respond(200, modelcards.run("list_model_cards", data, settings()))
 
 
-@app.post("/modelcards")
+@on(routes.CREATE_MODEL_CARD)
 def create_model_card() -> Response:
     card = modelcards.run("create_model_card", http.json_body(app.current_event), settings())
-    return respond(201, card, {"Location": f"/modelcards/{card['name']}"})
+    return respond(201, card, {"Location": routes.DESCRIBE_MODEL_CARD.url_path(name=card["name"])})
 
 
-@app.get("/modelcards/<name>")
+@on(routes.DESCRIBE_MODEL_CARD)
 def describe_model_card(name: str) -> Response:
     params = http.query(app.current_event, {"version"})
     return respond(
@@ -96,18 +105,18 @@ def describe_model_card(name: str) -> Response:
     )
 
 
-@app.put("/modelcards/<name>")
+@on(routes.UPDATE_MODEL_CARD)
 def update_model_card(name: str) -> Response:
     data = http.with_path_name(http.json_body(app.current_event), name)
     return respond(200, modelcards.run("update_model_card", data, settings()))
 
 
-@app.delete("/modelcards/<name>")
+@on(routes.DELETE_MODEL_CARD)
 def delete_model_card(name: str) -> Response:
     return respond(200, modelcards.run("delete_model_card", {"name": name}, settings()))
 
 
-@app.post("/modelcards/<name>/export")
+@on(routes.EXPORT_MODEL_CARD)
 def export_model_card(name: str) -> Response:
     data = http.with_path_name(http.json_body(app.current_event, optional=True), name)
     return respond(202, modelcards.run("export_model_card", data, settings()))

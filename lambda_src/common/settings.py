@@ -5,19 +5,21 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import cast
 
-# The orchestrator component (components/orchestrator.py) sets these on every light function.
-REGISTRY_TABLE = "MLOPS_REGISTRY_TABLE"
-ASSETS_BUCKET = "MLOPS_ASSETS_BUCKET"
-TOPIC_ARN = "MLOPS_TOPIC_ARN"
-PROVISIONER_FUNCTION = "MLOPS_PROVISIONER_FUNCTION"
-MODE = "MLOPS_MODE"
-USE_MODEL_REGISTRY = "MLOPS_USE_MODEL_REGISTRY"
-ORCHESTRATOR_ENVIRONMENT = "MLOPS_ORCHESTRATOR_ENVIRONMENT"
-# Optional: the CMK for objects the API writes. Without it the bucket's default encryption
-# (SSE-KMS with the orchestrator's data key) applies, which is what we want anyway.
-ASSETS_KMS_KEY_ARN = "MLOPS_ASSETS_KMS_KEY_ARN"
+from mlops_spec.env_vars import EnvVar
+from mlops_spec.environments import ENVIRONMENTS, MODES, Environment, Mode
+
+# The orchestrator component (components/orchestrator) sets these on every light function. Without
+# ASSETS_KMS_KEY_ARN the bucket's default encryption (SSE-KMS with the data key) applies.
+REGISTRY_TABLE = EnvVar.REGISTRY_TABLE
+ASSETS_BUCKET = EnvVar.ASSETS_BUCKET
+TOPIC_ARN = EnvVar.TOPIC_ARN
+PROVISIONER_FUNCTION = EnvVar.PROVISIONER_FUNCTION
+MODE = EnvVar.MODE
+USE_MODEL_REGISTRY = EnvVar.USE_MODEL_REGISTRY
+ORCHESTRATOR_ENVIRONMENT = EnvVar.ORCHESTRATOR_ENVIRONMENT
+ASSETS_KMS_KEY_ARN = EnvVar.ASSETS_KMS_KEY_ARN
 
 ALL_VARIABLES = (
     REGISTRY_TABLE,
@@ -29,9 +31,6 @@ ALL_VARIABLES = (
     ORCHESTRATOR_ENVIRONMENT,
     ASSETS_KMS_KEY_ARN,
 )
-
-Mode = Literal["single", "multi"]
-Environment = Literal["dev", "staging", "prod"]
 
 
 class ConfigurationError(RuntimeError):
@@ -57,11 +56,9 @@ class Settings:
             assets_bucket=_required(env, ASSETS_BUCKET),
             topic_arn=env.get(TOPIC_ARN, ""),
             provisioner_function=env.get(PROVISIONER_FUNCTION, ""),
-            mode=cast(Mode, _choice(env, MODE, ("single", "multi"), "single")),
+            mode=cast(Mode, _choice(env, MODE, MODES, "single")),
             use_model_registry=_flag(env, USE_MODEL_REGISTRY),
-            orchestrator_environment=cast(
-                Environment, _choice(env, ORCHESTRATOR_ENVIRONMENT, ("dev", "staging", "prod"), "dev")
-            ),
+            orchestrator_environment=cast(Environment, _choice(env, ORCHESTRATOR_ENVIRONMENT, ENVIRONMENTS, "dev")),
             assets_kms_key_arn=env.get(ASSETS_KMS_KEY_ARN) or None,
         )
 

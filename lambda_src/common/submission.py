@@ -43,7 +43,6 @@ if TYPE_CHECKING:
 
 logger = Logger(child=True)
 
-SPEC_KEY = "pipelines/{pipeline_id}/spec.json"
 # The normalised spec is stored in one DynamoDB attribute (items are limited to 400 kB).
 MAX_SPEC_BYTES = 300_000
 # Optimistic-locking rounds before telling the caller to retry; each round re-reads the record.
@@ -227,7 +226,7 @@ def store_spec(record: PipelineRecord, spec_json: str, settings: Settings) -> No
     extra: dict[str, Any] = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": settings.assets_kms_key_arn}
     aws.client("s3").put_object(
         Bucket=settings.assets_bucket,
-        Key=SPEC_KEY.format(pipeline_id=record.pipeline_id),
+        Key=naming.spec_key(record.pipeline_id),
         Body=spec_json.encode(),
         ContentType="application/json",
         Metadata={"pipeline-id": record.pipeline_id, "spec-version": str(record.version)},

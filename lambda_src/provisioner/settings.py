@@ -9,32 +9,33 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from mlops_spec.common import ENVIRONMENTS
+from mlops_spec.env_vars import EnvVar
+from mlops_spec.environments import ENVIRONMENTS
 from mlops_spec.naming import EnvironmentNames, OrchestratorNames
 
 # The variables, by field. `as_env()` writes these (all but the SECRET_FIELDS), so the settings of
 # the provisioner Lambda can be handed on unchanged to the CodeBuild projects that run `mlops deploy`.
-ENV_VARS: dict[str, str] = {
-    "region": "AWS_REGION",
-    "mode": "MLOPS_MODE",
-    "accounts": "MLOPS_ACCOUNTS",
-    "orchestrator_environment": "MLOPS_ORCHESTRATOR_ENVIRONMENT",
-    "assets_bucket": "MLOPS_ASSETS_BUCKET",
-    "assets_kms_key_arn": "MLOPS_ASSETS_KMS_KEY_ARN",
-    "backend_url": "MLOPS_STATE_BACKEND_URL",
-    "secrets_provider": "MLOPS_SECRETS_PROVIDER",
-    "state_key_arn": "MLOPS_STATE_KEY_ARN",
-    "registry_table": "MLOPS_REGISTRY_TABLE",
-    "notification_topic_arn": "MLOPS_TOPIC_ARN",
-    "provisioner_image_uri": "MLOPS_PROVISIONER_IMAGE_URI",
-    "deploy_role_external_id": "MLOPS_DEPLOY_ROLE_EXTERNAL_ID",
-    "deploy_role_external_id_parameter": "MLOPS_DEPLOY_ROLE_EXTERNAL_ID_PARAMETER",
-    "use_model_registry": "MLOPS_USE_MODEL_REGISTRY",
-    "ecr_repository": "MLOPS_ECR_REPOSITORY",
-    "tags": "MLOPS_TAGS",
-    "pulumi_home": "MLOPS_PULUMI_HOME",
-    "baked_pulumi_home": "MLOPS_BAKED_PULUMI_HOME",
-    "pulumi_root": "MLOPS_PULUMI_ROOT",
+ENV_VARS: dict[str, EnvVar] = {
+    "region": EnvVar.REGION,
+    "mode": EnvVar.MODE,
+    "accounts": EnvVar.ACCOUNTS,
+    "orchestrator_environment": EnvVar.ORCHESTRATOR_ENVIRONMENT,
+    "assets_bucket": EnvVar.ASSETS_BUCKET,
+    "assets_kms_key_arn": EnvVar.ASSETS_KMS_KEY_ARN,
+    "backend_url": EnvVar.STATE_BACKEND_URL,
+    "secrets_provider": EnvVar.SECRETS_PROVIDER,
+    "state_key_arn": EnvVar.STATE_KEY_ARN,
+    "registry_table": EnvVar.REGISTRY_TABLE,
+    "notification_topic_arn": EnvVar.TOPIC_ARN,
+    "provisioner_image_uri": EnvVar.PROVISIONER_IMAGE_URI,
+    "deploy_role_external_id": EnvVar.DEPLOY_ROLE_EXTERNAL_ID,
+    "deploy_role_external_id_parameter": EnvVar.DEPLOY_ROLE_EXTERNAL_ID_PARAMETER,
+    "use_model_registry": EnvVar.USE_MODEL_REGISTRY,
+    "ecr_repository": EnvVar.ECR_REPOSITORY,
+    "tags": EnvVar.TAGS,
+    "pulumi_home": EnvVar.PULUMI_HOME,
+    "baked_pulumi_home": EnvVar.BAKED_PULUMI_HOME,
+    "pulumi_root": EnvVar.PULUMI_ROOT,
 }
 
 # Read from the environment but never written by `as_env()`: its values would end up in clear text

@@ -1,29 +1,7 @@
-"""Names of delivery pipelines: made by the delivery component, read back by the status function."""
+"""Names of delivery pipelines: defined once in mlops_spec/naming.py (the delivery component makes
+them, the status function reads them back)."""
 
-from __future__ import annotations
+from mlops_spec.naming import DELIVERY_PIPELINE_PREFIX as PREFIX
+from mlops_spec.naming import codepipeline_name, pipeline_id_of
 
-import hashlib
-import re
-
-# The orchestrator's event rule forwards CodePipeline events of pipelines named `mlops-*`.
-PREFIX = "mlops-"
-HASH_LENGTH = 8
-_NAME = re.compile(rf"{PREFIX}([0-9a-f]{{{HASH_LENGTH}}})-(.+)")
-
-
-def _digest(pipeline_id: str) -> str:
-    return hashlib.sha256(pipeline_id.encode()).hexdigest()[:HASH_LENGTH]
-
-
-def codepipeline_name(pipeline_id: str) -> str:
-    """`mlops-<hash>-<pipeline id>`: readable, and its first 20 characters (the folder CodePipeline
-    files a run's artifacts under) differ between pipelines whose ids start alike."""
-    return f"{PREFIX}{_digest(pipeline_id)}-{pipeline_id}"
-
-
-def pipeline_id_of(name: str) -> str | None:
-    """The pipeline id of a delivery pipeline's name; None for any other CodePipeline."""
-    match = _NAME.fullmatch(name)
-    if not match or _digest(match.group(2)) != match.group(1):
-        return None
-    return match.group(2)
+__all__ = ["PREFIX", "codepipeline_name", "pipeline_id_of"]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from lambda_src.registry import EXECUTION_PENDING, Status
-from lambda_src.status_events.names import pipeline_id_of
+from mlops_spec.naming import pipeline_id_of
 
 EventKind = Literal["pipeline", "stage", "action", "unknown"]
 Notice = Literal["succeeded", "failed", "rejected"]

@@ -13,11 +13,10 @@ from lambda_src.common import aws, submission, untrusted_json
 from lambda_src.common.errors import ApiError, Conflict, PayloadTooLarge, field_error
 from lambda_src.common.settings import Settings, settings
 from lambda_src.registry import PipelineRecord, Registry, Status, now
-from mlops_spec.naming import short_hash
+from mlops_spec import naming
 
 logger = Logger()
 
-CONFIG_SUFFIX = "mlops-config.json"
 SUBJECT_LIMIT = 100  # SNS subjects are at most 100 characters
 
 
@@ -34,7 +33,7 @@ class FileResult:
 
 def rejection_id(source: str) -> str:
     """The registry id of a rejected file: stable per S3 object, so a re-upload replaces the rejection."""
-    return f"rejected-{short_hash(source, 12)}"
+    return f"rejected-{naming.short_hash(source, 12)}"
 
 
 def read_config(bucket: str, key: str) -> Any:
@@ -154,7 +153,7 @@ def _target(record: dict[str, Any], config: Settings) -> tuple[str, str, str | N
     obj = s3.get("object") or {}
     # Keys arrive quote_plus-encoded ("team+a%2Fmlops-config.json").
     key = unquote_plus(str(obj.get("key", "")))
-    if bucket != config.assets_bucket or not key.endswith(CONFIG_SUFFIX):
+    if bucket != config.assets_bucket or not key.endswith(naming.CONFIG_FILE_NAME):
         return None
     return bucket, key, obj.get("versionId")
 

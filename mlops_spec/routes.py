@@ -1,0 +1,103 @@
+"""The orchestrator API's routes: API Gateway, the handler, the OpenAPI document and the CLI read them here.
+
+Pure Python, so the API function and the CLI import it at no cost. Paths are written the way API
+Gateway and OpenAPI write them (`/pipelines/{pipeline_id}`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import quote
+
+API_STAGE = "v1"
+_PARAMETER = re.compile(r"\{(\w+)\}")
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    operation_id: str
+    summary: str
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """The path parameters, in order."""
+        return tuple(_PARAMETER.findall(self.path))
+
+    @property
+    def resolver_rule(self) -> str:
+        """The path as the Powertools resolver writes it: `/pipelines/<pipeline_id>`."""
+        return _PARAMETER.sub(r"<\1>", self.path)
+
+    def url_path(self, **values: str) -> str:
+        """The path with each parameter filled in and percent-encoded (a `/` in a value stays inside it)."""
+        missing = set(self.parameters) - set(values)
+        if missing or set(values) - set(self.parameters):
+            raise ValueError(f"{self.path} takes the parameters {self.parameters}, got {sorted(values)}")
+        return _PARAMETER.sub(lambda match: quote(values[match.group(1)], safe=""), self.path)
+
+
+PROVISION_PIPELINE = Route(
+    "POST",
+    "/provisionpipeline",
+    "provisionPipeline",
+    "Ask for a pipeline (validated now, deployed later), or run a model-card operation.",
+)
+PIPELINE_STATUS = Route("POST", "/pipelinestatus", "pipelineStatus", "Status of a pipeline (the old solution's route).")
+LIST_PIPELINES = Route("GET", "/pipelines", "listPipelines", "List pipelines.")
+GET_PIPELINE = Route("GET", "/pipelines/{pipeline_id}", "getPipeline", "Status of a pipeline.")
+DELETE_PIPELINE = Route(
+    "DELETE",
+    "/pipelines/{pipeline_id}",
+    "deletePipeline",
+    "Destroy the pipeline's target stacks, then its delivery stack.",
+)
+ANSWER_APPROVAL = Route(
+    "POST",
+    "/pipelines/{pipeline_id}/approval",
+    "answerApproval",
+    "Approve or reject the pending manual approval of the pipeline's delivery pipeline "
+    "(multi-account mode); the caller's identity is recorded with the decision.",
+)
+LIST_MODEL_CARDS = Route("GET", "/modelcards", "listModelCards", "List model cards.")
+CREATE_MODEL_CARD = Route("POST", "/modelcards", "createModelCard", "Create a model card.")
+DESCRIBE_MODEL_CARD = Route(
+    "GET", "/modelcards/{name}", "describeModelCard", "A model card (its latest version unless `version` is given)."
+)
+UPDATE_MODEL_CARD = Route(
+    "PUT",
+    "/modelcards/{name}",
+    "updateModelCard",
+    "Replace the given sections and/or the status; the rest of the card is kept.",
+)
+DELETE_MODEL_CARD = Route("DELETE", "/modelcards/{name}", "deleteModelCard", "Delete a model card.")
+EXPORT_MODEL_CARD = Route(
+    "POST", "/modelcards/{name}/export", "exportModelCard", "Export a model card to PDF in the assets bucket."
+)
+
+ROUTES: tuple[Route, ...] = (
+    PROVISION_PIPELINE,
+    PIPELINE_STATUS,
+    LIST_PIPELINES,
+    GET_PIPELINE,
+    DELETE_PIPELINE,
+    ANSWER_APPROVAL,
+    LIST_MODEL_CARDS,
+    CREATE_MODEL_CARD,
+    DESCRIBE_MODEL_CARD,
+    UPDATE_MODEL_CARD,
+    DELETE_MODEL_CARD,
+    EXPORT_MODEL_CARD,
+)
+
+
+def resource_paths(routes: tuple[Route, ...] = ROUTES) -> list[str]:
+    """Every API Gateway resource path the routes need, parents before children."""
+    paths: set[str] = set()
+    for route in routes:
+        parts = route.path.strip("/").split("/")
+        for depth in range(1, len(parts) + 1):
+            paths.add("/" + "/".join(parts[:depth]))
+    return sorted(paths, key=lambda p: (p.count("/"), p))
