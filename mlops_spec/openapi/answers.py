@@ -1,0 +1,167 @@
+"""The shapes of the API's answers (and the approval request), as the OpenAPI document publishes them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from mlops_spec.approvals import COMMENT_LIMIT
+from mlops_spec.common import Environment, StrictModel
+from mlops_spec.modelcards import ModelCardStatus
+from mlops_spec.status import STATUS_NAMES
+
+if TYPE_CHECKING:
+    PipelineState = str
+else:
+    # The registry's status names (mlops_spec/status.py), as an enum of strings in the schema.
+    PipelineState = Literal[STATUS_NAMES]
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(description="Path of the offending field, e.g. inference_instance or tuner_configs.max_jobs.")
+    problem: str = Field(description="What is wrong with it.")
+
+
+class ErrorBody(BaseModel):
+    message: str = Field(description="What went wrong, in one sentence.")
+    errors: list[FieldProblem] = Field(default_factory=list, description="One entry per offending field.")
+
+
+class ProvisionAccepted(BaseModel):
+    pipeline_id: str = Field(description="Deterministic id: the model (or image) name and the pipeline type.")
+    status: PipelineState
+    pipeline_type: str
+    version: int = Field(description="Version of the pipeline's spec in the registry.")
+    environments: list[Environment] = Field(description="Environments it deploys to, in promotion order.")
+    stacks: list[str] = Field(description="Its delivery stack, then one target stack per environment.")
+    idempotent_replay: bool = Field(description="True when an identical earlier request was answered again.")
+
+
+class DryRunResult(BaseModel):
+    dry_run: Literal[True]
+    pipeline_id: str
+    pipeline_type: str
+    environments: list[Environment]
+    stacks: list[str] = Field(description="Pulumi stacks an actual request would create or update.")
+    spec: dict[str, Any] = Field(description="The request as validated and normalised (defaults filled in).")
+
+
+class NotStarted(BaseModel):
+    message: str
+    pipeline_id: str
+
+
+class PipelineStatusRequest(BaseModel):
+    pipeline_id: str
+
+
+class ApprovalRequest(StrictModel):
+    """The answer to a delivery pipeline's pending manual approval (mlops_spec.approvals; a test keeps them equal)."""
+
+    decision: Literal["approve", "reject"]
+    comment: str | None = Field(
+        default=None,
+        max_length=COMMENT_LIMIT,
+        description="Why. Recorded in CodePipeline after the caller's identity (the whole summary is cut to "
+        f"{COMMENT_LIMIT} characters); blank means none.",
+    )
+    stage: Literal["ApproveStaging", "ApproveProd"] | None = Field(
+        default=None,
+        description="The approval stage to answer; it must be the pending one. Default: the one pending.",
+    )
+
+
+class ActionStatus(BaseModel):
+    name: str
+    status: str = Field(description="NOT_STARTED, IN_PROGRESS, SUCCEEDED, FAILED, STOPPED, ...")
+    last_error: str | None = None
+
+
+class StageStatus(BaseModel):
+    name: str
+    status: str = Field(description="NOT_STARTED, IN_PROGRESS, SUCCEEDED, FAILED, STOPPED, ...")
+    actions: list[ActionStatus]
+
+
+class PendingApproval(BaseModel):
+    stage: str
+    action: str
+    token: str = Field(description="Token to approve or reject the manual approval with.")
+
+
+class PipelineSummary(BaseModel):
+    pipeline_id: str
+    pipeline_type: str
+    status: PipelineState
+    version: int
+    created_at: str = Field(description="ISO-8601 time.")
+    updated_at: str = Field(description="ISO-8601 time.")
+    last_error: str | None = None
+
+
+class PipelineStatus(PipelineSummary):
+    environments: list[Environment]
+    stacks: list[str]
+    source: str | None = Field(default=None, description="Where the request came from (api, s3, ...).")
+    outputs: dict[str, Any] = Field(description="e.g. the endpoint name or image URI, once deployed.")
+    errors: list[FieldProblem] = Field(description="Why the pipeline was rejected, if it was.")
+    codepipeline_name: str | None = None
+    spec: dict[str, Any] | None = Field(default=None, description="The normalised request.")
+    stages: list[StageStatus] = Field(description="The delivery pipeline's stages, once it exists.")
+    pending_approvals: list[PendingApproval]
+    delivery_pipeline_state: str | None = Field(default=None, description="Why stages are missing, if they are.")
+
+
+class ApprovalAnswered(BaseModel):
+    pipeline_id: str
+    stage: str = Field(description="The approval stage that was answered, e.g. ApproveStaging.")
+    action: str = Field(description="Its manual approval action.")
+    decision: Literal["approve", "reject"]
+
+
+class PipelineList(BaseModel):
+    pipelines: list[PipelineSummary]
+    next_token: str | None = Field(default=None, description="Pass as next_token to get the next page.")
+
+
+class DeletionAccepted(BaseModel):
+    pipeline_id: str
+    status: PipelineState
+    version: int
+
+
+class ModelCard(BaseModel):
+    name: str
+    arn: str | None = None
+    version: int | None = None
+    status: ModelCardStatus | None = None
+    content: dict[str, Any] = Field(description="The card's content (SageMaker model card schema).")
+    created_at: str | None = None
+    last_modified_at: str | None = None
+    processing_status: str | None = None
+
+
+class ModelCardSummary(BaseModel):
+    name: str
+    arn: str | None = None
+    status: ModelCardStatus | None = None
+    created_at: str | None = None
+    last_modified_at: str | None = None
+
+
+class ModelCardList(BaseModel):
+    model_cards: list[ModelCardSummary]
+    next_token: str | None = None
+
+
+class ModelCardDeleted(BaseModel):
+    message: str
+    name: str
+
+
+class ModelCardExport(BaseModel):
+    name: str
+    export_job_name: str
+    export_job_arn: str
+    output_location: str = Field(description="S3 prefix receiving the PDF.")
