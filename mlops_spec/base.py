@@ -69,6 +69,12 @@ class PipelineSpec(StrictModel):
             keys.update(choice for choice in choices if isinstance(choice, str))
         return keys
 
+    @classmethod
+    def type_name(cls) -> str:
+        """The `pipeline_type` of this spec class: the one place a type string is written is its Literal."""
+        (name,) = get_args(cls.model_fields["pipeline_type"].annotation)
+        return str(name)
+
     # -- identity -------------------------------------------------------------------------
     @property
     def name_infix(self) -> str:

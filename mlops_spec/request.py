@@ -21,23 +21,26 @@ from mlops_spec.pipelines.monitors import (
 from mlops_spec.pipelines.realtime import RealtimeBuiltinSpec, RealtimeCustomSpec
 from mlops_spec.pipelines.training import TrainingSpec, TunerSpec
 
-# pipeline_type -> spec class. Adding a pipeline type adds one line here.
-SPEC_TYPES: dict[str, type[PipelineSpec]] = {
-    "byom_realtime_builtin": RealtimeBuiltinSpec,
-    "byom_realtime_custom": RealtimeCustomSpec,
-    "byom_batch_builtin": BatchBuiltinSpec,
-    "byom_batch_custom": BatchCustomSpec,
-    "byom_data_quality_monitor": DataQualityMonitorSpec,
-    "byom_model_quality_monitor": ModelQualityMonitorSpec,
-    "byom_model_bias_monitor": ModelBiasMonitorSpec,
-    "byom_model_explainability_monitor": ModelExplainabilityMonitorSpec,
-    "model_training_builtin": TrainingSpec,
-    "model_tuner_builtin": TunerSpec,
-    "model_autopilot_training": AutopilotSpec,
-    "byom_image_builder": ImageBuilderSpec,
-}
+# Every pipeline type's spec class. Adding a type adds its class here; its `pipeline_type` string
+# is written only on the class (the Literal of its discriminator field).
+SPEC_CLASSES: tuple[type[PipelineSpec], ...] = (
+    RealtimeBuiltinSpec,
+    RealtimeCustomSpec,
+    BatchBuiltinSpec,
+    BatchCustomSpec,
+    DataQualityMonitorSpec,
+    ModelQualityMonitorSpec,
+    ModelBiasMonitorSpec,
+    ModelExplainabilityMonitorSpec,
+    TrainingSpec,
+    TunerSpec,
+    AutopilotSpec,
+    ImageBuilderSpec,
+)
+# pipeline_type -> spec class.
+SPEC_TYPES: dict[str, type[PipelineSpec]] = {spec.type_name(): spec for spec in SPEC_CLASSES}
 
-PipelineRequest = Annotated[Union[tuple(SPEC_TYPES.values())], Field(discriminator="pipeline_type")]  # type: ignore[valid-type]
+PipelineRequest = Annotated[Union[SPEC_CLASSES], Field(discriminator="pipeline_type")]  # type: ignore[valid-type]
 _ADAPTER: TypeAdapter[PipelineSpec] = TypeAdapter(PipelineRequest)  # type: ignore[arg-type]
 
 

@@ -1,4 +1,4 @@
-"""The one map from pipeline_type to its spec and component: adding a pipeline type adds one line here."""
+"""The one map from a pipeline type's spec class to its component: adding a pipeline type adds one line here."""
 
 from __future__ import annotations
 
@@ -38,21 +38,24 @@ class PipelineKind:
     component: type[PipelineComponent]
 
 
+# spec class -> the component that deploys it. The pipeline_type string lives on the spec class only.
+COMPONENTS: dict[type[PipelineSpec], type[PipelineComponent]] = {
+    RealtimeBuiltinSpec: RealtimeEndpoint,
+    RealtimeCustomSpec: RealtimeEndpoint,
+    BatchBuiltinSpec: BatchTransform,
+    BatchCustomSpec: BatchTransform,
+    DataQualityMonitorSpec: DataQualityMonitor,
+    ModelQualityMonitorSpec: ModelQualityMonitor,
+    ModelBiasMonitorSpec: ModelBiasMonitor,
+    ModelExplainabilityMonitorSpec: ModelExplainabilityMonitor,
+    TrainingSpec: ModelTraining,
+    TunerSpec: HyperparameterTuning,
+    AutopilotSpec: AutopilotTraining,
+    ImageBuilderSpec: ImageBuilder,
+}
+# pipeline_type -> (spec, component), derived.
 REGISTRY: dict[str, PipelineKind] = {
-    "byom_realtime_builtin": PipelineKind(spec=RealtimeBuiltinSpec, component=RealtimeEndpoint),
-    "byom_realtime_custom": PipelineKind(spec=RealtimeCustomSpec, component=RealtimeEndpoint),
-    "byom_batch_builtin": PipelineKind(spec=BatchBuiltinSpec, component=BatchTransform),
-    "byom_batch_custom": PipelineKind(spec=BatchCustomSpec, component=BatchTransform),
-    "byom_data_quality_monitor": PipelineKind(spec=DataQualityMonitorSpec, component=DataQualityMonitor),
-    "byom_model_quality_monitor": PipelineKind(spec=ModelQualityMonitorSpec, component=ModelQualityMonitor),
-    "byom_model_bias_monitor": PipelineKind(spec=ModelBiasMonitorSpec, component=ModelBiasMonitor),
-    "byom_model_explainability_monitor": PipelineKind(
-        spec=ModelExplainabilityMonitorSpec, component=ModelExplainabilityMonitor
-    ),
-    "model_training_builtin": PipelineKind(spec=TrainingSpec, component=ModelTraining),
-    "model_tuner_builtin": PipelineKind(spec=TunerSpec, component=HyperparameterTuning),
-    "model_autopilot_training": PipelineKind(spec=AutopilotSpec, component=AutopilotTraining),
-    "byom_image_builder": PipelineKind(spec=ImageBuilderSpec, component=ImageBuilder),
+    spec.type_name(): PipelineKind(spec=spec, component=component) for spec, component in COMPONENTS.items()
 }
 
 

@@ -10,10 +10,10 @@ import pytest
 from components.pipelines.base import PipelineComponent, PipelineContext
 from components.pipelines.batch import BatchTransform
 from components.pipelines.realtime import RealtimeEndpoint
-from components.pipelines.registry import REGISTRY, build_pipeline
+from components.pipelines.registry import COMPONENTS, REGISTRY, build_pipeline
 from mlops_cli.mocks import PlanRecorder
 from mlops_spec.base import PipelineSpec
-from mlops_spec.request import SPEC_TYPES, parse_pipeline_request
+from mlops_spec.request import SPEC_CLASSES, SPEC_TYPES, parse_pipeline_request
 
 CONTEXT = PipelineContext(
     environment="dev",
@@ -40,7 +40,13 @@ def test_every_registered_type_is_a_request_type_with_the_same_spec() -> None:
 
 
 def test_every_request_type_has_a_component() -> None:
+    assert set(COMPONENTS) == set(SPEC_CLASSES)
     assert set(REGISTRY) == set(SPEC_TYPES)
+
+
+def test_a_type_string_is_read_from_its_spec_class() -> None:
+    assert {spec.type_name(): spec for spec in SPEC_CLASSES} == SPEC_TYPES
+    assert len(SPEC_TYPES) == len(SPEC_CLASSES) == 12
 
 
 def test_every_component_declares_its_own_type_token() -> None:

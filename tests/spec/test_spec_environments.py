@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mlops_spec.request import SPEC_TYPES, parse_pipeline_request
+from tests.support.pipeline_types import every_type
 
 DEV_BUCKET = "mlops-dev-artifacts-111111111111-us-east-1"
 PROD_BUCKET = "mlops-prod-artifacts-333333333333-us-east-1"
@@ -23,11 +24,16 @@ MONITOR_STAGED = {
     "monitor_max_runtime_seconds",
     "kms_key_arn",
 }
+REALTIME_STAGED = {"inference_instance", "data_capture_location", "endpoint_name", "kms_key_arn", "instance_count"}
+BATCH_STAGED = {"inference_instance", "batch_inference_data", "batch_job_output_location", "kms_key_arn"} | {
+    "schedule_expression",
+    "instance_count",
+}
 STAGED_FIELDS = {
-    "byom_realtime_builtin": {"inference_instance", "data_capture_location", "endpoint_name", "kms_key_arn"}
-    | {"instance_count"},
-    "byom_batch_builtin": {"inference_instance", "batch_inference_data", "batch_job_output_location", "kms_key_arn"}
-    | {"schedule_expression", "instance_count"},
+    "byom_realtime_builtin": REALTIME_STAGED,
+    "byom_realtime_custom": REALTIME_STAGED,
+    "byom_batch_builtin": BATCH_STAGED,
+    "byom_batch_custom": BATCH_STAGED,
     "byom_data_quality_monitor": MONITOR_STAGED,
     "byom_model_quality_monitor": MONITOR_STAGED | {"monitor_ground_truth_input"},
     "byom_model_bias_monitor": MONITOR_STAGED | {"monitor_ground_truth_input"},
@@ -39,7 +45,7 @@ STAGED_FIELDS = {
 }
 
 
-@pytest.mark.parametrize("pipeline_type", sorted(STAGED_FIELDS))
+@pytest.mark.parametrize("pipeline_type", every_type(STAGED_FIELDS))
 def test_stage_aware_fields_are_mwos(pipeline_type):
     assert set(SPEC_TYPES[pipeline_type].staged_fields()) == STAGED_FIELDS[pipeline_type]
 

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mlops_spec.request import SPEC_TYPES, parse_pipeline_request
+from tests.support.pipeline_types import every_type
 
 SAGEMAKER_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 MONITORS = sorted(name for name in SPEC_TYPES if name.endswith("_monitor"))
@@ -33,7 +34,7 @@ EXPECTED_IDS = {
 }
 
 
-@pytest.mark.parametrize("pipeline_type", sorted(EXPECTED_IDS))
+@pytest.mark.parametrize("pipeline_type", every_type(EXPECTED_IDS))
 def test_pipeline_id_is_the_name_and_the_type(example, pipeline_type):
     assert parse_pipeline_request(example(pipeline_type)).pipeline_id == EXPECTED_IDS[pipeline_type]
 
