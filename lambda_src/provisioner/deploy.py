@@ -20,9 +20,8 @@ from mlops_spec.base import PipelineSpec
 logger = logging.getLogger(__name__)
 
 
-class WrongEnvironment(ProvisioningError):
-    reason = "wrong-environment"
-    retryable = False
+class WrongEnvironment(ProvisioningError, reason="wrong-environment", retryable=False):
+    """The build was asked to deploy to an environment the pipeline does not deploy to."""
 
 
 def load_spec(
@@ -35,12 +34,12 @@ def load_spec(
         except OSError as exc:
             raise SpecUnavailable(f"cannot read {spec_file}: {exc.strerror or exc}") from None
     else:
-        client = s3 or _client("s3")
-        key = source.spec_key(pipeline_id)
         try:
-            raw = client.get_object(Bucket=settings.assets_bucket, Key=key)["Body"].read()
+            raw = source.read_stored_spec(s3 or _client("s3"), settings.assets_bucket, pipeline_id)
         except Exception as exc:
-            raise SpecUnavailable(f"cannot read s3://{settings.assets_bucket}/{key}: {exc}") from None
+            raise SpecUnavailable(
+                f"cannot read {source.spec_url(settings.assets_bucket, pipeline_id)}: {exc}"
+            ) from None
     return source.parse_spec(raw, pipeline_id, settings.mode, settings.use_model_registry)
 
 

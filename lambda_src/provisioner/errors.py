@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 # Keep recorded messages short: a registry item is read by people and stays well under DynamoDB's limit.
 MESSAGE_LIMIT = 1000
@@ -18,6 +19,14 @@ class ProvisioningError(Exception):
     reason = "provisioning-failed"
     retryable = True
 
+    def __init_subclass__(cls, *, reason: str | None = None, retryable: bool | None = None, **kwargs: Any) -> None:
+        """Each kind declares its reason and retryability in its class line."""
+        super().__init_subclass__(**kwargs)
+        if reason is not None:
+            cls.reason = reason
+        if retryable is not None:
+            cls.retryable = retryable
+
     def __init__(self, message: str, *, reason: str | None = None, retryable: bool | None = None):
         super().__init__(shorten(message))
         self.message = shorten(message)
@@ -31,62 +40,38 @@ class ProvisioningError(Exception):
         return {"reason": self.reason, "message": self.message, "retryable": self.retryable}
 
 
-class StackBusy(ProvisioningError):
+class StackBusy(ProvisioningError, reason="stack-busy", retryable=True):
     """Another update holds the stack's lock and kept holding it through our retries."""
 
-    reason = "stack-busy"
-    retryable = True
 
-
-class PulumiUnavailable(ProvisioningError):
+class PulumiUnavailable(ProvisioningError, reason="pulumi-unavailable", retryable=False):
     """The pulumi CLI is missing or unusable in this image: the image must be rebuilt."""
 
-    reason = "pulumi-unavailable"
-    retryable = False
 
-
-class AssumeRoleDenied(ProvisioningError):
+class AssumeRoleDenied(ProvisioningError, reason="assume-role-denied", retryable=False):
     """The target account's deploy role refused us: its trust policy or our role name must be fixed."""
 
-    reason = "assume-role-denied"
-    retryable = False
 
-
-class DeploymentFailed(ProvisioningError):
+class DeploymentFailed(ProvisioningError, reason="deployment-failed", retryable=True):
     """Pulumi ran and a resource operation failed (often transient: throttling, IAM propagation)."""
 
-    reason = "deployment-failed"
-    retryable = True
 
-
-class SpecUnavailable(ProvisioningError):
+class SpecUnavailable(ProvisioningError, reason="spec-unavailable", retryable=False):
     """The stored request is missing or no longer validates."""
 
-    reason = "spec-unavailable"
-    retryable = False
 
-
-class ExternalIdUnavailable(ProvisioningError):
+class ExternalIdUnavailable(ProvisioningError, reason="external-id-unavailable", retryable=False):
     """The deploy roles' external id could not be read from its SSM parameter: the orchestrator's
     configuration (the parameter, or the provisioner's and builds' access to it) must be fixed."""
 
-    reason = "external-id-unavailable"
-    retryable = False
 
-
-class PendingCreates(ProvisioningError):
+class PendingCreates(ProvisioningError, reason="pending-creates", retryable=False):
     """A killed run left creates in the state that AWS may have finished: clearing them would forget
     real resources (and every later run would fail with "already exists"), so an operator decides."""
 
-    reason = "pending-creates"
-    retryable = False
 
-
-class TimedOut(ProvisioningError):
+class TimedOut(ProvisioningError, reason="timed-out", retryable=True):
     """The run was about to be cut off by its time limit; the next run recovers the stack's lock."""
-
-    reason = "timed-out"
-    retryable = True
 
 
 def shorten(text: str, limit: int = MESSAGE_LIMIT) -> str:

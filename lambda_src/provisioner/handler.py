@@ -6,10 +6,10 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from aws_lambda_powertools import Logger
 
@@ -54,7 +54,7 @@ RunnerFactory = Callable[[RetryPolicy], StackRunner]
 
 
 # -- decisions -----------------------------------------------------------------------------------------
-def claimable(record: PipelineRecord | None, status: Status, version: int | None) -> bool:
+def claimable(record: PipelineRecord | None, status: Status, version: int | None) -> TypeGuard[PipelineRecord]:
     """Work runs only for the request that queued it: a duplicate or superseded event is skipped."""
     if record is None or record.status != status:
         return False
@@ -122,7 +122,6 @@ class Provisioner:
         record = self.registry.get(pipeline_id)
         if not claimable(record, Status.QUEUED, version):
             return _skipped(pipeline_id, "provision", record)
-        assert record is not None
         if not self._claim_provisioning(record):
             return _already_claimed(pipeline_id, "provision")
         with self._guard(pipeline_id, record.version, Status.PROVISIONING, context):
@@ -181,20 +180,16 @@ class Provisioner:
             logger.warning("could not read the started run", pipeline_id=pipeline_id, error=str(exc))
 
     def _up_delivery(self, spec: PipelineSpec) -> dict[str, Any]:
-        runner = self.runners(DELIVERY_RETRY)
-        try:
+        with closing(self.runners(DELIVERY_RETRY)) as runner:
             runner.select_or_create(naming.delivery_stack_name(spec.pipeline_id), delivery_program(spec, self.settings))
             runner.set_config(stack_config(spec, "delivery", self.settings))
             return runner.up(self.on_output).outputs
-        finally:
-            runner.close()
 
     # -- delete ------------------------------------------------------------------------------------------
     def delete(self, pipeline_id: str, version: int | None, context: Any = None) -> dict[str, Any]:
         record = self.registry.get(pipeline_id)
         if not claimable(record, Status.DELETING, version):
             return _skipped(pipeline_id, "delete", record)
-        assert record is not None
         # DELETING stays DELETING while the stacks go: the claim is the invocation's id on the record,
         # so a second delivery of the same request (or a re-sent start) does not destroy in parallel.
         if not self.registry.claim_deletion(pipeline_id, record.version, _invocation_id(context)):
@@ -225,15 +220,12 @@ class Provisioner:
         return {"pipeline_id": pipeline_id, "action": "delete", "status": str(Status.FAILED)}
 
     def _destroy(self, stack_name: str, program: PulumiProgram, retry: RetryPolicy) -> None:
-        runner = self.runners(retry)
-        try:
+        with closing(self.runners(retry)) as runner:
             if runner.select_existing(stack_name, program):
                 runner.destroy_and_remove(self.on_output)
                 logger.info("stack destroyed", stack=stack_name)
             else:
                 logger.info("stack does not exist; nothing to destroy", stack=stack_name)
-        finally:
-            runner.close()
 
     # -- failures ----------------------------------------------------------------------------------------
     @contextmanager
@@ -279,14 +271,12 @@ class Provisioner:
     # -- AWS reads and writes ----------------------------------------------------------------------------
     def _read_spec(self, pipeline_id: str) -> bytes:
         try:
-            response = self.s3.get_object(Bucket=self.settings.assets_bucket, Key=source.spec_key(pipeline_id))
+            return source.read_stored_spec(self.s3, self.settings.assets_bucket, pipeline_id)
         except Exception as exc:
+            # A missing or forbidden object will not come back by retrying; other S3 errors stay retryable.
             if aws.error_code(exc) in ("NoSuchKey", "404", "AccessDenied"):
-                raise SpecUnavailable(
-                    f"s3://{self.settings.assets_bucket}/{source.spec_key(pipeline_id)}: {exc}"
-                ) from None
+                raise SpecUnavailable(f"{source.spec_url(self.settings.assets_bucket, pipeline_id)}: {exc}") from None
             raise
-        return bytes(response["Body"].read())
 
     def _parse(self, raw: bytes | str, pipeline_id: str) -> PipelineSpec:
         return source.parse_spec(raw, pipeline_id, self.settings.mode, self.settings.use_model_registry)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lambda_src.provisioner.errors import SpecUnavailable
 
@@ -19,6 +19,16 @@ SPEC_FILE = "spec.json"
 
 def spec_key(pipeline_id: str) -> str:
     return f"pipelines/{pipeline_id}/{SPEC_FILE}"
+
+
+def spec_url(bucket: str, pipeline_id: str) -> str:
+    """Where the stored request is, as error messages name it."""
+    return f"s3://{bucket}/{spec_key(pipeline_id)}"
+
+
+def read_stored_spec(s3: Any, bucket: str, pipeline_id: str) -> bytes:
+    """The stored request's bytes, as the API wrote them; S3's errors are left to the caller."""
+    return bytes(s3.get_object(Bucket=bucket, Key=spec_key(pipeline_id))["Body"].read())
 
 
 def source_key(pipeline_id: str) -> str:

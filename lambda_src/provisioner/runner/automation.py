@@ -1,0 +1,228 @@
+"""The StackRunner over the Pulumi Automation API: stack operations, retried and recovered as faults call for.
+
+Changes when the operations the provisioner runs, or the way a killed run's leftovers are settled, change.
+What a fault is and what it calls for is decided in `faults`; this module carries it out.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from pulumi import automation as auto
+from pulumi.automation import errors as auto_errors
+
+from lambda_src.provisioner.errors import ProvisioningError
+from lambda_src.provisioner.runner.faults import (
+    Failure,
+    PendingOperation,
+    Remedy,
+    classify,
+    domain_error,
+    failure_of,
+    pending_creates,
+    pending_creates_error,
+    pending_operations,
+    remedy_for,
+    still_locked_error,
+)
+from lambda_src.provisioner.runner.interface import OnOutput, PulumiProgram, UpOutcome
+from lambda_src.provisioner.runner.retry import RetryPolicy
+from lambda_src.provisioner.runner.workspace import RunnerConfig, workspace_options
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+StackOpener = Callable[..., auto.Stack]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class AutomationStackRunner:
+    """StackRunner over `pulumi.automation` with an inline program, an S3 backend and a KMS secrets provider.
+
+    Faults become ProvisioningError subclasses: a held lock is waited for (bounded backoff) and then
+    reported as StackBusy; a stale lock or pending operations left by a killed run are cleared once
+    (cancel, then refresh) before the operation is retried. Pending creates are never cleared: AWS
+    may have finished them, so they are reported as PendingCreates for an operator to reconcile.
+    """
+
+    def __init__(
+        self,
+        config: RunnerConfig,
+        *,
+        pulumi_command: auto.PulumiCommand | None = None,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], datetime] = _utcnow,
+        work_dir: str | None = None,
+    ):
+        self.config = config
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._clock = clock
+        self._command = pulumi_command
+        self._owns_work_dir = work_dir is None
+        self.work_dir = work_dir or tempfile.mkdtemp(prefix="mlops-workspace-")
+        self._stack: auto.Stack | None = None
+
+    # -- stack selection ---------------------------------------------------------------------------
+    def select_or_create(self, stack_name: str, program: PulumiProgram) -> None:
+        def create_or_select() -> auto.Stack:
+            try:
+                return self._open(auto.create_or_select_stack, stack_name, program)
+            except auto_errors.StackAlreadyExistsError:
+                # Another run created it between our select and create: select it now.
+                return self._open(auto.select_stack, stack_name, program)
+
+        self._stack = self._run(stack_name, create_or_select)
+
+    def select_existing(self, stack_name: str, program: PulumiProgram) -> bool:
+        def select() -> auto.Stack | None:
+            try:
+                return self._open(auto.select_stack, stack_name, program)
+            except auto_errors.StackNotFoundError:
+                return None
+
+        self._stack = self._run(stack_name, select)
+        return self._stack is not None
+
+    def set_config(self, values: Mapping[str, str]) -> None:
+        stack = self._selected()
+        config = {key: auto.ConfigValue(value=value) for key, value in values.items()}
+        self._run(stack.name, lambda: stack.set_all_config(config))
+
+    # -- operations -----------------------------------------------------------------------------------
+    def up(self, on_output: OnOutput | None = None) -> UpOutcome:
+        stack = self._selected()
+        result = self._run(stack.name, lambda: stack.up(**_transcript(on_output)))
+        changes = {str(op): count for op, count in (result.summary.resource_changes or {}).items()}
+        return UpOutcome(outputs=_values(result.outputs), resource_changes=changes)
+
+    def outputs(self) -> dict[str, Any]:
+        stack = self._selected()
+        return _values(self._run(stack.name, stack.outputs))
+
+    def destroy_and_remove(self, on_output: OnOutput | None = None) -> None:
+        stack = self._selected()
+        self._run(stack.name, lambda: stack.destroy(**_transcript(on_output), remove=True))
+        self._stack = None
+
+    def cancel(self) -> None:
+        stack = self._selected()
+        with _classified(stack.name):
+            try:
+                stack.cancel()
+            except auto_errors.CommandError as exc:
+                # Nothing to cancel is fine: the lock may have been released meanwhile.
+                logger.info("pulumi cancel of %s did nothing: %s", stack.name, exc)
+
+    def pending_operations(self) -> list[PendingOperation]:
+        """What a killed run left unfinished in the stack's state."""
+        stack = self._selected()
+        with _classified(stack.name):
+            return pending_operations(stack.export_stack().deployment)
+
+    def refresh(self, clear_pending_creates: bool = False, on_output: OnOutput | None = None) -> None:
+        stack = self._selected()
+        with _classified(stack.name):
+            stack.refresh(clear_pending_creates=clear_pending_creates, **_transcript(on_output))
+
+    def close(self) -> None:
+        if self._owns_work_dir:
+            shutil.rmtree(self.work_dir, ignore_errors=True)
+
+    # -- internals ---------------------------------------------------------------------------------------
+    def _selected(self) -> auto.Stack:
+        if self._stack is None:
+            raise RuntimeError("select a stack first")
+        return self._stack
+
+    def _open(self, open_stack: StackOpener, stack_name: str, program: PulumiProgram) -> auto.Stack:
+        """A stack of our project in a fresh workspace, opened by `auto.select_stack` or its like."""
+        options = workspace_options(self.config, self.work_dir, self._pulumi_command())
+        return open_stack(stack_name, project_name=self.config.project_name, program=program, opts=options)
+
+    def _pulumi_command(self) -> auto.PulumiCommand:
+        if self._command is None:
+            # Constructing it runs `pulumi version`: FileNotFoundError here means no CLI in the image.
+            self._command = auto.PulumiCommand(root=self.config.pulumi_root, skip_version_check=True)
+        return self._command
+
+    def _run(self, stack_name: str, operation: Callable[[], T]) -> T:
+        """Run one operation, waiting out held locks and clearing what a killed run left behind once."""
+        waits = iter(self.retry.delays())
+        recovered = False
+        while True:
+            try:
+                return operation()
+            except ProvisioningError:
+                raise
+            except Exception as exc:
+                failure = failure_of(exc)
+                remedy = remedy_for(
+                    failure,
+                    can_recover=not recovered and self._stack is not None,
+                    now=self._clock(),
+                    stale_after=self.retry.stale_lock_after,
+                )
+                if remedy is Remedy.FAIL:
+                    raise domain_error(failure, stack_name) from exc
+                if remedy is Remedy.WAIT:
+                    self._wait_for_lock(stack_name, next(waits, None), failure, exc)
+                else:
+                    self._recover(stack_name, remedy)
+                    recovered = True
+
+    def _wait_for_lock(self, stack_name: str, delay: float | None, failure: Failure, exc: Exception) -> None:
+        """Sleep before the next attempt; StackBusy once the policy's attempts are used up."""
+        if delay is None:
+            raise still_locked_error(stack_name, self.retry.attempts, failure.text) from exc
+        logger.info("stack %s is locked by another update; retrying in %.0f s", stack_name, delay)
+        self._sleep(delay)
+
+    def _recover(self, stack_name: str, remedy: Remedy) -> None:
+        """Cancel a killed run's lock, then refresh away its pending updates and deletes; its pending
+        creates stop the run instead (PendingCreates), since clearing them would forget what AWS made."""
+        stack = self._selected()
+        if remedy is Remedy.CLEAR_STALE_LOCK:
+            logger.warning("stack %s: lock left by a killed run; cancelling and refreshing", stack_name)
+            self.cancel()
+        else:
+            logger.warning("stack %s: pending operations from an interrupted run; recovering", stack_name)
+        creates = pending_creates(self.pending_operations())
+        if creates:
+            logger.error("stack %s: pending creates need an operator: %s", stack.name, [op.urn for op in creates])
+            raise pending_creates_error(stack.name, creates)
+        self.refresh(clear_pending_creates=False)
+
+
+@contextmanager
+def _classified(stack_name: str) -> Iterator[None]:
+    """Recovery steps are not retried: their failures only become domain errors."""
+    try:
+        yield
+    except Exception as exc:
+        raise classify(exc, stack_name) from exc
+
+
+def _transcript(on_output: OnOutput | None) -> dict[str, Any]:
+    """Where the CLI's output and errors go (the log, unless told otherwise), without terminal colours."""
+    printer = on_output or _log_line
+    return {"on_output": printer, "on_error": printer, "color": "never"}
+
+
+def _values(outputs: auto.OutputMap) -> dict[str, Any]:
+    return {key: out.value for key, out in outputs.items()}
+
+
+def _log_line(line: str) -> None:
+    logger.info("%s", line)

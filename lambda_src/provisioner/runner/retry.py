@@ -1,0 +1,33 @@
+"""How long a stack operation waits for another update's lock, and when a lock is old enough to break.
+
+Changes with the time limits of the runs that update stacks (the provisioner Lambda, deploy builds).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long to wait for another update's lock before giving up with StackBusy.
+
+    `stale_lock_after` is longer than any run may last (Lambda: 15 min; CodeBuild: its build
+    timeout): a lock older than that belongs to a killed run and is safe to cancel.
+    """
+
+    attempts: int = 4
+    base_delay_seconds: float = 5.0
+    max_delay_seconds: float = 30.0
+    stale_lock_after: timedelta = timedelta(minutes=20)
+
+    def delays(self) -> list[float]:
+        """Waits between attempts: exponential, capped, and bounded in number."""
+        return [min(self.base_delay_seconds * 2**i, self.max_delay_seconds) for i in range(self.attempts - 1)]
+
+
+# Only the provisioner function (15 minutes at most) updates delivery stacks: an older lock is a killed run's.
+DELIVERY_RETRY = RetryPolicy(stale_lock_after=timedelta(minutes=16))
+# Target stacks are also updated by deploy builds, which may run for their whole build timeout (60 min).
+TARGET_RETRY = RetryPolicy(stale_lock_after=timedelta(minutes=65))
