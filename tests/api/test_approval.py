@@ -14,7 +14,10 @@ from lambda_src.common import aws
 from lambda_src.registry import Registry, Status
 from lambda_src.status_events.names import codepipeline_name
 from mlops_spec.approvals import APPROVAL_STAGES, COMMENT_LIMIT, DECISIONS
-from tests.api.conftest import EXAMPLES, TABLE, api_event, call, realtime_body
+from tests.support.api_gateway import api_event, call
+from tests.support.examples import EXAMPLES
+from tests.support.moto_orchestrator import TABLE
+from tests.support.requests import realtime_body
 
 PIPELINE = "churn-xgb-realtime-builtin"
 CODEPIPELINE = codepipeline_name(PIPELINE)

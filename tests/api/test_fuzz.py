@@ -19,7 +19,9 @@ from hypothesis import strategies as st
 
 from mlops_spec.modelcards import MODEL_CARD_OPERATIONS
 from mlops_spec.request import SPEC_TYPES
-from tests.api.conftest import EXAMPLES, api_event, call, realtime_body
+from tests.support.api_gateway import api_event, call
+from tests.support.examples import EXAMPLES
+from tests.support.requests import realtime_body
 
 KNOWN_TYPES = sorted(SPEC_TYPES) + sorted(MODEL_CARD_OPERATIONS)
 EXAMPLE_BODIES = [json.loads(p.read_text()) for p in sorted(EXAMPLES.glob("*.json"))] or [realtime_body()]

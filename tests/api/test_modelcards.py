@@ -9,7 +9,8 @@ from botocore.stub import Stubber
 
 from lambda_src.common import aws
 from mlops_spec.modelcards import CreateModelCard, UpdateModelCard
-from tests.api.conftest import BUCKET, api_event, call
+from tests.support.api_gateway import api_event, call
+from tests.support.moto_orchestrator import BUCKET
 
 CARD_BODY = {
     "name": "churn-card",

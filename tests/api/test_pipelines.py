@@ -11,7 +11,9 @@ from lambda_src.api.pipelines import encode_token
 from lambda_src.api.status import normalise_pipeline_state
 from lambda_src.common import aws
 from lambda_src.registry import Registry, Status
-from tests.api.conftest import TABLE, api_event, call, realtime_body
+from tests.support.api_gateway import api_event, call
+from tests.support.moto_orchestrator import TABLE
+from tests.support.requests import realtime_body
 
 PIPELINE = "churn-xgb-realtime-builtin"
 T0 = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)

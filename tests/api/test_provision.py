@@ -10,7 +10,10 @@ import pytest
 from lambda_src.common import settings
 from lambda_src.registry import Registry, Status
 from mlops_spec.request import parse_pipeline_request
-from tests.api.conftest import BUCKET, PROVISIONER, TABLE, api_event, call, example_cases, realtime_body
+from tests.support.api_gateway import api_event, call
+from tests.support.examples import example_cases
+from tests.support.moto_orchestrator import BUCKET, PROVISIONER, TABLE
+from tests.support.requests import realtime_body
 
 PIPELINE = "churn-xgb-realtime-builtin"
 

@@ -23,7 +23,8 @@ from lambda_src.registry import (
     to_attr,
 )
 from lambda_src.status_events import records
-from tests.api.conftest import TABLE, realtime_body
+from tests.support.moto_orchestrator import TABLE
+from tests.support.requests import realtime_body
 
 
 def record(pipeline_id: str = "p-realtime-builtin", **changes: object) -> PipelineRecord:

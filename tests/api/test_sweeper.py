@@ -9,7 +9,9 @@ from lambda_src.common import aws
 from lambda_src.registry import PipelineRecord, Registry, Status
 from lambda_src.status_events import sweeper
 from lambda_src.status_events.handler import handler
-from tests.api.conftest import LAMBDA_CONTEXT, Orchestrator, api_event, call, realtime_body
+from tests.support.api_gateway import LAMBDA_CONTEXT, api_event, call
+from tests.support.moto_orchestrator import Orchestrator
+from tests.support.requests import realtime_body
 
 SCHEDULED_EVENT = {
     "version": "0",

@@ -10,7 +10,9 @@ import pytest
 from lambda_src.common import aws
 from lambda_src.registry import Registry, Status
 from lambda_src.trigger.handler import handler, rejection_id
-from tests.api.conftest import BUCKET, LAMBDA_CONTEXT, TABLE, realtime_body
+from tests.support.api_gateway import LAMBDA_CONTEXT
+from tests.support.moto_orchestrator import BUCKET, TABLE
+from tests.support.requests import realtime_body
 
 
 @pytest.fixture

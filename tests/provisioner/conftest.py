@@ -464,7 +464,7 @@ def _stack_outputs(name: str) -> dict[str, Any]:
 def start_world(mode: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     from lambda_src.common import aws
     from lambda_src.status_events.names import codepipeline_name
-    from tests.api.conftest import create_registry_table
+    from tests.support.moto_orchestrator import create_registry_table
 
     with mock_aws():
         dynamodb, s3, sns, sqs = (aws.client(s) for s in ("dynamodb", "s3", "sns", "sqs"))

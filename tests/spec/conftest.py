@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,17 +10,10 @@ import pytest
 
 from mlops_spec.errors import FieldError, SpecError
 from mlops_spec.request import parse_pipeline_request
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+from tests.support.examples import EXAMPLES, load_example
 
 Example = Callable[..., dict[str, Any]]
 Reject = Callable[..., FieldError]
-
-
-def _load_example(pipeline_type: str, folder: str = "") -> dict[str, Any]:
-    """examples/<folder>/<pipeline_type>.json; folder "" (single-account), "multi" or "registry"."""
-    data: dict[str, Any] = json.loads((EXAMPLES / folder / f"{pipeline_type}.json").read_text())
-    return data
 
 
 def _reject(body: dict[str, Any], mode: str = "single", use_model_registry: bool = False) -> FieldError:
@@ -40,7 +32,7 @@ def examples_dir() -> Path:
 
 @pytest.fixture
 def example() -> Example:
-    return _load_example
+    return load_example
 
 
 @pytest.fixture
