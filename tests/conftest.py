@@ -38,3 +38,20 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     assert os.environ["AWS_ACCESS_KEY_ID"] == "testing"
+
+
+# -- `pytest -m fast`: the pure tests (no moto, no mock engine, no subprocess), for a quick loop ---------
+# Request-contract tests and the plain decision functions of each layer are pure by construction.
+FAST_FOLDERS = ("spec",)
+FAST_FILE_MARK = "decisions"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "fast: a pure test (no moto, no mock engine, no subprocess)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.path
+        if path.parent.name in FAST_FOLDERS or FAST_FILE_MARK in path.stem:
+            item.add_marker(pytest.mark.fast)
