@@ -21,6 +21,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from mlops_spec import routes
 from mlops_spec.errors import FieldError
 
 API_URL_ENV = "MLOPS_API_URL"
@@ -118,26 +119,23 @@ class ApiClient:
         credentials, session_region = load_credentials(profile)
         return cls(url, resolve_region(url, region, session_region), credentials)
 
-    # -- routes -----------------------------------------------------------------------------
+    # -- routes (mlops_spec.routes: the paths the API Gateway and the handler serve) --------------
     def provision(self, body: Any, dry_run: bool = False) -> dict[str, Any]:
-        return self.call("POST", "/provisionpipeline", query={"dry_run": "true"} if dry_run else None, body=body)
+        return self.send(routes.PROVISION_PIPELINE, query={"dry_run": "true"} if dry_run else None, body=body)
 
     def get_pipeline(self, pipeline_id: str) -> dict[str, Any]:
-        return self.call("GET", f"/pipelines/{quote(pipeline_id, safe='')}")
+        return self.send(routes.GET_PIPELINE, pipeline_id=pipeline_id)
 
     def delete_pipeline(self, pipeline_id: str) -> dict[str, Any]:
-        return self.call("DELETE", f"/pipelines/{quote(pipeline_id, safe='')}")
+        return self.send(routes.DELETE_PIPELINE, pipeline_id=pipeline_id)
 
     def answer_approval(
         self, pipeline_id: str, decision: str, stage: str | None = None, comment: str | None = None
     ) -> dict[str, Any]:
         """Approve or reject the pipeline's pending manual approval (POST /pipelines/{id}/approval)."""
         body = {"decision": decision, "stage": stage, "comment": comment}
-        return self.call(
-            "POST",
-            f"/pipelines/{quote(pipeline_id, safe='')}/approval",
-            body={key: value for key, value in body.items() if value is not None},
-        )
+        given = {key: value for key, value in body.items() if value is not None}
+        return self.send(routes.ANSWER_APPROVAL, body=given, pipeline_id=pipeline_id)
 
     def list_pipelines(
         self,
@@ -147,7 +145,13 @@ class ApiClient:
         status: str | None = None,
     ) -> dict[str, Any]:
         query = {"limit": limit, "next_token": next_token, "pipeline_type": pipeline_type, "status": status}
-        return self.call("GET", "/pipelines", query=query)
+        return self.send(routes.LIST_PIPELINES, query=query)
+
+    def send(
+        self, route: routes.Route, query: Mapping[str, Any] | None = None, body: Any = None, **path_values: str
+    ) -> dict[str, Any]:
+        """Call one route, its path parameters filled in (percent-encoded) from `path_values`."""
+        return self.call(route.method, route.url_path(**path_values), query=query, body=body)
 
     # -- transport --------------------------------------------------------------------------
     def call(self, method: str, path: str, query: Mapping[str, Any] | None = None, body: Any = None) -> dict[str, Any]:

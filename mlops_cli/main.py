@@ -14,17 +14,20 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    # Imported here so `mlops --help` stays fast and each command module stays independent.
-    from mlops_cli import api_commands, deploy_command, plan_command, validate_command
+    # Typer reads every command's signature to build `mlops --help`, so each command module is
+    # imported here; they keep their heavy imports (pulumi, boto3, the request models) inside the
+    # command functions, so listing the commands stays fast.
+    from mlops_cli import deploy_command, plan_command, validate_command
+    from mlops_cli.api_commands import approvals, pipelines
 
     app.command("plan")(plan_command.plan)
     app.command("validate")(validate_command.validate)
-    app.command("provision")(api_commands.provision)
-    app.command("status")(api_commands.status)
-    app.command("list")(api_commands.list_pipelines)
-    app.command("delete")(api_commands.delete)
-    app.command("approve")(api_commands.approve)
-    app.command("reject")(api_commands.reject)
+    app.command("provision")(pipelines.provision)
+    app.command("status")(pipelines.status)
+    app.command("list")(pipelines.list_pipelines)
+    app.command("delete")(pipelines.delete)
+    app.command("approve")(approvals.approve)
+    app.command("reject")(approvals.reject)
     app.command("deploy")(deploy_command.deploy)
 
 

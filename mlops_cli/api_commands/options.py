@@ -1,0 +1,23 @@
+"""The command-line options the API commands share: where the API is, how to sign, which pipeline, --json, --yes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+ApiUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--api-url", help="Orchestrator API URL [default: $MLOPS_API_URL, else `pulumi stack output apiUrl`]."
+    ),
+]
+RegionOption = Annotated[
+    str | None, typer.Option("--region", help="Region to sign for [default: from the URL, else the AWS session].")
+]
+ProfileOption = Annotated[str | None, typer.Option("--profile", help="AWS profile for credentials.")]
+PipelineIdArg = Annotated[str, typer.Argument(help="Pipeline id, e.g. churn-xgb-realtime-builtin.", show_default=False)]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print the API's JSON answer instead of tables (for scripts).")
+]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]

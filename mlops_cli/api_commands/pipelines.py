@@ -1,0 +1,181 @@
+"""`mlops provision|status|list|delete`: ask the orchestrator for a pipeline, follow it, list them, delete one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+
+from mlops_cli.api_commands.calls import api_errors, connect
+from mlops_cli.api_commands.options import (
+    ApiUrlOption,
+    JsonOption,
+    PipelineIdArg,
+    ProfileOption,
+    RegionOption,
+    YesOption,
+)
+from mlops_cli.api_commands.render import (
+    follow_hint,
+    headline,
+    pipelines_table,
+    print_json,
+    show_status,
+    styled,
+    text,
+)
+from mlops_cli.request_file import ModeOption, RegistryOption, RequestFile, load_and_check
+
+if TYPE_CHECKING:
+    from mlops_cli.api_client import ApiClient
+
+# -- provision ----------------------------------------------------------------------------------
+
+
+def provision(
+    file: RequestFile,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Let the orchestrator validate only; create nothing.")
+    ] = False,
+    # Checked locally in multi-account mode unless told otherwise: it accepts every single-account
+    # request too, so a request is never refused here that the orchestrator would take.
+    mode: ModeOption = "multi",
+    model_registry: RegistryOption = False,
+    api_url: ApiUrlOption = None,
+    region: RegionOption = None,
+    profile: ProfileOption = None,
+) -> None:
+    """Validate a pipeline request locally, then send it to the orchestrator (POST /provisionpipeline)."""
+    body, _ = load_and_check(file, mode, model_registry)
+    with api_errors():
+        answer = connect(api_url, region, profile).provision(body, dry_run=dry_run)
+    if dry_run:
+        _print_dry_run(answer)
+    else:
+        _print_queued(answer)
+
+
+def _print_dry_run(answer: dict[str, Any]) -> None:
+    console = Console()
+    pipeline_id = text(answer.get("pipeline_id", "?"))
+    console.print(f"dry run: the orchestrator accepts pipeline [bold]{pipeline_id}[/bold]; nothing was created")
+    console.print_json(data=answer)
+
+
+def _print_queued(answer: dict[str, Any]) -> None:
+    console = Console()
+    pipeline_id = answer.get("pipeline_id", "?")
+    replay = " (the same request was sent before: nothing new was queued)" if answer.get("idempotent_replay") else ""
+    console.print(headline(pipeline_id, styled(answer.get("status"))) + replay)
+    if answer.get("stacks"):
+        console.print("stacks: " + ", ".join(text(stack) for stack in answer["stacks"]))
+    console.print(follow_hint(pipeline_id))
+
+
+# -- status -------------------------------------------------------------------------------------
+
+
+def status(
+    pipeline_id: PipelineIdArg,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Poll until deployed, failed, rejected, deleted or awaiting approval.")
+    ] = False,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.0, help="Seconds --wait may take.")] = 1800.0,
+    interval: Annotated[float, typer.Option("--interval", min=0.01, help="Seconds between polls.")] = 15.0,
+    as_json: JsonOption = False,
+    api_url: ApiUrlOption = None,
+    region: RegionOption = None,
+    profile: ProfileOption = None,
+) -> None:
+    """Show a pipeline's status: stages, actions, pending approvals, last error and outputs.
+
+    Without --wait the exit code is 0 whenever the status could be read. With --wait: 0 deployed
+    (or deleted), 1 failed or rejected, 3 timed out, 4 awaiting approval.
+    """
+    with api_errors():
+        client = connect(api_url, region, profile)
+        if not wait:
+            show_status(client.get_pipeline(pipeline_id), as_json)
+            return
+        # Imported here: only --wait needs the poller and its spinner (rich's progress display).
+        from mlops_cli.api_commands.wait import exit_code, wait_or_exit
+
+        answer = wait_or_exit(client, pipeline_id, timeout, interval, as_json)
+    show_status(answer, as_json)
+    raise typer.Exit(exit_code(answer))
+
+
+# -- list ---------------------------------------------------------------------------------------
+
+
+def _pages(client: ApiClient, limit: int | None, everything: bool, **filters: str | None) -> Iterator[dict[str, Any]]:
+    """Pages of GET /pipelines; with `everything`, follows next_token until the last page."""
+    token: str | None = None
+    seen: set[str] = set()
+    while True:
+        page = client.list_pipelines(limit=limit, next_token=token, **filters)
+        yield page
+        token = page.get("next_token")
+        if not everything or not token or token in seen:
+            return
+        seen.add(token)
+
+
+def _print_list(items: list[dict[str, Any]], more: str | None, everything: bool) -> None:
+    console = Console()
+    if not items:
+        console.print("no pipelines")
+    else:
+        console.print(pipelines_table(items))
+    if more and not everything:
+        console.print("more pipelines exist: add --all to list them all")
+
+
+def list_pipelines(
+    pipeline_type: Annotated[str | None, typer.Option("--type", help="Only this pipeline_type.")] = None,
+    status_filter: Annotated[str | None, typer.Option("--status", help="Only pipelines in this status.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Pipelines per page.")] = None,
+    everything: Annotated[bool, typer.Option("--all", help="Follow next_token through every page.")] = False,
+    as_json: JsonOption = False,
+    api_url: ApiUrlOption = None,
+    region: RegionOption = None,
+    profile: ProfileOption = None,
+) -> None:
+    """List pipelines known to the orchestrator."""
+    items: list[dict[str, Any]] = []
+    more: str | None = None
+    pages: list[dict[str, Any]] = []
+    with api_errors():
+        client = connect(api_url, region, profile)
+        for page in _pages(client, limit, everything, pipeline_type=pipeline_type, status=status_filter):
+            pages.append(page)
+            items += [item for item in page.get("pipelines") or [] if isinstance(item, dict)]
+            more = page.get("next_token")
+    if as_json:
+        # One page as answered; with --all, every page's pipelines in one body of the same shape.
+        print_json(pages[0] if len(pages) == 1 else {"pipelines": items, "next_token": more})
+        return
+    _print_list(items, more, everything)
+
+
+# -- delete -------------------------------------------------------------------------------------
+
+
+def delete(
+    pipeline_id: PipelineIdArg,
+    yes: YesOption = False,
+    api_url: ApiUrlOption = None,
+    region: RegionOption = None,
+    profile: ProfileOption = None,
+) -> None:
+    """Delete a pipeline: destroy its target stacks, then its delivery stack."""
+    if not yes:
+        typer.confirm(f"Delete pipeline {pipeline_id} and destroy its stacks?", abort=True)
+    with api_errors():
+        answer = connect(api_url, region, profile).delete_pipeline(pipeline_id)
+    state = styled(answer["status"]) if answer.get("status") else "deletion requested"
+    console = Console()
+    console.print(headline(answer.get("pipeline_id", pipeline_id), state))
+    console.print(follow_hint(pipeline_id))
