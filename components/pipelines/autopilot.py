@@ -210,7 +210,7 @@ class AutopilotTraining(PipelineComponent):
                 lambda v: role_statements(context, spec, job_name, own_arn, v[0], [v[2], v[3]], v[1])
             ),
             tags=self.tags,
-            opts=self.child_opts(),
+            opts=self.child,
         )
         tags = self.tags
         run = RunOnDeploy(

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 import pulumi
 
+from components.base import MlopsComponent
 from mlops_spec import naming
 from mlops_spec.base import PipelineSpec
 
@@ -48,11 +49,11 @@ class PipelineContext:
         return f"arn:{self.partition}:{service}:{region}:{self.account_id}:{resource}"
 
 
-class PipelineComponent(pulumi.ComponentResource):
-    """Base of every target-pipeline component: type token, tags, child options and outputs.
+class PipelineComponent(MlopsComponent):
+    """Base of every target-pipeline component: type token, spec, context, tags and outputs.
 
-    Subclasses set TYPE_TOKEN (`mlops:pipelines:<Type>`), create their children with
-    `self.child_opts()`, and end with `self.finish({...})`.
+    Subclasses set TYPE_TOKEN (`mlops:pipelines:<Type>`), create their children with `self.child`
+    or `self.child_opts(...)` (see components.base), and end with `self.finish({...})`.
     """
 
     TYPE_TOKEN: ClassVar[str]
@@ -60,14 +61,11 @@ class PipelineComponent(pulumi.ComponentResource):
     def __init__(
         self, name: str, spec: PipelineSpec, context: PipelineContext, opts: pulumi.ResourceOptions | None = None
     ):
-        super().__init__(self.TYPE_TOKEN, name, None, opts)
+        super().__init__(self.TYPE_TOKEN, name, opts)
         self.spec = spec
         self.context = context
         self.tags: dict[str, str] = {**context.tags, **spec.tags_for(context.environment)}
         self.outputs: dict[str, pulumi.Output[Any]] = {}
-
-    def child_opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=self, **kwargs)
 
     def physical_name(self, suffix: str, limit: int = naming.SAGEMAKER_NAME_LIMIT) -> str:
         """A deterministic AWS name for a resource of this pipeline in this environment."""

@@ -155,7 +155,7 @@ class BatchTransform(PipelineComponent):
                 writes=[output_location],
             ),
             tags=self.tags,
-            opts=self.child_opts(),
+            opts=self.child,
         )
         self.model = create_model(name, self, source, self.role)
 
@@ -203,7 +203,7 @@ class BatchTransform(PipelineComponent):
             account_id=self.context.account_id,
             statements=pulumi.Output.all(machine_arn, kms_key).apply(lambda v: schedule_statements(v[0], v[1])),
             tags=self.tags,
-            opts=self.child_opts(),
+            opts=self.child,
         )
         rule = aws.cloudwatch.EventRule(
             f"{name}-schedule",
@@ -212,7 +212,7 @@ class BatchTransform(PipelineComponent):
             schedule_expression=expression,
             state="ENABLED",
             tags=self.tags,
-            opts=self.child_opts(),
+            opts=self.child,
         )
         aws.cloudwatch.EventTarget(
             f"{name}-schedule-target",

@@ -146,7 +146,7 @@ class ImageBuilder(PipelineComponent):
             kms_key_id=context.kms_key_arn,
             retention_in_days=LOG_RETENTION_DAYS,
             tags=self.tags,
-            opts=self.child_opts(),
+            opts=self.child,
         )
         role = roles.ExecutionRole(
             f"{name}-build-role",
@@ -159,7 +159,7 @@ class ImageBuilder(PipelineComponent):
                 lambda v: build_role_statements(context, v[0], spec.custom_algorithm_docker, v[1], v[2], [v[3]], v[4])
             ),
             tags=self.tags,
-            opts=self.child_opts(),
+            opts=self.child,
         )
         project = aws.codebuild.Project(
             f"{name}-build",
@@ -198,7 +198,7 @@ class ImageBuilder(PipelineComponent):
             # Pipelines deployed next expect the image in the registry.
             wait=True,
             tags=self.tags,
-            opts=self.child_opts(),
+            opts=self.child,
         )
         self.finish(
             {
@@ -226,6 +226,6 @@ class ImageBuilder(PipelineComponent):
             image_tag_mutability="IMMUTABLE",
             tags=self.tags,
             # Kept on destroy: it holds the image, which serving pipelines may still use.
-            opts=repository_options(self.child_opts()),
+            opts=repository_options(self.child),
         )
         return repository.repository_url, repository.arn

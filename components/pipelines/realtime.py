@@ -202,7 +202,7 @@ class RealtimeEndpoint(PipelineComponent):
                 context, source, [context.kms_key_arn, kms_key], writes=[capture_location], vpc=bool(spec.subnet_ids)
             ),
             tags=self.tags,
-            opts=self.child_opts(),
+            opts=self.child,
         )
         self.model = create_model(name, self, source, self.role, vpc_config(spec.subnet_ids, spec.security_group_ids))
 
@@ -214,11 +214,11 @@ class RealtimeEndpoint(PipelineComponent):
             kms_key_arn=volume_kms_key(instance_type, kms_key),
             data_capture_config=data_capture_config(spec.data_capture_percentage, capture_location, kms_key),
             tags=self.tags,
-            opts=self.child_opts(),
+            opts=self.child,
         )
 
         alarms = [
-            aws.cloudwatch.MetricAlarm(f"{name}-{suffix}", **args, tags=self.tags, opts=self.child_opts())
+            aws.cloudwatch.MetricAlarm(f"{name}-{suffix}", **args, tags=self.tags, opts=self.child)
             for suffix, args in rollback_alarms(self.endpoint_name, spec.deployment).items()
         ]
         # The request's own alarms join the built-in ones only when it asked for auto rollback.
@@ -230,7 +230,7 @@ class RealtimeEndpoint(PipelineComponent):
             endpoint_config_name=self.endpoint_config.name,
             deployment_config=deployment_config_for(spec.deployment, alarm_names),
             tags=self.tags,
-            opts=self.child_opts(),
+            opts=self.child,
         )
         if spec.autoscaling:
             self._autoscale(name, spec.autoscaling)
@@ -257,7 +257,7 @@ class RealtimeEndpoint(PipelineComponent):
             min_capacity=autoscaling.min_capacity,
             max_capacity=autoscaling.max_capacity,
             tags=self.tags,
-            opts=self.child_opts(),
+            opts=self.child,
         )
         aws.appautoscaling.Policy(
             f"{name}-scaling-policy",
@@ -266,5 +266,5 @@ class RealtimeEndpoint(PipelineComponent):
             resource_id=target.resource_id,
             scalable_dimension=target.scalable_dimension,
             target_tracking_scaling_policy_configuration=target_tracking(autoscaling),
-            opts=self.child_opts(),
+            opts=self.child,
         )

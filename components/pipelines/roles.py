@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import policies
+from components.base import MlopsComponent
 from components.pipelines.base import PipelineContext
 from mlops_spec import naming
 
@@ -92,7 +93,7 @@ def vpc_access() -> Statement:
     )
 
 
-class ExecutionRole(pulumi.ComponentResource):
+class ExecutionRole(MlopsComponent):
     """An IAM role assumed by one AWS service, with one inline policy built from `statements`.
 
     `role_name` is the role's physical name (bounded to IAM's 64 characters here); it must be unique in
@@ -112,7 +113,7 @@ class ExecutionRole(pulumi.ComponentResource):
         tags: dict[str, str],
         opts: pulumi.ResourceOptions | None = None,
     ):
-        super().__init__("mlops:iam:ExecutionRole", name, None, opts)
+        super().__init__("mlops:iam:ExecutionRole", name, opts)
         self.role_name = naming.bounded(role_name, IAM_ROLE_NAME_LIMIT)
         self.role = aws.iam.Role(
             name,
@@ -121,7 +122,7 @@ class ExecutionRole(pulumi.ComponentResource):
             path=naming.PIPELINE_ROLE_PATH,
             assume_role_policy=policies.service_trust(service, source_account=account_id),
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self.child,
         )
         aws.iam.RolePolicy(
             f"{name}-policy",
@@ -129,7 +130,7 @@ class ExecutionRole(pulumi.ComponentResource):
             policy=pulumi.Output.from_input(statements).apply(
                 lambda stmts: json.dumps({"Version": "2012-10-17", "Statement": stmts}, sort_keys=True)
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self.child,
         )
         self.arn = self.role.arn
         self.name = self.role.name

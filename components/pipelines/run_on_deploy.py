@@ -3,7 +3,7 @@
 pulumi-aws has no resource for processing, transform, AutoML or CodeBuild runs, and a SageMaker
 Pipeline can neither build images nor run AutoML V2. So each such job is a Step Functions state
 machine (its service integrations start the job and wait for it: `.sync`, or a polling loop) and a
-small starter Lambda invoked once by `aws.lambda_.Invocation` during `pulumi up`.
+small starter Lambda (lambda_src/job_starter) invoked once by `aws.lambda_.Invocation` during `pulumi up`.
 
 Runs are keyed by a *run name* derived from the request (see `PipelineSpec.run_name`): deploying
 an unchanged request never starts the job again; a changed request gets a new run. A run whose
@@ -20,6 +20,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components import policies
+from components.base import MlopsComponent
+from components.lambda_package import code_archive
 from components.pipelines import roles
 from components.pipelines.base import PipelineContext
 from mlops_spec import naming
@@ -30,7 +32,6 @@ Statement = policies.Statement
 EXECUTION_NAME_LIMIT = 80
 LAMBDA_NAME_LIMIT = 64
 EVENT_RULE_NAME_LIMIT = 64
-LOG_RETENTION_DAYS = 365
 STARTER_RUNTIME = "python3.12"
 # A waiting starter polls until this close to Lambda's 15-minute limit, then lets the deploy go on.
 WAITING_STARTER_TIMEOUT = 900
@@ -44,74 +45,9 @@ CODEBUILD_SYNC_RULE = "StepFunctionsGetEventsForCodeBuildStartBuildRule"
 # The execution name as a JSONPath into the context object: the job name of every attempt.
 EXECUTION_NAME_PATH = "$$.Execution.Name"
 
-STARTER_SOURCE = '''\
-"""Start one run of a pipeline job's state machine at most once, retry it if it failed, optionally wait."""
-import json
-import time
-
-import boto3
-
-sfn = boto3.client("stepfunctions")
-UNFINISHED_OR_GOOD = ("RUNNING", "SUCCEEDED")
-POLL_SECONDS = 15
-SAFETY_MILLIS = 30_000
-
-
-def attempt_name(run_name, attempt, limit):
-    """The first attempt is the run name; retries end in -<attempt>, trimmed to fit `limit`."""
-    if attempt == 1:
-        return run_name
-    suffix = f"-{attempt}"
-    return run_name[: limit - len(suffix)] + suffix
-
-
-def attempt_of(name, run_name, limit):
-    """The attempt number of an execution of this run, or None for another run's execution."""
-    if name == run_name:
-        return 1
-    number = name.rpartition("-")[2]
-    if number.isdigit() and attempt_name(run_name, int(number), limit) == name:
-        return int(number)
-    return None
-
-
-def latest_attempt(machine_arn, run_name, limit):
-    attempts = []
-    for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine_arn):
-        for execution in page["executions"]:
-            number = attempt_of(execution["name"], run_name, limit)
-            if number is not None:
-                attempts.append((number, execution))
-    return max(attempts, key=lambda item: item[0], default=None)
-
-
-def wait_for(execution_arn, context):
-    while context.get_remaining_time_in_millis() > SAFETY_MILLIS:
-        execution = sfn.describe_execution(executionArn=execution_arn)
-        status = execution["status"]
-        if status == "SUCCEEDED":
-            return status
-        if status != "RUNNING":
-            detail = " ".join(filter(None, (execution.get("error"), execution.get("cause"))))
-            raise RuntimeError(f"{execution_arn} ended {status}. {detail}".strip())
-        time.sleep(POLL_SECONDS)
-    return "RUNNING"
-
-
-def handler(event, context):
-    machine_arn, run_name = event["state_machine_arn"], event["run_name"]
-    limit = int(event["name_limit"])
-    latest = latest_attempt(machine_arn, run_name, limit)
-    if latest and latest[1]["status"] in UNFINISHED_OR_GOOD:
-        # Running or done: the same configuration never runs twice.
-        execution_arn = latest[1]["executionArn"]
-    else:
-        name = attempt_name(run_name, latest[0] + 1 if latest else 1, limit)
-        started = sfn.start_execution(stateMachineArn=machine_arn, name=name, input=json.dumps(event.get("input", {})))
-        execution_arn = started["executionArn"]
-    status = wait_for(execution_arn, context) if event.get("wait") else "RUNNING"
-    return {"execution_arn": execution_arn, "status": status}
-'''
+# The starter's code (lambda_src/job_starter) and its entry point: the package alone, as it needs only boto3.
+STARTER_CODE = ["lambda_src/__init__.py", "lambda_src/job_starter"]
+STARTER_HANDLER = "lambda_src.job_starter.handler.handler"
 
 
 # -- plain decisions -------------------------------------------------------------------------
@@ -199,7 +135,7 @@ def starter_event(machine_arn: str, run_name: str, name_limit: int, wait: bool) 
 
 
 # -- the component ---------------------------------------------------------------------------
-class RunOnDeploy(pulumi.ComponentResource):
+class RunOnDeploy(MlopsComponent):
     """A state machine that runs one job, started by `pulumi up` once per run name.
 
     `definition` is the state machine (ASL JSON text); `job_statements` what its role needs for the
@@ -222,58 +158,54 @@ class RunOnDeploy(pulumi.ComponentResource):
         tags: dict[str, str],
         opts: pulumi.ResourceOptions | None = None,
     ):
-        super().__init__("mlops:pipelines:RunOnDeploy", name, None, opts)
+        super().__init__("mlops:pipelines:RunOnDeploy", name, opts)
         if len(run_name) > name_limit:
             raise ValueError(f"run name {run_name!r} is longer than {name_limit} characters")
-        self.state_machine = self._machine(name, context, machine_name, definition, job_statements, tags)
-        self.starter = self._starter(name, context, machine_name, wait, tags)
+        self._prefix, self._context, self._machine_name, self._tags = name, context, machine_name, tags
+        self.state_machine = self._machine(definition, job_statements)
+        self.starter = self._starter(wait)
         self.invocation = aws.lambda_.Invocation(
             f"{name}-start",
             function_name=self.starter.name,
             input=self.state_machine.arn.apply(lambda arn: json.dumps(starter_event(arn, run_name, name_limit, wait))),
             # A new run name (a changed request) starts a new run; anything else does not.
             triggers={"run_name": run_name},
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self.child,
         )
-        self._notify_on_finish(name, context, machine_name, tags)
+        self._notify_on_finish()
         self.state_machine_arn = self.state_machine.arn
         self.register_outputs({"state_machine_arn": self.state_machine_arn, "run_name": run_name})
 
-    def _machine(
-        self,
-        name: str,
-        context: PipelineContext,
-        machine_name: str,
-        definition: pulumi.Input[str],
-        job_statements: pulumi.Input[list[Statement]],
-        tags: dict[str, str],
-    ) -> aws.sfn.StateMachine:
-        child = pulumi.ResourceOptions(parent=self)
-        key = context.kms_key_arn
+    def _role(self, suffix: str, service: str, statements: pulumi.Input[list[Statement]]) -> roles.ExecutionRole:
+        """The role `<name>-<suffix>` (physically `<machine name>-<suffix>`) that `service` assumes."""
+        return roles.ExecutionRole(
+            f"{self._prefix}-{suffix}",
+            role_name=naming.bounded(f"{self._machine_name}-{suffix}", roles.IAM_ROLE_NAME_LIMIT),
+            service=service,
+            account_id=self._context.account_id,
+            statements=statements,
+            tags=self._tags,
+            opts=self.child,
+        )
 
-        machine_logs = aws.cloudwatch.LogGroup(
-            f"{name}-logs",
+    def _machine(
+        self, definition: pulumi.Input[str], job_statements: pulumi.Input[list[Statement]]
+    ) -> aws.sfn.StateMachine:
+        key = self._context.kms_key_arn
+        machine_logs = self.log_group(
+            f"{self._prefix}-logs",
             # The vended-logs prefix keeps CloudWatch's resource policy small however many machines exist.
-            name=f"/aws/vendedlogs/states/{machine_name}",
+            name=f"/aws/vendedlogs/states/{self._machine_name}",
             kms_key_id=key,
-            retention_in_days=LOG_RETENTION_DAYS,
-            tags=tags,
-            opts=child,
+            tags=self._tags,
         )
-        machine_role = roles.ExecutionRole(
-            f"{name}-role",
-            role_name=naming.bounded(f"{machine_name}-role", roles.IAM_ROLE_NAME_LIMIT),
-            service="states.amazonaws.com",
-            account_id=context.account_id,
-            statements=pulumi.Output.all(pulumi.Output.from_input(job_statements), key).apply(
-                lambda args: state_machine_statements(args[0], args[1])
-            ),
-            tags=tags,
-            opts=child,
+        statements = pulumi.Output.all(job=pulumi.Output.from_input(job_statements), key=key).apply(
+            lambda v: state_machine_statements(v["job"], v["key"])
         )
+        machine_role = self._role("role", "states.amazonaws.com", statements)
         return aws.sfn.StateMachine(
-            f"{name}-machine",
-            name=machine_name,
+            f"{self._prefix}-machine",
+            name=self._machine_name,
             type="STANDARD",
             role_arn=machine_role.arn,
             definition=definition,
@@ -288,64 +220,46 @@ class RunOnDeploy(pulumi.ComponentResource):
                 "include_execution_data": True,
                 "log_destination": machine_logs.arn.apply(lambda arn: f"{arn}:*"),
             },
-            tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[machine_role]),
+            tags=self._tags,
+            opts=self.child_opts(depends_on=[machine_role]),
         )
 
-    def _starter(
-        self, name: str, context: PipelineContext, machine_name: str, wait: bool, tags: dict[str, str]
-    ) -> aws.lambda_.Function:
-        child = pulumi.ResourceOptions(parent=self)
-        function_name = naming.bounded(f"{machine_name}-start", LAMBDA_NAME_LIMIT)
-        logs = aws.cloudwatch.LogGroup(
-            f"{name}-starter-logs",
-            name=f"/aws/lambda/{function_name}",
-            kms_key_id=context.kms_key_arn,
-            retention_in_days=LOG_RETENTION_DAYS,
-            tags=tags,
-            opts=child,
+    def _starter(self, wait: bool) -> aws.lambda_.Function:
+        """The starter function (lambda_src/job_starter), with its own log group and role."""
+        function_name = naming.bounded(f"{self._machine_name}-start", LAMBDA_NAME_LIMIT)
+        key = self._context.kms_key_arn
+        logs = self.log_group(
+            f"{self._prefix}-starter-logs", name=f"/aws/lambda/{function_name}", kms_key_id=key, tags=self._tags
         )
-        role = roles.ExecutionRole(
-            f"{name}-starter-role",
-            role_name=naming.bounded(f"{machine_name}-starter-role", roles.IAM_ROLE_NAME_LIMIT),
-            service="lambda.amazonaws.com",
-            account_id=context.account_id,
-            statements=pulumi.Output.all(self.state_machine.arn, logs.arn, context.kms_key_arn).apply(
-                lambda args: starter_statements(args[0], args[1], args[2])
-            ),
-            tags=tags,
-            opts=child,
+        statements = pulumi.Output.all(machine=self.state_machine.arn, logs=logs.arn, key=key).apply(
+            lambda v: starter_statements(v["machine"], v["logs"], v["key"])
         )
+        role = self._role("starter-role", "lambda.amazonaws.com", statements)
         return aws.lambda_.Function(
-            f"{name}-starter",
+            f"{self._prefix}-starter",
             name=function_name,
             runtime=STARTER_RUNTIME,
-            handler="index.handler",
-            code=pulumi.AssetArchive({"index.py": pulumi.StringAsset(STARTER_SOURCE)}),
+            handler=STARTER_HANDLER,
+            code=code_archive(STARTER_CODE),
             role=role.arn,
             timeout=WAITING_STARTER_TIMEOUT if wait else STARTER_TIMEOUT,
             logging_config={"log_format": "JSON", "log_group": logs.name},
-            tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[role, logs]),
+            tags=self._tags,
+            opts=self.child_opts(depends_on=[role, logs]),
         )
 
-    def _notify_on_finish(self, name: str, context: PipelineContext, machine_name: str, tags: dict[str, str]) -> None:
+    def _notify_on_finish(self) -> None:
         """Tell the pipeline's subscribers when a run ends (the deploy may be long over by then); only
         pipelines in the orchestrator's account can (see finish_topic)."""
-        topic = finish_topic(context)
+        topic = finish_topic(self._context)
         if topic is None:
             return
         rule = aws.cloudwatch.EventRule(
-            f"{name}-finished",
-            name=naming.bounded(f"{machine_name}-finished", EVENT_RULE_NAME_LIMIT),
+            f"{self._prefix}-finished",
+            name=naming.bounded(f"{self._machine_name}-finished", EVENT_RULE_NAME_LIMIT),
             description="A one-off job of this pipeline finished",
             event_pattern=self.state_machine.arn.apply(lambda arn: json.dumps(run_finished_pattern(arn))),
-            tags=tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            tags=self._tags,
+            opts=self.child,
         )
-        aws.cloudwatch.EventTarget(
-            f"{name}-finished-notify",
-            rule=rule.name,
-            arn=topic,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        aws.cloudwatch.EventTarget(f"{self._prefix}-finished-notify", rule=rule.name, arn=topic, opts=self.child)

@@ -229,7 +229,7 @@ class BuiltinAlgorithmJob(PipelineComponent):
                 context.assets_bucket, self.output_key_arn, self.key_arn, context.kms_key_arn
             ).apply(lambda v: training_role_statements(context, spec, v[0], [v[2], v[3]], v[1], image)),
             tags=self.tags,
-            opts=self.child_opts(),
+            opts=self.child,
         )
 
     def algorithm(self) -> Args:

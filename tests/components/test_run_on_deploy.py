@@ -1,18 +1,17 @@
-"""Running a one-off job on deploy: the starter Lambda's run/retry/wait rules, and the RunOnDeploy component."""
+"""Running a one-off job on deploy: the RunOnDeploy component, its plain decisions, and the event it sends."""
 
 from __future__ import annotations
 
+import importlib
 import json
-from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import pulumi
 import pytest
-from botocore.stub import Stubber
 
 from components.pipelines import run_on_deploy
 from components.pipelines.base import PipelineContext
+from lambda_src.job_starter.handler import StarterEvent
 from mlops_cli.mocks import PlanRecorder, policy_of
 
 MACHINE_ARN = "arn:aws:states:us-east-1:111111111111:stateMachine:churn-dev-baseline"
@@ -20,133 +19,17 @@ KEY = "arn:aws:kms:us-east-1:111111111111:key/11111111-1111-1111-1111-1111111111
 TOPIC = "arn:aws:sns:us-east-1:111111111111:mlops-notifications"
 
 
-# -- the starter Lambda ----------------------------------------------------------------------
-class FakeLambdaContext:
-    def __init__(self, remaining_millis: int = 600_000):
-        self.remaining_millis = remaining_millis
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_millis
-
-
-@pytest.fixture
-def starter(aws_credentials: None) -> Any:
-    """The starter's module, loaded from its source, with a stubbed Step Functions client."""
-    namespace: dict[str, Any] = {}
-    exec(compile(run_on_deploy.STARTER_SOURCE, "index.py", "exec"), namespace)
-    client = boto3.client("stepfunctions", region_name="us-east-1")
-    namespace["sfn"] = client
-    namespace["POLL_SECONDS"] = 0
-    with Stubber(client) as stubber:
-        namespace["stubber"] = stubber
-        yield namespace
-        stubber.assert_no_pending_responses()
-
-
-def execution(name: str, status: str) -> dict[str, Any]:
-    return {
-        "executionArn": f"{MACHINE_ARN.replace(':stateMachine:', ':execution:')}:{name}",
-        "stateMachineArn": MACHINE_ARN,
-        "name": name,
-        "status": status,
-        "startDate": datetime(2026, 11, 1, tzinfo=UTC),
+# -- the starter Lambda's contract ---------------------------------------------------------------
+def test_the_starter_event_is_what_the_job_starter_reads() -> None:
+    """The deploy writes the event here; lambda_src/job_starter reads it (its rules are tested there)."""
+    event = run_on_deploy.starter_event(MACHINE_ARN, "churn-dev-baseline-ab12cd", 63, True)
+    assert set(event) == set(StarterEvent.__required_keys__)
+    assert event == {
+        "state_machine_arn": MACHINE_ARN,
+        "run_name": "churn-dev-baseline-ab12cd",
+        "name_limit": 63,
+        "wait": True,
     }
-
-
-def expect_executions(starter: Any, *executions: dict[str, Any]) -> None:
-    starter["stubber"].add_response(
-        "list_executions", {"executions": list(executions)}, {"stateMachineArn": MACHINE_ARN}
-    )
-
-
-def expect_start(starter: Any, name: str) -> None:
-    starter["stubber"].add_response(
-        "start_execution",
-        {"executionArn": execution(name, "RUNNING")["executionArn"], "startDate": datetime(2026, 11, 1, tzinfo=UTC)},
-        {"stateMachineArn": MACHINE_ARN, "name": name, "input": "{}"},
-    )
-
-
-def expect_status(starter: Any, name: str, status: str, cause: str | None = None) -> None:
-    response = {**execution(name, status), "input": "{}"}
-    if cause:
-        response["cause"] = cause
-    starter["stubber"].add_response(
-        "describe_execution", response, {"executionArn": execution(name, status)["executionArn"]}
-    )
-
-
-def event(run_name: str = "churn-dev-baseline-ab12cd", wait: bool = False, limit: int = 63) -> dict[str, Any]:
-    return run_on_deploy.starter_event(MACHINE_ARN, run_name, limit, wait)
-
-
-def test_first_deploy_starts_the_run_under_its_run_name(starter: Any) -> None:
-    expect_executions(starter)
-    expect_start(starter, "churn-dev-baseline-ab12cd")
-    result = starter["handler"](event(), FakeLambdaContext())
-    assert result["status"] == "RUNNING"
-    assert result["execution_arn"].endswith(":execution:churn-dev-baseline:churn-dev-baseline-ab12cd")
-
-
-def test_a_run_that_succeeded_is_never_started_again(starter: Any) -> None:
-    expect_executions(starter, execution("churn-dev-baseline-ab12cd", "SUCCEEDED"))
-    result = starter["handler"](event(), FakeLambdaContext())
-    assert result["execution_arn"].endswith(":churn-dev-baseline-ab12cd")
-
-
-def test_a_running_run_is_joined_not_duplicated(starter: Any) -> None:
-    expect_executions(starter, execution("churn-dev-baseline-ab12cd", "RUNNING"))
-    assert starter["handler"](event(), FakeLambdaContext())["status"] == "RUNNING"
-
-
-def test_a_failed_run_is_retried_under_the_next_attempt_name(starter: Any) -> None:
-    expect_executions(
-        starter,
-        execution("churn-dev-baseline-ab12cd", "FAILED"),
-        execution("churn-dev-baseline-ab12cd-2", "TIMED_OUT"),
-    )
-    expect_start(starter, "churn-dev-baseline-ab12cd-3")
-    starter["handler"](event(), FakeLambdaContext())
-
-
-def test_retry_names_are_trimmed_to_the_job_name_limit(starter: Any) -> None:
-    run_name = "r" * 32
-    expect_executions(starter, execution(run_name, "FAILED"))
-    expect_start(starter, "r" * 30 + "-2")
-    starter["handler"](event(run_name, limit=32), FakeLambdaContext())
-
-
-def test_executions_of_other_runs_and_schedules_are_ignored(starter: Any) -> None:
-    expect_executions(
-        starter,
-        execution("churn-dev-baseline-ff0000", "SUCCEEDED"),
-        execution("0b9e1c6e-scheduled-run", "SUCCEEDED"),
-    )
-    expect_start(starter, "churn-dev-baseline-ab12cd")
-    starter["handler"](event(), FakeLambdaContext())
-
-
-def test_waiting_returns_once_the_run_succeeds(starter: Any) -> None:
-    expect_executions(starter)
-    expect_start(starter, "churn-dev-baseline-ab12cd")
-    expect_status(starter, "churn-dev-baseline-ab12cd", "RUNNING")
-    expect_status(starter, "churn-dev-baseline-ab12cd", "SUCCEEDED")
-    assert starter["handler"](event(wait=True), FakeLambdaContext())["status"] == "SUCCEEDED"
-
-
-def test_waiting_fails_the_deploy_with_the_runs_cause(starter: Any) -> None:
-    expect_executions(starter)
-    expect_start(starter, "churn-dev-baseline-ab12cd")
-    expect_status(starter, "churn-dev-baseline-ab12cd", "FAILED", cause="ClientError: baseline data not found")
-    with pytest.raises(RuntimeError, match=r"ended FAILED.*baseline data not found"):
-        starter["handler"](event(wait=True), FakeLambdaContext())
-
-
-def test_waiting_gives_up_before_the_lambda_times_out(starter: Any) -> None:
-    expect_executions(starter)
-    expect_start(starter, "churn-dev-baseline-ab12cd")
-    result = starter["handler"](event(wait=True), FakeLambdaContext(remaining_millis=10_000))
-    assert result["status"] == "RUNNING"
 
 
 # -- plain decisions -------------------------------------------------------------------------
@@ -323,3 +206,16 @@ def test_a_run_name_longer_than_the_job_name_limit_is_refused(pulumi_mocks: Plan
             name_limit=32,
             tags={},
         )
+
+
+def test_the_starter_ships_the_job_starter_package_alone(pulumi_mocks: PlanRecorder) -> None:
+    run(pulumi_mocks)
+    [function] = pulumi_mocks.of_type("aws:lambda/function:Function")
+    module, _, entry = function.inputs["handler"].rpartition(".")
+    assert (module, entry) == ("lambda_src.job_starter.handler", "handler")
+    assert callable(getattr(importlib.import_module(module), entry))
+    assert sorted(function.inputs["code"].assets) == [
+        "lambda_src/__init__.py",
+        "lambda_src/job_starter/__init__.py",
+        "lambda_src/job_starter/handler.py",
+    ]
