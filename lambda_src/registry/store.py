@@ -1,162 +1,22 @@
-"""The pipeline registry: one DynamoDB item per pipeline, its allowed status transitions, and conditional writes.
+"""The registry table: reads, and the conditional writes that keep concurrent writers from undoing each other.
 
-Status names and transitions: mlops_spec/status.py.
-
-Table schema (created by components/orchestrator.py):
+Table schema (created by components/orchestrator):
   partition key `pipeline_id` (S), no sort key;
   GSI `client_token` with partition key `client_token` (S), projection ALL (sparse: only
   items that carry a token are indexed).
-Item attributes: status, pipeline_type, spec (normalised request as JSON text), spec_hash,
-client_token, version (N, the spec version), created_at, updated_at (ISO-8601 UTC),
-environments (L of S), codepipeline_name, last_error, errors (L of M {field, problem}),
-outputs (M), source, execution_id (the delivery pipeline execution of the current version, or
-EXECUTION_PENDING until the provisioner has started it), restarts (N, how often the sweep re-sent
-the provisioner's start in the current waiting status), claimed_by (the provisioner invocation
-that runs a deletion).
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import replace
 from typing import Any
 
 from lambda_src.common import aws
-from mlops_spec.status import (  # noqa: F401  (re-exported: the registry's callers name them here)
-    IN_PROGRESS,
-    LIVE,
-    TRANSITIONS,
-    InvalidTransition,
-    Status,
-    check_transition,
-)
+from lambda_src.registry.conditions import ConcurrentUpdate, ConditionFailed, RecordNotFound, write_if
+from lambda_src.registry.record import EXECUTION_PENDING, PipelineRecord, now
+from mlops_spec.status import Status, check_transition
 
 CLIENT_TOKEN_INDEX = "client_token"
-# `execution_id` of a version whose delivery pipeline run the provisioner has not recorded yet:
-# events of any execution are then someone else's (an earlier version's run). Records written
-# before execution ids were tracked have none at all (None) and are matched on status alone.
-EXECUTION_PENDING = "pending"
-
-
-class ConcurrentUpdate(RuntimeError):
-    """Someone else changed the record between our read and our conditional write."""
-
-
-class RecordNotFound(LookupError):
-    pass
-
-
-def now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-@dataclass(frozen=True)
-class PipelineRecord:
-    pipeline_id: str
-    status: Status
-    pipeline_type: str
-    version: int
-    created_at: str
-    updated_at: str
-    spec: str | None = None
-    spec_hash: str | None = None
-    client_token: str | None = None
-    environments: tuple[str, ...] = ()
-    codepipeline_name: str | None = None
-    last_error: str | None = None
-    errors: tuple[dict[str, str], ...] = ()
-    outputs: dict[str, Any] = field(default_factory=dict)
-    source: str | None = None
-    execution_id: str | None = None
-    restarts: int = 0
-    claimed_by: str | None = None
-
-    def spec_document(self) -> dict[str, Any] | None:
-        return json.loads(self.spec) if self.spec else None
-
-    def to_item(self) -> dict[str, Any]:
-        """The DynamoDB item; absent values are left out (a GSI key may not be empty)."""
-        plain: dict[str, Any] = {
-            "pipeline_id": self.pipeline_id,
-            "status": str(self.status),
-            "pipeline_type": self.pipeline_type,
-            "version": self.version,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "spec": self.spec,
-            "spec_hash": self.spec_hash,
-            "client_token": self.client_token,
-            "environments": list(self.environments),
-            "codepipeline_name": self.codepipeline_name,
-            "last_error": self.last_error,
-            "errors": [dict(e) for e in self.errors],
-            "outputs": self.outputs,
-            "source": self.source,
-            "execution_id": self.execution_id,
-            "restarts": self.restarts or None,
-            "claimed_by": self.claimed_by,
-        }
-        return {key: to_attr(value) for key, value in plain.items() if value not in (None, [], {})}
-
-    @classmethod
-    def from_item(cls, item: dict[str, Any]) -> PipelineRecord:
-        plain = {key: from_attr(value) for key, value in item.items()}
-        return cls(
-            pipeline_id=plain["pipeline_id"],
-            status=Status(plain["status"]),
-            pipeline_type=plain.get("pipeline_type", ""),
-            version=int(plain.get("version", 0)),
-            created_at=plain.get("created_at", ""),
-            updated_at=plain.get("updated_at", ""),
-            spec=plain.get("spec"),
-            spec_hash=plain.get("spec_hash"),
-            client_token=plain.get("client_token"),
-            environments=tuple(plain.get("environments", ())),
-            codepipeline_name=plain.get("codepipeline_name"),
-            last_error=plain.get("last_error"),
-            errors=tuple(plain.get("errors", ())),
-            outputs=plain.get("outputs", {}),
-            source=plain.get("source"),
-            execution_id=plain.get("execution_id"),
-            restarts=int(plain.get("restarts", 0)),
-            claimed_by=plain.get("claimed_by"),
-        )
-
-
-# -- attribute values (boto3.dynamodb.types would pull boto3 into the import) -----------------------
-
-
-def to_attr(value: Any) -> dict[str, Any]:
-    if value is None:
-        return {"NULL": True}
-    if isinstance(value, bool):
-        return {"BOOL": value}
-    if isinstance(value, int | float):
-        return {"N": str(value)}
-    if isinstance(value, str):
-        return {"S": value}
-    if isinstance(value, dict):
-        return {"M": {str(k): to_attr(v) for k, v in value.items()}}
-    if isinstance(value, list | tuple):
-        return {"L": [to_attr(v) for v in value]}
-    raise TypeError(f"cannot store {type(value).__name__} in the registry")
-
-
-def from_attr(attr: dict[str, Any]) -> Any:
-    kind, value = next(iter(attr.items()))
-    if kind == "N":
-        return float(value) if any(c in value for c in ".eE") else int(value)
-    if kind == "M":
-        return {k: from_attr(v) for k, v in value.items()}
-    if kind == "L":
-        return [from_attr(v) for v in value]
-    if kind == "NULL":
-        return None
-    return value  # S, BOOL
-
-
-# -- the repository ----------------------------------------------------------------------------------
 
 
 class Registry:
@@ -178,17 +38,15 @@ class Registry:
         """Write a new record unless the id is taken: None when written, else the record that holds it."""
         check_transition(None, record.status)
         try:
-            self._db.put_item(
+            write_if(
+                self._db.put_item,
                 TableName=self.table,
                 Item=record.to_item(),
                 ConditionExpression="attribute_not_exists(pipeline_id)",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-        except Exception as exc:
-            if aws.error_code(exc) != "ConditionalCheckFailedException":
-                raise
-            item = getattr(exc, "response", {}).get("Item")
-            return PipelineRecord.from_item(item) if item else self.get(record.pipeline_id)
+        except ConditionFailed as failed:
+            return PipelineRecord.from_item(failed.item) if failed.item else self.get(record.pipeline_id)
         return None
 
     def replace_spec(self, current: PipelineRecord, new: PipelineRecord) -> PipelineRecord:
@@ -265,7 +123,8 @@ class Registry:
         claim again (a retry of its own invocation). The sweep drops a claim when it re-sends the start.
         """
         try:
-            self._db.update_item(
+            write_if(
+                self._db.update_item,
                 TableName=self.table,
                 Key={"pipeline_id": {"S": pipeline_id}},
                 UpdateExpression="SET claimed_by = :me, updated_at = :now",
@@ -281,10 +140,8 @@ class Registry:
                     ":version": {"N": str(version)},
                 },
             )
-        except Exception as exc:
-            if aws.error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise
+        except ConditionFailed:
+            return False
         return True
 
     def record_restart(self, record: PipelineRecord) -> PipelineRecord:
@@ -295,7 +152,8 @@ class Registry:
         the re-sent run can claim. Raises ConcurrentUpdate when the record changed meanwhile.
         """
         try:
-            response = self._db.update_item(
+            response = write_if(
+                self._db.update_item,
                 TableName=self.table,
                 Key={"pipeline_id": {"S": record.pipeline_id}},
                 UpdateExpression="SET restarts = :restarts, updated_at = :now REMOVE claimed_by",
@@ -310,26 +168,23 @@ class Registry:
                 },
                 ReturnValues="ALL_NEW",
             )
-        except Exception as exc:
-            if aws.error_code(exc) == "ConditionalCheckFailedException":
-                raise ConcurrentUpdate(f"{record.pipeline_id} changed since it was found waiting") from None
-            raise
+        except ConditionFailed:
+            raise ConcurrentUpdate(f"{record.pipeline_id} changed since it was found waiting") from None
         return PipelineRecord.from_item(response["Attributes"])
 
     def record_rejection(self, record: PipelineRecord) -> bool:
         """Store a REJECTED record (a config file that did not validate); replaces an earlier rejection only."""
         try:
-            self._db.put_item(
+            write_if(
+                self._db.put_item,
                 TableName=self.table,
                 Item=record.to_item(),
                 ConditionExpression="attribute_not_exists(pipeline_id) OR #status = :rejected",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={":rejected": {"S": str(Status.REJECTED)}},
             )
-        except Exception as exc:
-            if aws.error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise
+        except ConditionFailed:
+            return False
         return True
 
     def find_by_client_token(self, token: str) -> PipelineRecord | None:
@@ -395,17 +250,16 @@ class Registry:
         else:
             conditions.append("attribute_not_exists(restarts)")
         try:
-            self._db.put_item(
+            write_if(
+                self._db.put_item,
                 TableName=self.table,
                 Item=updated.to_item(),
                 ConditionExpression=" AND ".join(conditions),
                 ExpressionAttributeNames={"#status": "status", "#version": "version"},
                 ExpressionAttributeValues=values,
             )
-        except Exception as exc:
-            if aws.error_code(exc) == "ConditionalCheckFailedException":
-                raise ConcurrentUpdate(f"{current.pipeline_id} changed while it was being updated") from None
-            raise
+        except ConditionFailed:
+            raise ConcurrentUpdate(f"{current.pipeline_id} changed while it was being updated") from None
 
 
 def _filters(pipeline_type: str | None, status: str | None) -> dict[str, Any]:

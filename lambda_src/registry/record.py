@@ -1,0 +1,102 @@
+"""One pipeline's record: its fields, and the DynamoDB item it is stored as (the record codec).
+
+Item attributes: status, pipeline_type, spec (normalised request as JSON text), spec_hash,
+client_token, version (N, the spec version), created_at, updated_at (ISO-8601 UTC),
+environments (L of S), codepipeline_name, last_error, errors (L of M {field, problem}),
+outputs (M), source, execution_id (the delivery pipeline execution of the current version, or
+EXECUTION_PENDING until the provisioner has started it), restarts (N, how often the sweep re-sent
+the provisioner's start in the current waiting status), claimed_by (the provisioner invocation
+that runs a deletion).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from lambda_src.registry.attributes import from_attr, to_attr
+from mlops_spec.status import Status
+
+# `execution_id` of a version whose delivery pipeline run the provisioner has not recorded yet:
+# events of any execution are then someone else's (an earlier version's run). Records written
+# before execution ids were tracked have none at all (None) and are matched on status alone.
+EXECUTION_PENDING = "pending"
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+@dataclass(frozen=True)
+class PipelineRecord:
+    pipeline_id: str
+    status: Status
+    pipeline_type: str
+    version: int
+    created_at: str
+    updated_at: str
+    spec: str | None = None
+    spec_hash: str | None = None
+    client_token: str | None = None
+    environments: tuple[str, ...] = ()
+    codepipeline_name: str | None = None
+    last_error: str | None = None
+    errors: tuple[dict[str, str], ...] = ()
+    outputs: dict[str, Any] = field(default_factory=dict)
+    source: str | None = None
+    execution_id: str | None = None
+    restarts: int = 0
+    claimed_by: str | None = None
+
+    def spec_document(self) -> dict[str, Any] | None:
+        return json.loads(self.spec) if self.spec else None
+
+    def to_item(self) -> dict[str, Any]:
+        """The DynamoDB item; absent values are left out (a GSI key may not be empty)."""
+        plain: dict[str, Any] = {
+            "pipeline_id": self.pipeline_id,
+            "status": str(self.status),
+            "pipeline_type": self.pipeline_type,
+            "version": self.version,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "spec": self.spec,
+            "spec_hash": self.spec_hash,
+            "client_token": self.client_token,
+            "environments": list(self.environments),
+            "codepipeline_name": self.codepipeline_name,
+            "last_error": self.last_error,
+            "errors": [dict(e) for e in self.errors],
+            "outputs": self.outputs,
+            "source": self.source,
+            "execution_id": self.execution_id,
+            "restarts": self.restarts or None,
+            "claimed_by": self.claimed_by,
+        }
+        return {key: to_attr(value) for key, value in plain.items() if value not in (None, [], {})}
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> PipelineRecord:
+        plain = {key: from_attr(value) for key, value in item.items()}
+        return cls(
+            pipeline_id=plain["pipeline_id"],
+            status=Status(plain["status"]),
+            pipeline_type=plain.get("pipeline_type", ""),
+            version=int(plain.get("version", 0)),
+            created_at=plain.get("created_at", ""),
+            updated_at=plain.get("updated_at", ""),
+            spec=plain.get("spec"),
+            spec_hash=plain.get("spec_hash"),
+            client_token=plain.get("client_token"),
+            environments=tuple(plain.get("environments", ())),
+            codepipeline_name=plain.get("codepipeline_name"),
+            last_error=plain.get("last_error"),
+            errors=tuple(plain.get("errors", ())),
+            outputs=plain.get("outputs", {}),
+            source=plain.get("source"),
+            execution_id=plain.get("execution_id"),
+            restarts=int(plain.get("restarts", 0)),
+            claimed_by=plain.get("claimed_by"),
+        )
