@@ -18,6 +18,25 @@ LOG_GROUP_LIFECYCLE = [
     "logs:AssociateKmsKey",
     "logs:DisassociateKmsKey",
 ]
+# Using a customer-managed key for data: what a role needs to read and write objects it encrypts.
+KEY_USE = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"]
+# Writing to an existing log group (its streams); creating the group is the deployment's job.
+LOG_WRITE = ["logs:CreateLogStream", "logs:PutLogEvents"]
+# What a deployment does to the roles it owns (PassRole is granted apart: who may pass them differs).
+ROLE_LIFECYCLE = [
+    "iam:CreateRole",
+    "iam:DeleteRole",
+    "iam:GetRole",
+    "iam:TagRole",
+    "iam:UntagRole",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:PutRolePolicy",
+    "iam:GetRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:ListRolePolicies",
+    "iam:ListAttachedRolePolicies",
+    "iam:ListInstanceProfilesForRole",
+]
 
 
 def statement(

@@ -408,9 +408,11 @@ def test_the_published_schema_matches_what_the_api_accepts():
     assert sorted(answer["required"]) == ["action", "decision", "pipeline_id", "stage"]
 
 
-def test_api_gateway_serves_every_documented_route_including_approval():
-    from components.orchestrator import API_ROUTES
+def test_the_document_describes_every_route_including_approval():
+    """API Gateway serves exactly mlops_spec.routes.ROUTES (tests/components/test_orchestrator_plan.py);
+    the published document must describe the same routes."""
     from mlops_spec.openapi import openapi_document
+    from mlops_spec.routes import ANSWER_APPROVAL, ROUTES
 
     documented = {
         (method.upper(), path)
@@ -418,5 +420,5 @@ def test_api_gateway_serves_every_documented_route_including_approval():
         for method in item
         if method != "parameters"
     }
-    assert ("POST", "/pipelines/{pipeline_id}/approval") in documented
-    assert documented == set(API_ROUTES)
+    assert (ANSWER_APPROVAL.method, ANSWER_APPROVAL.path) in documented
+    assert documented == {(route.method, route.path) for route in ROUTES}

@@ -1,0 +1,34 @@
+"""Physical names of a delivery pipeline's resources, derived from the pipeline id (and environment).
+
+Changes when a delivery resource is renamed, which replaces it: names are part of users' stacks.
+"""
+
+from __future__ import annotations
+
+from mlops_spec import naming
+
+# CodePipeline files a run's artifacts under the first 20 characters of the pipeline's name.
+ARTIFACT_FOLDER_LENGTH = 20
+
+
+def artifact_folder(pipeline_name: str) -> str:
+    return pipeline_name[:ARTIFACT_FOLDER_LENGTH]
+
+
+def project_name(pipeline_id: str, env: str) -> str:
+    return f"mlops-deploy-{pipeline_id}-{env}"
+
+
+def build_log_group(pipeline_id: str, env: str) -> str:
+    return f"/aws/codebuild/{project_name(pipeline_id, env)}"
+
+
+def codebuild_role_name(pipeline_id: str, env: str) -> str:
+    """Carries the prefix environment deploy roles trust: only these builds may assume them."""
+    return naming.bounded(f"{naming.ORCHESTRATOR_ROLE_PREFIX}cb-{pipeline_id}-{env}", 64)
+
+
+def codepipeline_role_name(pipeline_id: str) -> str:
+    """Under the orchestrator's role prefix, which the provisioner may manage. Deploy roles trust that
+    prefix too, but this role's own policy grants no sts:AssumeRole, so it can never deploy."""
+    return naming.bounded(f"{naming.ORCHESTRATOR_ROLE_PREFIX}cp-{pipeline_id}", 64)

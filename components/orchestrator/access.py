@@ -1,0 +1,285 @@
+"""Who may do what in the orchestrator account: each function's role and the resource policies.
+
+Changes when a function needs a new permission or another account a new grant. Plain functions of
+the orchestrator's arguments and resolved ARNs; the component only attaches what they return.
+"""
+
+from __future__ import annotations
+
+import json
+
+from components import policies
+from components.orchestrator.args import (
+    EXTERNAL_ID_PARAMETER,
+    OrchestratorArgs,
+    delivery_pipelines_arn,
+    function_arn,
+)
+from mlops_spec.naming import CONFIG_FILE_NAME, PIPELINE_ROLE_PATH
+
+# -- the functions' roles ----------------------------------------------------------------------------
+
+
+def _registry_access(args: OrchestratorArgs, write: bool = True) -> policies.Statement:
+    table = f"arn:aws:dynamodb:{args.region}:{args.account_id}:table/{args.names.registry_table}"
+    actions = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"]
+    if write:
+        actions += ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"]
+    return policies.statement(actions, [table, f"{table}/index/*"])
+
+
+def _key_use(key_arns: list[str]) -> policies.Statement:
+    return policies.statement(policies.KEY_USE, key_arns)
+
+
+def _function_logs(args: OrchestratorArgs, purpose: str) -> policies.Statement:
+    log_group = f"arn:aws:logs:{args.region}:{args.account_id}:log-group:/aws/lambda/{args.function_name(purpose)}"
+    return policies.statement(policies.LOG_WRITE, [log_group, f"{log_group}:*"])
+
+
+def _assets(args: OrchestratorArgs) -> str:
+    return f"arn:aws:s3:::{args.assets_bucket_name}"
+
+
+def _submission_statements(args: OrchestratorArgs, data_key: str, topic_arn: str) -> list[policies.Statement]:
+    """Recording a request: the registry, its spec object, starting the provisioner, announcing."""
+    return [
+        _registry_access(args),
+        policies.statement(["s3:PutObject", "s3:GetObject"], [f"{_assets(args)}/pipelines/*"]),
+        policies.statement(["lambda:InvokeFunction"], [function_arn(args, "provisioner")]),
+        policies.statement(["sns:Publish"], [topic_arn]),
+        _key_use([data_key]),
+    ]
+
+
+def api_statements(args: OrchestratorArgs, data_key: str, topic_arn: str) -> list[policies.Statement]:
+    """API function: recording requests, delivery state and approvals, model cards."""
+    region, account = args.region, args.account_id
+    return [
+        *_submission_statements(args, data_key, topic_arn),
+        policies.statement(["s3:PutObject"], [f"{_assets(args)}/model_card_exports/*"]),
+        policies.statement(
+            # PutApprovalResult: approve or reject a delivery pipeline's pending manual approval.
+            ["codepipeline:GetPipelineState", "codepipeline:GetPipelineExecution", "codepipeline:PutApprovalResult"],
+            [delivery_pipelines_arn(args)],
+        ),
+        policies.statement(
+            [
+                "sagemaker:CreateModelCard",
+                "sagemaker:DescribeModelCard",
+                "sagemaker:UpdateModelCard",
+                "sagemaker:DeleteModelCard",
+                "sagemaker:CreateModelCardExportJob",
+                "sagemaker:DescribeModelCardExportJob",
+                "sagemaker:ListModelCardVersions",
+            ],
+            [
+                f"arn:aws:sagemaker:{region}:{account}:model-card/*",
+                f"arn:aws:sagemaker:{region}:{account}:model-card/*/export-job/*",
+            ],
+        ),
+        # ListModelCards has no resource-level permissions: AWS requires "*".
+        policies.statement(["sagemaker:ListModelCards"], "*"),
+        _function_logs(args, "api"),
+    ]
+
+
+def trigger_statements(args: OrchestratorArgs, data_key: str, topic_arn: str) -> list[policies.Statement]:
+    """Config-file trigger: read the uploaded file, then the same recording path as the API."""
+    return [
+        # The trigger reads the exact object version named in the S3 event.
+        policies.statement(["s3:GetObject", "s3:GetObjectVersion"], [f"{_assets(args)}/*{CONFIG_FILE_NAME}"]),
+        *_submission_statements(args, data_key, topic_arn),
+        _function_logs(args, "trigger"),
+    ]
+
+
+def status_statements(args: OrchestratorArgs, data_key: str, topic_arn: str) -> list[policies.Statement]:
+    """Status function: keep the registry current from CodePipeline events, email the outcome, and
+    re-start provisioner runs whose start was lost (the periodic sweep)."""
+    return [
+        _registry_access(args),
+        policies.statement(["lambda:InvokeFunction"], [function_arn(args, "provisioner")]),
+        policies.statement(
+            ["codepipeline:GetPipelineState", "codepipeline:GetPipelineExecution"], [delivery_pipelines_arn(args)]
+        ),
+        policies.statement(["sns:Publish"], [topic_arn]),
+        _key_use([data_key]),
+        _function_logs(args, "status"),
+    ]
+
+
+def provisioner_statements(
+    args: OrchestratorArgs, data_key: str, secrets_key: str, topic_arn: str
+) -> list[policies.Statement]:
+    """Provisioner: Pulumi state and secrets, the delivery stacks in this account, and the deploy roles."""
+    return [
+        *_state_and_sources(args, data_key, secrets_key),
+        _registry_access(args),
+        policies.statement(["sts:AssumeRole"], args.deploy_role_arns()),
+        *_external_id_read(args),
+        *_delivery_stacks(args),
+        policies.statement(["sns:Publish"], [topic_arn]),
+        *_delivery_build_logs(args),
+        # A crashed run (timeout, out of memory) is handed to the status function, which records it.
+        policies.statement(["lambda:InvokeFunction"], [function_arn(args, "status")]),
+        _function_logs(args, "provisioner"),
+    ]
+
+
+def _state_and_sources(args: OrchestratorArgs, data_key: str, secrets_key: str) -> list[policies.Statement]:
+    """The Pulumi state bucket, the requests' specs and sources, and the keys encrypting them."""
+    state = f"arn:aws:s3:::{args.names.state_bucket}"
+    return [
+        policies.statement(["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"], [state, f"{state}/*"]),
+        # Reads each request's spec and writes the zip the delivery pipeline takes as its source.
+        policies.statement(["s3:GetObject", "s3:PutObject"], [f"{_assets(args)}/pipelines/*"]),
+        policies.statement(["s3:ListBucket"], [_assets(args)]),
+        _key_use([data_key, secrets_key]),
+    ]
+
+
+def _external_id_read(args: OrchestratorArgs) -> list[policies.Statement]:
+    if not args.deploy_role_external_id:
+        return []
+    parameter = f"arn:aws:ssm:{args.region}:{args.account_id}:parameter{EXTERNAL_ID_PARAMETER}"
+    return [policies.statement(["ssm:GetParameter"], [parameter])]
+
+
+def _delivery_stacks(args: OrchestratorArgs) -> list[policies.Statement]:
+    """Delivery stacks create CodePipelines, CodeBuild projects, event rules and roles; each service's
+    actions are wildcarded because a stack creates, updates and deletes them, but scoped to this
+    account and to the `mlops-` names the delivery component uses."""
+    region, account = args.region, args.account_id
+    return [
+        policies.statement(["codepipeline:*"], [delivery_pipelines_arn(args)]),
+        policies.statement(["codebuild:*"], [f"arn:aws:codebuild:{region}:{account}:project/mlops-*"]),
+        policies.statement(["events:*"], [f"arn:aws:events:{region}:{account}:rule/mlops-*"]),
+        policies.statement(
+            [*policies.ROLE_LIFECYCLE, "iam:PassRole"],
+            [f"arn:aws:iam::{account}:role/{args.names.role('')}*"],
+        ),
+    ]
+
+
+def _delivery_build_logs(args: OrchestratorArgs) -> list[policies.Statement]:
+    region, account = args.region, args.account_id
+    return [
+        policies.statement(
+            policies.LOG_GROUP_LIFECYCLE, [f"arn:aws:logs:{region}:{account}:log-group:/aws/codebuild/mlops-*"]
+        ),
+        # The provider reads log groups with DescribeLogGroups(prefix), which IAM checks against the
+        # account's log groups, not the named one.
+        policies.statement(["logs:DescribeLogGroups"], [f"arn:aws:logs:{region}:{account}:log-group:*"]),
+    ]
+
+
+# -- resource policies: what other principals may do to the orchestrator's resources ----------------
+
+
+def _target_accounts(args: OrchestratorArgs) -> dict[str, list[str]]:
+    return {"AWS": [f"arn:aws:iam::{acct}:root" for acct in args.other_accounts]}
+
+
+def assets_cross_account_statements(args: OrchestratorArgs) -> list[policies.Statement]:
+    """Pipeline roles of the other environments' accounts read models and data from the assets bucket."""
+    if not args.other_accounts:
+        return []
+    assets = _assets(args)
+    pipeline_roles = [f"arn:aws:iam::{acct}:role{PIPELINE_ROLE_PATH}*" for acct in args.other_accounts]
+    return [
+        {
+            "Sid": "TargetAccountsReadAssets",
+            "Effect": "Allow",
+            "Principal": _target_accounts(args),
+            "Action": ["s3:GetObject", "s3:ListBucket"],
+            "Resource": [assets, f"{assets}/*"],
+            "Condition": {"ArnLike": {"aws:PrincipalArn": pipeline_roles}},
+        }
+    ]
+
+
+def data_key_policy(args: OrchestratorArgs) -> str:
+    """Orchestrator data key: this account via IAM, services that encrypt for us, and, in
+    multi-account mode, the target accounts' pipeline roles decrypting assets through S3."""
+    services = [
+        "logging.s3.amazonaws.com",
+        f"logs.{args.region}.amazonaws.com",
+        "sns.amazonaws.com",
+        "events.amazonaws.com",
+    ]
+    document = json.loads(policies.kms_key_policy(args.account_id, services))
+    if args.other_accounts:
+        document["Statement"].append(
+            {
+                "Sid": "TargetAccountsDecryptAssetsThroughS3",
+                "Effect": "Allow",
+                "Principal": _target_accounts(args),
+                "Action": ["kms:Decrypt", "kms:DescribeKey"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"kms:ViaService": f"s3.{args.region}.amazonaws.com"}},
+            }
+        )
+    return json.dumps(document, sort_keys=True)
+
+
+def topic_policy(args: OrchestratorArgs, arn: str) -> str:
+    """The account manages the topic; EventBridge rules of this account (job-run endings) publish to it."""
+    return policies.document(
+        {
+            "Sid": "AccountManagesTopic",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{args.account_id}:root"},
+            "Action": ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes", "sns:SetTopicAttributes"],
+            "Resource": arn,
+        },
+        {
+            "Sid": "EventRulesPublish",
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sns:Publish",
+            "Resource": arn,
+            "Condition": {"StringEquals": {"aws:SourceAccount": args.account_id}},
+        },
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sns:Publish",
+            "Resource": arn,
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+    )
+
+
+def ecr_pull_policy(args: OrchestratorArgs) -> str:
+    """Target accounts pull custom algorithm images (their pipeline roles only)."""
+    return policies.document(
+        {
+            "Sid": "TargetAccountsPull",
+            "Effect": "Allow",
+            "Principal": _target_accounts(args),
+            "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+        }
+    )
+
+
+def model_group_policy(args: OrchestratorArgs, group_arn: str) -> str:
+    """Target accounts read and deploy packages of the model group."""
+    package_arns = group_arn.replace(":model-package-group/", ":model-package/") + "/*"
+    return policies.document(
+        {
+            "Sid": "TargetAccountsReadModels",
+            "Effect": "Allow",
+            "Principal": _target_accounts(args),
+            # CreateModel: an endpoint or transform job in a target account builds its model from a
+            # package of this group.
+            "Action": [
+                "sagemaker:CreateModel",
+                "sagemaker:DescribeModelPackage",
+                "sagemaker:DescribeModelPackageGroup",
+                "sagemaker:ListModelPackages",
+            ],
+            "Resource": [group_arn, package_arns],
+        }
+    )

@@ -1,0 +1,82 @@
+"""What an orchestrator install is configured with, and the names and ARNs that follow from it alone.
+
+Changes when the orchestrator gains a setting or a derived name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+
+from mlops_spec.naming import DELIVERY_PIPELINE_PREFIX, EnvironmentNames, OrchestratorNames
+
+# The SSM SecureString holding the deploy roles' external id (the provisioner and its builds read it).
+EXTERNAL_ID_PARAMETER = "/mlops/deploy-role-external-id"
+
+
+@dataclass
+class OrchestratorArgs:
+    account_id: str
+    region: str
+    mode: str
+    environment: str
+    environment_accounts: Mapping[str, str]
+    notification_email: str | None = None
+    use_model_registry: bool = False
+    existing_assets_bucket: str | None = None
+    existing_ecr_repository: str | None = None
+    provisioner_image_tag: str | None = None
+    """Tag of the pushed provisioner image; None on a first install (no provisioner function yet)."""
+    provisioner_concurrency: int | None = None
+    """Reserved concurrency of the provisioner; None leaves it in the account's shared pool."""
+    deploy_role_external_id: pulumi.Input[str] | None = None
+    """Secret the environments' deploy roles require; stored as an SSM SecureString for the provisioner."""
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def names(self) -> OrchestratorNames:
+        return OrchestratorNames(self.account_id, self.region)
+
+    @property
+    def assets_bucket_name(self) -> str:
+        return self.existing_assets_bucket or self.names.assets_bucket
+
+    @property
+    def ecr_repository_name(self) -> str:
+        """The custom algorithms' repository: the user's existing one, or ours."""
+        return self.existing_ecr_repository or self.names.ecr_repository
+
+    @property
+    def other_accounts(self) -> list[str]:
+        """Target accounts other than the orchestrator's own (multi-account mode)."""
+        return sorted({acct for acct in self.environment_accounts.values() if acct != self.account_id})
+
+    def deploy_role_arns(self) -> list[str]:
+        return sorted(
+            EnvironmentNames(env, acct, self.region).deploy_role_arn()
+            for env, acct in self.environment_accounts.items()
+        )
+
+    def function_name(self, purpose: str) -> str:
+        """A function's name is its role's name: both carry the prefix the deploy roles trust."""
+        return self.names.role(purpose)
+
+    @property
+    def provisioner_name(self) -> str | None:
+        """The provisioner function's name; None on a first install, which has no provisioner yet."""
+        return self.function_name("provisioner") if self.provisioner_image_tag else None
+
+
+def topic_arn(args: OrchestratorArgs) -> str:
+    return f"arn:aws:sns:{args.region}:{args.account_id}:{args.names.topic}"
+
+
+def function_arn(args: OrchestratorArgs, purpose: str) -> str:
+    return f"arn:aws:lambda:{args.region}:{args.account_id}:function:{args.function_name(purpose)}"
+
+
+def delivery_pipelines_arn(args: OrchestratorArgs) -> str:
+    """Every delivery pipeline (CodePipeline) of this account: they all carry the delivery prefix."""
+    return f"arn:aws:codepipeline:{args.region}:{args.account_id}:{DELIVERY_PIPELINE_PREFIX}*"

@@ -1,0 +1,59 @@
+"""The Orchestrator component: wires its storage, functions, event sources and API under one parent.
+
+Changes when a part is added to the orchestrator or what it exports changes; each part's own
+resources are declared in its module.
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+from components.base import MlopsComponent
+from components.orchestrator.api import rest_api
+from components.orchestrator.args import OrchestratorArgs
+from components.orchestrator.events import config_trigger, status_function_rules
+from components.orchestrator.functions import Functions
+from components.orchestrator.storage import Storage
+
+
+class Orchestrator(MlopsComponent):
+    """Everything the orchestrator account runs: request API, registry, provisioner, state backend."""
+
+    def __init__(self, name: str, args: OrchestratorArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("mlops:orchestrator:Orchestrator", name, opts)
+        self.args = args
+        storage = Storage(self, name, args)
+        self.data_key = storage.data_key
+        self.secrets_key = storage.secrets_key
+        self.access_logs = storage.access_logs
+        self.assets_bucket_name = storage.assets_bucket_name
+        self.state_bucket = storage.state_bucket
+        self.table = storage.table
+        self.topic = storage.topic
+        self.ecr_repository_url = storage.ecr_repository_url
+        self.model_package_group_name = storage.model_package_group_name
+        self.provisioner_repository_url = storage.provisioner_repository_url
+
+        functions = Functions(self, name, args, storage)
+        self.provisioner = functions.provisioner
+        self.provisioner_image_uri = functions.provisioner_image_uri
+        self.api_function = functions.api
+        self.trigger_function = functions.trigger
+        self.status_function = functions.status
+
+        config_trigger(self, name, args, storage.assets_bucket_name, functions.trigger)
+        status_function_rules(self, name, args, functions.status)
+        self.api_url = rest_api(self, name, args, storage.data_key, functions.api)
+        self.state_backend_url = pulumi.Output.from_input(args.names.backend_url())
+        self.register_outputs(
+            {
+                "apiUrl": self.api_url,
+                "assetsBucket": self.assets_bucket_name,
+                "stateBucket": self.state_bucket.name,
+                "stateBackendUrl": self.state_backend_url,
+                "secretsProvider": args.names.secrets_provider(),
+                "topicArn": self.topic.arn,
+                "registryTable": self.table.name,
+                "ecrRepositoryUrl": self.ecr_repository_url,
+            }
+        )

@@ -1,0 +1,100 @@
+"""What starts the orchestrator's functions besides the API: config uploads, delivery events, the sweep.
+
+Changes when a function gains or loses an event source.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pulumi_aws as aws
+
+from components.base import MlopsComponent
+from components.orchestrator.args import OrchestratorArgs
+from mlops_spec.naming import CONFIG_FILE_NAME, DELIVERY_PIPELINE_PREFIX
+
+SWEEP_SCHEDULE = "rate(5 minutes)"
+
+
+def delivery_event_pattern() -> dict[str, object]:
+    """CodePipeline state changes of the delivery pipelines (and of no other CodePipeline)."""
+    return {
+        "source": ["aws.codepipeline"],
+        "detail-type": [
+            "CodePipeline Pipeline Execution State Change",
+            "CodePipeline Stage Execution State Change",
+            "CodePipeline Action Execution State Change",
+        ],
+        "detail": {"pipeline": [{"prefix": DELIVERY_PIPELINE_PREFIX}]},
+    }
+
+
+def config_trigger(
+    owner: MlopsComponent,
+    name: str,
+    args: OrchestratorArgs,
+    assets_bucket: pulumi.Output[str],
+    trigger: aws.lambda_.Function,
+) -> None:
+    """`mlops-config.json` uploaded anywhere in the assets bucket -> trigger function."""
+    permission = aws.lambda_.Permission(
+        f"{name}-trigger-from-s3",
+        action="lambda:InvokeFunction",
+        function=trigger.name,
+        principal="s3.amazonaws.com",
+        source_arn=assets_bucket.apply(lambda bucket: f"arn:aws:s3:::{bucket}"),
+        source_account=args.account_id,
+        opts=owner.child,
+    )
+    aws.s3.BucketNotification(
+        f"{name}-config-upload",
+        bucket=assets_bucket,
+        lambda_functions=[
+            aws.s3.BucketNotificationLambdaFunctionArgs(
+                lambda_function_arn=trigger.arn, events=["s3:ObjectCreated:*"], filter_suffix=CONFIG_FILE_NAME
+            )
+        ],
+        opts=owner.child_opts(depends_on=[permission]),
+    )
+
+
+def status_function_rules(
+    owner: MlopsComponent, name: str, args: OrchestratorArgs, status: aws.lambda_.Function
+) -> None:
+    """The status function hears of every delivery pipeline's state changes (one rule for all of
+    them: a rule per pipeline would outgrow the function's resource policy), and every few minutes
+    re-starts runs recorded but never started."""
+    pattern = json.dumps(delivery_event_pattern(), sort_keys=True)
+    _rule_to_status(owner, name, args, status, "delivery-events", "mlops-delivery-state-changes", event_pattern=pattern)
+    _rule_to_status(owner, name, args, status, "sweep", "mlops-sweep-lost-runs", schedule_expression=SWEEP_SCHEDULE)
+
+
+def _rule_to_status(
+    owner: MlopsComponent,
+    name: str,
+    args: OrchestratorArgs,
+    status: aws.lambda_.Function,
+    purpose: str,
+    rule_name: str,
+    schedule_expression: str | None = None,
+    event_pattern: str | None = None,
+) -> None:
+    """An EventBridge rule whose events invoke the status function (and only this rule may)."""
+    rule = aws.cloudwatch.EventRule(
+        f"{name}-{purpose}",
+        name=rule_name,
+        schedule_expression=schedule_expression,
+        event_pattern=event_pattern,
+        tags=args.tags,
+        opts=owner.child,
+    )
+    aws.lambda_.Permission(
+        f"{name}-status-from-{purpose}",
+        action="lambda:InvokeFunction",
+        function=status.name,
+        principal="events.amazonaws.com",
+        source_arn=rule.arn,
+        opts=owner.child,
+    )
+    aws.cloudwatch.EventTarget(f"{name}-{purpose}-target", rule=rule.name, arn=status.arn, opts=owner.child)
