@@ -192,50 +192,65 @@ class AutopilotTraining(PipelineComponent):
         self, name: str, spec: PipelineSpec, context: PipelineContext, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__(name, spec, context, opts)
-        if not isinstance(spec, AutopilotSpec):
-            raise TypeError(f"AutopilotTraining expects an AutopilotSpec, got {type(spec).__name__}")
-        job_name = spec.resolved_job_name(cast(Environment, context.environment))
-        key: pulumi.Input[str] = spec.kms_key_arn or context.kms_key_arn
+        self.autopilot_spec = self.expect_spec(spec, AutopilotSpec)
+        self.job_name = self.autopilot_spec.resolved_job_name(cast(Environment, context.environment))
+        self.key_arn: pulumi.Input[str] = self.autopilot_spec.kms_key_arn or context.kms_key_arn
         # The output lands in the orchestrator's assets bucket, read by every environment.
-        output_key = context.assets_output_key_arn
+        self.output_key_arn = context.assets_output_key_arn
+        role = self._role(name)
+        run = self._run(name, role)
+        autopilot_spec = self.autopilot_spec
+        self.finish(
+            {
+                "job_name": pulumi.Output.from_input(self.job_name),
+                "output_location": pulumi.Output.from_input(context.assets_bucket).apply(
+                    lambda bucket: output_path(bucket, autopilot_spec)
+                ),
+                "state_machine_arn": run.state_machine_arn,
+            }
+        )
+
+    def _role(self, name: str) -> roles.ExecutionRole:
+        """The role the AutoML job (and every sub-job it starts) runs under."""
+        context, spec, job_name = self.context, self.autopilot_spec, self.job_name
         role_name = self.physical_name("sagemaker-role", roles.IAM_ROLE_NAME_LIMIT)
         # The role's own ARN (known before the role exists: its name and path are fixed).
         own_arn = f"arn:{context.partition}:iam::{context.account_id}:role{naming.PIPELINE_ROLE_PATH}{role_name}"
-        role = roles.ExecutionRole(
+        statements = pulumi.Output.all(
+            bucket=context.assets_bucket, output_key=self.output_key_arn, key=self.key_arn, env_key=context.kms_key_arn
+        ).apply(
+            lambda v: role_statements(
+                context, spec, job_name, own_arn, v["bucket"], [v["key"], v["env_key"]], v["output_key"]
+            )
+        )
+        return roles.ExecutionRole(
             f"{name}-role",
             role_name=role_name,
             service="sagemaker.amazonaws.com",
             account_id=context.account_id,
-            statements=pulumi.Output.all(context.assets_bucket, output_key, key, context.kms_key_arn).apply(
-                lambda v: role_statements(context, spec, job_name, own_arn, v[0], [v[2], v[3]], v[1])
-            ),
+            statements=statements,
             tags=self.tags,
             opts=self.child,
         )
-        tags = self.tags
-        run = RunOnDeploy(
+
+    def _run(self, name: str, role: roles.ExecutionRole) -> RunOnDeploy:
+        """The state machine that creates the AutoML job and polls it, started once per request."""
+        context, spec, job_name, tags = self.context, self.autopilot_spec, self.job_name, self.tags
+
+        def definition(bucket: str, role_arn: str, key: str, output_key: str) -> str:
+            parameters = create_job_parameters(spec, bucket, role_arn, key, output_key, tags)
+            return json.dumps(automl_definition(parameters, spec.total_max_runtime + 3600))
+
+        return RunOnDeploy(
             f"{name}-run",
             context=context,
             machine_name=self.physical_name("autopilot"),
-            definition=pulumi.Output.all(context.assets_bucket, role.arn, key, output_key).apply(
-                lambda v: json.dumps(
-                    automl_definition(
-                        create_job_parameters(spec, v[0], v[1], v[2], v[3], tags), spec.total_max_runtime + 3600
-                    )
-                )
-            ),
+            definition=pulumi.Output.all(
+                bucket=context.assets_bucket, role=role.arn, key=self.key_arn, output_key=self.output_key_arn
+            ).apply(lambda v: definition(v["bucket"], v["role"], v["key"], v["output_key"])),
             job_statements=role.arn.apply(lambda arn: machine_statements(context, job_name, arn)),
             run_name=job_name,
             name_limit=AutopilotSpec.JOB_NAME_LIMIT,
-            tags=self.tags,
+            tags=tags,
             opts=self.child_opts(depends_on=[role]),
-        )
-        self.finish(
-            {
-                "job_name": pulumi.Output.from_input(job_name),
-                "output_location": pulumi.Output.from_input(context.assets_bucket).apply(
-                    lambda bucket: output_path(bucket, spec)
-                ),
-                "state_machine_arn": run.state_machine_arn,
-            }
         )

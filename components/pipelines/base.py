@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import pulumi
 
 from components.base import MlopsComponent
 from mlops_spec import naming
 from mlops_spec.base import PipelineSpec
+
+S = TypeVar("S", bound=PipelineSpec)
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,13 @@ class PipelineComponent(MlopsComponent):
         self.context = context
         self.tags: dict[str, str] = {**context.tags, **spec.tags_for(context.environment)}
         self.outputs: dict[str, pulumi.Output[Any]] = {}
+
+    def expect_spec(self, spec: PipelineSpec, kind: type[S]) -> S:
+        """`spec` as the spec class this component deploys; a TypeError names both when it is another."""
+        if not isinstance(spec, kind):
+            article = "an" if kind.__name__[:1] in "AEIOU" else "a"
+            raise TypeError(f"{type(self).__name__} expects {article} {kind.__name__}, got {type(spec).__name__}")
+        return spec
 
     def physical_name(self, suffix: str, limit: int = naming.SAGEMAKER_NAME_LIMIT) -> str:
         """A deterministic AWS name for a resource of this pipeline in this environment."""

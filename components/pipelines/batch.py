@@ -29,7 +29,7 @@ from components.pipelines.run_on_deploy import (
 )
 from components.pipelines.served_model import (
     create_model,
-    execution_statements_output,
+    model_role,
     model_source,
     prebuilt_image_lookup,
     resolved,
@@ -134,53 +134,16 @@ class BatchTransform(PipelineComponent):
         self, name: str, spec: BatchFields, context: PipelineContext, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__(name, spec, context, opts)
-        env = cast(Environment, context.environment)
-        spec = spec.for_env(env)  # a no-op when the caller already resolved it
-        kms_key: pulumi.Input[str] = resolved(spec.kms_key_arn) or context.kms_key_arn
-        output_location = resolved(spec.batch_job_output_location)
-        # Transform jobs are named <pipeline>-<env>-<hash>; the role may touch only jobs with this prefix.
-        job_prefix = naming.bounded(f"{spec.pipeline_id}-{env}", JOB_PREFIX_LIMIT)
-
-        source = model_source(spec, prebuilt_image_lookup(self))
-        self.role = ExecutionRole(
-            f"{name}-sagemaker",
-            role_name=self.physical_name("sagemaker-role", IAM_ROLE_NAME_LIMIT),
-            service="sagemaker.amazonaws.com",
-            account_id=context.account_id,
-            statements=execution_statements_output(
-                context,
-                source,
-                [context.kms_key_arn, kms_key],
-                reads=[resolved(spec.batch_inference_data)],
-                writes=[output_location],
-            ),
-            tags=self.tags,
-            opts=self.child,
-        )
+        self.env = cast(Environment, context.environment)
+        self.batch_spec = spec.for_env(self.env)  # a no-op when the caller already resolved it
+        kms_key: pulumi.Input[str] = resolved(self.batch_spec.kms_key_arn) or context.kms_key_arn
+        output_location = resolved(self.batch_spec.batch_job_output_location)
+        source = model_source(self.batch_spec, prebuilt_image_lookup(self))
+        reads = [resolved(self.batch_spec.batch_inference_data)]
+        self.role = model_role(name, self, source, kms_key, reads=reads, writes=[output_location])
         self.model = create_model(name, self, source, self.role)
-
-        tags = self.tags
-        self.run = RunOnDeploy(
-            f"{name}-transform",
-            context=context,
-            machine_name=self.physical_name("transform", 80),
-            definition=pulumi.Output.all(self.model.name, kms_key).apply(
-                lambda v: json.dumps(
-                    task_definition(
-                        f"Batch transform with model {v[0]}",
-                        TRANSFORM_SYNC,
-                        transform_parameters(spec, job_prefix, v[0], v[1], tags),
-                        RUN_TIMEOUT_SECONDS,
-                    ),
-                    sort_keys=True,
-                )
-            ),
-            job_statements=self.role.arn.apply(lambda arn: transform_statements(context, job_prefix, arn)),
-            run_name=spec.run_name(env, "transform"),
-            tags=tags,
-            opts=self.child_opts(depends_on=[self.role]),
-        )
-        schedule = resolved(spec.schedule_expression)
+        self.run = self._transform(name, kms_key)
+        schedule = resolved(self.batch_spec.schedule_expression)
         if schedule:
             self._schedule(name, schedule, kms_key)
 
@@ -193,6 +156,32 @@ class BatchTransform(PipelineComponent):
             }
         )
 
+    def _transform(self, name: str, kms_key: pulumi.Input[str]) -> RunOnDeploy:
+        """The state machine running the transform job, started once per request."""
+        spec, context, tags = self.batch_spec, self.context, self.tags
+        # Transform jobs are named <pipeline>-<env>-<hash>; the role may touch only jobs with this prefix.
+        job_prefix = naming.bounded(f"{spec.pipeline_id}-{self.env}", JOB_PREFIX_LIMIT)
+
+        def definition(model_name: str, key: str) -> str:
+            parameters = transform_parameters(spec, job_prefix, model_name, key, tags)
+            machine = task_definition(
+                f"Batch transform with model {model_name}", TRANSFORM_SYNC, parameters, RUN_TIMEOUT_SECONDS
+            )
+            return json.dumps(machine, sort_keys=True)
+
+        return RunOnDeploy(
+            f"{name}-transform",
+            context=context,
+            machine_name=self.physical_name("transform", 80),
+            definition=pulumi.Output.all(model=self.model.name, key=kms_key).apply(
+                lambda v: definition(v["model"], v["key"])
+            ),
+            job_statements=self.role.arn.apply(lambda arn: transform_statements(context, job_prefix, arn)),
+            run_name=spec.run_name(self.env, "transform"),
+            tags=tags,
+            opts=self.child_opts(depends_on=[self.role]),
+        )
+
     def _schedule(self, name: str, expression: str, kms_key: pulumi.Input[str]) -> None:
         """An EventBridge rule starting the state machine on the request's cron expression."""
         machine_arn = self.run.state_machine_arn
@@ -201,7 +190,9 @@ class BatchTransform(PipelineComponent):
             role_name=self.physical_name("schedule-role", IAM_ROLE_NAME_LIMIT),
             service="events.amazonaws.com",
             account_id=self.context.account_id,
-            statements=pulumi.Output.all(machine_arn, kms_key).apply(lambda v: schedule_statements(v[0], v[1])),
+            statements=pulumi.Output.all(machine=machine_arn, key=kms_key).apply(
+                lambda v: schedule_statements(v["machine"], v["key"])
+            ),
             tags=self.tags,
             opts=self.child,
         )

@@ -28,7 +28,6 @@ Statement = policies.Statement
 BUILD_IMAGE = "aws/codebuild/amazonlinux2-x86_64-standard:5.0"
 BUILD_COMPUTE = "BUILD_GENERAL1_MEDIUM"
 BUILD_TIMEOUT_MINUTES = 60
-LOG_RETENTION_DAYS = 365
 ECR_PUSH_ACTIONS = [
     "ecr:BatchCheckLayerAvailability",
     "ecr:BatchGetImage",
@@ -136,32 +135,89 @@ class ImageBuilder(PipelineComponent):
         self, name: str, spec: PipelineSpec, context: PipelineContext, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__(name, spec, context, opts)
-        if not isinstance(spec, ImageBuilderSpec):
-            raise TypeError(f"ImageBuilder expects an ImageBuilderSpec, got {type(spec).__name__}")
-        repository_uri, repository_arn = self._repository(name, spec)
-        project_name = self.physical_name("image-build")
-        logs = aws.cloudwatch.LogGroup(
-            f"{name}-build-logs",
-            name=f"/aws/codebuild/{project_name}",
-            kms_key_id=context.kms_key_arn,
-            retention_in_days=LOG_RETENTION_DAYS,
+        self.image_spec = self.expect_spec(spec, ImageBuilderSpec)
+        repository_uri, repository_arn = self._repository(name)
+        project = self._project(name, repository_uri, repository_arn)
+        run = RunOnDeploy(
+            f"{name}-run",
+            context=context,
+            machine_name=self.physical_name("image-build-run"),
+            definition=project.name.apply(lambda project_name: json.dumps(build_definition(project_name))),
+            job_statements=project.arn.apply(lambda arn: build_machine_statements(context, arn)),
+            run_name=self.image_spec.run_name(cast(Environment, context.environment), "build"),
+            # Pipelines deployed next expect the image in the registry.
+            wait=True,
             tags=self.tags,
             opts=self.child,
         )
-        role = roles.ExecutionRole(
+        image_tag = self.image_spec.image_tag
+        self.finish(
+            {
+                "image_uri": repository_uri.apply(lambda uri: f"{uri}:{image_tag}"),
+                "repository_url": repository_uri,
+                "build_project_name": project.name,
+                "state_machine_arn": run.state_machine_arn,
+            }
+        )
+
+    def _repository(self, name: str) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+        """(repository URI, repository ARN): the orchestrator's repository, or a new one for this image."""
+        context, spec = self.context, self.image_spec
+        if is_orchestrator_repository(spec.ecr_repo_name, context):
+            uri = f"{registry(context.account_id, context.region)}/{spec.ecr_repo_name}"
+            return pulumi.Output.from_input(uri), pulumi.Output.from_input(
+                context.arn("ecr", f"repository/{spec.ecr_repo_name}")
+            )
+        repository = aws.ecr.Repository(
+            f"{name}-repository",
+            name=spec.ecr_repo_name,
+            encryption_configurations=[{"encryption_type": "KMS", "kms_key": context.kms_key_arn}],
+            image_scanning_configuration={"scan_on_push": True},
+            # A tag always names the same image: a rebuild needs a new tag.
+            image_tag_mutability="IMMUTABLE",
+            tags=self.tags,
+            # Kept on destroy: it holds the image, which serving pipelines may still use.
+            opts=repository_options(self.child),
+        )
+        return repository.repository_url, repository.arn
+
+    def _build_role(
+        self, name: str, repository_arn: pulumi.Output[str], logs: aws.cloudwatch.LogGroup
+    ) -> roles.ExecutionRole:
+        """The role CodeBuild runs the build under: read the build context, push to the one repository."""
+        context, source_key = self.context, self.image_spec.custom_algorithm_docker
+        statements = pulumi.Output.all(
+            bucket=context.assets_bucket,
+            repository=repository_arn,
+            logs=logs.arn,
+            key=context.kms_key_arn,
+            assets_key=context.assets_kms_key_arn,
+        ).apply(
+            lambda v: build_role_statements(
+                context, v["bucket"], source_key, v["repository"], v["logs"], [v["key"]], v["assets_key"]
+            )
+        )
+        return roles.ExecutionRole(
             f"{name}-build-role",
             role_name=self.physical_name("build-role", roles.IAM_ROLE_NAME_LIMIT),
             service="codebuild.amazonaws.com",
             account_id=context.account_id,
-            statements=pulumi.Output.all(
-                context.assets_bucket, repository_arn, logs.arn, context.kms_key_arn, context.assets_kms_key_arn
-            ).apply(
-                lambda v: build_role_statements(context, v[0], spec.custom_algorithm_docker, v[1], v[2], [v[3]], v[4])
-            ),
+            statements=statements,
             tags=self.tags,
             opts=self.child,
         )
-        project = aws.codebuild.Project(
+
+    def _project(
+        self, name: str, repository_uri: pulumi.Output[str], repository_arn: pulumi.Output[str]
+    ) -> aws.codebuild.Project:
+        """The privileged CodeBuild project that builds the image from the zip and pushes it."""
+        context, spec = self.context, self.image_spec
+        project_name = self.physical_name("image-build")
+        logs = self.log_group(
+            f"{name}-build-logs", name=f"/aws/codebuild/{project_name}", kms_key_id=context.kms_key_arn, tags=self.tags
+        )
+        role = self._build_role(name, repository_arn, logs)
+        return aws.codebuild.Project(
             f"{name}-build",
             name=project_name,
             description=f"Builds {spec.ecr_repo_name}:{spec.image_tag} from {spec.custom_algorithm_docker}",
@@ -188,44 +244,3 @@ class ImageBuilder(PipelineComponent):
             tags=self.tags,
             opts=self.child_opts(depends_on=[role]),
         )
-        run = RunOnDeploy(
-            f"{name}-run",
-            context=context,
-            machine_name=self.physical_name("image-build-run"),
-            definition=project.name.apply(lambda project_name: json.dumps(build_definition(project_name))),
-            job_statements=project.arn.apply(lambda arn: build_machine_statements(context, arn)),
-            run_name=spec.run_name(cast(Environment, context.environment), "build"),
-            # Pipelines deployed next expect the image in the registry.
-            wait=True,
-            tags=self.tags,
-            opts=self.child,
-        )
-        self.finish(
-            {
-                "image_uri": repository_uri.apply(lambda uri: f"{uri}:{spec.image_tag}"),
-                "repository_url": repository_uri,
-                "build_project_name": project.name,
-                "state_machine_arn": run.state_machine_arn,
-            }
-        )
-
-    def _repository(self, name: str, spec: ImageBuilderSpec) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
-        """(repository URI, repository ARN): the orchestrator's repository, or a new one for this image."""
-        context = self.context
-        if is_orchestrator_repository(spec.ecr_repo_name, context):
-            uri = f"{registry(context.account_id, context.region)}/{spec.ecr_repo_name}"
-            return pulumi.Output.from_input(uri), pulumi.Output.from_input(
-                context.arn("ecr", f"repository/{spec.ecr_repo_name}")
-            )
-        repository = aws.ecr.Repository(
-            f"{name}-repository",
-            name=spec.ecr_repo_name,
-            encryption_configurations=[{"encryption_type": "KMS", "kms_key": context.kms_key_arn}],
-            image_scanning_configuration={"scan_on_push": True},
-            # A tag always names the same image: a rebuild needs a new tag.
-            image_tag_mutability="IMMUTABLE",
-            tags=self.tags,
-            # Kept on destroy: it holds the image, which serving pipelines may still use.
-            opts=repository_options(self.child),
-        )
-        return repository.repository_url, repository.arn

@@ -9,10 +9,9 @@ import pulumi
 import pulumi_aws as aws
 
 from components.pipelines.base import PipelineComponent, PipelineContext
-from components.pipelines.roles import IAM_ROLE_NAME_LIMIT, ExecutionRole
 from components.pipelines.served_model import (
     create_model,
-    execution_statements_output,
+    model_role,
     model_source,
     prebuilt_image_lookup,
     resolved,
@@ -187,51 +186,15 @@ class RealtimeEndpoint(PipelineComponent):
     ):
         super().__init__(name, spec, context, opts)
         spec = spec.for_env(cast(Environment, context.environment))  # a no-op when the caller already resolved it
-        instance_type = resolved(spec.inference_instance)
         capture_location = resolved(spec.data_capture_location)
         kms_key: pulumi.Input[str] = resolved(spec.kms_key_arn) or context.kms_key_arn
         self.endpoint_name = endpoint_name_for(spec, self.physical_name("endpoint"))
 
         source = model_source(spec, prebuilt_image_lookup(self))
-        self.role = ExecutionRole(
-            f"{name}-sagemaker",
-            role_name=self.physical_name("sagemaker-role", IAM_ROLE_NAME_LIMIT),
-            service="sagemaker.amazonaws.com",
-            account_id=context.account_id,
-            statements=execution_statements_output(
-                context, source, [context.kms_key_arn, kms_key], writes=[capture_location], vpc=bool(spec.subnet_ids)
-            ),
-            tags=self.tags,
-            opts=self.child,
-        )
+        self.role = model_role(name, self, source, kms_key, writes=[capture_location], vpc=bool(spec.subnet_ids))
         self.model = create_model(name, self, source, self.role, vpc_config(spec.subnet_ids, spec.security_group_ids))
-
-        # No fixed name: the config is immutable, so every change makes a new one, and the endpoint
-        # moves to it (blue/green) before Pulumi deletes the old one.
-        self.endpoint_config = aws.sagemaker.EndpointConfiguration(
-            f"{name}-config",
-            production_variants=[production_variant(self.model.name, instance_type, resolved(spec.instance_count))],
-            kms_key_arn=volume_kms_key(instance_type, kms_key),
-            data_capture_config=data_capture_config(spec.data_capture_percentage, capture_location, kms_key),
-            tags=self.tags,
-            opts=self.child,
-        )
-
-        alarms = [
-            aws.cloudwatch.MetricAlarm(f"{name}-{suffix}", **args, tags=self.tags, opts=self.child)
-            for suffix, args in rollback_alarms(self.endpoint_name, spec.deployment).items()
-        ]
-        # The request's own alarms join the built-in ones only when it asked for auto rollback.
-        extra_alarms = spec.deployment.alarm_names if spec.deployment.auto_rollback else []
-        alarm_names = [alarm.name for alarm in alarms] + extra_alarms
-        self.endpoint = aws.sagemaker.Endpoint(
-            f"{name}-endpoint",
-            name=self.endpoint_name,
-            endpoint_config_name=self.endpoint_config.name,
-            deployment_config=deployment_config_for(spec.deployment, alarm_names),
-            tags=self.tags,
-            opts=self.child,
-        )
+        self.endpoint_config = self._endpoint_config(name, spec, kms_key)
+        self.endpoint = self._endpoint(name, spec.deployment)
         if spec.autoscaling:
             self._autoscale(name, spec.autoscaling)
 
@@ -243,6 +206,42 @@ class RealtimeEndpoint(PipelineComponent):
                 "endpoint_config_name": self.endpoint_config.name,
                 "role_arn": self.role.arn,
             }
+        )
+
+    def _endpoint_config(
+        self, name: str, spec: RealtimeFields, kms_key: pulumi.Input[str]
+    ) -> aws.sagemaker.EndpointConfiguration:
+        """The model on its instances, with data capture. It has no fixed name: the config is immutable, so
+        every change makes a new one, and the endpoint moves to it (blue/green) before Pulumi deletes the old one.
+        """
+        instance_type = resolved(spec.inference_instance)
+        return aws.sagemaker.EndpointConfiguration(
+            f"{name}-config",
+            production_variants=[production_variant(self.model.name, instance_type, resolved(spec.instance_count))],
+            kms_key_arn=volume_kms_key(instance_type, kms_key),
+            data_capture_config=data_capture_config(
+                spec.data_capture_percentage, resolved(spec.data_capture_location), kms_key
+            ),
+            tags=self.tags,
+            opts=self.child,
+        )
+
+    def _endpoint(self, name: str, deployment: DeploymentStrategy) -> aws.sagemaker.Endpoint:
+        """The endpoint, updated blue/green and rolled back by the built-in alarms (and the request's own)."""
+        alarms = [
+            aws.cloudwatch.MetricAlarm(f"{name}-{suffix}", **args, tags=self.tags, opts=self.child)
+            for suffix, args in rollback_alarms(self.endpoint_name, deployment).items()
+        ]
+        # The request's own alarms join the built-in ones only when it asked for auto rollback.
+        extra_alarms = deployment.alarm_names if deployment.auto_rollback else []
+        alarm_names = [alarm.name for alarm in alarms] + extra_alarms
+        return aws.sagemaker.Endpoint(
+            f"{name}-endpoint",
+            name=self.endpoint_name,
+            endpoint_config_name=self.endpoint_config.name,
+            deployment_config=deployment_config_for(deployment, alarm_names),
+            tags=self.tags,
+            opts=self.child,
         )
 
     def _autoscale(self, name: str, autoscaling: Autoscaling) -> None:

@@ -184,22 +184,50 @@ def execution_statements_output(
 ) -> pulumi.Output[list[policies.Statement]]:
     """`execution_statements` once the context's bucket, keys and repository are known."""
 
-    def build(values: list[Any]) -> list[policies.Statement]:
-        assets_bucket, assets_key, repository_url, *keys = values
+    def build(values: dict[str, Any]) -> list[policies.Statement]:
         scope = RoleScope(
-            assets_bucket=assets_bucket,
-            kms_key_arns=tuple(keys),
-            assets_kms_key_arn=assets_key,
+            assets_bucket=values["assets_bucket"],
+            kms_key_arns=tuple(values["keys"]),
+            assets_kms_key_arn=values["assets_key"],
             reads=tuple(reads),
             writes=tuple(writes),
-            custom_repository_url=repository_url,
+            custom_repository_url=values["repository_url"],
             vpc=vpc,
         )
         return execution_statements(context, source, scope)
 
     return pulumi.Output.all(
-        context.assets_bucket, context.assets_kms_key_arn, context.ecr_repository_url, *kms_key_arns
+        assets_bucket=context.assets_bucket,
+        assets_key=context.assets_kms_key_arn,
+        repository_url=context.ecr_repository_url,
+        # A list of equals (every key the model's data is encrypted with), not positions with meanings.
+        keys=pulumi.Output.all(*kms_key_arns),
     ).apply(build)
+
+
+def model_role(
+    name: str,
+    component: PipelineComponent,
+    source: ModelSource,
+    kms_key: pulumi.Input[str],
+    reads: Sequence[str] = (),
+    writes: Sequence[str] = (),
+    vpc: bool = False,
+) -> roles.ExecutionRole:
+    """The SageMaker execution role of a pipeline's served model: read the model and `reads`, write `writes`,
+    use the environment's key and `kms_key` (the request's, or the environment's again)."""
+    context = component.context
+    return roles.ExecutionRole(
+        f"{name}-sagemaker",
+        role_name=component.physical_name("sagemaker-role", roles.IAM_ROLE_NAME_LIMIT),
+        service="sagemaker.amazonaws.com",
+        account_id=context.account_id,
+        statements=execution_statements_output(
+            context, source, [context.kms_key_arn, kms_key], reads=reads, writes=writes, vpc=vpc
+        ),
+        tags=component.tags,
+        opts=component.child,
+    )
 
 
 def prebuilt_image_lookup(component: PipelineComponent) -> BuiltinImageLookup:

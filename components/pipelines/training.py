@@ -203,14 +203,13 @@ class BuiltinAlgorithmJob(PipelineComponent):
     """What a training and a tuning job share: the algorithm image, the role, keys and locations."""
 
     SPEC: ClassVar[type[BuiltinTrainingFields]]
+    job_spec: BuiltinTrainingFields
 
     def __init__(
         self, name: str, spec: PipelineSpec, context: PipelineContext, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__(name, spec, context, opts)
-        if not isinstance(spec, self.SPEC):
-            raise TypeError(f"{type(self).__name__} expects a {self.SPEC.__name__}, got {type(spec).__name__}")
-        self.job_spec: BuiltinTrainingFields = spec
+        spec = self.job_spec = self.expect_spec(spec, self.SPEC)
         self.job_name = spec.resolved_job_name(cast(Environment, context.environment))
         lookup = prebuilt_image_lookup(self)
         self.image_uri = lookup(BUILTIN_FRAMEWORKS[spec.model_framework], spec.model_framework_version)
@@ -226,8 +225,15 @@ class BuiltinAlgorithmJob(PipelineComponent):
             service="sagemaker.amazonaws.com",
             account_id=context.account_id,
             statements=pulumi.Output.all(
-                context.assets_bucket, self.output_key_arn, self.key_arn, context.kms_key_arn
-            ).apply(lambda v: training_role_statements(context, spec, v[0], [v[2], v[3]], v[1], image)),
+                bucket=context.assets_bucket,
+                output_key=self.output_key_arn,
+                key=self.key_arn,
+                env_key=context.kms_key_arn,
+            ).apply(
+                lambda v: training_role_statements(
+                    context, spec, v["bucket"], [v["key"], v["env_key"]], v["output_key"], image
+                )
+            ),
             tags=self.tags,
             opts=self.child,
         )
@@ -303,8 +309,8 @@ class ModelTraining(BuiltinAlgorithmJob):
         stack = aws.cloudformation.Stack(
             f"{name}-model-package",
             name=naming.bounded(f"{job_name}-model-package", CLOUDFORMATION_STACK_NAME_LIMIT),
-            template_body=pulumi.Output.all(group_name, artifact).apply(
-                lambda v: model_package_template(v[0], image, v[1], job_name, description)
+            template_body=pulumi.Output.all(group=group_name, artifact=artifact).apply(
+                lambda v: model_package_template(v["group"], image, v["artifact"], job_name, description)
             ),
             tags=self.tags,
             # The model must exist before it is registered.

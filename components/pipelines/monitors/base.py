@@ -16,7 +16,7 @@ second plugin and a second set of credentials to every deployment.
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, Protocol, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -49,6 +49,14 @@ from mlops_spec.common import Environment
 from mlops_spec.pipelines.monitors import MonitorSpec
 
 Statement = policies.Statement
+
+
+class GroundTruthSpec(Protocol):
+    """The spec of a monitor type that compares predictions with ground-truth labels."""
+
+    monitor_ground_truth_input: Any
+
+
 PROCESSING_SYNC = "arn:aws:states:::sagemaker:createProcessingJob.sync"
 
 
@@ -61,6 +69,8 @@ class ModelMonitor(PipelineComponent):
     RESOURCE_TYPE: ClassVar[str]
     """The CloudFormation type of the job definition (AWS::SageMaker::<Type>JobDefinition)."""
     CONSTRAINTS_FILE: ClassVar[str] = "constraints.json"
+    COMPARES_WITH_GROUND_TRUTH: ClassVar[bool] = False
+    """Whether the type compares predictions with ground-truth labels (its spec's monitor_ground_truth_input)."""
     # The analyzer only reads its channels and writes its output (metrics go through the platform):
     # it runs without network access. Clarify must call the endpoint, so it cannot.
     ISOLATED: ClassVar[bool] = True
@@ -69,9 +79,7 @@ class ModelMonitor(PipelineComponent):
         self, name: str, spec: PipelineSpec, context: PipelineContext, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__(name, spec, context, opts)
-        if not isinstance(spec, self.SPEC):
-            raise TypeError(f"{type(self).__name__} expects a {self.SPEC.__name__}, got {type(spec).__name__}")
-        self.monitor_spec = spec
+        spec = self.monitor_spec = self.expect_spec(spec, self.SPEC)
         self.image_uri = self.image(context.region)
         run_name = spec.run_name(cast(Environment, context.environment), "baseline", BASELINE_RUN_LIMIT)
         plan = self._plan(run_name)
@@ -201,7 +209,9 @@ class ModelMonitor(PipelineComponent):
     @classmethod
     def ground_truth(cls, plan: MonitorPlan) -> str | None:
         """The `bucket/prefix` of ground-truth labels the monitoring jobs compare predictions with, if any."""
-        return None
+        if not cls.COMPARES_WITH_GROUND_TRUTH:
+            return None
+        return resolved(cast(GroundTruthSpec, plan.spec).monitor_ground_truth_input)
 
     @classmethod
     def reads(cls, plan: MonitorPlan) -> list[str]:

@@ -19,10 +19,10 @@ from components.pipelines.monitors.plan import (
     HEADER_BYTES,
     MonitorPlan,
     baseline_machine_statements,
+    prediction_attributes,
     processing_job,
     s3_input,
 )
-from components.pipelines.served_model import resolved
 from mlops_spec.pipelines.monitors import ModelBiasMonitorSpec, ModelExplainabilityMonitorSpec
 
 Statement = policies.Statement
@@ -225,10 +225,7 @@ class ModelBiasMonitor(ClarifyMonitor):
     SPEC = ModelBiasMonitorSpec
     MONITORING_TYPE = "ModelBias"
     RESOURCE_TYPE = "AWS::SageMaker::ModelBiasJobDefinition"
-
-    @classmethod
-    def ground_truth(cls, plan: MonitorPlan) -> str | None:
-        return resolved(cast(ModelBiasMonitorSpec, plan.spec).monitor_ground_truth_input)
+    COMPARES_WITH_GROUND_TRUTH = True
 
     @classmethod
     def baseline_analysis(cls, plan: MonitorPlan) -> dict[str, Any]:
@@ -250,12 +247,7 @@ class ModelBiasMonitor(ClarifyMonitor):
     @classmethod
     def endpoint_attributes(cls, plan: MonitorPlan) -> dict[str, Any]:
         spec = cast(ModelBiasMonitorSpec, plan.spec)
-        return {
-            "FeaturesAttribute": spec.features_attribute,
-            "InferenceAttribute": spec.monitor_inference_attribute,
-            "ProbabilityAttribute": spec.monitor_probability_attribute,
-            "ProbabilityThresholdAttribute": spec.probability_threshold_attribute,
-        }
+        return {"FeaturesAttribute": spec.features_attribute, **prediction_attributes(spec)}
 
 
 class ModelExplainabilityMonitor(ClarifyMonitor):

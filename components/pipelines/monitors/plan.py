@@ -22,7 +22,7 @@ from components.pipelines.run_on_deploy import (
 from components.pipelines.served_model import resolved, s3_uri, split_location, volume_kms_key
 from mlops_spec import naming
 from mlops_spec.base import PipelineSpec
-from mlops_spec.pipelines.monitors import MonitorSpec
+from mlops_spec.pipelines.monitors import MonitorSpec, ProblemTypeMonitorSpec
 
 Statement = policies.Statement
 
@@ -181,6 +181,15 @@ def endpoint_input(plan: MonitorPlan, **attributes: Any) -> dict[str, Any]:
         "S3InputMode": "File",
         "S3DataDistributionType": "FullyReplicated",
         **{key: value for key, value in attributes.items() if value is not None},
+    }
+
+
+def prediction_attributes(spec: ProblemTypeMonitorSpec) -> dict[str, Any]:
+    """Where the prediction and its probability are in captured records, and the positive threshold."""
+    return {
+        "InferenceAttribute": spec.monitor_inference_attribute,
+        "ProbabilityAttribute": spec.monitor_probability_attribute,
+        "ProbabilityThresholdAttribute": spec.probability_threshold_attribute,
     }
 
 

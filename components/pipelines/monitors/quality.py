@@ -11,7 +11,13 @@ import pulumi
 import pulumi_aws as aws
 
 from components.pipelines.monitors.base import ModelMonitor
-from components.pipelines.monitors.plan import ENDPOINT_INPUT, PROCESSING_OUTPUT, MonitorPlan, definition_name
+from components.pipelines.monitors.plan import (
+    ENDPOINT_INPUT,
+    PROCESSING_OUTPUT,
+    MonitorPlan,
+    definition_name,
+    prediction_attributes,
+)
 from components.pipelines.served_model import resolved
 from mlops_spec.pipelines.monitors import DataQualityMonitorSpec, ModelQualityMonitorSpec
 
@@ -101,10 +107,7 @@ class ModelQualityMonitor(ModelMonitor):
     SPEC = ModelQualityMonitorSpec
     MONITORING_TYPE = "ModelQuality"
     RESOURCE_TYPE = "AWS::SageMaker::ModelQualityJobDefinition"
-
-    @classmethod
-    def ground_truth(cls, plan: MonitorPlan) -> str | None:
-        return resolved(cast(ModelQualityMonitorSpec, plan.spec).monitor_ground_truth_input)
+    COMPARES_WITH_GROUND_TRUTH = True
 
     @classmethod
     def baseline_environment(cls, plan: MonitorPlan) -> dict[str, str]:
@@ -122,12 +125,7 @@ class ModelQualityMonitor(ModelMonitor):
 
     @classmethod
     def endpoint_attributes(cls, plan: MonitorPlan) -> dict[str, Any]:
-        spec = cast(ModelQualityMonitorSpec, plan.spec)
-        return {
-            "InferenceAttribute": spec.monitor_inference_attribute,
-            "ProbabilityAttribute": spec.monitor_probability_attribute,
-            "ProbabilityThresholdAttribute": spec.probability_threshold_attribute,
-        }
+        return prediction_attributes(cast(ModelQualityMonitorSpec, plan.spec))
 
     @classmethod
     def app(cls, plan: MonitorPlan, image: str) -> dict[str, Any]:
