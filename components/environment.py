@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import policies
+from components.base import MlopsComponent
 from components.pipelines.base import PipelineContext
 from components.secure_bucket import SecureBucket, SecureBucketArgs, access_log_bucket
 from mlops_spec.naming import PIPELINE_ROLE_PATH, EnvironmentNames, OrchestratorNames
@@ -51,7 +52,7 @@ def sagemaker_role_statements(args: EnvironmentBaselineArgs, key_arn: str) -> li
         policies.statement(["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"], [f"{artifacts}/*"]),
         policies.statement(["s3:GetObject"], [f"{assets}/*"]),
         policies.statement(["s3:ListBucket", "s3:GetBucketLocation"], [artifacts, assets]),
-        policies.statement(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"], [key_arn]),
+        policies.statement(policies.KEY_USE, [key_arn]),
         policies.statement(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], [ecr]),
         # GetAuthorizationToken has no resource-level permissions: AWS requires "*".
         policies.statement(["ecr:GetAuthorizationToken"], "*"),
@@ -82,9 +83,42 @@ def deploy_role_statements(args: EnvironmentBaselineArgs, key_arn: str) -> list[
     every kind of pipeline resource; each is scoped to this account and region. IAM is scoped to
     roles under the pipelines' path, so the deploy role cannot touch any other role.
     """
-    region, account = args.region, args.account_id
-    pipeline_roles = f"arn:aws:iam::{account}:role{PIPELINE_ROLE_PATH}*"
-    artifacts = f"arn:aws:s3:::{args.names.artifacts_bucket}"
+    return [
+        *_pipeline_services(args.region, args.account_id),
+        *_pipeline_roles(args.account_id),
+        *_storage_and_logs(args, key_arn),
+        # The first scalable endpoint of an account makes Application Auto Scaling create its role.
+        policies.statement(
+            ["iam:CreateServiceLinkedRole"],
+            [
+                f"arn:aws:iam::{args.account_id}:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
+                "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
+            ],
+            sid="AutoscalingServiceLinkedRole",
+            condition={"StringLike": {"iam:AWSServiceName": "sagemaker.application-autoscaling.amazonaws.com"}},
+        ),
+        *_model_registry_reads(args),
+        # Describe/List calls used by the provider to read state have no resource-level permissions.
+        policies.statement(
+            [
+                "ec2:DescribeSubnets",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeVpcs",
+                "sts:GetCallerIdentity",
+                "ecr:DescribeRepositories",
+                "ecr:GetAuthorizationToken",
+            ],
+            "*",
+            sid="ReadOnlyLookups",
+        ),
+        policies.statement(
+            ["ecr:*"], [f"arn:aws:ecr:{args.region}:{args.account_id}:repository/*"], sid="PipelineRepositories"
+        ),
+    ]
+
+
+def _pipeline_services(region: str, account: str) -> list[policies.Statement]:
+    """The services whose resources pipelines are made of, each in this account and region."""
     return [
         policies.statement(["sagemaker:*"], [f"arn:aws:sagemaker:{region}:{account}:*"], sid="SageMakerInThisAccount"),
         policies.statement(["states:*"], [f"arn:aws:states:{region}:{account}:*"], sid="StepFunctions"),
@@ -110,61 +144,28 @@ def deploy_role_statements(args: EnvironmentBaselineArgs, key_arn: str) -> list[
         policies.statement(
             ["cloudformation:*"], [f"arn:aws:cloudformation:{region}:{account}:stack/*"], sid="MonitorDefinitions"
         ),
-        policies.statement(
-            [
-                "iam:CreateRole",
-                "iam:DeleteRole",
-                "iam:GetRole",
-                "iam:TagRole",
-                "iam:UntagRole",
-                "iam:UpdateAssumeRolePolicy",
-                "iam:PutRolePolicy",
-                "iam:GetRolePolicy",
-                "iam:DeleteRolePolicy",
-                "iam:ListRolePolicies",
-                "iam:ListAttachedRolePolicies",
-                "iam:ListInstanceProfilesForRole",
-            ],
-            [pipeline_roles],
-            sid="PipelineRolesOnly",
-        ),
+    ]
+
+
+def _pipeline_roles(account: str) -> list[policies.Statement]:
+    pipeline_roles = f"arn:aws:iam::{account}:role{PIPELINE_ROLE_PATH}*"
+    return [
+        policies.statement(policies.ROLE_LIFECYCLE, [pipeline_roles], sid="PipelineRolesOnly"),
         policies.statement(["iam:PassRole"], [pipeline_roles], sid="PassPipelineRoles"),
+    ]
+
+
+def _storage_and_logs(args: EnvironmentBaselineArgs, key_arn: str) -> list[policies.Statement]:
+    """The environment's artifacts bucket and key, and the log groups pipelines own."""
+    artifacts = f"arn:aws:s3:::{args.names.artifacts_bucket}"
+    return [
         policies.statement(["s3:*"], [artifacts, f"{artifacts}/*"], sid="ArtifactsBucket"),
-        policies.statement(
-            ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey", "kms:CreateGrant"],
-            [key_arn],
-            sid="EnvironmentKey",
-        ),
+        policies.statement([*policies.KEY_USE, "kms:CreateGrant"], [key_arn], sid="EnvironmentKey"),
         policies.statement(
             [*policies.LOG_GROUP_LIFECYCLE, "logs:ListTagsLogGroup", "logs:DescribeLogGroups"],
-            [f"arn:aws:logs:{region}:{account}:log-group:*"],
+            [f"arn:aws:logs:{args.region}:{args.account_id}:log-group:*"],
             sid="LogGroups",
         ),
-        # The first scalable endpoint of an account makes Application Auto Scaling create its role.
-        policies.statement(
-            ["iam:CreateServiceLinkedRole"],
-            [
-                f"arn:aws:iam::{account}:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
-                "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
-            ],
-            sid="AutoscalingServiceLinkedRole",
-            condition={"StringLike": {"iam:AWSServiceName": "sagemaker.application-autoscaling.amazonaws.com"}},
-        ),
-        *_model_registry_reads(args),
-        # Describe/List calls used by the provider to read state have no resource-level permissions.
-        policies.statement(
-            [
-                "ec2:DescribeSubnets",
-                "ec2:DescribeSecurityGroups",
-                "ec2:DescribeVpcs",
-                "sts:GetCallerIdentity",
-                "ecr:DescribeRepositories",
-                "ecr:GetAuthorizationToken",
-            ],
-            "*",
-            sid="ReadOnlyLookups",
-        ),
-        policies.statement(["ecr:*"], [f"arn:aws:ecr:{region}:{account}:repository/*"], sid="PipelineRepositories"),
     ]
 
 
@@ -193,16 +194,14 @@ def deploy_role_trust(args: EnvironmentBaselineArgs, external_id: str | None) ->
     return json.dumps(document, sort_keys=True)
 
 
-class EnvironmentBaseline(pulumi.ComponentResource):
+class EnvironmentBaseline(MlopsComponent):
     """KMS key, artifacts bucket (with access logs), SageMaker execution role and the deploy role
     the orchestrator assumes to stand pipelines up in this account."""
 
     def __init__(self, name: str, args: EnvironmentBaselineArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("mlops:environment:EnvironmentBaseline", name, None, opts)
+        super().__init__("mlops:environment:EnvironmentBaseline", name, opts)
         self.args = args
         names = args.names
-        child = pulumi.ResourceOptions(parent=self)
-
         self.key = aws.kms.Key(
             f"{name}-key",
             description=f"MLOps {args.environment}: artifacts, data capture, logs",
@@ -210,12 +209,11 @@ class EnvironmentBaseline(pulumi.ComponentResource):
             deletion_window_in_days=30,
             policy=policies.kms_key_policy(args.account_id, environment_key_services(args.region)),
             tags=args.tags,
-            opts=child,
+            opts=self.child,
         )
-        aws.kms.Alias(f"{name}-key-alias", name=names.kms_alias, target_key_id=self.key.key_id, opts=child)
-
+        aws.kms.Alias(f"{name}-key-alias", name=names.kms_alias, target_key_id=self.key.key_id, opts=self.child)
         self.access_logs = access_log_bucket(
-            f"{name}-access-logs", self.key.arn, names.access_log_bucket, args.account_id, args.tags, child
+            f"{name}-access-logs", self.key.arn, names.access_log_bucket, args.account_id, args.tags, self.child
         )
         self.artifacts = SecureBucket(
             f"{name}-artifacts",
@@ -225,40 +223,10 @@ class EnvironmentBaseline(pulumi.ComponentResource):
                 access_log_bucket=self.access_logs.name,
                 tags=args.tags,
             ),
-            opts=child,
+            opts=self.child,
         )
-
-        self.sagemaker_role = aws.iam.Role(
-            f"{name}-sagemaker-role",
-            name=names.sagemaker_role,
-            path=PIPELINE_ROLE_PATH,
-            assume_role_policy=policies.service_trust("sagemaker.amazonaws.com", source_account=args.account_id),
-            tags=args.tags,
-            opts=child,
-        )
-        aws.iam.RolePolicy(
-            f"{name}-sagemaker-policy",
-            role=self.sagemaker_role.id,
-            policy=self.key.arn.apply(lambda arn: policies.document(*sagemaker_role_statements(args, arn))),
-            opts=child,
-        )
-
-        external_id = pulumi.Output.from_input(args.deploy_role_external_id or "")
-        self.deploy_role = aws.iam.Role(
-            f"{name}-deploy-role",
-            name=names.deploy_role,
-            description="Assumed by the MLOps orchestrator to deploy pipelines into this account",
-            assume_role_policy=external_id.apply(lambda value: deploy_role_trust(args, value or None)),
-            max_session_duration=3600,
-            tags=args.tags,
-            opts=child,
-        )
-        aws.iam.RolePolicy(
-            f"{name}-deploy-policy",
-            role=self.deploy_role.id,
-            policy=self.key.arn.apply(lambda arn: policies.document(*deploy_role_statements(args, arn))),
-            opts=child,
-        )
+        self.sagemaker_role = self._sagemaker_role(name)
+        self.deploy_role = self._deploy_role(name)
 
         self.kms_key_arn = self.key.arn
         self.artifacts_bucket = self.artifacts.name
@@ -272,6 +240,32 @@ class EnvironmentBaseline(pulumi.ComponentResource):
                 "deployRoleArn": self.deploy_role_arn,
             }
         )
+
+    def _sagemaker_role(self, name: str) -> aws.iam.Role:
+        args = self.args
+        role, _ = self.role_with_policy(
+            f"{name}-sagemaker",
+            name=args.names.sagemaker_role,
+            path=PIPELINE_ROLE_PATH,
+            trust_policy=policies.service_trust("sagemaker.amazonaws.com", source_account=args.account_id),
+            policy=self.key.arn.apply(lambda arn: policies.document(*sagemaker_role_statements(args, arn))),
+            tags=args.tags,
+        )
+        return role
+
+    def _deploy_role(self, name: str) -> aws.iam.Role:
+        args = self.args
+        external_id = pulumi.Output.from_input(args.deploy_role_external_id or "")
+        role, _ = self.role_with_policy(
+            f"{name}-deploy",
+            name=args.names.deploy_role,
+            description="Assumed by the MLOps orchestrator to deploy pipelines into this account",
+            trust_policy=external_id.apply(lambda value: deploy_role_trust(args, value or None)),
+            max_session_duration=3600,
+            policy=self.key.arn.apply(lambda arn: policies.document(*deploy_role_statements(args, arn))),
+            tags=args.tags,
+        )
+        return role
 
     def pipeline_context(
         self,

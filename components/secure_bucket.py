@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import policies
+from components.base import MlopsComponent
 
 
 @dataclass
@@ -22,50 +23,21 @@ class SecureBucketArgs:
     tags: dict[str, str] = field(default_factory=dict)
 
 
-class SecureBucket(pulumi.ComponentResource):
+class SecureBucket(MlopsComponent):
     """One bucket plus the settings that make it safe by default."""
 
     def __init__(self, name: str, args: SecureBucketArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("mlops:storage:SecureBucket", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-
+        super().__init__("mlops:storage:SecureBucket", name, opts)
         self.bucket = aws.s3.Bucket(
-            name, bucket=args.bucket_name, force_destroy=args.force_destroy, tags=args.tags, opts=child
+            name, bucket=args.bucket_name, force_destroy=args.force_destroy, tags=args.tags, opts=self.child
         )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            bucket=self.bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms", kms_master_key_id=args.kms_key_arn
-                    ),
-                    # S3 Bucket Keys cut KMS request costs for busy buckets (data capture).
-                    bucket_key_enabled=True,
-                )
-            ],
-            opts=child,
-        )
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access",
-            bucket=self.bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        aws.s3.BucketOwnershipControls(
-            f"{name}-ownership",
-            bucket=self.bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=child,
-        )
+        self._encryption(name, args.kms_key_arn)
+        public_access = self._private(name)
         aws.s3.BucketVersioning(
             f"{name}-versioning",
             bucket=self.bucket.id,
             versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=child,
+            opts=self.child,
         )
         if args.access_log_bucket is not None:
             aws.s3.BucketLogging(
@@ -73,21 +45,53 @@ class SecureBucket(pulumi.ComponentResource):
                 bucket=self.bucket.id,
                 target_bucket=args.access_log_bucket,
                 target_prefix=f"{name}/",
-                opts=child,
+                opts=self.child,
             )
-        policy = pulumi.Output.all(self.bucket.arn, args.extra_policy_statements or []).apply(
-            lambda values: policies.tls_only_bucket_policy(values[0], list(values[1]))
+        policy = pulumi.Output.all(arn=self.bucket.arn, extra=args.extra_policy_statements or []).apply(
+            lambda values: policies.tls_only_bucket_policy(values["arn"], list(values["extra"]))
         )
         # The policy waits for the public access block so S3 never sees a policy on an unprotected bucket.
         aws.s3.BucketPolicy(
-            f"{name}-policy",
-            bucket=self.bucket.id,
-            policy=policy,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
+            f"{name}-policy", bucket=self.bucket.id, policy=policy, opts=self.child_opts(depends_on=[public_access])
         )
         self.name = self.bucket.bucket
         self.arn = self.bucket.arn
         self.register_outputs({"name": self.name, "arn": self.arn})
+
+    def _encryption(self, name: str, kms_key_arn: pulumi.Input[str]) -> None:
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption",
+            bucket=self.bucket.id,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn
+                    ),
+                    # S3 Bucket Keys cut KMS request costs for busy buckets (data capture).
+                    bucket_key_enabled=True,
+                )
+            ],
+            opts=self.child,
+        )
+
+    def _private(self, name: str) -> aws.s3.BucketPublicAccessBlock:
+        """No public access, and objects owned by the bucket's account whoever writes them."""
+        public_access = aws.s3.BucketPublicAccessBlock(
+            f"{name}-public-access",
+            bucket=self.bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=self.child,
+        )
+        aws.s3.BucketOwnershipControls(
+            f"{name}-ownership",
+            bucket=self.bucket.id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=self.child,
+        )
+        return public_access
 
 
 def access_log_bucket(

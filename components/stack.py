@@ -8,6 +8,7 @@ import pulumi
 
 from components.environment import EnvironmentBaseline, EnvironmentBaselineArgs
 from components.orchestrator import Orchestrator, OrchestratorArgs
+from components.pipelines.base import PipelineContext
 from mlops_spec.errors import SpecError
 from mlops_spec.naming import OrchestratorNames
 from mlops_spec.stack_config import StackConfig, config_keys, load_stack_config
@@ -58,8 +59,26 @@ def orchestrator_args(config: StackConfig, external_id: pulumi.Input[str] | None
 
 def build_stack(config: StackConfig, external_id: pulumi.Input[str] | None = None) -> dict[str, Any]:
     """Create this stack's components and return what it exports."""
-    tags = stack_tags(config)
-    baseline = EnvironmentBaseline(
+    baseline = environment_baseline(config, external_id)
+    exports: dict[str, Any] = {
+        "environment": config.environment,
+        "kmsKeyArn": baseline.kms_key_arn,
+        "artifactsBucket": baseline.artifacts_bucket,
+        "sagemakerRoleArn": baseline.sagemaker_role_arn,
+        "deployRoleArn": baseline.deploy_role_arn,
+    }
+    orchestrator = None
+    if config.hosts_orchestrator:
+        orchestrator = Orchestrator("mlops-orchestrator", orchestrator_args(config, external_id))
+        exports.update(orchestrator_exports(orchestrator))
+    pipelines = deploy_declared_pipelines(config, pipeline_context(config, baseline, orchestrator))
+    if pipelines:
+        exports["pipelines"] = pipelines
+    return exports
+
+
+def environment_baseline(config: StackConfig, external_id: pulumi.Input[str] | None = None) -> EnvironmentBaseline:
+    return EnvironmentBaseline(
         f"mlops-{config.environment}",
         EnvironmentBaselineArgs(
             environment=config.environment,
@@ -68,53 +87,52 @@ def build_stack(config: StackConfig, external_id: pulumi.Input[str] | None = Non
             orchestrator_account_id=config.orchestrator_account_id,
             use_model_registry=config.use_model_registry,
             deploy_role_external_id=external_id,
-            tags=tags,
+            tags=stack_tags(config),
         ),
     )
+
+
+def orchestrator_exports(orchestrator: Orchestrator) -> dict[str, Any]:
     exports: dict[str, Any] = {
-        "environment": config.environment,
-        "kmsKeyArn": baseline.kms_key_arn,
-        "artifactsBucket": baseline.artifacts_bucket,
-        "sagemakerRoleArn": baseline.sagemaker_role_arn,
-        "deployRoleArn": baseline.deploy_role_arn,
+        "apiUrl": orchestrator.api_url,
+        "assetsBucket": orchestrator.assets_bucket_name,
+        "stateBucket": orchestrator.state_bucket.name,
+        "stateBackendUrl": orchestrator.state_backend_url,
+        "secretsProvider": orchestrator.args.names.secrets_provider(),
+        "topicArn": orchestrator.topic.arn,
+        "registryTable": orchestrator.table.name,
+        "ecrRepositoryUrl": orchestrator.ecr_repository_url,
+        "provisionerRepositoryUrl": orchestrator.provisioner_repository_url,
     }
-    orchestrator_names = OrchestratorNames(config.orchestrator_account_id, config.region)
-    assets_bucket: pulumi.Input[str] = config.existing_assets_bucket or orchestrator_names.assets_bucket
-    ecr_url: pulumi.Input[str] | None = None
-    group: pulumi.Input[str] | None = None
-    topic: pulumi.Input[str] | None = None
-    # Another account's key id cannot be derived, so stacks without the orchestrator name the
-    # orchestrator account's keys; its key policy only lets them decrypt through S3.
-    assets_key: pulumi.Input[str] = f"arn:aws:kms:{config.region}:{config.orchestrator_account_id}:key/*"
-    if config.hosts_orchestrator:
-        orchestrator = Orchestrator("mlops-orchestrator", orchestrator_args(config, external_id))
-        assets_bucket = orchestrator.assets_bucket_name
-        ecr_url = orchestrator.ecr_repository_url
-        group = orchestrator.model_package_group_name
-        topic = orchestrator.topic.arn
-        if not config.existing_assets_bucket:
-            assets_key = orchestrator.data_key.arn
-        exports.update(
-            apiUrl=orchestrator.api_url,
-            assetsBucket=orchestrator.assets_bucket_name,
-            stateBucket=orchestrator.state_bucket.name,
-            stateBackendUrl=orchestrator.state_backend_url,
-            secretsProvider=orchestrator_names.secrets_provider(),
-            topicArn=orchestrator.topic.arn,
-            registryTable=orchestrator.table.name,
-            ecrRepositoryUrl=orchestrator.ecr_repository_url,
-            provisionerRepositoryUrl=orchestrator.provisioner_repository_url,
-        )
-        if orchestrator.provisioner_image_uri is not None:
-            exports["provisionerImageUri"] = orchestrator.provisioner_image_uri
-    context = baseline.pipeline_context(assets_bucket, ecr_url, group, topic, assets_key)
-    pipelines = deploy_declared_pipelines(config, context)
-    if pipelines:
-        exports["pipelines"] = pipelines
+    if orchestrator.provisioner_image_uri is not None:
+        exports["provisionerImageUri"] = orchestrator.provisioner_image_uri
     return exports
 
 
-def deploy_declared_pipelines(config: StackConfig, context: Any) -> dict[str, Any]:
+def pipeline_context(
+    config: StackConfig, baseline: EnvironmentBaseline, orchestrator: Orchestrator | None
+) -> PipelineContext:
+    """What this stack's pipelines know of the orchestrator: its resources where this stack hosts it,
+    otherwise the names derivable from its account and region."""
+    # Another account's key id cannot be derived, so stacks without the orchestrator name the
+    # orchestrator account's keys; its key policy only lets them decrypt through S3.
+    any_key = f"arn:aws:kms:{config.region}:{config.orchestrator_account_id}:key/*"
+    if orchestrator is None:
+        names = OrchestratorNames(config.orchestrator_account_id, config.region)
+        return baseline.pipeline_context(
+            config.existing_assets_bucket or names.assets_bucket, assets_kms_key_arn=any_key
+        )
+    return baseline.pipeline_context(
+        orchestrator.assets_bucket_name,
+        orchestrator.ecr_repository_url,
+        orchestrator.model_package_group_name,
+        orchestrator.topic.arn,
+        # A user's existing assets bucket is encrypted with a key we do not know.
+        any_key if config.existing_assets_bucket else orchestrator.data_key.arn,
+    )
+
+
+def deploy_declared_pipelines(config: StackConfig, context: PipelineContext) -> dict[str, Any]:
     """GitOps path: pipelines listed under `mlops:pipelines` that land in this environment."""
     specs = config.pipelines_for_this_environment()
     if not specs:
