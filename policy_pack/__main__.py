@@ -3,7 +3,7 @@
 import sys
 from pathlib import Path
 
-# The pack's rules are the repo's (components/guardrails.py): make the repo root importable whichever
+# The pack's rules are the repo's (components/guardrails/): make the repo root importable whichever
 # interpreter runs the pack. The CLI puts this directory on sys.path, so the sibling module imports.
 _REPO_ROOT = str(Path(__file__).resolve().parent.parent)
 if _REPO_ROOT not in sys.path:

@@ -1,8 +1,9 @@
 """The guardrail rules as pulumi-policy policies; it changes when pulumi-policy's API or the pack's wiring does.
 
-The rules themselves live in components/guardrails.py. This module only translates: pulumi-policy's
-resource arguments (proxies that raise on values unknown during preview) into plain `GuardedResource`s,
-and `Violation`s back into `report_violation` calls.
+The rules, with their ids, descriptions and scopes, are declared in components/guardrails/, and the
+pack serves every declared rule. This module only translates: pulumi-policy's resource arguments
+(proxies that raise on values unknown during preview) into plain `GuardedResource`s, and `Violation`s
+back into `report_violation` calls.
 """
 
 from __future__ import annotations
@@ -22,35 +23,19 @@ from pulumi_policy import (
     ResourceValidationPolicy,
     StackValidationArgs,
     StackValidationPolicy,
-)
-from pulumi_policy.proxy import (
-    UNKNOWN_ARCHIVE_VALUE,
-    UNKNOWN_ARRAY_VALUE,
-    UNKNOWN_ASSET_VALUE,
-    UNKNOWN_BOOLEAN_VALUE,
-    UNKNOWN_NUMBER_VALUE,
-    UNKNOWN_OBJECT_VALUE,
-    UNKNOWN_STRING_VALUE,
-    UnknownValueError,
+    proxy,
 )
 
-from components.guardrails import ROLE_TYPE, UNKNOWN, GuardedResource, Rule, Violation, rules
+from components.guardrails import UNKNOWN, GuardedResource, NeedsAccount, Rule, Violation, rules
 
 PACK_NAME = "mlops-guardrails"
-TRUST_RULE = "iam-cross-account-trust"
 ACCOUNT_KEY = "orchestratorAccount"
 ACCOUNT_ENV = "MLOPS_ORCHESTRATOR_ACCOUNT"
 
+# The strings pulumi-policy puts where a value is unknown in a preview: UNKNOWN_BOOLEAN_VALUE,
+# UNKNOWN_STRING_VALUE and the rest of its UNKNOWN_*_VALUE constants.
 _UNKNOWN_SENTINELS = frozenset(
-    {
-        UNKNOWN_ARCHIVE_VALUE,
-        UNKNOWN_ARRAY_VALUE,
-        UNKNOWN_ASSET_VALUE,
-        UNKNOWN_BOOLEAN_VALUE,
-        UNKNOWN_NUMBER_VALUE,
-        UNKNOWN_OBJECT_VALUE,
-        UNKNOWN_STRING_VALUE,
-    }
+    value for name, value in vars(proxy).items() if name.startswith("UNKNOWN_") and name.endswith("_VALUE")
 )
 
 
@@ -59,7 +44,7 @@ def _item(container: Any, key: Any) -> Any:
     """One entry of a pulumi-policy proxy; the proxy raises on an unknown entry instead of returning it."""
     try:
         return container[key]
-    except UnknownValueError:
+    except proxy.UnknownValueError:
         return UNKNOWN
 
 
@@ -100,14 +85,23 @@ def orchestrator_account(config: Mapping[str, Any]) -> str | None:
     return str(account) if account else None
 
 
+def _rule(name: str, account: str | None) -> Rule:
+    return next(rule for rule in rules(account or "") if rule.name == name)
+
+
+def _not_judged(name: str, needs: NeedsAccount, resources: Sequence[GuardedResource]) -> list[Violation]:
+    """A rule that needs the orchestrator account, run without one, must not pass silently: each
+    resource it judges is reported with how to configure the account."""
+    how = f"set {ACCOUNT_KEY} in the {name} policy config or {ACCOUNT_ENV} to judge {needs.what}"
+    return [Violation(name, r.type, r.name, how, r.urn) for r in resources if r.type in needs.types]
+
+
 def run_rule(name: str, config: Mapping[str, Any], resources: Sequence[GuardedResource]) -> list[Violation]:
-    """Violations of rule `name`. Without an orchestrator account the trust rule cannot judge a role,
-    and a mandatory rule must not pass silently: each role is reported with how to configure it."""
+    """Violations of rule `name`, judged against the configured orchestrator account."""
     account = orchestrator_account(config)
-    if name == TRUST_RULE and account is None:
-        message = f"set {ACCOUNT_KEY} in the {TRUST_RULE} policy config or {ACCOUNT_ENV} to judge this role's trust"
-        return [Violation(name, r.type, r.name, message, r.urn) for r in resources if r.type == ROLE_TYPE]
-    rule = next(r for r in rules(account or "") if r.name == name)
+    rule = _rule(name, account)
+    if rule.needs_account is not None and account is None:
+        return _not_judged(rule.name, rule.needs_account, resources)
     return rule.check(resources)
 
 
@@ -131,7 +125,7 @@ def validate_stack(name: str) -> Callable[[StackValidationArgs, ReportViolation]
 
 # -- the pack ---------------------------------------------------------------------------------
 def _config_schema(rule: Rule) -> PolicyConfigSchema | None:
-    if rule.name != TRUST_RULE:
+    if rule.needs_account is None:
         return None
     account = {"type": "string", "pattern": "^[0-9]{12}$", "description": "The orchestrator's AWS account id"}
     return PolicyConfigSchema(properties={ACCOUNT_KEY: account})
@@ -140,20 +134,14 @@ def _config_schema(rule: Rule) -> PolicyConfigSchema | None:
 def as_policy(rule: Rule) -> Policy:
     """Resource rules run before each resource is created; stack rules (bucket companions) after the
     whole update, so `pulumi preview` is where they prevent anything."""
-    level = EnforcementLevel.MANDATORY
+    level, schema = EnforcementLevel.MANDATORY, _config_schema(rule)
     if rule.scope == "stack":
-        return StackValidationPolicy(rule.name, rule.description, validate_stack(rule.name), level)
-    return ResourceValidationPolicy(
-        rule.name,
-        rule.description,
-        validate_resource(rule.name),
-        enforcement_level=level,
-        config_schema=_config_schema(rule),
-    )
+        return StackValidationPolicy(rule.name, rule.description, validate_stack(rule.name), level, schema)
+    return ResourceValidationPolicy(rule.name, rule.description, validate_resource(rule.name), level, schema)
 
 
 def build_policies() -> list[Policy]:
-    # The account only binds the trust rule's check; names, descriptions and scopes do not depend on it.
+    # The account only binds the checks of rules that need it; names, descriptions and scopes do not.
     return [as_policy(rule) for rule in rules("")]
 
 
@@ -163,5 +151,5 @@ def serve() -> None:
         name=PACK_NAME,
         policies=build_policies(),
         enforcement_level=EnforcementLevel.MANDATORY,
-        description="MLOps orchestrator guardrails (components/guardrails.py)",
+        description="MLOps orchestrator guardrails (components/guardrails/)",
     )

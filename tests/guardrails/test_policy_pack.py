@@ -21,6 +21,7 @@ from pulumi_policy import (
     ResourceValidationPolicy,
     StackValidationArgs,
     StackValidationPolicy,
+    proxy,
 )
 from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
@@ -92,6 +93,13 @@ def test_plain_turns_proxies_into_plain_values_and_unknowns_into_unknown(pack: M
         {"name": "t", "key": UNKNOWN_STRING_VALUE, "nested": {"flags": [True, UNKNOWN_BOOLEAN_VALUE]}}
     )
     assert pack.plain(proxied) == {"name": "t", "key": UNKNOWN, "nested": {"flags": [True, UNKNOWN]}}
+
+
+def test_plain_knows_every_value_pulumi_policy_treats_as_unknown(pack: ModuleType) -> None:
+    unknowns = {value for value in vars(proxy).values() if isinstance(value, str) and proxy._is_unknown(value)}
+    assert len(unknowns) > 1
+    assert unknowns == pack._UNKNOWN_SENTINELS
+    assert pack.plain(sorted(unknowns)) == [UNKNOWN] * len(unknowns)  # a list of bare strings, no proxy
 
 
 def test_from_policy_resource_keeps_property_dependencies_as_urns(pack: ModuleType) -> None:
