@@ -11,10 +11,11 @@ import pulumi
 import pytest
 from moto import mock_aws
 
-from components.delivery import DeliveryPipeline, codepipeline_name
+from components.delivery import DeliveryPipeline
 from lambda_src.provisioner.errors import ExternalIdUnavailable
 from lambda_src.provisioner.program import delivery_args, deploy_role_external_id, target_program
 from mlops_cli.mocks import PlannedResource, PlanRecorder, policy_of
+from mlops_spec.naming import codepipeline_name
 
 PIPELINE = "aws:codepipeline/pipeline:Pipeline"
 PROJECT = "aws:codebuild/project:Project"

@@ -5,22 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from components.delivery import (
-    PolicyInputs,
-    approval_message,
-    artifact_folder,
-    buildspec,
-    codebuild_role_name,
-    codebuild_statements,
-    codepipeline_name,
-    codepipeline_role_name,
-    codepipeline_statements,
-    delivery_stages,
-    deploy_environments,
-    ecr_repository_arn,
-)
-from lambda_src.status_events.names import pipeline_id_of
+from components.delivery.access import PolicyInputs, codebuild_statements, codepipeline_statements, ecr_repository_arn
+from components.delivery.names import artifact_folder, codebuild_role_name, codepipeline_role_name
+from components.delivery.stages import approval_message, buildspec, delivery_stages, deploy_environments
 from mlops_spec import naming
+from mlops_spec.naming import codepipeline_name, pipeline_id_of
 
 INPUTS = PolicyInputs(
     pipeline_id="churn-xgb-realtime-builtin",
