@@ -62,3 +62,44 @@ def build(
 def only(recorder: PlanRecorder, typ: str) -> PlannedResource:
     [resource] = recorder.of_type(typ)
     return resource
+
+
+def monitor_request(pipeline_type: str, **overrides: Any) -> dict[str, Any]:
+    """A valid request of one monitor type on the `churn-endpoint`, with `overrides` applied."""
+    common = {
+        "pipeline_type": pipeline_type,
+        "model_name": "churn",
+        "endpoint_name": "churn-endpoint",
+        "baseline_data": "baselines/churn.csv",
+        "baseline_job_output_location": "monitor-bucket/baselines",
+        "data_capture_location": "capture-bucket/churn/capture",
+        "monitoring_output_location": "monitor-bucket/reports",
+        "schedule_expression": "cron(0 * ? * * *)",
+        "monitor_max_runtime_seconds": 1800,
+        "instance_type": "ml.m5.large",
+        "instance_volume_size": 20,
+    }
+    extras: dict[str, dict[str, Any]] = {
+        "byom_data_quality_monitor": {},
+        "byom_model_quality_monitor": {
+            "problem_type": "BinaryClassification",
+            "baseline_inference_attribute": "prediction",
+            "baseline_ground_truth_attribute": "label",
+            "baseline_probability_attribute": "probability",
+            "monitor_probability_attribute": "0",
+            "probability_threshold_attribute": 0.5,
+            "monitor_ground_truth_input": "truth-bucket/churn",
+        },
+        "byom_model_bias_monitor": {
+            "problem_type": "BinaryClassification",
+            "monitor_ground_truth_input": "truth-bucket/churn",
+            "bias_config": {"label_values_or_threshold": [1], "facet_name": "age", "facet_values_or_threshold": [40]},
+            "model_predicted_label_config": {"probability_threshold": 0.8},
+            "monitor_probability_attribute": "0",
+        },
+        "byom_model_explainability_monitor": {
+            "problem_type": "BinaryClassification",
+            "shap_config": {"baseline": "baselines/shap.csv", "num_samples": 100, "agg_method": "mean_abs"},
+        },
+    }
+    return {**common, **extras[pipeline_type], **overrides}

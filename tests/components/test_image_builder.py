@@ -10,10 +10,11 @@ import pytest
 import yaml
 
 from components.pipelines import image_builder
-from components.pipelines.base import PipelineContext
+from components.pipelines.base import PipelineComponent, PipelineContext
+from components.pipelines.training import ModelTraining
 from mlops_cli.mocks import PlanRecorder, policy_of
 from mlops_spec.request import parse_pipeline_request
-from tests.components.support import ASSETS_KEY, ENV_KEY, build, make_context, only
+from tests.components.support import ASSETS_KEY, ENV_KEY, build, make_context, monitor_request, only
 
 REGISTRY = "111111111111.dkr.ecr.us-east-1.amazonaws.com"
 REPOSITORY = "aws:ecr/repository:Repository"
@@ -156,3 +157,23 @@ def test_the_orchestrators_repository_is_used_not_created(pulumi_mocks: PlanReco
         f"docker build -t {REGISTRY}/mlops-custom-algorithms:v2 .",
         f"docker push {REGISTRY}/mlops-custom-algorithms:v2",
     ]
+
+
+@pytest.mark.parametrize(
+    ("component", "message"),
+    [
+        (image_builder.ImageBuilder, "ImageBuilder expects an ImageBuilderSpec, got DataQualityMonitorSpec"),
+        (ModelTraining, "ModelTraining expects a TrainingSpec, got DataQualityMonitorSpec"),
+    ],
+)
+def test_a_component_refuses_another_types_spec_by_name(
+    pulumi_mocks: PlanRecorder, component: type[PipelineComponent], message: str
+) -> None:
+    spec = parse_pipeline_request(monitor_request("byom_data_quality_monitor")).for_env("dev")
+
+    @pulumi.runtime.test
+    def program() -> None:
+        with pytest.raises(TypeError, match=f"^{message}$"):
+            component("wrong", spec, context())
+
+    program()

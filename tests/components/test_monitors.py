@@ -1,4 +1,4 @@
-"""Model monitors: images per region, Clarify configs, and what each monitor type deploys on an endpoint."""
+"""Model monitors: what each monitor type deploys on an endpoint (plain decisions: test_monitor_decisions.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from components.pipelines import monitors
 from components.pipelines.base import PipelineContext
 from mlops_cli.mocks import PlanRecorder, policy_of
 from mlops_spec.request import parse_pipeline_request
-from tests.components.support import ENV_KEY, build, make_context, only
+from tests.components.support import ENV_KEY, build, make_context, monitor_request, only
 
 USER_KEY = "arn:aws:kms:us-east-1:111111111111:key/22222222-2222-2222-2222-222222222222"
 ASSETS_KEY = "arn:aws:kms:us-east-1:999999999999:key/99999999-9999-9999-9999-999999999999"
@@ -25,46 +25,6 @@ DATA_QUALITY_DEFINITION = "aws:sagemaker/dataQualityJobDefinition:DataQualityJob
 
 
 # -- requests and deployment -------------------------------------------------------------------
-def monitor_request(pipeline_type: str, **overrides: Any) -> dict[str, Any]:
-    common = {
-        "pipeline_type": pipeline_type,
-        "model_name": "churn",
-        "endpoint_name": "churn-endpoint",
-        "baseline_data": "baselines/churn.csv",
-        "baseline_job_output_location": "monitor-bucket/baselines",
-        "data_capture_location": "capture-bucket/churn/capture",
-        "monitoring_output_location": "monitor-bucket/reports",
-        "schedule_expression": "cron(0 * ? * * *)",
-        "monitor_max_runtime_seconds": 1800,
-        "instance_type": "ml.m5.large",
-        "instance_volume_size": 20,
-    }
-    extras: dict[str, dict[str, Any]] = {
-        "byom_data_quality_monitor": {},
-        "byom_model_quality_monitor": {
-            "problem_type": "BinaryClassification",
-            "baseline_inference_attribute": "prediction",
-            "baseline_ground_truth_attribute": "label",
-            "baseline_probability_attribute": "probability",
-            "monitor_probability_attribute": "0",
-            "probability_threshold_attribute": 0.5,
-            "monitor_ground_truth_input": "truth-bucket/churn",
-        },
-        "byom_model_bias_monitor": {
-            "problem_type": "BinaryClassification",
-            "monitor_ground_truth_input": "truth-bucket/churn",
-            "bias_config": {"label_values_or_threshold": [1], "facet_name": "age", "facet_values_or_threshold": [40]},
-            "model_predicted_label_config": {"probability_threshold": 0.8},
-            "monitor_probability_attribute": "0",
-        },
-        "byom_model_explainability_monitor": {
-            "problem_type": "BinaryClassification",
-            "shap_config": {"baseline": "baselines/shap.csv", "num_samples": 100, "agg_method": "mean_abs"},
-        },
-    }
-    return {**common, **extras[pipeline_type], **overrides}
-
-
 def context(region: str = "us-east-1") -> PipelineContext:
     return make_context(region=region, orchestrator_account_id="999999999999", assets_kms_key_arn=ASSETS_KEY)
 
@@ -116,87 +76,6 @@ ALL_TYPES = [
     ("byom_model_bias_monitor", "ModelBias"),
     ("byom_model_explainability_monitor", "ModelExplainability"),
 ]
-
-
-# -- images per region -------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("region", "account"),
-    [
-        ("us-east-1", "156813124566"),
-        ("us-east-2", "777275614652"),
-        ("us-west-2", "159807026194"),
-        ("eu-west-1", "468650794304"),
-        ("eu-central-1", "048819808253"),
-        ("ap-southeast-2", "563025443158"),
-    ],
-)
-def test_model_monitor_image_comes_from_the_regions_publisher(region: str, account: str) -> None:
-    assert (
-        monitors.model_monitor_image(region)
-        == f"{account}.dkr.ecr.{region}.amazonaws.com/sagemaker-model-monitor-analyzer"
-    )
-
-
-@pytest.mark.parametrize(
-    ("region", "account"),
-    [
-        ("us-east-1", "205585389593"),
-        ("us-east-2", "211330385671"),
-        ("us-west-2", "306415355426"),
-        ("eu-west-1", "131013547314"),
-        ("eu-central-1", "017069133835"),
-        ("ap-southeast-2", "007051062584"),
-    ],
-)
-def test_clarify_image_comes_from_the_regions_publisher(region: str, account: str) -> None:
-    assert (
-        monitors.clarify_image(region) == f"{account}.dkr.ecr.{region}.amazonaws.com/sagemaker-clarify-processing:1.0"
-    )
-
-
-def test_an_unknown_region_is_refused_with_the_supported_ones() -> None:
-    with pytest.raises(monitors.UnsupportedRegionError, match=r"'mars-north-1'.*eu-west-1"):
-        monitors.model_monitor_image("mars-north-1")
-
-
-# -- Clarify configs (plain) -------------------------------------------------------------------
-def test_bias_config_becomes_clarify_facets() -> None:
-    analysis = monitors.bias_analysis(
-        {"label_values_or_threshold": [1], "facet_name": "age", "facet_values_or_threshold": [40], "group_name": "zip"}
-    )
-    assert analysis == {
-        "label_values_or_threshold": [1],
-        "facet": [{"name_or_index": "age", "value_or_threshold": [40]}],
-        "group_variable": "zip",
-    }
-
-
-def test_several_facets_pair_names_with_their_values() -> None:
-    analysis = monitors.bias_analysis(
-        {"label_values_or_threshold": [1], "facet_name": ["age", "sex"], "facet_values_or_threshold": [[40], None]}
-    )
-    assert analysis["facet"] == [{"name_or_index": "age", "value_or_threshold": [40]}, {"name_or_index": "sex"}]
-
-
-def test_predicted_label_config_splits_into_predictor_and_threshold() -> None:
-    predictor, top = monitors.predicted_label({"label": 0, "probability": 1, "probability_threshold": 0.7})
-    assert predictor == {"label": 0, "probability": 1}
-    assert top == {"probability_threshold": 0.7}
-    assert monitors.predicted_label(None) == ({}, {})
-
-
-def test_a_shap_baseline_key_points_into_the_assets_bucket() -> None:
-    shap = monitors.shap_method({"baseline": "baselines/shap.csv", "num_samples": 10}, "mlops-assets")
-    assert shap["baseline"] == "s3://mlops-assets/baselines/shap.csv"
-    assert shap["num_samples"] == 10 and shap["use_logit"] is False
-
-
-def test_config_expression_adds_the_columns_with_or_without_the_label() -> None:
-    with_label = monitors.clarify_config_expression({"methods": {}}, with_label=True)
-    features_only = monitors.clarify_config_expression({"methods": {}}, with_label=False)
-    assert with_label.startswith("{% $string($merge([") and with_label.endswith("])) %}")
-    assert '"label": $columns[0]' in with_label
-    assert "label" not in features_only and "$filter($columns" in features_only
 
 
 # -- every type --------------------------------------------------------------------------------
