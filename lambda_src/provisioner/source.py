@@ -8,17 +8,15 @@ import zipfile
 from typing import TYPE_CHECKING, Any
 
 from lambda_src.provisioner.errors import SpecUnavailable
+from mlops_spec import naming
 
 if TYPE_CHECKING:
     from mlops_spec.base import PipelineSpec
 
-# The API stores the validated request here; the provisioner packs it into SOURCE for CodePipeline,
-# whose S3 source hands CodeBuild a zip (an unzipped object breaks CodeBuild actions).
-SPEC_FILE = "spec.json"
-
-
-def spec_key(pipeline_id: str) -> str:
-    return f"pipelines/{pipeline_id}/{SPEC_FILE}"
+# Where the request and the delivery source live: mlops_spec/naming.py (the API writes the spec there).
+SPEC_FILE = naming.SPEC_FILE
+spec_key = naming.spec_key
+source_key = naming.source_key
 
 
 def spec_url(bucket: str, pipeline_id: str) -> str:
@@ -29,10 +27,6 @@ def spec_url(bucket: str, pipeline_id: str) -> str:
 def read_stored_spec(s3: Any, bucket: str, pipeline_id: str) -> bytes:
     """The stored request's bytes, as the API wrote them; S3's errors are left to the caller."""
     return bytes(s3.get_object(Bucket=bucket, Key=spec_key(pipeline_id))["Body"].read())
-
-
-def source_key(pipeline_id: str) -> str:
-    return f"pipelines/{pipeline_id}/source.zip"
 
 
 def source_zip(spec_json: bytes) -> bytes:
