@@ -154,7 +154,7 @@ def _print_violations(stack_plan: StackPlan) -> None:
         for violation in violations:
             console.print(f"  {violation}", markup=False, highlight=False)
     else:
-        console.print(f"[green]{stack_plan.stack}: guardrails passed[/] (components/guardrails.py)")
+        console.print(f"[green]{stack_plan.stack}: guardrails passed[/] (components/guardrails/)")
 
 
 def _label(resource: PlannedResource) -> str:

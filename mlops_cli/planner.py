@@ -35,7 +35,7 @@ class StackPlan:
     outputs: dict[str, Any] = field(default_factory=dict)
 
     def violations(self) -> list[Violation]:
-        """Guardrail violations of the planned resources (components/guardrails.py)."""
+        """Guardrail violations of the planned resources (components/guardrails/)."""
         return check_all(self.recorder.resources, self.orchestrator_account)
 
     def as_dict(self) -> dict[str, Any]:

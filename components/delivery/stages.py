@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from mlops_spec.approvals import approval_stage, deploy_stage
 from mlops_spec.base import PipelineSpec
 from mlops_spec.naming import SPEC_FILE
 
@@ -38,10 +39,9 @@ def delivery_stages(spec: PipelineSpec, mode: str, home: str = "dev") -> list[St
     if len(environments) == 1:
         return [*stages, Stage("Deploy", (Action("Deploy", "deploy", environments[0]),))]
     for index, env in enumerate(environments):
-        title = env.capitalize()
         if index > 0:
-            stages.append(Stage(f"Approve{title}", (Action(f"Approve{title}", "approval", env),)))
-        stages.append(Stage(f"Deploy{title}", (Action(f"Deploy{title}", "deploy", env),)))
+            stages.append(Stage(approval_stage(env), (Action(approval_stage(env), "approval", env),)))
+        stages.append(Stage(deploy_stage(env), (Action(deploy_stage(env), "deploy", env),)))
     return stages
 
 

@@ -6,14 +6,16 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from mlops_spec.approvals import COMMENT_LIMIT
+from mlops_spec.approvals import APPROVAL_STAGES, COMMENT_LIMIT
 from mlops_spec.common import Environment, StrictModel
 from mlops_spec.modelcards import ModelCardStatus
 from mlops_spec.status import STATUS_NAMES
 
 if TYPE_CHECKING:
     PipelineState = str
+    ApprovalStage = str
 else:
+    ApprovalStage = Literal[APPROVAL_STAGES]
     # The registry's status names (mlops_spec/status.py), as an enum of strings in the schema.
     PipelineState = Literal[STATUS_NAMES]
 
@@ -57,7 +59,7 @@ class PipelineStatusRequest(BaseModel):
 
 
 class ApprovalRequest(StrictModel):
-    """The answer to a delivery pipeline's pending manual approval (mlops_spec.approvals; a test keeps them equal)."""
+    """The answer to a delivery pipeline's pending manual approval (stage names and limits: mlops_spec.approvals)."""
 
     decision: Literal["approve", "reject"]
     comment: str | None = Field(
@@ -66,7 +68,7 @@ class ApprovalRequest(StrictModel):
         description="Why. Recorded in CodePipeline after the caller's identity (the whole summary is cut to "
         f"{COMMENT_LIMIT} characters); blank means none.",
     )
-    stage: Literal["ApproveStaging", "ApproveProd"] | None = Field(
+    stage: ApprovalStage | None = Field(
         default=None,
         description="The approval stage to answer; it must be the pending one. Default: the one pending.",
     )

@@ -29,7 +29,7 @@ STAGES = ["Source", "DeployDev", "ApproveStaging", "DeployStaging", "ApproveProd
 
 
 def pipeline_state(pending: dict[str, str] | None = None, done: tuple[str, ...] = ()) -> dict[str, Any]:
-    """GetPipelineState of a multi-account delivery pipeline as components/delivery.py lays it out: stages
+    """GetPipelineState of a multi-account delivery pipeline as components/delivery lays it out: stages
     in `done` succeeded, approval stages in `pending` ({stage: token}) wait for an answer."""
     pending = pending or {}
     stage_states = []

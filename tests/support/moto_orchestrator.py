@@ -91,7 +91,7 @@ class Orchestrator:
 
 
 def create_registry_table(client: Any, name: str) -> None:
-    """The registry schema of components/orchestrator.py: pk pipeline_id, sparse GSI client_token."""
+    """The registry schema of components/orchestrator/storage.py: pk pipeline_id, sparse GSI client_token."""
     client.create_table(
         TableName=name,
         BillingMode="PAY_PER_REQUEST",
