@@ -42,7 +42,7 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # -- `pytest -m fast`: the pure tests (no moto, no mock engine, no subprocess), for a quick loop ---------
 # Request-contract tests and the plain decision functions of each layer are pure by construction.
-FAST_FOLDERS = ("spec",)
+FAST_FOLDERS = ("mlops_spec",)
 FAST_FILE_MARK = "decisions"
 
 

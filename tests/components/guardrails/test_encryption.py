@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from components.guardrails import UNKNOWN, GuardedResource, kms_encryption_at_rest
-from tests.guardrails.support import ENDPOINT_CONFIG, KEY, named, res
+from tests.components.guardrails.support import ENDPOINT_CONFIG, KEY, named, res
 
 ENCRYPTION_CASES = [
     ("aws:sns/topic:Topic", {"name": "t"}, {"name": "t", "kmsMasterKeyId": KEY}),

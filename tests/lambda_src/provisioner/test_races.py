@@ -15,7 +15,7 @@ from lambda_src.registry import PipelineRecord, Registry, Status
 from lambda_src.status_events.handler import StatusUpdater, handler
 from lambda_src.status_events.names import codepipeline_name
 from lambda_src.status_events.transitions import PipelineEvent
-from tests.provisioner.conftest import TABLE, codepipeline_event
+from tests.lambda_src.provisioner.conftest import TABLE, codepipeline_event
 
 APPROVAL = {"owner": "AWS", "category": "Approval", "provider": "Manual", "version": "1"}
 STATUS_CONTEXT = SimpleNamespace(

@@ -28,7 +28,7 @@ from lambda_src.status_events.records import error_text
 from lambda_src.status_events.transitions import PipelineEvent, ProvisionerCrash, decide, ignored, notification
 from mlops_spec.request import parse_pipeline_request
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 ENV = {"AWS_REGION": "eu-west-1", "MLOPS_ACCOUNTS": '{"dev": "444444444444"}'}
 
@@ -335,7 +335,7 @@ def test_the_status_function_stays_light():
     """It ships as a small zip: no pulumi, no components, nothing of the provisioner."""
     import ast
 
-    package = Path(__file__).resolve().parents[2] / "lambda_src" / "status_events"
+    package = Path(__file__).resolve().parents[3] / "lambda_src" / "status_events"
     imported: set[str] = set()
     for module in package.glob("*.py"):
         for node in ast.walk(ast.parse(module.read_text())):

@@ -8,7 +8,7 @@ import pytest
 
 from components import policies
 from components.guardrails import iam_cross_account_trust, iam_no_admin_wildcards
-from tests.guardrails.support import ORCHESTRATOR, ROLE, named, res, role_policy, trusting
+from tests.components.guardrails.support import ORCHESTRATOR, ROLE, named, res, role_policy, trusting
 
 
 # -- iam-no-admin-wildcards ---------------------------------------------------------------------

@@ -28,7 +28,7 @@ from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE, unk
 from components import policies
 from components.guardrails import PUBLIC_ACCESS_FLAGS, UNKNOWN, rules
 
-PACK_DIR = Path(__file__).resolve().parents[2] / "policy_pack"
+PACK_DIR = Path(__file__).resolve().parents[3] / "policy_pack"
 KEY = "arn:aws:kms:us-east-1:111111111111:key/00000000-0000-0000-0000-000000000001"
 OPTIONS = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
 

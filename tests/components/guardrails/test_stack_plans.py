@@ -13,7 +13,7 @@ from mlops_cli.mocks import PlannedResource
 from mlops_cli.planner import StackPlan, config_strings, plan_stack
 from mlops_spec.stack_config import load_stack_config
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = REPO_ROOT / "examples"
 ORCHESTRATOR = "111111111111"  # the dev account hosts the orchestrator in every config below
 MULTI: dict[str, Any] = {

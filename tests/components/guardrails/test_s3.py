@@ -17,7 +17,7 @@ from components.guardrails import (
     s3_public_access_block,
     s3_tls_only,
 )
-from tests.guardrails.support import (
+from tests.components.guardrails.support import (
     BLOCK,
     BUCKET,
     BUCKET_POLICY,

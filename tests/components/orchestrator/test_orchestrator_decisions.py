@@ -12,7 +12,7 @@ from components.orchestrator import LIGHT_FUNCTION_CODE, OrchestratorArgs, provi
 from components.orchestrator.functions import light_function_environment
 from mlops_spec.env_vars import LIGHT_FUNCTION_VARIABLES, PROVISIONER_VARIABLES
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 FIRST_PARTY = ("lambda_src", "mlops_spec", "components")
 LIGHT_HANDLERS = ("lambda_src.api.handler", "lambda_src.trigger.handler", "lambda_src.status_events.handler")
 

@@ -17,13 +17,16 @@ from botocore.awsrequest import AWSResponse, HTTPHeaders
 from moto import mock_aws
 
 from lambda_src.provisioner.settings import ProvisionerSettings
-from mlops_spec.base import PipelineSpec
-from mlops_spec.request import parse_pipeline_request
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-ACCOUNTS_SINGLE = {"dev": "111111111111"}
-ACCOUNTS_MULTI = {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"}
-IMAGE = "111111111111.dkr.ecr.us-east-1.amazonaws.com/mlops-provisioner:v1"
+from tests.support.provisioner_settings import (  # noqa: F401  (fixtures and helpers the tests here use)
+    ACCOUNTS_MULTI,
+    ACCOUNTS_SINGLE,
+    IMAGE,
+    example_spec,
+    load_example,
+    make_settings,
+    settings_for,
+    spec_for,
+)
 
 # The fake answers what pulumi.automation asks of the CLI (pulumi 3.272), records each call, and
 # fails a command on demand: state["faults"][<command>] is a queue of stderr texts ("" = succeed).
@@ -171,39 +174,6 @@ def fake_pulumi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakePulumi:
     monkeypatch.setenv("FAKE_PULUMI_LOG", str(fake.log))
     monkeypatch.setenv("FAKE_PULUMI_STATE", str(fake.state_file))
     return fake
-
-
-def make_settings(mode: str = "single", **overrides: Any) -> ProvisionerSettings:
-    values: dict[str, Any] = {
-        "region": "us-east-1",
-        "accounts": ACCOUNTS_MULTI if mode == "multi" else ACCOUNTS_SINGLE,
-        "mode": mode,
-        "assets_kms_key_arn": "arn:aws:kms:us-east-1:111111111111:key/00000000-0000-0000-0000-00000000aaaa",
-        "state_key_arn": "arn:aws:kms:us-east-1:111111111111:key/00000000-0000-0000-0000-00000000bbbb",
-        "provisioner_image_uri": IMAGE,
-        **overrides,
-    }
-    return ProvisionerSettings(**values)
-
-
-def load_example(pipeline_type: str, mode: str = "single") -> dict[str, Any]:
-    folder = EXAMPLES / ("multi" if mode == "multi" else "")
-    body: dict[str, Any] = json.loads((folder / f"{pipeline_type}.json").read_text())
-    return body
-
-
-def example_spec(pipeline_type: str = "byom_realtime_builtin", mode: str = "single") -> PipelineSpec:
-    return parse_pipeline_request(load_example(pipeline_type, mode), mode=mode)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def settings_for() -> Callable[..., ProvisionerSettings]:
-    return make_settings
-
-
-@pytest.fixture
-def spec_for() -> Callable[..., PipelineSpec]:
-    return example_spec
 
 
 # -- an in-memory Pulumi backend and CodePipeline, for the provisioning flows ---------------------------

@@ -19,7 +19,7 @@ from components.guardrails import (
     s3_kms_encryption,
 )
 from components.guardrails.core import _DECLARED
-from tests.guardrails.support import (
+from tests.components.guardrails.support import (
     ORCHESTRATOR,
     bucket_policy,
     endpoint_config,

@@ -19,7 +19,7 @@ from mlops_cli.mocks import PlannedResource, PlanRecorder
 from mlops_spec import naming
 from mlops_spec.request import parse_pipeline_request
 
-EXAMPLES = Path(__file__).parents[2] / "examples"
+EXAMPLES = Path(__file__).parents[3] / "examples"
 # What pulumi-aws appends to a logical name when it autonames a resource.
 AUTONAME_SUFFIX = len("-") + 7
 # The longest environment name: physical names carry it.

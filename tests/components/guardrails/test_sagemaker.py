@@ -7,7 +7,15 @@ import json
 import pytest
 
 from components.guardrails import has_instance_storage, sagemaker_data_capture_kms, sagemaker_job_storage_kms
-from tests.guardrails.support import KEY, STATE_MACHINE, endpoint_config, named, res, state_machine, training_job
+from tests.components.guardrails.support import (
+    KEY,
+    STATE_MACHINE,
+    endpoint_config,
+    named,
+    res,
+    state_machine,
+    training_job,
+)
 
 TRANSFORM = {
     "TransformOutput": {"S3OutputPath.$": "$.out", "KmsKeyId": KEY},

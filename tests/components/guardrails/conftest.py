@@ -9,7 +9,7 @@ from types import ModuleType
 
 import pytest
 
-PACK_DIR = Path(__file__).resolve().parents[2] / "policy_pack"
+PACK_DIR = Path(__file__).resolve().parents[3] / "policy_pack"
 
 
 @pytest.fixture(scope="session")
