@@ -15,6 +15,7 @@ from pulumi.runtime.settings import get_monitor
 from components import policies
 from components.pipelines import roles
 from components.pipelines.base import PipelineComponent, PipelineContext
+from mlops_spec.instance_types import has_instance_storage
 from mlops_spec.pipelines.model_source import (
     BUILTIN_FRAMEWORKS,
     BuiltinImageSpec,
@@ -31,11 +32,6 @@ _FRAMEWORK_CONTAINERS = frozenset({"xgboost", "sklearn"})
 _ECR_IMAGE = re.compile(
     r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?P<china>\.cn)?/(?P<repo>[^:@]+)([:@].*)?"
 )
-
-# Nitro instances with local NVMe storage encrypt it in hardware, and SageMaker rejects a volume KMS
-# key for them ("You can't request a KmsKeyId when using an instance type with local storage").
-# Families with a "d" after the generation (m5d, g4dn, p4d, c6id, r6gd) plus those that always ship NVMe.
-_INSTANCE_STORE = re.compile(r"ml\.([a-z]+\d+[a-z]*d[a-z]*|g5|g6|g6e|gr6|p5|p5e|p5en|trn1|trn1n)\..+")
 
 
 def resolved(value: T | Mapping[Any, T]) -> T:
@@ -63,10 +59,6 @@ def split_location(location: str) -> tuple[str, str]:
 def s3_uri(location: str) -> str:
     """`bucket/prefix` (the request form, no scheme) -> `s3://bucket/prefix`."""
     return f"s3://{location}"
-
-
-def has_instance_storage(instance_type: str) -> bool:
-    return bool(_INSTANCE_STORE.fullmatch(instance_type))
 
 
 def volume_kms_key(instance_type: str, key: T) -> T | None:

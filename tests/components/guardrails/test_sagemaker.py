@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from components.guardrails import has_instance_storage, sagemaker_data_capture_kms, sagemaker_job_storage_kms
 from tests.components.guardrails.support import (
     KEY,
@@ -98,20 +96,9 @@ def test_data_capture_without_key_is_caught_and_with_key_passes() -> None:
 
 
 # -- where SageMaker refuses a volume key -------------------------------------------------------
-@pytest.mark.parametrize(
-    "instance_type",
-    [
-        "ml.m5.large",
-        "ml.m5d.xlarge",
-        "ml.c5n.2xlarge",
-        "ml.g4dn.xlarge",
-        "ml.g5.2xlarge",
-        "ml.p4d.24xlarge",
-        "ml.inf2.xlarge",
-    ],
-)
-def test_instance_storage_agrees_with_the_components_that_omit_the_volume_key(instance_type: str) -> None:
-    """The rule's exemption and the components' decision to omit the key must never drift apart."""
-    from components.pipelines.served_model import has_instance_storage as components_decide
+def test_the_rule_and_the_components_read_one_instance_storage_decision() -> None:
+    """The rule's exemption and the components' decision to omit the key cannot drift apart: one function."""
+    from components.pipelines import served_model
+    from mlops_spec import instance_types
 
-    assert has_instance_storage(instance_type) == components_decide(instance_type)
+    assert has_instance_storage is instance_types.has_instance_storage is served_model.has_instance_storage
