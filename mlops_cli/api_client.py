@@ -157,7 +157,7 @@ class ApiClient:
     def call(self, method: str, path: str, query: Mapping[str, Any] | None = None, body: Any = None) -> dict[str, Any]:
         """Send one signed request; the JSON object answered, or ApiError."""
         url = self._url(path, query)
-        data = None if body is None else json.dumps(body).encode()
+        data = None if body is None else _encode(body)
         request = urllib.request.Request(url, data=data, headers=self._signed_headers(method, url, data), method=method)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
@@ -184,6 +184,15 @@ class ApiClient:
         except _CREDENTIAL_ERRORS as exc:
             raise ApiError(f"cannot sign the request with your AWS credentials: {exc}") from None
         return dict(request.headers.items())
+
+
+def _encode(body: Any) -> bytes:
+    """The request body as JSON. NaN and infinity are not JSON (json.dumps would write `NaN`), so
+    they are refused here rather than sent."""
+    try:
+        return json.dumps(body, allow_nan=False).encode()
+    except ValueError:
+        raise ApiError("the request body holds a number that is not finite (NaN or infinity)") from None
 
 
 # -- answers ------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from lambda_src.common import untrusted_json
 from mlops_spec.environments import Mode
 
 if TYPE_CHECKING:
@@ -62,7 +63,9 @@ def load_request(path: Path) -> Any:
     """The parsed JSON body of a request file; RequestFileError when unreadable or not JSON."""
     text = read_request_text(path)
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        # Numbers beyond a double's range (1e400) come back as markers that parse_request refuses,
+        # naming the field, as the API does; Python alone would read them as infinity.
+        return json.loads(text, parse_constant=_reject_constant, parse_float=untrusted_json.parse_float)
     except json.JSONDecodeError as exc:
         raise RequestFileError(f"{path} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
     except ValueError as exc:
@@ -86,11 +89,19 @@ def load_or_exit(path: Path) -> Any:
 
 
 def parse_request(body: Any, mode: Mode, use_model_registry: bool) -> PipelineSpec:
-    """The request's spec; SpecError (mlops_spec.errors) naming each bad field otherwise."""
+    """The request's spec; SpecError (mlops_spec.errors) naming each bad field otherwise.
+
+    What the API refuses before validating (numbers out of range, nesting too deep, lone
+    surrogates) is refused here first, with the same field errors.
+    """
     # Imported here, not at the top: building the request models takes about a quarter of a
     # second, which `mlops --help` and the commands that take no request should not wait for.
+    from mlops_spec.errors import FieldError, SpecError
     from mlops_spec.request import parse_pipeline_request
 
+    problems = untrusted_json.structure_problems(body)
+    if problems:
+        raise SpecError("invalid request", [FieldError(p["field"], p["problem"]) for p in problems])
     return parse_pipeline_request(body, mode=mode, use_model_registry=use_model_registry)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from lambda_src.common.errors import InvalidRequest, PayloadTooLarge, field_error
@@ -12,10 +13,34 @@ from lambda_src.common.errors import InvalidRequest, PayloadTooLarge, field_erro
 MAX_BODY_BYTES = 256 * 1024
 # Real requests nest a few levels; a cap keeps recursion (json, pydantic, json.dumps) bounded.
 MAX_DEPTH = 32
+NOT_FINITE = "must be a finite number (at most 1.7976931348623157e308 in magnitude)"
 
 
-def _reject_constant(name: str) -> Any:
+class OutOfRange:
+    """A JSON number too large for a double (`1e400`): Python would read it as infinity, which no
+    later step can store or send (json.dumps writes `Infinity`, DynamoDB and SageMaker refuse it).
+    The decoder keeps it as this marker so the walk over the document can name where it is."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+
+def parse_float(text: str) -> float | OutOfRange:
+    """json's `parse_float`: the number, or OutOfRange when it is not finite as a double."""
+    value = float(text)
+    return value if math.isfinite(value) else OutOfRange(text)
+
+
+def reject_constant(name: str) -> Any:
+    """json's `parse_constant`: NaN, Infinity and -Infinity are not JSON."""
     raise ValueError(f"{name} is not valid JSON")
+
+
+def loads(text: str | bytes) -> Any:
+    """json.loads with NaN/Infinity refused and out-of-range numbers kept as OutOfRange markers."""
+    return json.loads(text, parse_constant=reject_constant, parse_float=parse_float)
 
 
 def decode(raw: str | bytes | None, what: str = "request body") -> Any:
@@ -29,14 +54,14 @@ def decode(raw: str | bytes | None, what: str = "request body") -> Any:
         )
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        value = json.loads(text, parse_constant=_reject_constant)
+        value = loads(text)
     except (ValueError, RecursionError) as exc:
         # ValueError covers JSONDecodeError, UnicodeDecodeError and over-long integers.
         reason = "is nested too deeply" if isinstance(exc, RecursionError) else f"is not valid JSON ({_short(exc)})"
         raise InvalidRequest(f"{what} is not valid JSON", [field_error("(body)", reason)]) from None
-    problem = _structure_problem(value, MAX_DEPTH)
-    if problem:
-        raise InvalidRequest(f"{what} is not acceptable JSON", [field_error("(body)", problem)])
+    problems = structure_problems(value, MAX_DEPTH)
+    if problems:
+        raise InvalidRequest(f"{what} is not acceptable JSON", problems)
     return value
 
 
@@ -45,26 +70,40 @@ def _short(exc: Exception) -> str:
     return text[:120]
 
 
-def _structure_problem(value: Any, limit: int) -> str | None:
-    """Too deep, or a string AWS would refuse (JSON allows lone UTF-16 surrogates, UTF-8 does not).
+def _child(path: str, key: str | int) -> str:
+    """The field path of a member, written as the validation errors write it: `a.b[0].c`."""
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+def structure_problems(value: Any, limit: int = MAX_DEPTH) -> list[dict[str, str]]:
+    """Field errors for what no later step can handle: nesting deeper than `limit` (one error for the
+    body), strings AWS would refuse (JSON allows lone UTF-16 surrogates, UTF-8 does not), and numbers
+    out of a double's range (one error per number, naming where it is).
 
     Iterative, so a deep document cannot exhaust the stack here either.
     """
-    stack: list[tuple[Any, int]] = [(value, 1)]
+    problems: list[dict[str, str]] = []
+    stack: list[tuple[Any, int, str]] = [(value, 1, "")]
     while stack:
-        node, depth = stack.pop()
-        if isinstance(node, str):
+        node, depth, path = stack.pop()
+        if isinstance(node, OutOfRange):
+            problems.append(field_error(path or "(body)", NOT_FINITE))
+        elif isinstance(node, str):
             if not _is_utf8(node):
-                return "contains a string that is not valid Unicode (lone surrogate)"
+                return [field_error("(body)", "contains a string that is not valid Unicode (lone surrogate)")]
         elif isinstance(node, dict | list):
             if depth > limit:
-                return f"must nest at most {limit} levels"
+                return [field_error("(body)", f"must nest at most {limit} levels")]
             if isinstance(node, dict):
-                stack.extend((key, depth) for key in node)
-                stack.extend((child, depth + 1) for child in node.values())
+                stack.extend((key, depth, path) for key in node)
+                stack.extend((child, depth + 1, _child(path, key)) for key, child in reversed(node.items()))
             else:
-                stack.extend((child, depth + 1) for child in node)
-    return None
+                stack.extend(
+                    (child, depth + 1, _child(path, index)) for index, child in reversed(list(enumerate(node)))
+                )
+    return problems
 
 
 def _is_utf8(text: str) -> bool:

@@ -73,3 +73,13 @@ def test_connect_signs_for_the_region_of_the_url(aws_credentials: None) -> None:
 
     assert (client.base_url, client.region) == (EXECUTE_API, "eu-west-1")
     assert load_credentials(None)[0].get_frozen_credentials().access_key == "testing"
+
+
+@pytest.mark.parametrize("number", [float("inf"), float("-inf"), float("nan")])
+def test_a_body_with_a_non_finite_number_is_refused_before_sending(aws_credentials: None, api, number) -> None:
+    client = ApiClient.connect(api.url, "us-east-1", None)
+
+    with pytest.raises(ApiError, match="not finite"):
+        client.call("POST", "/provisionpipeline", body={"algo_hyperparamaters": {"eta": number}})
+
+    assert api.received == []

@@ -158,3 +158,32 @@ def test_dash_reads_the_request_from_stdin(mlops: Run) -> None:
 
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["pipeline_id"] == "churn-xgb-realtime-builtin"
+
+
+TRAINING_EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "model_training_builtin.json"
+
+
+def test_an_overflowing_number_is_one_field_line_and_exit_1(mlops: Run, tmp_path: Path) -> None:
+    from lambda_src.common.untrusted_json import NOT_FINITE
+
+    path = write(tmp_path, TRAINING_EXAMPLE.read_text().replace('"eta": 0.2', '"eta": 1e400'))
+
+    result = mlops("validate", path)
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [f"algo_hyperparamaters.eta: {NOT_FINITE}"]
+    assert "Traceback" not in result.output
+
+    as_json = mlops("validate", path, "--json")
+    assert as_json.exit_code == 1
+    assert json.loads(as_json.stdout)["errors"] == [{"field": "algo_hyperparamaters.eta", "problem": NOT_FINITE}]
+
+
+def test_provision_does_not_send_a_request_with_an_overflowing_number(mlops: Run, tmp_path: Path, api) -> None:
+    path = write(tmp_path, TRAINING_EXAMPLE.read_text().replace('"eta": 0.2', '"eta": -1e400'))
+
+    result = mlops("provision", path)
+
+    assert result.exit_code == 1
+    assert "algo_hyperparamaters.eta: must be a finite number" in result.stderr
+    assert api.received == []

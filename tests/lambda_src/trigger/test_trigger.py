@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 
 from lambda_src.common import aws
+from lambda_src.common.untrusted_json import NOT_FINITE
 from lambda_src.registry import Registry, Status
 from lambda_src.trigger.handler import handler, rejection_id
 from tests.support.api_gateway import LAMBDA_CONTEXT
+from tests.support.examples import EXAMPLES
 from tests.support.moto_orchestrator import BUCKET, TABLE
 from tests.support.requests import realtime_body
 
@@ -127,6 +129,25 @@ def test_unreadable_files_are_rejected(orchestrator, s3_events, content, problem
     assert problem in outcome["errors"][0]["problem"]
     assert Registry(TABLE).get(outcome["pipeline_id"]).pipeline_type == "unknown"
     assert problem in announcements(orchestrator)[0]["message"]
+
+
+def test_a_config_file_with_an_overflowing_number_is_rejected_naming_the_field(orchestrator, s3_events):
+    text = (EXAMPLES / "model_training_builtin.json").read_text().replace('"eta": 0.2', '"eta": 1e400')
+    key = "team/mlops-config.json"
+
+    result = handler(s3_events((key, text)), LAMBDA_CONTEXT)
+
+    [outcome] = result["results"]
+    assert outcome["outcome"] == "rejected"
+    assert outcome["errors"] == [{"field": "algo_hyperparamaters.eta", "problem": NOT_FINITE}]
+    record = Registry(TABLE).get(outcome["pipeline_id"])
+    assert record is not None and record.status == Status.REJECTED
+    assert orchestrator.item("churn-xgb-training") is None
+    assert orchestrator.object_keys() == [key]  # only the uploaded file: no spec stored
+    assert orchestrator.invocations.calls == []
+    [announcement] = announcements(orchestrator)
+    assert announcement["attributes"]["outcome"] == "rejected"
+    assert f"- algo_hyperparamaters.eta: {NOT_FINITE}" in announcement["message"]
 
 
 def test_model_card_operations_are_not_accepted_from_files(orchestrator, s3_events):
