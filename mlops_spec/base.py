@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Self, get_args
 from pydantic import Field, model_validator
 
 from mlops_spec import naming
-from mlops_spec.common import STAGED, Environment, NonEmptyStr, StrictModel, Tags, TagValue
+from mlops_spec.common import STAGED, Environment, NonEmptyStr, StrictModel, Tags, TagValue, field_problem
 
 ClientToken = NonEmptyStr
 
@@ -31,6 +31,8 @@ class PipelineSpec(StrictModel):
 
     TYPE_SLUG: ClassVar[str]
     MULTI_ACCOUNT: ClassVar[bool] = True
+    # The request field(s) a pipeline's name comes from, as errors about its identity name them.
+    NAME_FIELD: ClassVar[str] = "model_name"
 
     pipeline_type: str
     client_token: ClientToken | None = Field(
@@ -44,6 +46,13 @@ class PipelineSpec(StrictModel):
         min_length=1,
         max_length=128,
         description="Team or person owning the pipeline; every resource is tagged mlops:owner with it.",
+    )
+    named_pipeline_id: str | None = Field(
+        default=None,
+        validation_alias="pipeline_id",
+        exclude=True,
+        description="The id of the pipeline this request updates, when its name is not written exactly as the "
+        "pipeline was created (e.g. another case). Must be the id the request's name and type give.",
     )
 
     @model_validator(mode="before")
@@ -74,6 +83,17 @@ class PipelineSpec(StrictModel):
         """The `pipeline_type` of this spec class: the one place a type string is written is its Literal."""
         (name,) = get_args(cls.model_fields["pipeline_type"].annotation)
         return str(name)
+
+    @model_validator(mode="after")
+    def _named_pipeline_is_this_one(self) -> Self:
+        if self.named_pipeline_id is not None and self.named_pipeline_id != self.pipeline_id:
+            raise field_problem(
+                "pipeline_id",
+                f"names {self.named_pipeline_id!r}, but this request's {self.NAME_FIELD} and type give "
+                f"{self.pipeline_id!r}",
+                self.named_pipeline_id,
+            )
+        return self
 
     # -- identity -------------------------------------------------------------------------
     @property

@@ -11,6 +11,11 @@ the same. Idempotency rules:
   - otherwise a new spec version is queued (HTTP 202): a different spec updates the pipeline, and
     the same request (token included) retries a FAILED or REJECTED pipeline or re-creates a
     DELETED one.
+Identity rules, checked first: a pipeline id is derived from a name (lower-cased, separators
+folded), so names that differ only in case or separators give the same id. A request whose name is
+not written exactly as the existing pipeline's (unless it names the pipeline by `pipeline_id`), or
+whose owner differs, is a Conflict (409) naming the existing pipeline: it never updates, replays or
+retries someone else's pipeline. A DELETED pipeline's id is free again.
 The record keeps the spec hash and client_token of the request that queued its version (both are
 written together), so a token is always compared with the spec it was sent with.
 """
@@ -48,7 +53,7 @@ MAX_SPEC_BYTES = 300_000
 # Optimistic-locking rounds before telling the caller to retry; each round re-reads the record.
 MAX_ATTEMPTS = 5
 
-Decision = Literal["replay", "conflict", "token-reused", "update"]
+Decision = Literal["replay", "conflict", "token-reused", "other-name", "other-owner", "update"]
 
 
 class ProvisioningNotStarted(RuntimeError):
@@ -116,7 +121,14 @@ class Plan:
             environments=self.environments,
             source=source,
             execution_id=EXECUTION_PENDING,
+            name=self.spec.name_infix,
+            owner=self.spec.owner,
         )
+
+    @property
+    def names_pipeline(self) -> bool:
+        """The request names its pipeline by id (`pipeline_id`), not only by its name."""
+        return self.spec.named_pipeline_id is not None
 
 
 def plan(body: Any, settings: Settings) -> Plan:
@@ -148,8 +160,14 @@ class Outcome:
         }
 
 
-def decide(current: PipelineRecord, new: PipelineRecord) -> Decision:
+def decide(current: PipelineRecord, new: PipelineRecord, names_pipeline: bool = False) -> Decision:
     """What a request for an existing pipeline id does (see the module docstring)."""
+    # Records written before identities were kept (no name) and deleted pipelines have none to defend.
+    if current.status != Status.DELETED and current.name is not None:
+        if current.name != new.name and not names_pipeline:
+            return "other-name"
+        if current.owner != new.owner:
+            return "other-owner"
     if new.client_token and current.client_token == new.client_token and current.spec_hash != new.spec_hash:
         return "token-reused"
     if current.spec_hash == new.spec_hash and current.status in LIVE:
@@ -170,18 +188,18 @@ def submit(request: Plan, settings: Settings, source: str) -> Outcome:
         earlier = registry.find_by_client_token(candidate.client_token)
         if earlier is not None and earlier.pipeline_id != candidate.pipeline_id:
             _check_decision(earlier, "token-reused")
-    outcome = _record(registry, candidate)
+    outcome = _record(registry, candidate, request.names_pipeline)
     if outcome.queued:
         _start(registry, outcome.record, request, settings)
     return outcome
 
 
-def _record(registry: Registry, candidate: PipelineRecord) -> Outcome:
+def _record(registry: Registry, candidate: PipelineRecord, names_pipeline: bool) -> Outcome:
     for _ in range(MAX_ATTEMPTS):
         current = registry.create(candidate)
         if current is None:
             return Outcome(candidate, queued=True)
-        decision = decide(current, candidate)
+        decision = decide(current, candidate, names_pipeline)
         if decision == "replay":
             return Outcome(current, queued=False)
         _check_decision(current, decision)
@@ -194,6 +212,19 @@ def _record(registry: Registry, candidate: PipelineRecord) -> Outcome:
 
 def _check_decision(current: PipelineRecord, decision: Decision) -> None:
     """Raise the Conflict of a refused request."""
+    if decision == "other-name":
+        raise Conflict(
+            f"pipeline {current.pipeline_id} already exists, created as {current.name!r}; to update it, write "
+            f'its name exactly so, or name it with "pipeline_id": "{current.pipeline_id}"',
+            [field_error("pipeline_id", f"is taken by the pipeline created as {current.name!r}")],
+        )
+    if decision == "other-owner":
+        owner = repr(current.owner) if current.owner else "no owner"
+        raise Conflict(
+            f"pipeline {current.pipeline_id} already exists and belongs to {owner}; "
+            "a request with another owner cannot change it",
+            [field_error("owner", f"differs from the owner of pipeline {current.pipeline_id} ({owner})")],
+        )
     if decision == "token-reused":
         raise Conflict(
             "client_token was used for a different request; send a new token with a changed request",

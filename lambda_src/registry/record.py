@@ -6,7 +6,9 @@ environments (L of S), codepipeline_name, last_error, errors (L of M {field, pro
 outputs (M), source, execution_id (the delivery pipeline execution of the current version, or
 EXECUTION_PENDING until the provisioner has started it), restarts (N, how often the sweep re-sent
 the provisioner's start in the current waiting status), claimed_by (the provisioner invocation
-that runs a deletion).
+that runs a deletion), name and owner (the pipeline's name exactly as it was created, and its
+owner: together its identity), revision (N, incremented by every write: each write is a
+compare-and-swap on it, so no writer can undo another's change; 0/absent on records written before).
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ class PipelineRecord:
     execution_id: str | None = None
     restarts: int = 0
     claimed_by: str | None = None
+    name: str | None = None
+    owner: str | None = None
+    revision: int = 0
 
     def spec_document(self) -> dict[str, Any] | None:
         return json.loads(self.spec) if self.spec else None
@@ -74,6 +79,9 @@ class PipelineRecord:
             "execution_id": self.execution_id,
             "restarts": self.restarts or None,
             "claimed_by": self.claimed_by,
+            "name": self.name,
+            "owner": self.owner,
+            "revision": self.revision or None,
         }
         return {key: to_attr(value) for key, value in plain.items() if value not in (None, [], {})}
 
@@ -99,4 +107,7 @@ class PipelineRecord:
             execution_id=plain.get("execution_id"),
             restarts=int(plain.get("restarts", 0)),
             claimed_by=plain.get("claimed_by"),
+            name=plain.get("name"),
+            owner=plain.get("owner"),
+            revision=int(plain.get("revision", 0)),
         )

@@ -8,7 +8,7 @@ Table schema (created by components/orchestrator):
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from lambda_src.common import aws
@@ -17,6 +17,38 @@ from lambda_src.registry.record import EXECUTION_PENDING, PipelineRecord, now
 from mlops_spec.status import Status, check_transition
 
 CLIENT_TOKEN_INDEX = "client_token"
+# In-place updates count as writes too: they increment the revision the full writes compare.
+_REVISION_INCREMENT = "revision = if_not_exists(revision, :zero) + :one"
+_NEXT_REVISION = {":zero": {"N": "0"}, ":one": {"N": "1"}}
+# Rounds of read-and-reapply for a move that does not depend on the state it was decided from.
+UNCONDITIONAL_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class _Move:
+    """What `transition` writes: the new status and the fields given with it."""
+
+    to: Status
+    last_error: str | None
+    outputs: dict[str, Any] | None
+    codepipeline_name: str | None
+    execution_id: str | None
+
+    def applied_to(self, current: PipelineRecord) -> PipelineRecord:
+        failed = self.to in (Status.FAILED, Status.REJECTED)
+        moved = self.to != current.status
+        kept_error = current.last_error if failed else None
+        return replace(
+            current,
+            status=self.to,
+            updated_at=now(),
+            last_error=self.last_error if self.last_error is not None else kept_error,
+            outputs=self.outputs if self.outputs is not None else current.outputs,
+            codepipeline_name=self.codepipeline_name or current.codepipeline_name,
+            execution_id=self.execution_id or current.execution_id,
+            restarts=0 if moved else current.restarts,
+            claimed_by=None if moved else current.claimed_by,
+        )
 
 
 class Registry:
@@ -41,7 +73,7 @@ class Registry:
             write_if(
                 self._db.put_item,
                 TableName=self.table,
-                Item=record.to_item(),
+                Item=replace(record, revision=1).to_item(),
                 ConditionExpression="attribute_not_exists(pipeline_id)",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
@@ -68,9 +100,12 @@ class Registry:
             execution_id=EXECUTION_PENDING,
             restarts=0,
             claimed_by=None,
+            # A deleted pipeline's id is free: the new request's name and owner become its identity.
+            # Otherwise the identity stays (records written before identities were kept take the new one).
+            name=new.name if _identity_is_free(current) else current.name,
+            owner=new.owner if _identity_is_free(current) else current.owner,
         )
-        self._conditional_put(updated, current)
-        return updated
+        return self._conditional_put(updated, current)
 
     def transition(
         self,
@@ -79,6 +114,7 @@ class Registry:
         *,
         expected_status: Status | None = None,
         expected_version: int | None = None,
+        expected_revision: int | None = None,
         last_error: str | None = None,
         outputs: dict[str, Any] | None = None,
         codepipeline_name: str | None = None,
@@ -88,33 +124,32 @@ class Registry:
 
         `expected_status` and `expected_version` are the state the caller decided from: the write is
         conditional on the record still being in it (ConcurrentUpdate otherwise), so a decision taken
-        on a state that has changed since never lands. Without them the move applies to whatever the
-        record holds now. A change of status drops the bookkeeping of the status it leaves
-        (`restarts`, `claimed_by`).
+        on a state that has changed since never lands. `expected_revision` asks for the record exactly
+        as the caller read it: for values the caller computed from that read (merged outputs).
+        Without any of them the move applies to whatever the record holds now: a write that lands
+        between our read and ours makes us read again and re-apply the move on top of it. A change
+        of status drops the bookkeeping of the status it leaves (`restarts`, `claimed_by`).
         """
-        current = self.get(pipeline_id)
-        if current is None:
-            raise RecordNotFound(pipeline_id)
-        if expected_status is not None and current.status != expected_status:
-            raise ConcurrentUpdate(f"{pipeline_id} is {current.status}, not {expected_status}")
-        if expected_version is not None and current.version != expected_version:
-            raise ConcurrentUpdate(f"{pipeline_id} is at version {current.version}, not {expected_version}")
-        check_transition(current.status, to)
-        failed = to in (Status.FAILED, Status.REJECTED)
-        moved = to != current.status
-        updated = replace(
-            current,
-            status=to,
-            updated_at=now(),
-            last_error=last_error if last_error is not None else (current.last_error if failed else None),
-            outputs=outputs if outputs is not None else current.outputs,
-            codepipeline_name=codepipeline_name or current.codepipeline_name,
-            execution_id=execution_id or current.execution_id,
-            restarts=0 if moved else current.restarts,
-            claimed_by=None if moved else current.claimed_by,
-        )
-        self._conditional_put(updated, current)
-        return updated
+        change = _Move(to, last_error, outputs, codepipeline_name, execution_id)
+        unconditional = expected_status is None and expected_version is None and expected_revision is None
+        for attempt in range(UNCONDITIONAL_ATTEMPTS if unconditional else 1):
+            current = self.get(pipeline_id)
+            if current is None:
+                raise RecordNotFound(pipeline_id)
+            if expected_status is not None and current.status != expected_status:
+                raise ConcurrentUpdate(f"{pipeline_id} is {current.status}, not {expected_status}")
+            if expected_version is not None and current.version != expected_version:
+                raise ConcurrentUpdate(f"{pipeline_id} is at version {current.version}, not {expected_version}")
+            if expected_revision is not None and current.revision != expected_revision:
+                raise ConcurrentUpdate(f"{pipeline_id} changed since it was read")
+            check_transition(current.status, to)
+            updated = change.applied_to(current)
+            try:
+                return self._conditional_put(updated, current)
+            except ConcurrentUpdate:
+                if not unconditional or attempt + 1 == UNCONDITIONAL_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def claim_deletion(self, pipeline_id: str, version: int, claimant: str) -> bool:
         """Make `claimant` (a provisioner invocation) the one run that destroys this DELETING version.
@@ -127,7 +162,7 @@ class Registry:
                 self._db.update_item,
                 TableName=self.table,
                 Key={"pipeline_id": {"S": pipeline_id}},
-                UpdateExpression="SET claimed_by = :me, updated_at = :now",
+                UpdateExpression=f"SET claimed_by = :me, updated_at = :now, {_REVISION_INCREMENT}",
                 ConditionExpression=(
                     "#status = :deleting AND #version = :version "
                     "AND (attribute_not_exists(claimed_by) OR claimed_by = :me)"
@@ -136,6 +171,7 @@ class Registry:
                 ExpressionAttributeValues={
                     ":me": {"S": claimant},
                     ":now": {"S": now()},
+                    **_NEXT_REVISION,
                     ":deleting": {"S": str(Status.DELETING)},
                     ":version": {"N": str(version)},
                 },
@@ -156,12 +192,15 @@ class Registry:
                 self._db.update_item,
                 TableName=self.table,
                 Key={"pipeline_id": {"S": record.pipeline_id}},
-                UpdateExpression="SET restarts = :restarts, updated_at = :now REMOVE claimed_by",
+                UpdateExpression=(
+                    f"SET restarts = :restarts, updated_at = :now, {_REVISION_INCREMENT} REMOVE claimed_by"
+                ),
                 ConditionExpression="#status = :status AND #version = :version AND updated_at = :seen",
                 ExpressionAttributeNames={"#status": "status", "#version": "version"},
                 ExpressionAttributeValues={
                     ":restarts": {"N": str(record.restarts + 1)},
                     ":now": {"S": now()},
+                    **_NEXT_REVISION,
                     ":status": {"S": str(record.status)},
                     ":version": {"N": str(record.version)},
                     ":seen": {"S": record.updated_at},
@@ -231,35 +270,57 @@ class Registry:
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
         return records, request["ExclusiveStartKey"]["pipeline_id"]["S"]
 
-    def _conditional_put(self, updated: PipelineRecord, current: PipelineRecord) -> None:
-        """Optimistic locking on (status, version): the write only lands on the state we decided from.
+    def _conditional_put(self, updated: PipelineRecord, current: PipelineRecord) -> PipelineRecord:
+        """Compare-and-swap on the record's revision: the write lands only on the record as we read
+        it, and carries the next revision. Returns what was written.
 
-        The claim and restart count, which claim_deletion and record_restart write in place, are
-        part of the condition too, so a full write never undoes one that landed after our read.
+        Every writer increments the revision (the in-place claim and restart writes too), so a full
+        write never undoes a change that landed after our read, not even one that kept the status
+        (two environments' outputs, say). Records written before revisions existed have none: the
+        first write gives them one, conditional on status, version, claim and restart count as before.
         """
+        written = replace(updated, revision=current.revision + 1)
         conditions = ["#status = :status", "#version = :version"]
         values: dict[str, Any] = {":status": {"S": str(current.status)}, ":version": {"N": str(current.version)}}
-        if current.claimed_by:
-            conditions.append("claimed_by = :claimed_by")
-            values[":claimed_by"] = {"S": current.claimed_by}
+        if current.revision:
+            conditions.append("revision = :revision")
+            values[":revision"] = {"N": str(current.revision)}
         else:
-            conditions.append("attribute_not_exists(claimed_by)")
-        if current.restarts:
-            conditions.append("restarts = :restarts")
-            values[":restarts"] = {"N": str(current.restarts)}
-        else:
-            conditions.append("attribute_not_exists(restarts)")
+            conditions.append("attribute_not_exists(revision)")
+        conditions += _legacy_conditions(current, values)
         try:
             write_if(
                 self._db.put_item,
                 TableName=self.table,
-                Item=updated.to_item(),
+                Item=written.to_item(),
                 ConditionExpression=" AND ".join(conditions),
                 ExpressionAttributeNames={"#status": "status", "#version": "version"},
                 ExpressionAttributeValues=values,
             )
         except ConditionFailed:
             raise ConcurrentUpdate(f"{current.pipeline_id} changed while it was being updated") from None
+        return written
+
+
+def _identity_is_free(current: PipelineRecord) -> bool:
+    """A deleted pipeline, or a record written before identities were kept, takes the next request's."""
+    return current.status == Status.DELETED or current.name is None
+
+
+def _legacy_conditions(current: PipelineRecord, values: dict[str, Any]) -> list[str]:
+    """The claim and restart count as read: what guarded full writes before revisions existed."""
+    conditions = []
+    if current.claimed_by:
+        conditions.append("claimed_by = :claimed_by")
+        values[":claimed_by"] = {"S": current.claimed_by}
+    else:
+        conditions.append("attribute_not_exists(claimed_by)")
+    if current.restarts:
+        conditions.append("restarts = :restarts")
+        values[":restarts"] = {"N": str(current.restarts)}
+    else:
+        conditions.append("attribute_not_exists(restarts)")
+    return conditions
 
 
 def _filters(pipeline_type: str | None, status: str | None) -> dict[str, Any]:

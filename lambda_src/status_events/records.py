@@ -38,8 +38,9 @@ def merge_outputs(
 ) -> PipelineRecord | None:
     """Set `outputs[key]` (e.g. "dev" -> the dev stack's outputs) without changing the status.
 
-    Each round writes the status it read, on condition that it is still the status: a status
-    change that lands in between is never undone (the next round merges into the new status).
+    Each round writes onto the record exactly as it read it (its revision): a change that lands in
+    between, a status or another environment's outputs, is never undone; the next round merges
+    into it.
     """
     for _ in range(ATTEMPTS):
         current = registry.get(pipeline_id)
@@ -53,6 +54,7 @@ def merge_outputs(
                 current.status,
                 expected_status=current.status,
                 expected_version=current.version,
+                expected_revision=current.revision,
                 last_error=current.last_error if current.status in (Status.FAILED, Status.REJECTED) else None,
                 outputs={**current.outputs, key: value},
                 codepipeline_name=codepipeline_name,

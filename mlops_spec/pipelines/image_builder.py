@@ -30,6 +30,7 @@ class ImageBuilderSpec(PipelineSpec):
 
     TYPE_SLUG: ClassVar[str] = "image-builder"
     MULTI_ACCOUNT: ClassVar[bool] = False
+    NAME_FIELD: ClassVar[str] = "image_tag and ecr_repo_name"
     pipeline_type: Literal["byom_image_builder"]
     custom_algorithm_docker: Annotated[AssetKey, AfterValidator(_check_zip)] = Field(
         description="Key of a zip inside the assets bucket holding the Dockerfile and its context."

@@ -246,10 +246,40 @@ def test_a_full_write_never_undoes_a_claim_that_landed_after_its_read(orchestrat
         registry.transition("p-realtime-builtin", status)
     racing = RacingRegistry(TABLE, lambda: registry.claim_deletion("p-realtime-builtin", 1, "req-1"))
 
-    with pytest.raises(ConcurrentUpdate):
-        racing.transition("p-realtime-builtin", Status.DELETING, outputs={"late": "build output"})
+    # The first write is refused (the claim changed the revision); the move is re-applied on top of it.
+    written = racing.transition("p-realtime-builtin", Status.DELETING, outputs={"late": "build output"})
 
-    assert registry.get("p-realtime-builtin").claimed_by == "req-1"
+    stored = registry.get("p-realtime-builtin")
+    assert (stored.claimed_by, stored.outputs) == ("req-1", {"late": "build output"})
+    assert written == stored
+
+
+def test_a_decision_taken_on_a_record_that_changed_meanwhile_never_lands(orchestrator):
+    registry = Registry(TABLE)
+    registry.create(record(status=Status.QUEUED))
+    registry.transition("p-realtime-builtin", Status.PROVISIONING)
+    racing = RacingRegistry(
+        TABLE, lambda: registry.transition("p-realtime-builtin", Status.PROVISIONING, outputs={"dev": {"a": 1}})
+    )
+
+    with pytest.raises(ConcurrentUpdate):
+        racing.transition(
+            "p-realtime-builtin", Status.PROVISIONING, expected_status=Status.PROVISIONING, outputs={"staging": {}}
+        )
+
+    assert registry.get("p-realtime-builtin").outputs == {"dev": {"a": 1}}
+
+
+def test_every_write_increments_the_revision(orchestrator):
+    registry = Registry(TABLE)
+    registry.create(record(status=Status.QUEUED))
+    registry.transition("p-realtime-builtin", Status.PROVISIONING)
+    registry.transition("p-realtime-builtin", Status.DEPLOYED)
+    registry.transition("p-realtime-builtin", Status.DELETING)
+    registry.claim_deletion("p-realtime-builtin", 1, "req-1")
+    registry.record_restart(registry.get("p-realtime-builtin"))
+
+    assert orchestrator.item("p-realtime-builtin")["revision"] == {"N": "6"}
 
 
 def test_a_failure_keeps_its_error_until_the_pipeline_moves_on(orchestrator):
@@ -375,3 +405,21 @@ def test_list_filters_before_counting(orchestrator):
         "p06-realtime-builtin",
         "p09-realtime-builtin",
     }
+
+
+def test_two_environments_recording_outputs_at_once_keep_both(orchestrator):
+    """Issue 11, case 4: dev's outputs were lost when staging's landed between dev's read and write."""
+    from lambda_src.status_events import records
+
+    registry = Registry(TABLE)
+    registry.create(record(status=Status.QUEUED))
+    registry.transition("p-realtime-builtin", Status.PROVISIONING)
+    racing = RacingRegistry(
+        TABLE, lambda: records.merge_outputs(registry, "p-realtime-builtin", "staging", {"endpoint": "p-staging"})
+    )
+
+    records.merge_outputs(racing, "p-realtime-builtin", "dev", {"endpoint": "p-dev"})
+
+    stored = registry.get("p-realtime-builtin")
+    assert stored.outputs == {"dev": {"endpoint": "p-dev"}, "staging": {"endpoint": "p-staging"}}
+    assert stored.status == Status.PROVISIONING
