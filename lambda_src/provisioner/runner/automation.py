@@ -113,7 +113,10 @@ class AutomationStackRunner:
 
     def destroy_and_remove(self, on_output: OnOutput | None = None) -> None:
         stack = self._selected()
-        self._run(stack.name, lambda: stack.destroy(**_transcript(on_output), remove=True))
+        # run_program: the providers destroy with the program's current settings (the deploy role and
+        # external id as configured now), not with those stored in state at the last `up`, which a
+        # rotated external id or a changed role would turn into "assume-role denied".
+        self._run(stack.name, lambda: stack.destroy(**_transcript(on_output), remove=True, run_program=True))
         self._stack = None
 
     def cancel(self) -> None:

@@ -318,6 +318,8 @@ def test_destroy_and_remove_destroys_then_removes_the_stack(make_runner: Any, fa
 
     assert fake_pulumi.commands()[-3:] == ["destroy", "stack history", "stack rm"]
     assert fake_pulumi.state()["stacks"] == []
+    # The providers take the program's settings (rotated external id, changed role), not those in state.
+    assert "--run-program=true" in fake_pulumi.argv_of("destroy")[-1]
 
 
 def test_selecting_a_missing_stack_for_deletion_creates_nothing(make_runner: Any, fake_pulumi: Any):
