@@ -103,6 +103,7 @@ def orchestrator_exports(orchestrator: Orchestrator) -> dict[str, Any]:
         "registryTable": orchestrator.table.name,
         "ecrRepositoryUrl": orchestrator.ecr_repository_url,
         "provisionerRepositoryUrl": orchestrator.provisioner_repository_url,
+        **orchestrator.assets_bucket_requirements(),
     }
     if orchestrator.provisioner_image_uri is not None:
         exports["provisionerImageUri"] = orchestrator.provisioner_image_uri

@@ -119,6 +119,8 @@ class PlanRecorder(pulumi.runtime.Mocks):
             tag = args.args.get("imageTag") or "latest"
             registry = f"683313688378.dkr.ecr.{self.region}.amazonaws.com"
             return {"registryPath": f"{registry}/{repo}:{tag}", "registryId": "683313688378", "id": repo}, []
+        if token in _EXISTING_BUCKET_ANSWERS:
+            return _EXISTING_BUCKET_ANSWERS[token](str(args.args.get("bucket", "")), self.region), []
         return dict(args.args), []
 
     # -- summaries ------------------------------------------------------------------------
@@ -136,6 +138,52 @@ class PlanRecorder(pulumi.runtime.Mocks):
         if len(matches) != 1:
             raise LookupError(f"expected one {typ} named {name}, found {len(matches)}")
         return matches[0]
+
+
+def _bucket_notification(bucket: str, region: str) -> dict[str, Any]:
+    """A bucket that sends its events to EventBridge and keeps a notification of its owner's."""
+    owners_queue = {
+        "id": "owners-own-trigger",
+        "queueArn": f"arn:aws:sqs:{region}:999999999999:owners-own-queue",
+        "events": ["s3:ObjectRemoved:*"],
+        "filterPrefix": "",
+        "filterSuffix": "",
+    }
+    return {
+        "bucket": bucket,
+        "eventbridge": True,
+        "lambdaFunctions": [],
+        "queues": [owners_queue],
+        "topics": [],
+        "region": region,
+        "id": bucket,
+    }
+
+
+def _bucket_policy(bucket: str, region: str) -> dict[str, Any]:
+    """A bucket whose policy lets the accounts of its organization read it (a common cross-account grant)."""
+    arn = f"arn:aws:s3:::{bucket}"
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "OrganizationReads",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": ["s3:GetObject", "s3:ListBucket"],
+                "Resource": [arn, f"{arn}/*"],
+                "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-plan0000000"}},
+            }
+        ],
+    }
+    return {"bucket": bucket, "policy": json.dumps(policy), "region": region, "id": bucket}
+
+
+# Data sources reading a user's existing bucket: answered as a bucket set up as the README asks.
+_EXISTING_BUCKET_ANSWERS = {
+    "aws:s3/getBucketNotification:getBucketNotification": _bucket_notification,
+    "aws:s3/getBucketPolicy:getBucketPolicy": _bucket_policy,
+}
 
 
 def _arn_resource(typ: str) -> str:

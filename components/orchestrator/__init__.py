@@ -3,8 +3,9 @@
 Modules, one concern each: `args` (settings and derived names), `access` (IAM statements and
 resource policies), `storage` (keys, buckets, table, topic, repositories), `functions` (the four
 functions and their settings), `events` (event sources), `api` (API Gateway), `component` (the
-`Orchestrator` wiring them). Imports flow one way: args <- access <- storage <- functions; events
-and api need args only; component needs them all.
+`Orchestrator` wiring them), `existing_bucket` (what a user's existing assets bucket needs, and
+checking it). Imports flow one way: args <- access <- storage <- functions; events and api need args
+only; existing_bucket needs args, access and events; component needs them all.
 """
 
 from components.orchestrator.access import (

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pulumi
 
 from components.base import MlopsComponent
+from components.orchestrator import existing_bucket
 from components.orchestrator.api import rest_api
 from components.orchestrator.args import OrchestratorArgs
 from components.orchestrator.events import config_trigger, status_function_rules
@@ -22,6 +23,8 @@ class Orchestrator(MlopsComponent):
     def __init__(self, name: str, args: OrchestratorArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:orchestrator:Orchestrator", name, opts)
         self.args = args
+        # A user's existing assets bucket must be set up by them; stop before anything is created if not.
+        existing_bucket.verify(args, name)
         storage = Storage(self, name, args)
         self.data_key = storage.data_key
         self.secrets_key = storage.secrets_key
@@ -47,6 +50,7 @@ class Orchestrator(MlopsComponent):
         self.state_backend_url = pulumi.Output.from_input(args.names.backend_url())
         self.register_outputs(
             {
+                **self.assets_bucket_requirements(),
                 "apiUrl": self.api_url,
                 "assetsBucket": self.assets_bucket_name,
                 "stateBucket": self.state_bucket.name,
@@ -57,3 +61,14 @@ class Orchestrator(MlopsComponent):
                 "ecrRepositoryUrl": self.ecr_repository_url,
             }
         )
+
+    def assets_bucket_requirements(self) -> dict[str, object]:
+        """With an existing assets bucket: what the user configures on it (checklist, and the policy
+        statements to merge into its policy in multi-account mode); nothing otherwise."""
+        if not self.args.existing_assets_bucket:
+            return {}
+        exports: dict[str, object] = {"assetsBucketRequirements": existing_bucket.requirements(self.args)}
+        policy = existing_bucket.required_policy(self.args)
+        if policy:
+            exports["assetsBucketPolicy"] = policy
+        return exports

@@ -30,6 +30,20 @@ def delivery_event_pattern() -> dict[str, object]:
     }
 
 
+def notification_name(name: str) -> str:
+    """Logical name of the S3 notification configuration of the orchestrator's own assets bucket."""
+    return f"{name}-config-upload"
+
+
+def config_upload_event_pattern(bucket: str) -> dict[str, object]:
+    """EventBridge "Object Created" events of `bucket` whose key ends with the config file name."""
+    return {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created"],
+        "detail": {"bucket": {"name": [bucket]}, "object": {"key": [{"suffix": CONFIG_FILE_NAME}]}},
+    }
+
+
 def config_trigger(
     owner: MlopsComponent,
     name: str,
@@ -37,7 +51,19 @@ def config_trigger(
     assets_bucket: pulumi.Output[str],
     trigger: aws.lambda_.Function,
 ) -> None:
-    """`mlops-config.json` uploaded anywhere in the assets bucket -> trigger function."""
+    """`mlops-config.json` uploaded anywhere in the assets bucket -> trigger function.
+
+    The orchestrator's own bucket gets an S3 notification configuration (it owns the bucket, so it
+    may own that configuration too). A user's existing bucket is never written to: S3 sends its
+    events to EventBridge (a setting the user turns on, which keeps the bucket's other
+    notifications), and a rule of ours picks the config uploads out of them.
+    """
+    if args.existing_assets_bucket:
+        pattern = json.dumps(config_upload_event_pattern(args.existing_assets_bucket), sort_keys=True)
+        _rule_to_function(
+            owner, name, args, trigger, "trigger", "config-uploads", "mlops-config-uploads", event_pattern=pattern
+        )
+        return
     permission = aws.lambda_.Permission(
         f"{name}-trigger-from-s3",
         action="lambda:InvokeFunction",
@@ -48,7 +74,7 @@ def config_trigger(
         opts=owner.child,
     )
     aws.s3.BucketNotification(
-        f"{name}-config-upload",
+        notification_name(name),
         bucket=assets_bucket,
         lambda_functions=[
             aws.s3.BucketNotificationLambdaFunctionArgs(
@@ -66,21 +92,26 @@ def status_function_rules(
     them: a rule per pipeline would outgrow the function's resource policy), and every few minutes
     re-starts runs recorded but never started."""
     pattern = json.dumps(delivery_event_pattern(), sort_keys=True)
-    _rule_to_status(owner, name, args, status, "delivery-events", "mlops-delivery-state-changes", event_pattern=pattern)
-    _rule_to_status(owner, name, args, status, "sweep", "mlops-sweep-lost-runs", schedule_expression=SWEEP_SCHEDULE)
+    _rule_to_function(
+        owner, name, args, status, "status", "delivery-events", "mlops-delivery-state-changes", event_pattern=pattern
+    )
+    _rule_to_function(
+        owner, name, args, status, "status", "sweep", "mlops-sweep-lost-runs", schedule_expression=SWEEP_SCHEDULE
+    )
 
 
-def _rule_to_status(
+def _rule_to_function(
     owner: MlopsComponent,
     name: str,
     args: OrchestratorArgs,
-    status: aws.lambda_.Function,
+    function: aws.lambda_.Function,
+    function_purpose: str,
     purpose: str,
     rule_name: str,
     schedule_expression: str | None = None,
     event_pattern: str | None = None,
 ) -> None:
-    """An EventBridge rule whose events invoke the status function (and only this rule may)."""
+    """An EventBridge rule whose events invoke `function` (and only this rule may)."""
     rule = aws.cloudwatch.EventRule(
         f"{name}-{purpose}",
         name=rule_name,
@@ -90,11 +121,11 @@ def _rule_to_status(
         opts=owner.child,
     )
     aws.lambda_.Permission(
-        f"{name}-status-from-{purpose}",
+        f"{name}-{function_purpose}-from-{purpose}",
         action="lambda:InvokeFunction",
-        function=status.name,
+        function=function.name,
         principal="events.amazonaws.com",
         source_arn=rule.arn,
         opts=owner.child,
     )
-    aws.cloudwatch.EventTarget(f"{name}-{purpose}-target", rule=rule.name, arn=status.arn, opts=owner.child)
+    aws.cloudwatch.EventTarget(f"{name}-{purpose}-target", rule=rule.name, arn=function.arn, opts=owner.child)

@@ -1,4 +1,9 @@
-"""S3 ObjectCreated events for `mlops-config.json` files -> the API's submission path, with results on SNS."""
+"""S3 ObjectCreated events for `mlops-config.json` files -> the API's submission path, with results on SNS.
+
+Two event shapes arrive: S3 notification records (`{"Records": [...]}`, the orchestrator's own
+assets bucket) and EventBridge "Object Created" events (a user's existing bucket, which sends its
+events to EventBridge so that the orchestrator never writes its notification configuration).
+"""
 
 from __future__ import annotations
 
@@ -144,18 +149,44 @@ def process(config: Settings, bucket: str, key: str, version_id: str | None = No
     return FileResult(source, verb, record.pipeline_id)
 
 
-def _target(record: dict[str, Any], config: Settings) -> tuple[str, str, str | None] | None:
-    """(bucket, key, version) of a config-file upload in the assets bucket; None for any other record."""
+Upload = tuple[str, str, str | None]
+
+
+def _config_upload(bucket: Any, raw_key: Any, version: Any, config: Settings) -> Upload | None:
+    """(bucket, key, version) if the object is a config file in the assets bucket; None otherwise.
+
+    Keys arrive quote_plus-encoded ("team+a%2Fmlops-config.json") in S3 notification records; EventBridge
+    keys are decoded the same way (as Powertools' S3EventBridgeNotificationObject.key does).
+    """
+    key = unquote_plus(str(raw_key or ""))
+    if bucket != config.assets_bucket or not key.endswith(naming.CONFIG_FILE_NAME):
+        return None
+    return bucket, key, version
+
+
+def _target(record: dict[str, Any], config: Settings) -> Upload | None:
+    """A config-file upload named by an S3 notification record; None for any other record."""
     if not str(record.get("eventName", "")).startswith("ObjectCreated"):
         return None
     s3 = record.get("s3") or {}
-    bucket = (s3.get("bucket") or {}).get("name")
     obj = s3.get("object") or {}
-    # Keys arrive quote_plus-encoded ("team+a%2Fmlops-config.json").
-    key = unquote_plus(str(obj.get("key", "")))
-    if bucket != config.assets_bucket or not key.endswith(naming.CONFIG_FILE_NAME):
-        return None
-    return bucket, key, obj.get("versionId")
+    return _config_upload((s3.get("bucket") or {}).get("name"), obj.get("key"), obj.get("versionId"), config)
+
+
+def _eventbridge_target(event: dict[str, Any], config: Settings) -> Upload | None:
+    """A config-file upload named by an EventBridge "Object Created" event; None for any other object."""
+    detail = event.get("detail") or {}
+    obj = detail.get("object") or {}
+    return _config_upload((detail.get("bucket") or {}).get("name"), obj.get("key"), obj.get("version-id"), config)
+
+
+def _targets(event: dict[str, Any], config: Settings) -> list[Upload]:
+    """The config-file uploads an invocation names, whichever of the two shapes it has."""
+    if event.get("source") == "aws.s3" and event.get("detail-type") == "Object Created":
+        found = [_eventbridge_target(event, config)]
+    else:
+        found = [_target(record, config) for record in event.get("Records") or []]
+    return [target for target in found if target is not None]
 
 
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -164,10 +195,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     config = settings()
     results: list[dict[str, Any]] = []
     failed: list[str] = []
-    for record in event.get("Records") or []:
-        target = _target(record, config)
-        if target is None:
-            continue
+    for target in _targets(event, config):
         try:
             results.append(process(config, *target).as_dict())
         except Exception:
