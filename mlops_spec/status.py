@@ -22,7 +22,7 @@ class Status(StrEnum):
 
 STATUS_NAMES: tuple[str, ...] = tuple(status.value for status in Status)
 
-# Work is running for these: a new spec or a delete must wait (409).
+# Work is running for these: a new spec must wait (409); a delete supersedes it.
 IN_PROGRESS = frozenset({Status.QUEUED, Status.PROVISIONING, Status.DELETING})
 # A repeated identical request for a pipeline in one of these is a replay, not a new deployment.
 LIVE = frozenset({Status.QUEUED, Status.PROVISIONING, Status.AWAITING_APPROVAL, Status.DEPLOYED})
@@ -37,8 +37,9 @@ SETTLED = FINAL | {Status.AWAITING_APPROVAL}
 # (the registry's expected_status for QUEUED -> PROVISIONING, and its deletion claim for DELETING).
 TRANSITIONS: dict[Status | None, frozenset[Status]] = {
     None: frozenset({Status.QUEUED, Status.REJECTED}),
-    Status.QUEUED: frozenset({Status.PROVISIONING, Status.FAILED}),
-    Status.PROVISIONING: frozenset({Status.AWAITING_APPROVAL, Status.DEPLOYED, Status.FAILED}),
+    # A deletion supersedes a queued or running deployment (the provisioner stops its runs first).
+    Status.QUEUED: frozenset({Status.PROVISIONING, Status.FAILED, Status.DELETING}),
+    Status.PROVISIONING: frozenset({Status.AWAITING_APPROVAL, Status.DEPLOYED, Status.FAILED, Status.DELETING}),
     Status.AWAITING_APPROVAL: frozenset(
         {Status.PROVISIONING, Status.DEPLOYED, Status.FAILED, Status.REJECTED, Status.QUEUED, Status.DELETING}
     ),

@@ -12,17 +12,18 @@ from typing import Any, ClassVar
 from aws_lambda_powertools import Logger
 
 from lambda_src.api.status import pipeline_status, summary
-from lambda_src.common.errors import Conflict, InvalidRequest, NotFound, field_error, invalid
+from lambda_src.common.errors import Conflict, InvalidRequest, NotFound, ServiceUnavailable, field_error, invalid
 from lambda_src.common.settings import Settings
-from lambda_src.common.submission import ProvisioningNotStarted, mark_failed, start_provisioner
-from lambda_src.registry import IN_PROGRESS, ConcurrentUpdate, InvalidTransition, PipelineRecord, Registry, Status
+from lambda_src.common.submission import start_provisioner
+from lambda_src.registry import ConcurrentUpdate, InvalidTransition, PipelineRecord, Registry, Status
+from mlops_spec import routes
 
 logger = Logger(child=True)
 
 # Every id we create matches this (naming.pipeline_id slugs, "rejected-<hash>"); anything else
 # cannot exist, so it is answered with 404 without a table read (and never reaches DynamoDB's
 # key validation).
-_PIPELINE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+_PIPELINE_ID = re.compile(routes.PATH_PARAMETER_PATTERNS["pipeline_id"])
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
 
@@ -58,31 +59,46 @@ def status_request(body: Any, settings: Settings) -> dict[str, Any]:
 
 
 def delete(pipeline_id: Any, settings: Settings) -> dict[str, Any]:
-    """Mark the pipeline DELETING and ask the provisioner to destroy its stacks."""
+    """Mark the pipeline DELETING and ask the provisioner to destroy its stacks.
+
+    Accepted in every state: a deletion supersedes a queued or running deployment (the provisioner
+    stops its runs and builds first). Deleting a DELETING pipeline sends the start again, which is
+    safe (one run claims the deletion); a DELETED pipeline has nothing left to delete.
+    """
     record = find(pipeline_id, settings)
-    if record.status in IN_PROGRESS:  # DELETING included: a second delete must not start again
-        raise _cannot_delete(record)
-    try:
-        deleting = _registry(settings).transition(record.pipeline_id, Status.DELETING, expected_version=record.version)
-    except InvalidTransition:
-        raise _cannot_delete(record) from None
-    except ConcurrentUpdate:
-        raise Conflict(f"pipeline {record.pipeline_id} changed while it was being deleted; retry") from None
+    if record.status == Status.DELETED:
+        return _deletion_body(record)
+    deleting = record if record.status == Status.DELETING else _mark_deleting(record, settings)
     try:
         start_provisioner("delete", deleting, settings)
-    except Exception as exc:
+    except Exception:
+        # The pipeline stays DELETING (its stacks are untouched): nothing healthy is marked FAILED,
+        # and the sweep re-sends the start of a DELETING pipeline that waits too long.
         logger.exception("could not start the deletion", pipeline_id=deleting.pipeline_id)
-        mark_failed(_registry(settings), deleting, "deletion could not be started")
-        raise ProvisioningNotStarted(deleting.pipeline_id) from exc
-    logger.info("pipeline deletion queued", pipeline_id=deleting.pipeline_id)
-    return {"pipeline_id": deleting.pipeline_id, "status": str(deleting.status), "version": deleting.version}
+        raise ServiceUnavailable(
+            f"pipeline {deleting.pipeline_id} is marked DELETING but its deletion could not be started; "
+            "send DELETE again (or wait for the sweep to start it)"
+        ) from None
+    logger.info("pipeline deletion queued", pipeline_id=deleting.pipeline_id, was=str(record.status))
+    return _deletion_body(deleting)
 
 
-def _cannot_delete(record: PipelineRecord) -> Conflict:
-    return Conflict(
-        f"pipeline {record.pipeline_id} is {record.status} and cannot be deleted now",
-        [field_error("pipeline_id", f"is {record.status}")],
-    )
+def _mark_deleting(record: PipelineRecord, settings: Settings) -> PipelineRecord:
+    try:
+        return _registry(settings).transition(
+            record.pipeline_id, Status.DELETING, expected_status=record.status, expected_version=record.version
+        )
+    except InvalidTransition:
+        raise Conflict(
+            f"pipeline {record.pipeline_id} is {record.status} and cannot be deleted now",
+            [field_error("pipeline_id", f"is {record.status}")],
+        ) from None
+    except ConcurrentUpdate:
+        raise Conflict(f"pipeline {record.pipeline_id} changed while it was being deleted; retry") from None
+
+
+def _deletion_body(record: PipelineRecord) -> dict[str, Any]:
+    return {"pipeline_id": record.pipeline_id, "status": str(record.status), "version": record.version}
 
 
 @dataclass(frozen=True)
@@ -100,10 +116,11 @@ class ListQuery:
         errors: list[dict[str, str]] = []
         limit = _limit(params.get("limit"), errors)
         start_after = _decode_token(params.get("next_token"), errors)
-        status = params.get("status") or None
+        # Given but empty (`?status=`) is an error too, as the published enum says.
+        status = params.get("status")
         if status is not None and status not in Status.__members__:
             errors.append(field_error("status", f"must be one of {', '.join(Status)}"))
-        pipeline_type = params.get("pipeline_type") or None
+        pipeline_type = params.get("pipeline_type")
         if pipeline_type is not None and not _known_pipeline_type(pipeline_type):
             errors.append(field_error("pipeline_type", "is not a known pipeline type"))
         if errors:
@@ -125,7 +142,7 @@ def _known_pipeline_type(value: str) -> bool:
 
 
 def _limit(raw: str | None, errors: list[dict[str, str]]) -> int:
-    if raw is None or raw == "":
+    if raw is None:
         return DEFAULT_LIMIT
     # isdecimal() alone admits non-ASCII digits ("²", "٣") that int() refuses or reads differently.
     if raw.isascii() and raw.isdecimal() and 1 <= int(raw) <= MAX_LIMIT:

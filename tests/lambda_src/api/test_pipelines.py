@@ -276,28 +276,46 @@ def test_delete_marks_deleting_and_starts_the_provisioner(orchestrator):
     assert orchestrator.invocations.payloads[-1] == {"action": "delete", "pipeline_id": PIPELINE, "version": 1}
 
 
-@pytest.mark.parametrize("path", [(), (Status.PROVISIONING,), (Status.PROVISIONING, Status.DEPLOYED, Status.DELETING)])
-def test_delete_while_in_progress_is_a_conflict(orchestrator, path):
+@pytest.mark.parametrize("path", [(), (Status.PROVISIONING,), (Status.PROVISIONING, Status.AWAITING_APPROVAL)])
+def test_delete_supersedes_a_queued_or_running_deployment(orchestrator, path):
     provision()
     for status in path:
+        Registry(TABLE).transition(PIPELINE, status)
+
+    response = call(api_event("DELETE", f"/pipelines/{PIPELINE}"))
+
+    assert response.status == 202, response.body
+    assert response.body == {"pipeline_id": PIPELINE, "status": "DELETING", "version": 1}
+    assert orchestrator.item(PIPELINE)["status"] == {"S": "DELETING"}
+    assert orchestrator.invocations.payloads[-1] == {"action": "delete", "pipeline_id": PIPELINE, "version": 1}
+
+
+def test_delete_of_a_deleting_pipeline_sends_the_start_again_and_changes_nothing(orchestrator):
+    provision()
+    for status in (Status.PROVISIONING, Status.DEPLOYED, Status.DELETING):
         Registry(TABLE).transition(PIPELINE, status)
     before = orchestrator.item(PIPELINE)
 
     response = call(api_event("DELETE", f"/pipelines/{PIPELINE}"))
 
-    assert response.status == 409
-    assert response.body["errors"] == [{"field": "pipeline_id", "problem": f"is {(path or (Status.QUEUED,))[-1]}"}]
+    assert response.status == 202
+    assert response.body == {"pipeline_id": PIPELINE, "status": "DELETING", "version": 1}
     assert orchestrator.item(PIPELINE) == before
-    assert len(orchestrator.invocations.calls) == 1  # only the provisioning start
+    assert orchestrator.invocations.payloads[-1] == {"action": "delete", "pipeline_id": PIPELINE, "version": 1}
 
 
-def test_delete_of_a_deleted_pipeline_is_a_conflict(orchestrator):
+def test_delete_of_a_deleted_pipeline_has_nothing_to_do(orchestrator):
     provision()
     for status in (Status.PROVISIONING, Status.DEPLOYED, Status.DELETING, Status.DELETED):
         Registry(TABLE).transition(PIPELINE, status)
+    before = orchestrator.item(PIPELINE)
+
     response = call(api_event("DELETE", f"/pipelines/{PIPELINE}"))
-    assert response.status == 409
-    assert response.body["errors"] == [{"field": "pipeline_id", "problem": "is DELETED"}]
+
+    assert response.status == 202
+    assert response.body == {"pipeline_id": PIPELINE, "status": "DELETED", "version": 1}
+    assert orchestrator.item(PIPELINE) == before
+    assert len(orchestrator.invocations.calls) == 1  # only the provisioning start
 
 
 def test_delete_of_an_unknown_pipeline_is_404(orchestrator):
@@ -306,7 +324,8 @@ def test_delete_of_an_unknown_pipeline_is_404(orchestrator):
     assert orchestrator.invocations.calls == []
 
 
-def test_a_failed_delete_start_leaves_the_pipeline_failed_and_deletable(orchestrator):
+def test_a_failed_delete_start_leaves_a_healthy_pipeline_deleting_not_failed(orchestrator):
+    """Issue 11, case 10: a provisioner that could not be started marked a DEPLOYED pipeline FAILED."""
     from botocore.exceptions import ClientError
 
     provision()
@@ -316,13 +335,14 @@ def test_a_failed_delete_start_leaves_the_pipeline_failed_and_deletable(orchestr
 
     failed = call(api_event("DELETE", f"/pipelines/{PIPELINE}"))
     assert failed.status == 503
-    assert failed.body["pipeline_id"] == PIPELINE
+    assert PIPELINE in failed.body["message"] and "send DELETE again" in failed.body["message"]
     item = orchestrator.item(PIPELINE)
-    assert item["status"] == {"S": "FAILED"}
-    assert item["last_error"] == {"S": "deletion could not be started"}
+    assert item["status"] == {"S": "DELETING"}
+    assert "last_error" not in item
 
     orchestrator.invocations.fail_with = None
     assert call(api_event("DELETE", f"/pipelines/{PIPELINE}")).status == 202
+    assert orchestrator.invocations.payloads[-1] == {"action": "delete", "pipeline_id": PIPELINE, "version": 1}
 
 
 def test_a_limit_of_non_ascii_digits_is_a_400_not_a_crash(orchestrator):
