@@ -295,3 +295,22 @@ def test_a_provisioner_that_ended_before_claiming_its_request_marks_it_failed(
     submit(single, body)
     assert handler(crash_record(payload), STATUS_CONTEXT)["outcome"] == "no change"
     assert single.record(pipeline_id).status == Status.QUEUED
+
+
+# -- issue 11, case 3: a deletion supersedes a running deployment ----------------------------------------
+def test_a_delete_while_provisioning_stops_the_run_destroys_and_ends_deleted(
+    multi: Any, example_body: Callable[..., dict[str, Any]]
+) -> None:
+    pipeline_id, name, execution = provisioned(multi, example_body("byom_realtime_builtin", "multi"))
+    assert multi.record(pipeline_id).status == Status.PROVISIONING
+
+    status, reply = multi.api("DELETE", f"/pipelines/{pipeline_id}")
+    assert (status, reply["status"]) == (202, "DELETING")
+    # A late event of the superseded run changes nothing.
+    assert multi.event(name, execution, "pipeline", "SUCCEEDED")["outcome"] == "ignored: the pipeline is DELETING"
+
+    result = multi.run_provisioner()
+
+    assert result["status"] == "DELETED"
+    assert multi.codepipeline.stopped == [execution]
+    assert multi.record(pipeline_id).status == Status.DELETED
