@@ -1,4 +1,5 @@
-"""Image builder: the repository, the privileged CodeBuild project and its buildspec, and the build on deploy."""
+"""Image builder: the privileged CodeBuild project and its buildspec (which creates the image's shared
+repository when it is missing), its role, and the build on deploy."""
 
 from __future__ import annotations
 
@@ -52,15 +53,18 @@ def built() -> PlanRecorder:
 
 
 # -- plain decisions -------------------------------------------------------------------------
-def test_buildspec_builds_and_pushes_the_requested_tag() -> None:
+def test_buildspec_builds_and_pushes_the_requested_tag_unless_it_is_there() -> None:
     spec = yaml.safe_load(image_builder.buildspec(f"{REGISTRY}/churn-serving", "v1"))
     assert spec["version"] == 0.2
     [login] = spec["phases"]["pre_build"]["commands"]
     assert login.endswith(f"docker login --username AWS --password-stdin {REGISTRY}")
-    assert spec["phases"]["build"]["commands"] == [
-        f"docker build -t {REGISTRY}/churn-serving:v1 .",
-        f"docker push {REGISTRY}/churn-serving:v1",
-    ]
+    [build] = spec["phases"]["build"]["commands"]
+    assert build.startswith(
+        "if aws ecr describe-images --repository-name churn-serving --image-ids imageTag=v1 >/dev/null 2>&1;"
+    )
+    assert build.endswith(
+        f"else docker build -t {REGISTRY}/churn-serving:v1 . && docker push {REGISTRY}/churn-serving:v1; fi"
+    )
 
 
 def test_only_the_orchestrators_repository_is_reused() -> None:
@@ -68,14 +72,9 @@ def test_only_the_orchestrators_repository_is_reused() -> None:
     assert not image_builder.is_orchestrator_repository("churn-serving", context())
 
 
-def test_the_repository_is_retained_when_the_pipeline_is_destroyed() -> None:
-    """It always holds the pushed image (deleting it would fail with RepositoryNotEmptyException),
-    and serving pipelines may still use that image."""
-    parent = pulumi.ResourceOptions(protect=False, ignore_changes=["tags"])
-    options = image_builder.repository_options(parent)
-    assert options.retain_on_delete is True
-    # What the component asked for is kept.
-    assert (options.protect, options.ignore_changes) == (False, ["tags"])
+def test_a_repository_is_created_with_the_pipelines_tags_but_not_its_id() -> None:
+    tags = {"team": "retention", "mlops:pipeline-id": "v1-churn-serving-image-builder", "mlops:owner": "ana"}
+    assert image_builder.repository_tags(tags) == {"team": "retention", "mlops:owner": "ana"}
 
 
 def test_china_regions_have_their_own_registry_domain() -> None:
@@ -83,17 +82,20 @@ def test_china_regions_have_their_own_registry_domain() -> None:
 
 
 # -- the component ---------------------------------------------------------------------------
-def test_a_new_repository_is_encrypted_scanned_and_immutable(built: PlanRecorder) -> None:
-    repository = only(built, REPOSITORY).inputs
-    assert repository["name"] == "churn-serving"
-    assert repository["encryptionConfigurations"] == [{"encryptionType": "KMS", "kmsKey": ENV_KEY}]
-    assert repository["imageScanningConfiguration"] == {"scanOnPush": True}
-    assert repository["imageTagMutability"] == "IMMUTABLE"
+def test_no_stack_owns_the_repository_the_build_creates_it_with_the_project_defaults(built: PlanRecorder) -> None:
+    assert built.of_type(REPOSITORY) == []
+    project = only(built, PROJECT).inputs
+    [create, login] = yaml.safe_load(project["source"]["buildspec"])["phases"]["pre_build"]["commands"]
+    assert create.startswith("aws ecr describe-repositories --repository-names churn-serving >/dev/null 2>&1 || ")
+    assert "--image-tag-mutability IMMUTABLE --image-scanning-configuration scanOnPush=true" in create
+    encryption = json.dumps({"encryptionType": "KMS", "kmsKey": ENV_KEY}, sort_keys=True)
+    assert f"--encryption-configuration '{encryption}'" in create
+    assert '{"Key": "mlops:pipeline-type", "Value": "byom_image_builder"}' in create
+    assert "mlops:pipeline-id" not in create
+    assert login.startswith("aws ecr get-login-password")
 
 
-def test_the_engine_is_told_to_retain_the_repository_only(
-    pulumi_mocks: PlanRecorder, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_engine_is_told_to_retain_nothing(pulumi_mocks: PlanRecorder, monkeypatch: pytest.MonkeyPatch) -> None:
     """The mock engine records no options: watch the registrations it receives instead."""
     monitor = pulumi.runtime.settings.get_monitor()
     register = monitor.RegisterResource
@@ -105,9 +107,23 @@ def test_the_engine_is_told_to_retain_the_repository_only(
 
     monkeypatch.setattr(monitor, "RegisterResource", recording)
     deploy(builder_request(), f"{REGISTRY}/churn-serving:v1")
-    [repository] = pulumi_mocks.of_type(REPOSITORY)
-    assert retained[repository.name] is True
-    assert [name for name, retain in retained.items() if retain] == [repository.name]
+    assert len(retained) > 5
+    assert [name for name, retain in retained.items() if retain] == []
+
+
+def test_two_tags_of_one_image_share_one_repository_and_declare_none(pulumi_mocks: PlanRecorder) -> None:
+    deploy(builder_request(), f"{REGISTRY}/churn-serving:v1")
+    deploy(builder_request(image_tag="v2"), f"{REGISTRY}/churn-serving:v2")
+    assert pulumi_mocks.of_type(REPOSITORY) == []
+    assert pulumi_mocks.duplicates == []
+    pushed = [
+        yaml.safe_load(p.inputs["source"]["buildspec"])["phases"]["build"]["commands"][0]
+        for p in pulumi_mocks.of_type(PROJECT)
+    ]
+    assert [command.rsplit("docker push ", 1)[1] for command in pushed] == [
+        f"{REGISTRY}/churn-serving:v1; fi",
+        f"{REGISTRY}/churn-serving:v2; fi",
+    ]
 
 
 def test_project_builds_the_zip_privileged_and_encrypted(built: PlanRecorder) -> None:
@@ -118,7 +134,7 @@ def test_project_builds_the_zip_privileged_and_encrypted(built: PlanRecorder) ->
     assert project["encryptionKey"] == ENV_KEY
     assert project["logsConfig"]["cloudwatchLogs"]["status"] == "ENABLED"
     commands = yaml.safe_load(project["source"]["buildspec"])["phases"]["build"]["commands"]
-    assert commands[-1] == f"docker push {REGISTRY}/churn-serving:v1"
+    assert commands[-1].endswith(f"&& docker push {REGISTRY}/churn-serving:v1; fi")
     assert len(project["name"]) <= 63
     assert project["tags"]["mlops:pipeline-type"] == "byom_image_builder"
 
@@ -130,7 +146,9 @@ def test_build_role_pushes_to_that_repository_and_reads_that_zip_only(built: Pla
     assert trust["Statement"][0]["Principal"] == {"Service": "codebuild.amazonaws.com"}
     policy = policy_of(built.named("aws:iam/rolePolicy:RolePolicy", "v1-churn-serving-image-builder-build-role-policy"))
     by_action = {action: s["Resource"] for s in policy["Statement"] for action in s["Action"]}
-    assert by_action["ecr:PutImage"] == ["arn:aws:ecr:us-east-1:111111111111:repository/churn-serving"]
+    repository = ["arn:aws:ecr:us-east-1:111111111111:repository/churn-serving"]
+    for action in ("ecr:PutImage", "ecr:DescribeImages", "ecr:CreateRepository", "ecr:TagResource"):
+        assert by_action[action] == repository, action
     assert by_action["s3:GetObject"] == ["arn:aws:s3:::mlops-assets/docker/churn-serving.zip"]
     assert by_action["kms:Decrypt"] == [ASSETS_KEY]
     wide = [s["Action"] for s in policy["Statement"] if s["Resource"] == "*"]
@@ -152,11 +170,14 @@ def test_the_orchestrators_repository_is_used_not_created(pulumi_mocks: PlanReco
         f"{REGISTRY}/mlops-custom-algorithms:v2",
     )
     assert not pulumi_mocks.of_type(REPOSITORY)
-    commands = yaml.safe_load(only(pulumi_mocks, PROJECT).inputs["source"]["buildspec"])["phases"]["build"]["commands"]
-    assert commands == [
-        f"docker build -t {REGISTRY}/mlops-custom-algorithms:v2 .",
-        f"docker push {REGISTRY}/mlops-custom-algorithms:v2",
-    ]
+    phases = yaml.safe_load(only(pulumi_mocks, PROJECT).inputs["source"]["buildspec"])["phases"]
+    [login] = phases["pre_build"]["commands"]  # no create: the orchestrator's repository exists
+    assert login.startswith("aws ecr get-login-password")
+    assert phases["build"]["commands"][0].endswith(f"docker push {REGISTRY}/mlops-custom-algorithms:v2; fi")
+    builder_role = "v2-mlops-custom-algorithms-image-builder-build-role-policy"
+    policy = policy_of(pulumi_mocks.named("aws:iam/rolePolicy:RolePolicy", builder_role))
+    actions = {action for s in policy["Statement"] for action in s["Action"]}
+    assert "ecr:PutImage" in actions and "ecr:CreateRepository" not in actions
 
 
 @pytest.mark.parametrize(
