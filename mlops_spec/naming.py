@@ -82,6 +82,11 @@ def pipeline_id_of(codepipeline: str) -> str | None:
     return match.group(2)
 
 
+def deploy_project_name(pipeline: str, env: str) -> str:
+    """The CodeBuild project that deploys one environment of a pipeline (its delivery stack makes it)."""
+    return f"mlops-deploy-{pipeline}-{env}"
+
+
 def resource_name(pipeline: str, env: str, suffix: str, limit: int = SAGEMAKER_NAME_LIMIT) -> str:
     """A physical AWS name for one resource of a pipeline in one environment."""
     return bounded(f"{pipeline}-{env}-{suffix}", limit)

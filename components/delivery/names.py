@@ -16,7 +16,7 @@ def artifact_folder(pipeline_name: str) -> str:
 
 
 def project_name(pipeline_id: str, env: str) -> str:
-    return f"mlops-deploy-{pipeline_id}-{env}"
+    return naming.deploy_project_name(pipeline_id, env)
 
 
 def build_log_group(pipeline_id: str, env: str) -> str:

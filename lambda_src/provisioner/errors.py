@@ -70,6 +70,10 @@ class PendingCreates(ProvisioningError, reason="pending-creates", retryable=Fals
     real resources (and every later run would fail with "already exists"), so an operator decides."""
 
 
+class BuildsStillRunning(ProvisioningError, reason="builds-still-running", retryable=True):
+    """Deploy builds of a pipeline being deleted did not stop in time; nothing was destroyed yet."""
+
+
 class TimedOut(ProvisioningError, reason="timed-out", retryable=True):
     """The run was about to be cut off by its time limit; the next run recovers the stack's lock."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
@@ -14,7 +15,7 @@ from typing import Any, TypeGuard
 from aws_lambda_powertools import Logger
 
 from lambda_src.common import aws
-from lambda_src.provisioner import source
+from lambda_src.provisioner import builds, source
 from lambda_src.provisioner.errors import ProvisioningError, SpecUnavailable, TimedOut
 from lambda_src.provisioner.program import delivery_program, stack_config, target_program
 from lambda_src.provisioner.runner import (
@@ -98,11 +99,18 @@ class Provisioner:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     on_output: Callable[[str], Any] | None = None
     sns_client: Any = None
+    codebuild_client: Any = None
+    sleep: Callable[[float], None] = time.sleep
 
     @property
     def sns(self) -> Any:
         """For result emails of runs that ended before the provisioner recorded them."""
         return self.sns_client or aws.client("sns")
+
+    @property
+    def codebuild(self) -> Any:
+        """To stop a deleted pipeline's running deploy builds."""
+        return self.codebuild_client or aws.client("codebuild")
 
     @classmethod
     def from_env(cls) -> Provisioner:
@@ -203,6 +211,9 @@ class Provisioner:
                 if spec
                 else []
             )
+            # A build still running could re-create a stack after it is destroyed: stop them first.
+            projects = [naming.deploy_project_name(pipeline_id, env) for env in environments]
+            builds.stop_and_wait(self.codebuild, projects, sleep=self.sleep)
             for env in destroy_order(environments):
                 program = target_program(spec, env, self.settings) if spec else _noop_program
                 self._destroy(naming.target_stack_name(pipeline_id, env), program, TARGET_RETRY)

@@ -355,6 +355,8 @@ class World:
     codepipeline: FakeCodePipeline
     now: list[datetime]
     invocations: list[dict[str, Any]] = field(default_factory=list)
+    # CodeBuild as the provisioner sees it (None: moto's, where every build has finished).
+    codebuild: Any = None
 
     @property
     def registry(self) -> Any:
@@ -373,7 +375,12 @@ class World:
             s3=aws.client("s3"),
             codepipeline=self.codepipeline,
             clock=lambda: self.now[0],
+            codebuild_client=self.codebuild,
+            sleep=lambda seconds: self.advance_seconds(seconds),
         )
+
+    def advance_seconds(self, seconds: float) -> None:
+        self.now[0] = self.now[0] + timedelta(seconds=seconds)
 
     def advance(self, minutes: int = 10) -> None:
         self.now[0] = self.now[0] + timedelta(minutes=minutes)
