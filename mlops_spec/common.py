@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, Union
 
 from pydantic import (
@@ -11,6 +12,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     PlainValidator,
     Strict,
     StringConstraints,
@@ -19,6 +21,7 @@ from pydantic import (
     ValidationInfo,
     WithJsonSchema,
 )
+from pydantic.json_schema import JsonSchemaValue
 
 from mlops_spec.environments import ENVIRONMENTS, Environment, Mode  # noqa: F401  (re-exported)
 
@@ -32,7 +35,9 @@ class StrictModel(BaseModel):
 
 
 def _check(pattern: str, problem: str):  # type: ignore[no-untyped-def]
-    regex = re.compile(pattern)
+    # ASCII: `\d` and `\w` mean what they mean in the published JSON Schema (ECMA-262), not any
+    # Unicode digit or letter, which no AWS name accepts.
+    regex = re.compile(pattern, re.ASCII)
 
     def validate(value: str) -> str:
         if not regex.fullmatch(value):
@@ -42,18 +47,30 @@ def _check(pattern: str, problem: str):  # type: ignore[no-untyped-def]
     return validate
 
 
-AccountId = Annotated[str, AfterValidator(_check(r"\d{12}", "must be a 12-digit AWS account id"))]
-OrganizationalUnitId = Annotated[
-    str,
-    AfterValidator(
-        _check(r"ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}", "must be an organizational unit id like ou-ab12-cd34ef56")
-    ),
-]
-Region = Annotated[str, AfterValidator(_check(r"[a-z]{2}(-gov)?-[a-z]+-\d", "must be an AWS region like us-east-1"))]
-InstanceType = Annotated[
-    str,
-    AfterValidator(_check(r"ml\.[a-z0-9]+\.[a-z0-9]+", "must be a SageMaker instance type like ml.m5.large")),
-]
+@dataclass(frozen=True)
+class PublishedPattern:
+    """Publishes the pattern a validator checks in the JSON Schema / OpenAPI document, so the
+    contract refuses what the request models refuse (the check itself, and its message, stay ours)."""
+
+    pattern: str
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema["pattern"] = f"^(?:{self.pattern})$"
+        return schema
+
+
+def checked(pattern: str, problem: str) -> Any:
+    """A string type that must match `pattern` in full; `problem` is the error. Published as a pattern."""
+    return Annotated[str, AfterValidator(_check(pattern, problem)), PublishedPattern(pattern)]
+
+
+AccountId = checked(r"\d{12}", "must be a 12-digit AWS account id")
+OrganizationalUnitId = checked(
+    r"ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}", "must be an organizational unit id like ou-ab12-cd34ef56"
+)
+Region = checked(r"[a-z]{2}(-gov)?-[a-z]+-\d", "must be an AWS region like us-east-1")
+InstanceType = checked(r"ml\.[a-z0-9]+\.[a-z0-9]+", "must be a SageMaker instance type like ml.m5.large")
 # Old-solution form: "bucket/prefix" without a scheme. We also accept "s3://bucket/prefix"
 # and normalise it away, because users copy URIs from the console.
 _BUCKET = r"(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
@@ -66,7 +83,10 @@ def _normalise_s3_location(value: str) -> str:
     return value
 
 
-S3Location = Annotated[str, AfterValidator(_normalise_s3_location)]
+# As published: the scheme and trailing slashes that normalisation removes are allowed.
+S3Location = Annotated[
+    str, AfterValidator(_normalise_s3_location), PublishedPattern(r"(s3://)?" + _BUCKET + r"(/\S*)?")
+]
 
 
 def _check_asset_key(value: str) -> str:
@@ -75,66 +95,67 @@ def _check_asset_key(value: str) -> str:
     return value
 
 
-AssetKey = Annotated[str, AfterValidator(_check_asset_key)]
-EcrImageUri = Annotated[
+AssetKey = Annotated[
     str,
-    AfterValidator(
-        _check(
-            r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9][a-z0-9._/-]{0,255}(:[\w.-]{1,128}|@sha256:[0-9a-f]{64})",
-            "must be an ECR image URI like 123456789012.dkr.ecr.us-east-1.amazonaws.com/repo:tag",
-        )
-    ),
+    AfterValidator(_check_asset_key),
+    PublishedPattern(r"(?!s3://)(?!/)(?!(.*/)?\.\.(/|$))\S{1,1024}"),
 ]
-KmsKeyArn = Annotated[
-    str,
-    AfterValidator(
-        _check(
-            r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key/[0-9a-f-]{36}|alias/[\w/-]+)",
-            "must be a KMS key ARN like arn:aws:kms:us-east-1:123456789012:key/<uuid>",
-        )
-    ),
-]
-ModelPackageArn = Annotated[
-    str,
-    AfterValidator(
-        _check(
-            r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[a-zA-Z0-9-]{1,63}/\d+",
-            "must be a model package version ARN like arn:aws:sagemaker:us-east-1:123456789012:model-package/group/1",
-        )
-    ),
-]
-ScheduleExpression = Annotated[
-    str,
-    AfterValidator(
-        _check(
-            r"cron\((\S+ ){5}\S+\)",
-            "must be a cron expression with 6 fields, e.g. cron(0 * ? * * *)",
-        )
-    ),
-]
+EcrImageUri = checked(
+    r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9][a-z0-9._/-]{0,255}(:[\w.-]{1,128}|@sha256:[0-9a-f]{64})",
+    "must be an ECR image URI like 123456789012.dkr.ecr.us-east-1.amazonaws.com/repo:tag",
+)
+KmsKeyArn = checked(
+    r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key/[0-9a-f-]{36}|alias/[\w/-]+)",
+    "must be a KMS key ARN like arn:aws:kms:us-east-1:123456789012:key/<uuid>",
+)
+ModelPackageArn = checked(
+    r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[a-zA-Z0-9-]{1,63}/\d+",
+    "must be a model package version ARN like arn:aws:sagemaker:us-east-1:123456789012:model-package/group/1",
+)
+ScheduleExpression = checked(r"cron\((\S+ ){5}\S+\)", "must be a cron expression with 6 fields, e.g. cron(0 * ? * * *)")
 # SageMaker resource names: alphanumerics and hyphens, at most 63 characters.
-SageMakerName = Annotated[
-    str,
-    AfterValidator(
-        _check(
-            r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}",
-            "must be 1-63 letters, digits or hyphens, starting with a letter or digit",
-        )
-    ),
-]
-ModelName = Annotated[
-    str,
-    AfterValidator(
-        _check(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", "must be 1-63 letters, digits or hyphens (no '_', '.' or spaces)")
-    ),
-]
+SageMakerName = checked(
+    r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", "must be 1-63 letters, digits or hyphens, starting with a letter or digit"
+)
+ModelName = checked(
+    r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", "must be 1-63 letters, digits or hyphens (no '_', '.' or spaces)"
+)
 PositiveInt = Annotated[int, Field(gt=0)]
 # EBS volume of a SageMaker job instance, in GB.
 VolumeSize = Annotated[int, Field(ge=1, le=16384)]
 NonEmptyStr = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
-TagKey = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\w\s.:/=+@-]*$")]
+# AWS reserves tag keys starting with aws: (in any case); the orchestrator sets its own mlops: tags.
+_RESERVED_TAG_KEY = r"^([aA][wW][sS]|mlops):"
+
+
+def _not_reserved(key: str) -> str:
+    if re.match(_RESERVED_TAG_KEY, key):
+        raise ValueError("must not start with aws: or mlops: (reserved for AWS and for the orchestrator's own tags)")
+    return key
+
+
+@dataclass(frozen=True)
+class _PublishedTagRules:
+    """Tag keys as published: pydantic writes a key pattern as `patternProperties`, which lets keys
+    that do not match through; the pattern belongs in `propertyNames`, with the reserved prefixes."""
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        names = schema.setdefault("propertyNames", {})
+        for pattern, value in schema.pop("patternProperties", {}).items():
+            names["pattern"] = pattern
+            schema["additionalProperties"] = value
+        names["not"] = {"pattern": _RESERVED_TAG_KEY}
+        return schema
+
+
+# At most 50 tags per AWS resource, of which the orchestrator sets up to 4 (Spec.tags_for).
+MAX_USER_TAGS = 46
+TagKey = Annotated[
+    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\w\s.:/=+@-]*$"), AfterValidator(_not_reserved)
+]
 TagValue = Annotated[str, StringConstraints(max_length=256, pattern=r"^[\w\s.:/=+@-]*$")]
-Tags = dict[TagKey, TagValue]
+Tags = Annotated[dict[TagKey, TagValue], Field(max_length=MAX_USER_TAGS), _PublishedTagRules()]
 # JSON objects passed through to SageMaker (hyperparameters, Clarify configs): the old solution's
 # users send objects, never pre-encoded strings.
 JsonObject = Annotated[dict[str, Any], Field(min_length=1)]

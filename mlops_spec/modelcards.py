@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from mlops_spec.common import field_problem
+from mlops_spec.routes import PATH_PARAMETER_PATTERNS
 
-# SageMaker's ModelCardName / ModelCardExportJobName pattern.
+# SageMaker's ModelCardName / ModelCardExportJobName pattern (also the REST path parameter's).
 ModelCardName = Annotated[
-    str, StringConstraints(min_length=1, max_length=63, pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+    str, StringConstraints(min_length=1, max_length=63, pattern=f"^{PATH_PARAMETER_PATTERNS['name']}$")
 ]
 ModelCardStatus = Literal["Draft", "PendingReview", "Approved", "Archived"]
 RiskRating = Literal["High", "Medium", "Low", "Unknown"]
@@ -25,7 +26,17 @@ Facet = Literal["Loss", "Accuracy", "RMSE", "MAE", "AUC"]
 MetricType = Literal["number", "linear_graph", "string", "boolean", "matrix", "bar_chart"]
 Text = Annotated[str, StringConstraints(max_length=1024)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=255)]
-CardVersion = Annotated[int, Field(ge=1)]
+
+
+def _integral(value: Any) -> Any:
+    """1049.0 is the integer 1049, as JSON Schema's `integer` says; 1049.5 and "1049" stay errors."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# Integers in these strict models; a JSON number with a zero fraction counts. (The bounds come
+# before the validator, or pydantic could not publish them as minimum / maximum.)
+CardVersion = Annotated[int, Field(ge=1), BeforeValidator(_integral)]
+PageSize = Annotated[int, Field(ge=1, le=100), BeforeValidator(_integral)]
 # SageMaker limits content to 100,000 characters; the service checks the built JSON against it.
 MAX_CONTENT_CHARS = 100_000
 
@@ -249,10 +260,18 @@ class CreateModelCard(ModelCardSections):
     last_modified_by: Any = None
 
 
-class UpdateModelCard(ModelCardSections):
-    OPERATION: ClassVar[str] = "update_model_card"
+def _needs_a_change(schema: dict[str, Any]) -> None:
+    """The JSON Schema of `_changes_something`: a status or a section, given and not null."""
+    schema["anyOf"] = [
+        {"required": [name], "properties": {name: {"not": {"type": "null"}}}} for name in ("status", *_SECTIONS)
+    ]
 
-    name: ModelCardName
+
+class UpdateModelCardBody(ModelCardSections):
+    """PUT /modelcards/{name}: the card is named by the path."""
+
+    model_config = ConfigDict(json_schema_extra=_needs_a_change)
+
     version: CardVersion | None = Field(default=None, description="Card version whose content is updated.")
     status: ModelCardStatus | None = Field(default=None, description="New status; the current one is kept if absent.")
 
@@ -261,6 +280,12 @@ class UpdateModelCard(ModelCardSections):
         if self.status is None and not self.has_sections():
             raise ValueError("give a new status or at least one section to update")
         return self
+
+
+class UpdateModelCard(UpdateModelCardBody):
+    OPERATION: ClassVar[str] = "update_model_card"
+
+    name: ModelCardName
 
 
 class DescribeModelCard(CardModel):
@@ -276,12 +301,17 @@ class DeleteModelCard(CardModel):
     name: ModelCardName
 
 
-class ExportModelCard(CardModel):
+class ExportModelCardBody(CardModel):
+    """POST /modelcards/{name}/export: the card is named by the path."""
+
+    export_job_name: ModelCardName | None = None
+    model_card_version: CardVersion | None = None
+
+
+class ExportModelCard(ExportModelCardBody):
     OPERATION: ClassVar[str] = "export_model_card"
 
     name: ModelCardName
-    export_job_name: ModelCardName | None = None
-    model_card_version: CardVersion | None = None
 
 
 class ListModelCards(CardModel):
@@ -289,7 +319,7 @@ class ListModelCards(CardModel):
 
     name_contains: ModelCardName | None = None
     status: ModelCardStatus | None = None
-    limit: Annotated[int, Field(ge=1, le=100)] = 100
+    limit: PageSize = 100
     next_token: Annotated[str, StringConstraints(max_length=8192)] | None = None
 
 

@@ -12,6 +12,15 @@ from urllib.parse import quote
 
 API_STAGE = "v1"
 _PARAMETER = re.compile(r"\{(\w+)\}")
+# What a path parameter can be (full match). Every pipeline id the orchestrator creates (naming's
+# slugs, "rejected-<hash>") and every SageMaker model card name matches; the API answers any other
+# value without an AWS call (404 for a pipeline, 400 for a card), and the OpenAPI document
+# publishes these as the parameters' patterns.
+PATH_PARAMETER_PATTERNS: dict[str, str] = {
+    "pipeline_id": r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}",
+    "name": r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}",
+}
+PATH_PARAMETER_MAX_LENGTHS: dict[str, int] = {"pipeline_id": 128, "name": 63}
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambda_src.api import approvals, http, modelcards, pipelines
 from lambda_src.common import submission
-from lambda_src.common.errors import ApiError, invalid
+from lambda_src.common.errors import ApiError, ServiceUnavailable, TooManyRequests, from_aws
 from lambda_src.common.settings import settings
 from mlops_spec import routes
 
@@ -40,7 +40,7 @@ def provision_pipeline() -> Response:
     body = http.json_body(app.current_event)
     if isinstance(body, dict) and modelcards.is_operation(body.get("pipeline_type")):
         if dry_run:
-            raise invalid("dry_run", "is not supported for model card operations")
+            return respond(200, modelcards.check_operation(body))
         return respond(200, modelcards.run_operation(body, config))
     request = submission.plan(body, config)
     if dry_run:
@@ -151,6 +151,12 @@ def not_started(exc: submission.ProvisioningNotStarted) -> Response:
 
 @app.exception_handler(Exception)
 def internal_error(exc: Exception) -> Response:
+    # AWS throttling or unavailable (DynamoDB, CodePipeline, ...) is told as 429 / 503, to retry;
+    # any other failure is ours: 500, logged with its traceback.
+    aws_error = from_aws(exc, "AWS")
+    if isinstance(aws_error, TooManyRequests | ServiceUnavailable):
+        logger.exception("AWS call failed", status_code=aws_error.status_code)
+        return respond(aws_error.status_code, aws_error.body())
     logger.exception("unhandled error")
     request_id = getattr(app.lambda_context, "aws_request_id", None)
     return respond(500, {"message": "internal error", "request_id": request_id})

@@ -63,9 +63,9 @@ def integer(params: dict[str, str], name: str) -> dict[str, Any]:
 
 
 def with_path_name(body: Any, name: str) -> dict[str, Any]:
-    """A model-card body whose `name` comes from the path; a different `name` in the body is an error."""
+    """A model-card body named by the path: a `name` in the body is not a field of these routes."""
     if not isinstance(body, dict):
         raise invalid("(body)", "must be a JSON object", "request body must be a JSON object")
-    if "name" in body and body["name"] != name:
-        raise invalid("name", "must match the name in the path", "invalid model card request")
+    if "name" in body:
+        raise invalid("name", "is not a known field (the path names the card)", "invalid model card request")
     return {**body, "name": name}

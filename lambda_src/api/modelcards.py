@@ -9,21 +9,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from lambda_src.common import aws
-from lambda_src.common.errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge, field_error
+from lambda_src.common.errors import InvalidRequest, PayloadTooLarge, field_error, from_aws
 from lambda_src.common.settings import Settings
 
 if TYPE_CHECKING:
     from mlops_spec import modelcards as cards
 
 EXPORT_PREFIX = "model_card_exports"
-# AWS error code -> the client error it means for a model-card request.
-_AWS_ERRORS: dict[str, type[InvalidRequest | NotFound | Conflict]] = {
-    "ResourceNotFound": NotFound,
-    "ConflictException": Conflict,
-    "ResourceInUse": Conflict,
-    "ValidationException": InvalidRequest,
-    "ResourceLimitExceeded": InvalidRequest,
-}
 
 M = TypeVar("M")
 
@@ -51,15 +43,14 @@ def validate(model: type[M], data: Any) -> M:
 
 @contextmanager
 def _sagemaker_errors() -> Iterator[None]:
-    """AWS rejections of a (valid-looking) request are the caller's problem: 4xx, not 5xx."""
+    """SageMaker's failures as the caller's 4xx (a rejected request) or 429/503 (see errors.from_aws)."""
     try:
         yield
     except Exception as exc:
-        kind = _AWS_ERRORS.get(aws.error_code(exc) or "")
-        if kind is None:
+        error = from_aws(exc, "SageMaker")
+        if error is None:
             raise
-        message = str(getattr(exc, "response", {}).get("Error", {}).get("Message", "")) or str(exc)
-        raise kind(message) from None
+        raise error from None
 
 
 def _sagemaker() -> Any:
@@ -206,6 +197,14 @@ def run_operation(body: dict[str, Any], settings: Settings) -> dict[str, Any]:
     fields = {key: value for key, value in body.items() if key != "pipeline_type"}
     request = validate(_cards().MODEL_CARD_OPERATIONS[operation], fields)
     return _SERVICES[operation](request, settings)
+
+
+def check_operation(body: dict[str, Any]) -> dict[str, Any]:
+    """A dry run of an MWO-style model-card request: validated and normalised, SageMaker not called."""
+    operation = body["pipeline_type"]
+    fields = {key: value for key, value in body.items() if key != "pipeline_type"}
+    request = validate(_cards().MODEL_CARD_OPERATIONS[operation], fields)
+    return {"dry_run": True, "pipeline_type": operation, "request": request.plain()}
 
 
 def run(operation: str, data: Any, settings: Settings) -> dict[str, Any]:

@@ -49,13 +49,19 @@ class DryRunResult(BaseModel):
     spec: dict[str, Any] = Field(description="The request as validated and normalised (defaults filled in).")
 
 
+class ModelCardDryRun(BaseModel):
+    dry_run: Literal[True]
+    pipeline_type: str = Field(description="The model-card operation, e.g. create_model_card.")
+    request: dict[str, Any] = Field(description="The operation's fields as validated (defaults filled in).")
+
+
 class NotStarted(BaseModel):
     message: str
     pipeline_id: str
 
 
-class PipelineStatusRequest(BaseModel):
-    pipeline_id: str
+class PipelineStatusRequest(StrictModel):
+    pipeline_id: str = Field(min_length=1, pattern=r"\S", description="The pipeline's id (surrounding blanks ignored).")
 
 
 class ApprovalRequest(StrictModel):

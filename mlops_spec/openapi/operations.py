@@ -1,16 +1,20 @@
 """What each route takes and answers (parameters, bodies, status codes), and the paths built from the routes.
 
-Methods, paths, operation ids and summaries come from mlops_spec/routes.py; this module adds only
-what OpenAPI needs beyond them.
+Methods, paths, operation ids, summaries and path-parameter patterns come from mlops_spec/routes.py;
+query parameters of the model-card routes come from their request models. This module adds only
+what OpenAPI needs beyond them. Every status code the handler can answer is listed; the contract
+test (tests/contract/) checks the handler against this document.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, get_args
+from typing import Any
+
+from pydantic import BaseModel
 
 from mlops_spec import routes
-from mlops_spec.modelcards import ModelCardStatus
+from mlops_spec.modelcards import DescribeModelCard, ListModelCards
 from mlops_spec.openapi.schemas import ref
 from mlops_spec.request import SPEC_TYPES
 from mlops_spec.status import STATUS_NAMES
@@ -20,17 +24,22 @@ _ERRORS = {
     404: "Not found.",
     409: "Conflicts with the current state (e.g. the pipeline is still provisioning, or is being deleted).",
     413: "The request is too large.",
+    429: "AWS throttled a call made for this request; send it again later.",
+    503: "An AWS service failed or could not be reached; send the request again later.",
 }
+# Any route may meet AWS throttling or an AWS outage (lambda_src.common.errors.from_aws).
+_AWS_TROUBLE = (429, 503)
 
 
 def _answer(description: str, *schema_names: str) -> dict[str, Any]:
     schemas = [ref(name) for name in schema_names]
-    schema = schemas[0] if len(schemas) == 1 else {"oneOf": schemas}
+    # anyOf, not oneOf: answers may overlap (a field they share is enough), and one of them is sent.
+    schema = schemas[0] if len(schemas) == 1 else {"anyOf": schemas}
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
 def _errors(*codes: int) -> dict[str, Any]:
-    return {str(code): _answer(_ERRORS[code], "ErrorBody") for code in codes}
+    return {str(code): _answer(_ERRORS[code], "ErrorBody") for code in (*codes, *_AWS_TROUBLE)}
 
 
 def _body(schema_name: str, required: bool = True) -> dict[str, Any]:
@@ -41,30 +50,49 @@ def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
     return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
 
 
+def _model_query(model: type[BaseModel], name: str, description: str) -> dict[str, Any]:
+    """A query parameter with the schema of the request model's field (never null in a query string)."""
+    schema = dict(model.model_json_schema(ref_template="#/components/schemas/{model}")["properties"][name])
+    for option in schema.pop("anyOf", []):
+        if option.get("type") != "null":
+            schema.update(option)
+    schema.pop("title", None)
+    if schema.get("default", 0) is None:
+        del schema["default"]  # absent, not null
+    return _query(name, schema, description)
+
+
 def _path_parameter(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-
-
-def _page_parameters(default_limit: int) -> list[dict[str, Any]]:
-    return [
-        _query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": default_limit}, "Page size."),
-        _query("next_token", {"type": "string"}, "next_token of the previous page."),
-    ]
+    schema = {
+        "type": "string",
+        "pattern": f"^(?:{routes.PATH_PARAMETER_PATTERNS[name]})$",
+        "maxLength": routes.PATH_PARAMETER_MAX_LENGTHS[name],
+    }
+    return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
 # -- pipelines ------------------------------------------------------------------------------------
 def _provision_pipeline() -> dict[str, Any]:
-    dry_run = _query("dry_run", {"type": "boolean", "default": False}, "Validate and plan only; change nothing.")
+    dry_run = _query(
+        "dry_run",
+        {"type": "boolean", "default": False},
+        "Validate (and plan, for a pipeline) only; change nothing, call nothing.",
+    )
     replayed = "An identical earlier request answered again, a dry run, or a model-card operation's result."
+    answers = ("ProvisionAccepted", "DryRunResult", "ModelCardDryRun")
     card_answers = ("ModelCard", "ModelCardList", "ModelCardDeleted", "ModelCardExport")
     return {
         "parameters": [dry_run],
         "requestBody": _body("ProvisionRequest"),
         "responses": {
             "202": _answer("Recorded; provisioning has started.", "ProvisionAccepted"),
-            "200": _answer(replayed, "ProvisionAccepted", "DryRunResult", *card_answers),
+            "200": _answer(replayed, *answers, *card_answers),
             **_errors(400, 404, 409, 413),
-            "503": _answer("Recorded but provisioning could not start; send the request again.", "NotStarted"),
+            "503": _answer(
+                "Recorded but provisioning could not start (send the request again), or an AWS service failed.",
+                "NotStarted",
+                "ErrorBody",
+            ),
         },
     }
 
@@ -72,14 +100,17 @@ def _provision_pipeline() -> dict[str, Any]:
 def _pipeline_status() -> dict[str, Any]:
     return {
         "requestBody": _body("PipelineStatusRequest"),
-        "responses": {"200": _answer("Normalised status.", "PipelineStatus"), **_errors(400, 404)},
+        "responses": {"200": _answer("Normalised status.", "PipelineStatus"), **_errors(400, 404, 413)},
     }
 
 
 def _list_pipelines() -> dict[str, Any]:
+    limit = {"type": "integer", "minimum": 1, "maximum": 100, "default": 25}
+    token = {"type": "string", "maxLength": 512}
     return {
         "parameters": [
-            *_page_parameters(25),
+            _query("limit", limit, "Page size."),
+            _query("next_token", token, "next_token of the previous page; any other value is a 400."),
             _query("pipeline_type", {"type": "string", "enum": sorted(SPEC_TYPES)}, "Only this type."),
             _query("status", {"type": "string", "enum": list(STATUS_NAMES)}, "Only pipelines in this status."),
         ],
@@ -92,7 +123,17 @@ def _get_pipeline() -> dict[str, Any]:
 
 
 def _delete_pipeline() -> dict[str, Any]:
-    return {"responses": {"202": _answer("Deletion started.", "DeletionAccepted"), **_errors(404, 409)}}
+    return {
+        "responses": {
+            "202": _answer("Deletion started (or already done).", "DeletionAccepted"),
+            **_errors(404, 409),
+            "503": _answer(
+                "The pipeline is marked DELETING but its deletion could not be started (send DELETE again), "
+                "or an AWS service failed.",
+                "ErrorBody",
+            ),
+        }
+    }
 
 
 def _answer_approval() -> dict[str, Any]:
@@ -103,23 +144,20 @@ def _answer_approval() -> dict[str, Any]:
         "requestBody": _body("ApprovalRequest"),
         "responses": {
             "200": _answer("The approval was answered.", "ApprovalAnswered"),
-            **_errors(400, 404),
+            **_errors(400, 404, 413),
             "409": _answer(nothing_pending, "ErrorBody"),
         },
     }
 
 
 # -- model cards ----------------------------------------------------------------------------------
-_CARD_ERRORS = (400, 404, 409, 413)
-
-
 def _list_model_cards() -> dict[str, Any]:
-    statuses = {"type": "string", "enum": list(get_args(ModelCardStatus))}
     return {
         "parameters": [
-            *_page_parameters(100),
-            _query("name_contains", {"type": "string"}, "Only cards whose name contains this."),
-            _query("status", statuses, "Only this status."),
+            _model_query(ListModelCards, "limit", "Page size."),
+            _model_query(ListModelCards, "next_token", "next_token of the previous page; any other value is a 400."),
+            _model_query(ListModelCards, "name_contains", "Only cards whose name contains this."),
+            _model_query(ListModelCards, "status", "Only this status."),
         ],
         "responses": {"200": _answer("One page of model cards.", "ModelCardList"), **_errors(400)},
     }
@@ -128,13 +166,13 @@ def _list_model_cards() -> dict[str, Any]:
 def _create_model_card() -> dict[str, Any]:
     return {
         "requestBody": _body("CreateModelCard"),
-        "responses": {"201": _answer("Created.", "ModelCard"), **_errors(*_CARD_ERRORS)},
+        "responses": {"201": _answer("Created.", "ModelCard"), **_errors(400, 409, 413)},
     }
 
 
 def _describe_model_card() -> dict[str, Any]:
     return {
-        "parameters": [_query("version", {"type": "integer", "minimum": 1}, "Card version.")],
+        "parameters": [_model_query(DescribeModelCard, "version", "Card version.")],
         "responses": {"200": _answer("The card.", "ModelCard"), **_errors(400, 404)},
     }
 
@@ -142,18 +180,18 @@ def _describe_model_card() -> dict[str, Any]:
 def _update_model_card() -> dict[str, Any]:
     return {
         "requestBody": _body("UpdateModelCardBody"),
-        "responses": {"200": _answer("Updated.", "ModelCard"), **_errors(*_CARD_ERRORS)},
+        "responses": {"200": _answer("Updated.", "ModelCard"), **_errors(400, 404, 409, 413)},
     }
 
 
 def _delete_model_card() -> dict[str, Any]:
-    return {"responses": {"200": _answer("Deleted.", "ModelCardDeleted"), **_errors(404, 409)}}
+    return {"responses": {"200": _answer("Deleted.", "ModelCardDeleted"), **_errors(400, 404, 409)}}
 
 
 def _export_model_card() -> dict[str, Any]:
     return {
         "requestBody": _body("ExportModelCardBody", required=False),
-        "responses": {"202": _answer("Export started.", "ModelCardExport"), **_errors(*_CARD_ERRORS)},
+        "responses": {"202": _answer("Export started.", "ModelCardExport"), **_errors(400, 404, 409, 413)},
     }
 
 

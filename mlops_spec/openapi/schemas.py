@@ -6,13 +6,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, Field, TypeAdapter, create_model
 
-from mlops_spec.modelcards import (
-    MODEL_CARD_OPERATIONS,
-    CreateModelCard,
-    ExportModelCard,
-    ModelCardName,
-    UpdateModelCard,
-)
+from mlops_spec.modelcards import MODEL_CARD_OPERATIONS, CreateModelCard, ExportModelCardBody, UpdateModelCardBody
 from mlops_spec.openapi.answers import (
     ApprovalAnswered,
     ApprovalRequest,
@@ -21,6 +15,7 @@ from mlops_spec.openapi.answers import (
     ErrorBody,
     ModelCard,
     ModelCardDeleted,
+    ModelCardDryRun,
     ModelCardExport,
     ModelCardList,
     NotStarted,
@@ -45,12 +40,6 @@ def _on_provisionpipeline(operation: str, model: type[BaseModel]) -> type[BaseMo
     return create_model(f"{model.__name__}Operation", __base__=model, pipeline_type=(kind, ...))
 
 
-def _named_by_path(model: type[BaseModel]) -> type[BaseModel]:
-    """A REST body whose card name comes from the path: `name` may be left out (if given it must match)."""
-    optional_name: Any = ModelCardName | None
-    return create_model(f"{model.__name__}Body", __base__=model, name=(optional_name, None))
-
-
 ModelCardOperation = Annotated[  # type: ignore[valid-type]
     Union[tuple(_on_provisionpipeline(op, model) for op, model in MODEL_CARD_OPERATIONS.items())],  # noqa: UP007
     Field(discriminator="pipeline_type"),
@@ -63,8 +52,8 @@ _SCHEMAS: dict[str, tuple[str, Any]] = {
     "PipelineStatusRequest": ("validation", PipelineStatusRequest),
     "ApprovalRequest": ("validation", ApprovalRequest),
     "CreateModelCard": ("validation", CreateModelCard),
-    "UpdateModelCardBody": ("validation", _named_by_path(UpdateModelCard)),
-    "ExportModelCardBody": ("validation", _named_by_path(ExportModelCard)),
+    "UpdateModelCardBody": ("validation", UpdateModelCardBody),
+    "ExportModelCardBody": ("validation", ExportModelCardBody),
     **{
         model.__name__: ("serialization", model)
         for model in (
@@ -80,6 +69,7 @@ _SCHEMAS: dict[str, tuple[str, Any]] = {
             ModelCardList,
             ModelCardDeleted,
             ModelCardExport,
+            ModelCardDryRun,
         )
     },
 }

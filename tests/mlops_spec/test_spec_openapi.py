@@ -74,7 +74,7 @@ def test_provision_route_takes_pipeline_requests_and_model_card_operations(docum
         "update_model_card",
     ]
     assert [p["name"] for p in post["parameters"]] == ["dry_run"]
-    assert sorted(post["responses"]) == ["200", "202", "400", "404", "409", "413", "503"]
+    assert sorted(post["responses"]) == ["200", "202", "400", "404", "409", "413", "429", "503"]
 
 
 def test_errors_answer_with_message_and_field_problems(document):

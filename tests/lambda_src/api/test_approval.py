@@ -255,14 +255,25 @@ def test_an_approval_answered_meanwhile_is_a_conflict(awaiting, code):
     }
 
 
-def test_other_codepipeline_failures_are_server_errors(awaiting):
+def test_codepipeline_refusing_the_orchestrator_is_a_503_naming_the_code(awaiting):
     with Stubber(aws.client("codepipeline")) as stub:
         stub.add_response("get_pipeline_state", AT_STAGING, {"name": CODEPIPELINE})
         stub.add_client_error("put_approval_result", service_error_code="AccessDeniedException", http_status_code=403)
         response = approval(body={"decision": "approve"})
 
-    assert response.status == 500
-    assert response.body["message"] == "internal error"
+    assert response.status == 503
+    assert response.body == {
+        "message": "AWS failed or refused the orchestrator (AccessDeniedException); try again later"
+    }
+
+
+def test_codepipeline_throttling_is_a_429(awaiting):
+    with Stubber(aws.client("codepipeline")) as stub:
+        stub.add_client_error("get_pipeline_state", service_error_code="ThrottlingException", http_status_code=400)
+        response = approval(body={"decision": "approve"})
+
+    assert response.status == 429
+    assert response.body == {"message": "AWS is throttling requests (ThrottlingException); try again later"}
 
 
 def test_a_pipeline_without_a_delivery_pipeline_yet_is_a_conflict(orchestrator):
@@ -403,7 +414,7 @@ def test_the_published_schema_matches_what_the_api_accepts():
     assert schema["properties"]["stage"]["anyOf"][0]["enum"] == list(APPROVAL_STAGES)
     assert schema["properties"]["comment"]["anyOf"][0]["maxLength"] == COMMENT_LIMIT
     route = document["paths"]["/pipelines/{pipeline_id}/approval"]["post"]
-    assert sorted(route["responses"]) == ["200", "400", "404", "409"]
+    assert sorted(route["responses"]) == ["200", "400", "404", "409", "413", "429", "503"]
     answer = document["components"]["schemas"]["ApprovalAnswered"]
     assert sorted(answer["required"]) == ["action", "decision", "pipeline_id", "stage"]
 

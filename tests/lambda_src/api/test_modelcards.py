@@ -103,10 +103,16 @@ def test_an_update_must_change_something():
         UpdateModelCard.model_validate({"name": "c"})
 
 
-def test_update_name_in_body_must_match_the_path(orchestrator):
-    response = card_call("PUT", "/modelcards/churn-card", {"name": "other", "status": "Draft"})
-    assert response.status == 400
-    assert response.body["errors"] == [{"field": "name", "problem": "must match the name in the path"}]
+@pytest.mark.parametrize("name", ["other", "churn-card"])
+def test_the_path_names_the_card_not_the_body(orchestrator, name):
+    card_call("POST", "/modelcards", CARD_BODY)
+    for method, path in [("PUT", "/modelcards/churn-card"), ("POST", "/modelcards/churn-card/export")]:
+        response = card_call(method, path, {"name": name, "status": "Draft"})
+        assert response.status == 400
+        assert response.body["errors"] == [
+            {"field": "name", "problem": "is not a known field (the path names the card)"}
+        ]
+    assert card_call("GET", "/modelcards/churn-card").body["version"] == 1
 
 
 def test_legacy_operations_on_provisionpipeline(orchestrator):
@@ -248,9 +254,27 @@ def test_invalid_card_requests_are_400_and_call_nothing(orchestrator, body, fiel
         assert problem in fields[field]
 
 
-def test_dry_run_is_not_offered_for_card_operations(orchestrator):
-    response = call(
-        api_event("POST", "/provisionpipeline", {"pipeline_type": "list_model_cards"}, query={"dry_run": "1"})
-    )
-    assert response.status == 400
-    assert response.body["errors"][0]["field"] == "dry_run"
+def test_a_dry_run_of_a_card_operation_validates_and_calls_nothing(orchestrator):
+    body = {"pipeline_type": "create_model_card", **CARD_BODY}
+    with Stubber(aws.client("sagemaker")) as stub:  # no responses queued: any SageMaker call would fail
+        response = call(api_event("POST", "/provisionpipeline", body, query={"dry_run": "true"}))
+        invalid = call(api_event("POST", "/provisionpipeline", {**body, "status": "Done"}, query={"dry_run": "true"}))
+        stub.assert_no_pending_responses()
+    assert response.status == 200, response.body
+    assert response.body["dry_run"] is True
+    assert response.body["pipeline_type"] == "create_model_card"
+    assert response.body["request"] == CreateModelCard.model_validate(CARD_BODY).plain()
+    assert invalid.status == 400
+    assert invalid.body["errors"][0]["field"] == "status"
+
+
+def test_integral_numbers_are_integers_and_fractions_are_not(orchestrator):
+    card_call("POST", "/modelcards", CARD_BODY)
+    updated = legacy("update_model_card", name="churn-card", status="Approved", version=1.0)
+    assert updated.status == 200, updated.body
+    listed = legacy("list_model_cards", limit=10.0)
+    assert listed.status == 200
+    for fields in ({"version": 1.5}, {"version": "1"}, {"version": True}):
+        response = legacy("update_model_card", name="churn-card", status="Draft", **fields)
+        assert response.status == 400, fields
+        assert response.body["errors"][0]["field"] == "version"
