@@ -11,8 +11,9 @@ from aws_lambda_powertools import Logger
 from lambda_src.common import aws, submission
 from lambda_src.common.settings import Settings
 from lambda_src.registry import ConcurrentUpdate, InvalidTransition, PipelineRecord, RecordNotFound, Registry, Status
-from lambda_src.status_events import records, sweeper
+from lambda_src.status_events import reconcile, records, sweeper
 from lambda_src.status_events.transitions import (
+    FINISHED,
     Change,
     PipelineEvent,
     ProvisionerCrash,
@@ -24,8 +25,9 @@ from lambda_src.status_events.transitions import (
 
 logger = Logger(service="mlops-status")
 
-# GetPipelineExecution statuses of a finished run -> the state of its final EventBridge event.
-FINISHED = {"Succeeded": "SUCCEEDED", "Failed": "FAILED", "Stopped": "STOPPED", "Cancelled": "CANCELED"}
+
+class EventNotApplied(RuntimeError):
+    """An event that could not be written after every attempt: raised so that it is retried, not lost."""
 
 
 @dataclass
@@ -74,8 +76,9 @@ class StatusUpdater:
             if change.notify and updated.status != record.status:
                 self._notify(updated, change)
             return _result(event, str(updated.status))
-        logger.warning("the record kept changing; event dropped", pipeline_id=event.pipeline_id)
-        return _result(event, "dropped: the record kept changing")
+        # Never dropped: failing makes Lambda retry the event, then hand it to the function's failure
+        # destination (a queue with an alarm), where an operator sees it.
+        raise EventNotApplied(f"{event.pipeline_id}: the record kept changing; {event.kind} {event.state} not applied")
 
     def catch_up(self, pipeline_id: str, codepipeline_name: str, execution_id: str) -> dict[str, Any] | None:
         """Apply the end of a run that finished before its id was recorded (its events were dropped
@@ -170,7 +173,12 @@ def _sweep() -> dict[str, Any]:
         submission.start_provisioner(action, record, settings)
 
     updater = StatusUpdater.from_env()
-    restarted = sweeper.sweep(updater.registry, start, failed=updater.notify_failure)
+    restarted = sweeper.sweep(
+        updater.registry,
+        start,
+        failed=updater.notify_failure,
+        reconcile=lambda record, quiet_for: reconcile.reconcile(updater, record, quiet_for),
+    )
     if restarted:
         logger.warning("re-started lost provisioner runs", pipeline_ids=restarted)
     return {"outcome": "swept", "restarted": restarted}

@@ -1,4 +1,5 @@
-"""Re-start provisioner runs whose start was lost, so no request waits in QUEUED or DELETING forever.
+"""Every waiting status has a bounded lifetime: the sweep re-starts lost provisioner runs (QUEUED,
+DELETING) and reconciles PROVISIONING records that heard nothing from their run (reconcile.py).
 
 The API records a request and then invokes the provisioner; a crash between the two (or an async
 event dropped after Lambda's retries) would leave the record waiting for a run that never comes.
@@ -17,6 +18,8 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from aws_lambda_powertools import Logger
+
 from lambda_src.registry import ConcurrentUpdate, InvalidTransition, PipelineRecord, Registry, Status
 from lambda_src.status_events import records
 
@@ -29,12 +32,18 @@ STALE_AFTER: dict[Status, timedelta] = {
     Status.QUEUED: timedelta(minutes=10),
     Status.DELETING: timedelta(minutes=75),
 }
+# A PROVISIONING record quiet for this long is checked against its run (reconcile.py).
+PROVISIONING_QUIET = timedelta(minutes=30)
 MAX_RESTARTS = 3
 ACTION: dict[Status, Literal["provision", "delete"]] = {Status.QUEUED: "provision", Status.DELETING: "delete"}
 PAGE = 100
 
+logger = Logger(child=True)
+
 Starter = Callable[[Literal["provision", "delete"], PipelineRecord], None]
 Notifier = Callable[[PipelineRecord], None]
+# (record, how long it has been quiet) -> what was done; see reconcile.py.
+Reconciler = Callable[[PipelineRecord, timedelta], str]
 
 
 def is_scheduled_sweep(event: dict[str, Any]) -> bool:
@@ -44,13 +53,7 @@ def is_scheduled_sweep(event: dict[str, Any]) -> bool:
 
 def is_stale(record: PipelineRecord, now: datetime) -> bool:
     limit = STALE_AFTER.get(record.status)
-    if limit is None:
-        return False
-    try:
-        updated = datetime.fromisoformat(record.updated_at.replace("Z", "+00:00"))
-    except ValueError:
-        return True  # an unreadable time cannot prove the run is alive
-    return now - updated > limit
+    return limit is not None and quiet_time(record, now) > limit
 
 
 def waiting_records(registry: Registry, status: Status) -> Iterator[PipelineRecord]:
@@ -62,31 +65,66 @@ def waiting_records(registry: Registry, status: Status) -> Iterator[PipelineReco
             return
 
 
-def sweep(registry: Registry, start: Starter, now: datetime | None = None, failed: Notifier | None = None) -> list[str]:
+def sweep(
+    registry: Registry,
+    start: Starter,
+    now: datetime | None = None,
+    failed: Notifier | None = None,
+    reconcile: Reconciler | None = None,
+) -> list[str]:
     """Re-start the run of every stale QUEUED or DELETING record; the ids re-started.
 
     A record already re-started MAX_RESTARTS times is marked FAILED instead (and passed to `failed`).
+    PROVISIONING records quiet for longer than PROVISIONING_QUIET go to `reconcile`.
     """
     moment = now or datetime.now(UTC)
     restarted = []
     for status in STALE_AFTER:
         for record in waiting_records(registry, status):
-            if not is_stale(record, moment):
-                continue
-            if record.restarts >= MAX_RESTARTS:
-                given_up = give_up(registry, record)
-                if given_up is not None and failed is not None:
-                    failed(given_up)
-                continue
-            try:
-                # Counted first, on condition that the record is as found: of two overlapping sweeps
-                # only one re-sends, and none once the run has started after all.
-                counted = registry.record_restart(record)
-            except ConcurrentUpdate:
-                continue
-            start(ACTION[status], counted)
-            restarted.append(record.pipeline_id)
+            if is_stale(record, moment) and _restart(registry, record, start, failed):
+                restarted.append(record.pipeline_id)
+    if reconcile is not None:
+        _reconcile_quiet(registry, reconcile, moment)
     return restarted
+
+
+def _restart(registry: Registry, record: PipelineRecord, start: Starter, failed: Notifier | None) -> bool:
+    """Re-send the start of a stale record (True), or give up on it after MAX_RESTARTS."""
+    if record.restarts >= MAX_RESTARTS:
+        given_up = give_up(registry, record)
+        if given_up is not None and failed is not None:
+            failed(given_up)
+        return False
+    try:
+        # Counted first, on condition that the record is as found: of two overlapping sweeps
+        # only one re-sends, and none once the run has started after all.
+        counted = registry.record_restart(record)
+    except ConcurrentUpdate:
+        return False
+    start(ACTION[record.status], counted)
+    return True
+
+
+def _reconcile_quiet(registry: Registry, reconcile: Reconciler, moment: datetime) -> None:
+    for record in waiting_records(registry, Status.PROVISIONING):
+        quiet_for = quiet_time(record, moment)
+        if quiet_for > PROVISIONING_QUIET:
+            try:
+                outcome = reconcile(record, quiet_for)
+            except Exception:
+                # One pipeline CodePipeline cannot answer for must not stop the sweep of the others.
+                logger.exception("quiet pipeline not reconciled", pipeline_id=record.pipeline_id)
+                continue
+            logger.info("quiet pipeline reconciled", pipeline_id=record.pipeline_id, outcome=outcome)
+
+
+def quiet_time(record: PipelineRecord, now: datetime) -> timedelta:
+    """How long since the record was last written (an unreadable time counts as long ago)."""
+    try:
+        updated = datetime.fromisoformat(record.updated_at.replace("Z", "+00:00"))
+    except ValueError:
+        return timedelta.max
+    return now - updated
 
 
 def give_up(registry: Registry, record: PipelineRecord) -> PipelineRecord | None:

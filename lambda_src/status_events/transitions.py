@@ -11,6 +11,9 @@ from mlops_spec.naming import pipeline_id_of
 EventKind = Literal["pipeline", "stage", "action", "unknown"]
 Notice = Literal["succeeded", "failed", "rejected"]
 
+# GetPipelineExecution statuses of a finished run -> the state of its final EventBridge event.
+FINISHED = {"Succeeded": "SUCCEEDED", "Failed": "FAILED", "Stopped": "STOPPED", "Cancelled": "CANCELED"}
+
 _KINDS: dict[str, EventKind] = {
     "CodePipeline Pipeline Execution State Change": "pipeline",
     "CodePipeline Stage Execution State Change": "stage",

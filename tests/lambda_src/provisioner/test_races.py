@@ -10,6 +10,8 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+
 from lambda_src.common import aws
 from lambda_src.registry import PipelineRecord, Registry, Status
 from lambda_src.status_events.handler import StatusUpdater, handler
@@ -314,3 +316,34 @@ def test_a_delete_while_provisioning_stops_the_run_destroys_and_ends_deleted(
     assert result["status"] == "DELETED"
     assert multi.codepipeline.stopped == [execution]
     assert multi.record(pipeline_id).status == Status.DELETED
+
+
+class EverRacingRegistry(Registry):
+    """Another writer lands after every read: no conditional write of ours can ever land."""
+
+    def __init__(self, table: str, race: Callable[[], Any]):
+        super().__init__(table)
+        self.race = race
+
+    def get(self, pipeline_id: str) -> PipelineRecord | None:
+        found = super().get(pipeline_id)
+        self.race()
+        return found
+
+
+def test_an_event_that_cannot_be_written_fails_to_be_retried_instead_of_being_dropped(
+    multi: Any, example_body: Callable[..., dict[str, Any]]
+) -> None:
+    """Issue 11, case 3: the status function returned "dropped" after five write conflicts."""
+    from lambda_src.status_events.handler import EventNotApplied
+    from lambda_src.status_events.records import merge_outputs
+    from lambda_src.status_events.transitions import PipelineEvent
+
+    pipeline_id, name, execution = provisioned(multi, example_body("byom_realtime_builtin", "multi"))
+    count = iter(range(1000))
+    racing = EverRacingRegistry(TABLE, lambda: merge_outputs(multi.registry, pipeline_id, "writer", {"n": next(count)}))
+
+    with pytest.raises(EventNotApplied, match=f"{pipeline_id}: the record kept changing"):
+        updater(multi, racing).apply(PipelineEvent(pipeline_id, "pipeline", "SUCCEEDED", name, execution))
+
+    assert multi.record(pipeline_id).status == Status.PROVISIONING

@@ -10,6 +10,7 @@ from lambda_src.registry import PipelineRecord, Registry, Status
 from lambda_src.status_events import sweeper
 from lambda_src.status_events.handler import handler
 from tests.support.api_gateway import LAMBDA_CONTEXT, api_event, call
+from tests.support.aws_stubs import answering
 from tests.support.moto_orchestrator import Orchestrator
 from tests.support.requests import realtime_body
 
@@ -175,3 +176,119 @@ def test_other_events_are_not_sweeps() -> None:
     assert not sweeper.is_scheduled_sweep(
         {**SCHEDULED_EVENT, "detail-type": "CodePipeline Pipeline Execution State Change"}
     )
+
+
+# -- PROVISIONING records that hear nothing from their run (issue 11, case 3) ------------------------------
+def provisioning(orchestrator: Orchestrator, execution_id: str = "exec-1", quiet_minutes: int = 31) -> str:
+    """A pipeline whose delivery run was started and recorded, then went quiet."""
+    registry = Registry(orchestrator.table)
+    pipeline = submit(realtime_body())
+    registry.transition(
+        pipeline, Status.PROVISIONING, codepipeline_name=f"mlops-x-{pipeline}", execution_id=execution_id
+    )
+    orchestrator.announcements()
+    age(orchestrator, pipeline, minutes=quiet_minutes)
+    return pipeline
+
+
+def run_state(status: str) -> Any:
+    return lambda params: {
+        "pipelineExecution": {"pipelineExecutionId": params["pipelineExecutionId"], "status": status}
+    }
+
+
+def test_a_provisioning_record_whose_provisioner_died_before_starting_the_run_fails(orchestrator: Orchestrator):
+    pipeline = provisioning(orchestrator, execution_id="pending")
+
+    handler(SCHEDULED_EVENT, LAMBDA_CONTEXT)
+
+    record = Registry(orchestrator.table).get(pipeline)
+    assert record.status == Status.FAILED
+    assert record.last_error.startswith("provisioner-lost (retryable): the provisioner run ended before")
+    assert [a["Subject"] for a in orchestrator.announcements()] == [f"MLOps pipeline {pipeline} failed"]
+
+
+def test_a_quiet_record_is_left_alone_for_thirty_minutes(orchestrator: Orchestrator):
+    pipeline = provisioning(orchestrator, execution_id="pending", quiet_minutes=25)
+
+    handler(SCHEDULED_EVENT, LAMBDA_CONTEXT)
+
+    assert Registry(orchestrator.table).get(pipeline).status == Status.PROVISIONING
+
+
+def test_a_run_that_ended_while_its_event_was_lost_is_recorded_as_it_ended(orchestrator: Orchestrator):
+    pipeline = provisioning(orchestrator)
+    codepipeline = aws.client("codepipeline")
+
+    with answering(codepipeline, "GetPipelineExecution", run_state("Succeeded")):
+        handler(SCHEDULED_EVENT, LAMBDA_CONTEXT)
+
+    assert Registry(orchestrator.table).get(pipeline).status == Status.DEPLOYED
+    assert [a["Subject"] for a in orchestrator.announcements()] == [f"MLOps pipeline {pipeline} is deployed"]
+
+
+def test_a_run_waiting_at_an_approval_is_recorded_as_awaiting_it(orchestrator: Orchestrator):
+    pipeline = provisioning(orchestrator)
+    codepipeline = aws.client("codepipeline")
+    state = {
+        "stageStates": [
+            {"stageName": "DeployDev", "latestExecution": {"pipelineExecutionId": "exec-1", "status": "Succeeded"}},
+            {
+                "stageName": "ApproveStaging",
+                "latestExecution": {"pipelineExecutionId": "exec-1", "status": "InProgress"},
+            },
+        ]
+    }
+
+    with (
+        answering(codepipeline, "GetPipelineExecution", run_state("InProgress")),
+        answering(codepipeline, "GetPipelineState", lambda _: state),
+    ):
+        handler(SCHEDULED_EVENT, LAMBDA_CONTEXT)
+
+    assert Registry(orchestrator.table).get(pipeline).status == Status.AWAITING_APPROVAL
+
+
+def test_a_run_without_progress_for_three_hours_is_stopped_and_failed(orchestrator: Orchestrator):
+    young = provisioning(orchestrator, quiet_minutes=170)
+    stuck = submit(realtime_body(model_name="stuck-model"))
+    Registry(orchestrator.table).transition(
+        stuck, Status.PROVISIONING, codepipeline_name=f"mlops-x-{stuck}", execution_id="exec-9"
+    )
+    age(orchestrator, stuck, minutes=181)
+    codepipeline = aws.client("codepipeline")
+    stopped: list[dict[str, Any]] = []
+
+    def stop(params: dict[str, Any]) -> dict[str, Any]:
+        stopped.append(params)
+        return {"pipelineExecutionId": params["pipelineExecutionId"]}
+
+    with (
+        answering(codepipeline, "GetPipelineExecution", run_state("InProgress")),
+        answering(codepipeline, "GetPipelineState", lambda _: {"stageStates": []}),
+        answering(codepipeline, "StopPipelineExecution", stop),
+    ):
+        handler(SCHEDULED_EVENT, LAMBDA_CONTEXT)
+
+    assert Registry(orchestrator.table).get(young).status == Status.PROVISIONING
+    record = Registry(orchestrator.table).get(stuck)
+    assert record.status == Status.FAILED
+    assert record.last_error.startswith("timed-out (retryable): the delivery run made no progress in 3 h")
+    assert [(s["pipelineName"], s["pipelineExecutionId"], s["abandon"]) for s in stopped] == [
+        (f"mlops-x-{stuck}", "exec-9", True)
+    ]
+
+
+def test_a_run_codepipeline_cannot_answer_for_does_not_stop_the_sweep(orchestrator: Orchestrator):
+    broken = provisioning(orchestrator)
+    lost = submit(realtime_body(model_name="lost-model"))
+    age(orchestrator, lost, minutes=11)
+
+    def fail(_: dict[str, Any]) -> dict[str, Any]:
+        raise RuntimeError("CodePipeline is down")
+
+    with answering(aws.client("codepipeline"), "GetPipelineExecution", fail):
+        result = handler(SCHEDULED_EVENT, LAMBDA_CONTEXT)
+
+    assert result["restarted"] == [lost]
+    assert Registry(orchestrator.table).get(broken).status == Status.PROVISIONING
