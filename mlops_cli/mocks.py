@@ -95,6 +95,9 @@ class PlanRecorder(pulumi.runtime.Mocks):
             )
         if typ == "aws:cloudwatch/logGroup:LogGroup":
             state["arn"] = f"arn:aws:logs:{self.region}:{self.account_id}:log-group:{physical}"
+        if typ == "aws:sqs/queue:Queue":
+            state["arn"] = f"arn:aws:sqs:{self.region}:{self.account_id}:{physical}"
+            state["url"] = f"https://sqs.{self.region}.amazonaws.com/{self.account_id}/{physical}"
         if typ == "aws:sns/topic:Topic":
             state["arn"] = f"arn:aws:sns:{self.region}:{self.account_id}:{physical}"
         if typ == "aws:dynamodb/table:Table":

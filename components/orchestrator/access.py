@@ -14,6 +14,7 @@ from components.orchestrator.args import (
     OrchestratorArgs,
     delivery_pipelines_arn,
     function_arn,
+    status_failures_queue_arn,
 )
 from mlops_spec.naming import CONFIG_FILE_NAME, PIPELINE_ROLE_PATH
 
@@ -100,10 +101,18 @@ def status_statements(args: OrchestratorArgs, data_key: str, topic_arn: str) -> 
     return [
         _registry_access(args),
         policies.statement(["lambda:InvokeFunction"], [function_arn(args, "provisioner")]),
+        # The sweep reads quiet runs and stops those stuck for hours (lambda_src/status_events/reconcile.py).
         policies.statement(
-            ["codepipeline:GetPipelineState", "codepipeline:GetPipelineExecution"], [delivery_pipelines_arn(args)]
+            [
+                "codepipeline:GetPipelineState",
+                "codepipeline:GetPipelineExecution",
+                "codepipeline:StopPipelineExecution",
+            ],
+            [delivery_pipelines_arn(args)],
         ),
         policies.statement(["sns:Publish"], [topic_arn]),
+        # Its failure destination: events it could not apply after Lambda's retries.
+        policies.statement(["sqs:SendMessage"], [status_failures_queue_arn(args)]),
         _key_use([data_key]),
         _function_logs(args, "status"),
     ]
@@ -207,6 +216,8 @@ def data_key_policy(args: OrchestratorArgs) -> str:
         f"logs.{args.region}.amazonaws.com",
         "sns.amazonaws.com",
         "events.amazonaws.com",
+        # Alarms publish to the (encrypted) notification topic.
+        "cloudwatch.amazonaws.com",
     ]
     document = json.loads(policies.kms_key_policy(args.account_id, services))
     if args.other_accounts:
@@ -237,6 +248,14 @@ def topic_policy(args: OrchestratorArgs, arn: str) -> str:
             "Sid": "EventRulesPublish",
             "Effect": "Allow",
             "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sns:Publish",
+            "Resource": arn,
+            "Condition": {"StringEquals": {"aws:SourceAccount": args.account_id}},
+        },
+        {
+            "Sid": "AlarmsPublish",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
             "Action": "sns:Publish",
             "Resource": arn,
             "Condition": {"StringEquals": {"aws:SourceAccount": args.account_id}},

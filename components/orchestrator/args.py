@@ -80,3 +80,11 @@ def function_arn(args: OrchestratorArgs, purpose: str) -> str:
 def delivery_pipelines_arn(args: OrchestratorArgs) -> str:
     """Every delivery pipeline (CodePipeline) of this account: they all carry the delivery prefix."""
     return f"arn:aws:codepipeline:{args.region}:{args.account_id}:{DELIVERY_PIPELINE_PREFIX}*"
+
+
+# The status function's failure destination (components/orchestrator/failures.py).
+STATUS_FAILURES_QUEUE = "mlops-status-failures"
+
+
+def status_failures_queue_arn(args: OrchestratorArgs) -> str:
+    return f"arn:aws:sqs:{args.region}:{args.account_id}:{STATUS_FAILURES_QUEUE}"

@@ -233,7 +233,9 @@ def test_provisioner_gets_its_settings_and_hands_crashes_to_the_status_function(
     assert variables["MLOPS_PROVISIONER_IMAGE_URI"].endswith("/mlops-provisioner:0.1.0")
     assert variables["MLOPS_STATE_KEY_ARN"] != variables["MLOPS_ASSETS_KMS_KEY_ARN"]
     assert len(keys) == 3
-    invoke_config = dev_multi.recorder.of_type("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")[0]
+    invoke_config = dev_multi.recorder.named(
+        "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "mlops-orchestrator-provisioner-async"
+    )
     assert invoke_config.inputs["maximumRetryAttempts"] == 0
     assert invoke_config.inputs["destinationConfig"]["onFailure"]["destination"].endswith("mlops-orch-status")
 
@@ -344,7 +346,8 @@ def test_a_first_install_creates_everything_but_the_provisioner_function(dev_sin
     assert "mlops-provisioner" in repositories
     api = dev_single.recorder.named("aws:lambda/function:Function", "mlops-orchestrator-api").inputs
     assert "MLOPS_PROVISIONER_FUNCTION" not in api["environment"]["variables"]
-    assert dev_single.recorder.of_type("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig") == []
+    invoke_configs = dev_single.recorder.of_type("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")
+    assert [c.name for c in invoke_configs] == ["mlops-orchestrator-status-async"]
     assert dev_single.outputs["provisionerRepositoryUrl"].endswith("/mlops-provisioner")
     assert "provisionerImageUri" not in dev_single.outputs
 
@@ -360,3 +363,27 @@ def test_environment_key_lets_log_services_use_it_for_this_account_only() -> Non
     assert logs["Condition"]["ArnLike"] == {
         "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:us-east-1:222222222222:*"
     }
+
+
+def test_status_events_that_cannot_be_applied_are_retried_then_kept_in_an_alarmed_queue(dev_multi: StackPlan) -> None:
+    """Issue 11, case 3: the status function had no failure destination."""
+    recorder = dev_multi.recorder
+    queue = recorder.named("aws:sqs/queue:Queue", "mlops-orchestrator-status-failures").inputs
+    provisioner = recorder.named("aws:lambda/function:Function", "mlops-orchestrator-provisioner").inputs
+    assert queue["name"] == "mlops-status-failures"
+    assert queue["kmsMasterKeyId"] == provisioner["environment"]["variables"]["MLOPS_ASSETS_KMS_KEY_ARN"]
+    config = recorder.named(
+        "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "mlops-orchestrator-status-async"
+    ).inputs
+    assert config["maximumRetryAttempts"] == 2
+    assert config["destinationConfig"]["onFailure"]["destination"].endswith(":mlops-status-failures")
+    alarm = recorder.named("aws:cloudwatch/metricAlarm:MetricAlarm", "mlops-orchestrator-status-failures-alarm").inputs
+    assert (alarm["metricName"], alarm["threshold"], alarm["dimensions"]) == (
+        "ApproximateNumberOfMessagesVisible",
+        1,
+        {"QueueName": "mlops-status-failures"},
+    )
+    assert alarm["alarmActions"] == [dev_multi.outputs["topicArn"]]
+    status_policy = policy_of(recorder.named("aws:iam/rolePolicy:RolePolicy", "mlops-orchestrator-status-policy"))
+    sends = [s for s in status_policy["Statement"] if "sqs:SendMessage" in s["Action"]]
+    assert [s["Resource"] for s in sends] == [["arn:aws:sqs:us-east-1:111111111111:mlops-status-failures"]]
