@@ -102,6 +102,11 @@ class PipelineSpec(StrictModel):
         return str(getattr(self, "model_name"))  # noqa: B009 (the base class declares no model_name)
 
     @property
+    def identity_name(self) -> str:
+        """The pipeline's name as its identity: unambiguous where the id's name part is not."""
+        return self.name_infix
+
+    @property
     def pipeline_id(self) -> str:
         return naming.pipeline_id(self.name_infix, self.TYPE_SLUG)
 

@@ -121,7 +121,7 @@ class Plan:
             environments=self.environments,
             source=source,
             execution_id=EXECUTION_PENDING,
-            name=self.spec.name_infix,
+            name=self.spec.identity_name,
             owner=self.spec.owner,
         )
 
@@ -278,7 +278,15 @@ def start_provisioner(action: Literal["provision", "delete"], record: PipelineRe
 def mark_failed(registry: Registry, record: PipelineRecord, error: str) -> None:
     """Record that starting work failed, so the request can be retried (best effort)."""
     try:
-        registry.transition(record.pipeline_id, Status.FAILED, expected_version=record.version, last_error=error)
+        # Only while still QUEUED: a run that received the start after all (the answer of the invoke
+        # was lost) has claimed the record, and its run must not be failed under it.
+        registry.transition(
+            record.pipeline_id,
+            Status.FAILED,
+            expected_status=Status.QUEUED,
+            expected_version=record.version,
+            last_error=error,
+        )
     except Exception:
         # The record moved on (or the table is unreachable); the original error is what matters.
         logger.exception("could not mark the pipeline FAILED", pipeline_id=record.pipeline_id)

@@ -139,6 +139,11 @@ class Provisioner:
             started = self.clock()
             outputs = self._up_delivery(spec)
             name = str(outputs["pipeline_name"])
+            if not self._still_provisioning(pipeline_id, record.version):
+                # Deleted (or superseded) during the `up`: the run CodePipeline started by itself
+                # must not deploy what is being destroyed.
+                self._stop_runs(name)
+                return _skipped(pipeline_id, "provision", self.registry.get(pipeline_id))
             execution = started_during(self._executions_or_none(name), started)
             if execution is None:
                 execution = self.codepipeline.start_pipeline_execution(name=name)
@@ -152,10 +157,13 @@ class Provisioner:
                 outputs,
                 codepipeline_name=name,
                 expected_version=record.version,
+                expected_status=Status.PROVISIONING,
                 execution_id=execution_id,
             )
-            if recorded is not None:
-                self._catch_up(pipeline_id, name, execution_id)
+            if recorded is None:
+                self._stop_runs(name)  # the record moved on between our check and the start
+                return _skipped(pipeline_id, "provision", self.registry.get(pipeline_id))
+            self._catch_up(pipeline_id, name, execution_id)
             return {"pipeline_id": pipeline_id, "action": "provision", "codepipeline_name": name}
         return {"pipeline_id": pipeline_id, "action": "provision", "status": str(Status.FAILED)}
 
@@ -173,6 +181,10 @@ class Provisioner:
         except (ConcurrentUpdate, InvalidTransition, RecordNotFound):
             return False
         return True
+
+    def _still_provisioning(self, pipeline_id: str, version: int) -> bool:
+        current = self.registry.get(pipeline_id)
+        return current is not None and current.status == Status.PROVISIONING and current.version == version
 
     def _catch_up(self, pipeline_id: str, name: str, execution_id: str) -> None:
         """Events of the run that arrived before its id was recorded were dropped: if the run has

@@ -8,6 +8,7 @@ Table schema (created by components/orchestrator):
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -17,6 +18,7 @@ from lambda_src.registry.record import EXECUTION_PENDING, PipelineRecord, now
 from mlops_spec.status import Status, check_transition
 
 CLIENT_TOKEN_INDEX = "client_token"
+logger = logging.getLogger(__name__)
 # In-place updates count as writes too: they increment the revision the full writes compare.
 _REVISION_INCREMENT = "revision = if_not_exists(revision, :zero) + :one"
 _NEXT_REVISION = {":zero": {"N": "0"}, ":one": {"N": "1"}}
@@ -261,7 +263,10 @@ class Registry:
             more_pages = "LastEvaluatedKey" in response
             items = response.get("Items", [])
             for position, item in enumerate(items):
-                records.append(PipelineRecord.from_item(item))
+                decoded = _decoded(item)
+                if decoded is None:
+                    continue
+                records.append(decoded)
                 if len(records) == limit:
                     last_of_all = position == len(items) - 1 and not more_pages
                     return records, None if last_of_all else records[-1].pipeline_id
@@ -300,6 +305,17 @@ class Registry:
         except ConditionFailed:
             raise ConcurrentUpdate(f"{current.pipeline_id} changed while it was being updated") from None
         return written
+
+
+def _decoded(item: dict[str, Any]) -> PipelineRecord | None:
+    """A listed item as a record; None (logged) for one that is malformed, so a single bad item
+    neither hides the others nor stops the sweep."""
+    try:
+        return PipelineRecord.from_item(item)
+    except (KeyError, TypeError, ValueError, StopIteration) as exc:
+        pipeline_id = item.get("pipeline_id", {}).get("S", "?") if isinstance(item, dict) else "?"
+        logger.error("malformed registry item skipped: %s (%s)", pipeline_id, exc)
+        return None
 
 
 def _identity_is_free(current: PipelineRecord) -> bool:

@@ -131,6 +131,8 @@ class StatusUpdater:
                 change.status,
                 expected_status=record.status,
                 expected_version=record.version,
+                # `last_error` was decided from this read (keep_existing_error): land on it exactly.
+                expected_revision=record.revision,
                 last_error=last_error,
             )
         except (InvalidTransition, RecordNotFound) as exc:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
+from lambda_src.common import aws
 from lambda_src.registry import EXECUTION_PENDING, PipelineRecord, Status
 from lambda_src.status_events import records
 from lambda_src.status_events.transitions import FINISHED, PipelineEvent
@@ -40,8 +41,10 @@ def reconcile(updater: StatusUpdater, record: PipelineRecord, quiet_for: timedel
             updater, record, "provisioner-lost", "the provisioner run ended before it started the delivery run"
         )
     name, execution_id = record.codepipeline_name, str(record.execution_id)
-    execution = updater.codepipeline.get_pipeline_execution(pipelineName=name, pipelineExecutionId=execution_id)
-    state = FINISHED.get(str(execution["pipelineExecution"].get("status")))
+    execution = _execution(updater.codepipeline, name, execution_id)
+    if execution is None:
+        return _fail(updater, record, "run-gone", "CodePipeline no longer knows the delivery run")
+    state = FINISHED.get(str(execution.get("status")))
     if state is not None:
         return str(updater.apply(PipelineEvent(record.pipeline_id, "pipeline", state, name, execution_id))["outcome"])
     waiting = _waiting_approval(updater.codepipeline, name, execution_id)
@@ -57,6 +60,19 @@ def reconcile(updater: StatusUpdater, record: PipelineRecord, quiet_for: timedel
     return _fail(updater, record, "timed-out", f"the delivery run made no progress in {hours} h and was stopped")
 
 
+def _execution(codepipeline: Any, name: str, execution_id: str) -> dict[str, Any] | None:
+    """The run as CodePipeline describes it; None when the pipeline or the run no longer exists
+    (deleted outside the orchestrator, or its history expired). Other errors are raised."""
+    try:
+        answer = codepipeline.get_pipeline_execution(pipelineName=name, pipelineExecutionId=execution_id)
+    except Exception as exc:
+        if aws.error_code(exc) in ("PipelineNotFoundException", "PipelineExecutionNotFoundException"):
+            return None
+        raise
+    execution = answer.get("pipelineExecution")
+    return execution if isinstance(execution, dict) else None
+
+
 def _waiting_approval(codepipeline: Any, name: str, execution_id: str) -> str | None:
     """The approval stage at which `execution_id` waits, if it does."""
     try:
@@ -64,7 +80,7 @@ def _waiting_approval(codepipeline: Any, name: str, execution_id: str) -> str | 
     except Exception as exc:
         logger.warning("could not read the pipeline state", codepipeline=name, error=str(exc))
         return None
-    for stage in stages:
+    for stage in stages if isinstance(stages, list) else []:
         latest = stage.get("latestExecution") or {}
         if (
             stage.get("stageName") in APPROVAL_STAGES

@@ -34,6 +34,7 @@ def merge_outputs(
     *,
     codepipeline_name: str | None = None,
     expected_version: int | None = None,
+    expected_status: Status | None = None,
     execution_id: str | None = None,
 ) -> PipelineRecord | None:
     """Set `outputs[key]` (e.g. "dev" -> the dev stack's outputs) without changing the status.
@@ -47,6 +48,8 @@ def merge_outputs(
         if current is None:
             return None
         if expected_version is not None and current.version != expected_version:
+            return None
+        if expected_status is not None and current.status != expected_status:
             return None
         try:
             return registry.transition(

@@ -347,3 +347,33 @@ def test_an_event_that_cannot_be_written_fails_to_be_retried_instead_of_being_dr
         updater(multi, racing).apply(PipelineEvent(pipeline_id, "pipeline", "SUCCEEDED", name, execution))
 
     assert multi.record(pipeline_id).status == Status.PROVISIONING
+
+
+# -- review: a delete that lands while the provisioner's `up` runs ------------------------------------------
+def test_a_delete_during_the_delivery_up_stops_the_provision_run_from_starting_anything(
+    multi: Any, example_body: Callable[..., dict[str, Any]]
+) -> None:
+    pipeline_id = submit(multi, example_body("byom_realtime_builtin", "multi"))
+    provision_event = multi.invocations.pop(0)
+    deleted: list[int] = []
+
+    def delete_while_up_runs() -> None:
+        if not deleted:
+            status, _ = multi.api("DELETE", f"/pipelines/{pipeline_id}")
+            deleted.append(status)
+
+    multi.backend.block = delete_while_up_runs
+    from lambda_src.provisioner.handler import run
+
+    result = run(multi.provisioner(), provision_event)
+
+    assert deleted == [202]
+    assert "skipped" in result
+    name = codepipeline_name(pipeline_id)
+    # The run CodePipeline started by itself on creation is stopped; none is started by us.
+    assert multi.codepipeline.started == []
+    assert all(r["status"] != "InProgress" for r in multi.codepipeline.executions.get(name, []))
+    record = multi.record(pipeline_id)
+    assert (record.status, record.outputs) == (Status.DELETING, {})
+    multi.backend.block = lambda: None
+    assert multi.run_provisioner()["status"] == "DELETED"

@@ -292,3 +292,35 @@ def test_a_run_codepipeline_cannot_answer_for_does_not_stop_the_sweep(orchestrat
 
     assert result["restarted"] == [lost]
     assert Registry(orchestrator.table).get(broken).status == Status.PROVISIONING
+
+
+def test_a_run_codepipeline_no_longer_knows_fails_the_record_instead_of_waiting_forever(orchestrator: Orchestrator):
+    """Review: a deleted delivery pipeline (or an expired run) left the record PROVISIONING forever."""
+    from botocore.exceptions import ClientError
+
+    pipeline = provisioning(orchestrator)
+
+    def gone(_: dict[str, Any]) -> dict[str, Any]:
+        raise ClientError({"Error": {"Code": "PipelineExecutionNotFoundException"}}, "GetPipelineExecution")
+
+    with answering(aws.client("codepipeline"), "GetPipelineExecution", gone):
+        handler(SCHEDULED_EVENT, LAMBDA_CONTEXT)
+
+    record = Registry(orchestrator.table).get(pipeline)
+    assert record.status == Status.FAILED
+    assert record.last_error.startswith("run-gone (retryable): CodePipeline no longer knows the delivery run")
+
+
+def test_a_malformed_item_is_skipped_by_the_sweep_and_the_list(orchestrator: Orchestrator):
+    """Review: one item with a non-numeric version stopped the whole sweep and made GET /pipelines a 500."""
+    lost = submit(realtime_body(model_name="lost-model"))
+    age(orchestrator, lost, minutes=11)
+    aws.client("dynamodb").put_item(
+        TableName=orchestrator.table,
+        Item={"pipeline_id": {"S": "bad-realtime-builtin"}, "status": {"S": "QUEUED"}, "version": {"S": "x"}},
+    )
+
+    assert handler(SCHEDULED_EVENT, LAMBDA_CONTEXT)["restarted"] == [lost]
+    listed = call(api_event("GET", "/pipelines"))
+    assert listed.status == 200
+    assert [p["pipeline_id"] for p in listed.body["pipelines"]] == [lost]
