@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, Union
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar, Union
 
 from pydantic import (
     AfterValidator,
@@ -24,14 +24,20 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 
 from mlops_spec.environments import ENVIRONMENTS, Environment, Mode  # noqa: F401  (re-exported)
+from mlops_spec.published import NOT_SPACE, Rule, publish_rules, published_pattern
 
 T = TypeVar("T")
 
 
 class StrictModel(BaseModel):
-    """Base of every request model: unknown keys are errors (typos must not pass silently)."""
+    """Base of every request model: unknown keys are errors (typos must not pass silently).
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+    SCHEMA_RULES: the JSON Schema of what the class's model validators check (mlops_spec.published),
+    published in its schema with those of its bases.
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True, json_schema_extra=publish_rules)
+    SCHEMA_RULES: ClassVar[tuple[Rule, ...]] = ()
 
 
 def _check(pattern: str, problem: str):  # type: ignore[no-untyped-def]
@@ -47,22 +53,9 @@ def _check(pattern: str, problem: str):  # type: ignore[no-untyped-def]
     return validate
 
 
-@dataclass(frozen=True)
-class PublishedPattern:
-    """Publishes the pattern a validator checks in the JSON Schema / OpenAPI document, so the
-    contract refuses what the request models refuse (the check itself, and its message, stay ours)."""
-
-    pattern: str
-
-    def __get_pydantic_json_schema__(self, core_schema: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
-        schema = handler(core_schema)
-        schema["pattern"] = f"^(?:{self.pattern})$"
-        return schema
-
-
 def checked(pattern: str, problem: str) -> Any:
     """A string type that must match `pattern` in full; `problem` is the error. Published as a pattern."""
-    return Annotated[str, AfterValidator(_check(pattern, problem)), PublishedPattern(pattern)]
+    return Annotated[str, AfterValidator(_check(pattern, problem)), published_pattern(pattern)]
 
 
 AccountId = checked(r"\d{12}", "must be a 12-digit AWS account id")
@@ -78,19 +71,23 @@ _BUCKET = r"(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
 
 def _normalise_s3_location(value: str) -> str:
     value = value.removeprefix("s3://").rstrip("/")
-    if not re.fullmatch(_BUCKET + r"(/[^\s]+)?", value):
+    if not re.fullmatch(_BUCKET + f"(/{NOT_SPACE}+)?", value):
         raise ValueError("must be an S3 location 'bucket/prefix' (a valid bucket name, optional prefix, no spaces)")
     return value
 
 
 # As published: the scheme and trailing slashes that normalisation removes are allowed.
 S3Location = Annotated[
-    str, AfterValidator(_normalise_s3_location), PublishedPattern(r"(s3://)?" + _BUCKET + r"(/\S*)?")
+    str, AfterValidator(_normalise_s3_location), published_pattern(f"(s3://)?{_BUCKET}(/{NOT_SPACE}*)?")
 ]
 
 
 def _check_asset_key(value: str) -> str:
-    if value.startswith(("s3://", "/")) or not re.fullmatch(r"[^\s]{1,1024}", value) or ".." in value.split("/"):
+    if (
+        value.startswith(("s3://", "/"))
+        or not re.fullmatch(f"{NOT_SPACE}{{1,1024}}", value)
+        or ".." in value.split("/")
+    ):
         raise ValueError("must be a key inside the assets bucket (no scheme, no leading '/', no spaces, no '..')")
     return value
 
@@ -98,7 +95,7 @@ def _check_asset_key(value: str) -> str:
 AssetKey = Annotated[
     str,
     AfterValidator(_check_asset_key),
-    PublishedPattern(r"(?!s3://)(?!/)(?!(.*/)?\.\.(/|$))\S{1,1024}"),
+    published_pattern(r"(?!s3://)(?!/)(?!(.*/)?\.\.(/|$))" + f"{NOT_SPACE}{{1,1024}}"),
 ]
 EcrImageUri = checked(
     r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9][a-z0-9._/-]{0,255}(:[\w.-]{1,128}|@sha256:[0-9a-f]{64})",
@@ -112,7 +109,9 @@ ModelPackageArn = checked(
     r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[a-zA-Z0-9-]{1,63}/\d+",
     "must be a model package version ARN like arn:aws:sagemaker:us-east-1:123456789012:model-package/group/1",
 )
-ScheduleExpression = checked(r"cron\((\S+ ){5}\S+\)", "must be a cron expression with 6 fields, e.g. cron(0 * ? * * *)")
+ScheduleExpression = checked(
+    rf"cron\(({NOT_SPACE}+ ){{5}}{NOT_SPACE}+\)", "must be a cron expression with 6 fields, e.g. cron(0 * ? * * *)"
+)
 # SageMaker resource names: alphanumerics and hyphens, at most 63 characters.
 SageMakerName = checked(
     r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", "must be 1-63 letters, digits or hyphens, starting with a letter or digit"

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 
 from mlops_spec.common import field_problem
 from mlops_spec.routes import PATH_PARAMETER_PATTERNS
@@ -35,7 +43,7 @@ def _integral(value: Any) -> Any:
 
 # Integers in these strict models; a JSON number with a zero fraction counts. (The bounds come
 # before the validator, or pydantic could not publish them as minimum / maximum.)
-CardVersion = Annotated[int, Field(ge=1), BeforeValidator(_integral)]
+CardVersion = Annotated[int, Field(ge=1, le=2**31 - 1), BeforeValidator(_integral)]  # SageMaker: a 32-bit Integer
 PageSize = Annotated[int, Field(ge=1, le=100), BeforeValidator(_integral)]
 # SageMaker limits content to 100,000 characters; the service checks the built JSON against it.
 MAX_CONTENT_CHARS = 100_000
@@ -157,7 +165,21 @@ _METRIC_VALUE_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
+def _value_per_type(schema: dict[str, Any]) -> None:
+    """JSON Schema of `_value_matches_type`: the JSON type of `value` for each metric type."""
+    json_types = {"number": "number", "string": "string", "boolean": "boolean"}
+    schema["allOf"] = [
+        {
+            "if": {"properties": {"type": {"const": kind}}},
+            "then": {"properties": {"value": {"type": json_types.get(kind, "array")}}},
+        }
+        for kind in _METRIC_VALUE_TYPES
+    ]
+
+
 class Metric(CardModel):
+    model_config = ConfigDict(json_schema_extra=_value_per_type)
+
     name: Name
     type: MetricType
     value: MetricValue
@@ -179,6 +201,9 @@ class MetricGroup(CardModel):
     metric_data: list[Metric] = Field(max_length=100)
 
 
+_UNSUPPORTED = {"type": "null", "description": "Not supported (metric files are not read): send metric_groups."}
+
+
 class EvaluationJob(CardModel):
     name: Name
     evaluation_observation: Text | None = None
@@ -186,9 +211,10 @@ class EvaluationJob(CardModel):
     datasets: list[Text] | None = Field(default=None, max_length=10)
     metadata: dict[Name, Text] | None = None
     metric_groups: list[MetricGroup] | None = Field(default=None, max_length=50)
-    # MWO read metrics from a file; we take them inline only (see the validator).
-    metric_file_s3_url: str | None = None
-    metric_type: str | None = None
+    # MWO read metrics from a file; we take them inline only (see the validator). Published as
+    # null-only: any value is refused, with a message saying what to send instead.
+    metric_file_s3_url: Annotated[str | None, WithJsonSchema(_UNSUPPORTED)] = None
+    metric_type: Annotated[str | None, WithJsonSchema(_UNSUPPORTED)] = None
 
     @model_validator(mode="after")
     def _no_metric_files(self) -> Self:

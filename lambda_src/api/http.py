@@ -55,11 +55,12 @@ def flag(params: dict[str, str], name: str) -> bool:
 
 
 def integer(params: dict[str, str], name: str) -> dict[str, Any]:
-    """{name: int} when the parameter is a whole number, {name: raw} otherwise (the model rejects it)."""
+    """{name: int} when the parameter is a whole number, {name: raw} otherwise (the model rejects it).
+    The model checks the range; a number of more than 18 digits stays text (it is out of every range)."""
     if name not in params:
         return {}
     raw = params[name]
-    return {name: int(raw) if raw.isascii() and raw.isdecimal() and len(raw) < 10 else raw}
+    return {name: int(raw) if raw.isascii() and raw.isdecimal() and len(raw) <= 18 else raw}
 
 
 def with_path_name(body: Any, name: str) -> dict[str, Any]:

@@ -61,7 +61,7 @@ class NotStarted(BaseModel):
 
 
 class PipelineStatusRequest(StrictModel):
-    pipeline_id: str = Field(min_length=1, pattern=r"\S", description="The pipeline's id (surrounding blanks ignored).")
+    pipeline_id: str = Field(min_length=1, description="The pipeline's id (surrounding blanks ignored).")
 
 
 class ApprovalRequest(StrictModel):

@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, Field, TypeAdapter, create_model
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue
+from pydantic_core import core_schema
 
+from mlops_spec.base import PipelineSpec
 from mlops_spec.modelcards import MODEL_CARD_OPERATIONS, CreateModelCard, ExportModelCardBody, UpdateModelCardBody
 from mlops_spec.openapi.answers import (
     ApprovalAnswered,
@@ -24,6 +27,7 @@ from mlops_spec.openapi.answers import (
     PipelineStatusRequest,
     ProvisionAccepted,
 )
+from mlops_spec.published import blank_means_absent, not_blank
 from mlops_spec.request import PipelineRequest
 
 REF = "#/components/schemas/{model}"
@@ -46,7 +50,7 @@ ModelCardOperation = Annotated[  # type: ignore[valid-type]
 ]
 
 # components/schemas name -> (mode, type). Requests are read ("validation"), answers written ("serialization").
-_SCHEMAS: dict[str, tuple[str, Any]] = {
+_SCHEMAS: dict[str, tuple[JsonSchemaMode, Any]] = {
     "PipelineRequest": ("validation", PipelineRequest),
     "ModelCardOperation": ("validation", ModelCardOperation),
     "PipelineStatusRequest": ("validation", PipelineStatusRequest),
@@ -75,14 +79,38 @@ _SCHEMAS: dict[str, tuple[str, Any]] = {
 }
 
 
+class RequestJsonSchema(GenerateJsonSchema):
+    """What the request models do to values before checking them, published. They strip surrounding
+    whitespace before checking a string's length, so " " is too short for a minimum length of 1: the
+    minimum is also published as a pattern the stripped string must meet. A pipeline request takes a
+    blank optional value as absent. (Answers are neither stripped nor blank-tolerant.)"""
+
+    def model_schema(self, schema: core_schema.ModelSchema) -> JsonSchemaValue:
+        json_schema = super().model_schema(schema)
+        if self.mode == "validation" and issubclass(schema["cls"], PipelineSpec):
+            blank_means_absent(json_schema)
+        return json_schema
+
+    def str_schema(self, schema: core_schema.StringSchema) -> JsonSchemaValue:
+        json_schema = super().str_schema(schema)
+        min_length = json_schema.get("minLength", 0)
+        if self.mode == "validation" and self._config.str_strip_whitespace and min_length >= 1:
+            pattern = not_blank(min_length)
+            if "pattern" in json_schema:
+                json_schema.setdefault("allOf", []).append({"pattern": pattern})
+            else:
+                json_schema["pattern"] = pattern
+        return json_schema
+
+
 def json_schema() -> dict[str, Any]:
     """JSON Schema (2020-12) of a pipeline request body: the union of every pipeline type."""
-    return TypeAdapter(PipelineRequest).json_schema()  # type: ignore[arg-type]
+    return TypeAdapter(PipelineRequest).json_schema(schema_generator=RequestJsonSchema)  # type: ignore[arg-type]
 
 
 def component_schemas() -> dict[str, Any]:
     inputs = [(name, mode, TypeAdapter(kind)) for name, (mode, kind) in _SCHEMAS.items()]
-    top, defs = TypeAdapter.json_schemas(inputs, ref_template=REF)  # type: ignore[arg-type]
+    top, defs = TypeAdapter.json_schemas(inputs, ref_template=REF, schema_generator=RequestJsonSchema)
     schemas: dict[str, Any] = dict(defs.get("$defs", {}))
     for (name, _mode), schema in top.items():
         # Models come back as a $ref to their own definition; unions come back inline.

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from mlops_spec.common import Flag, field_problem
 from mlops_spec.pipelines.monitors import ProblemType
 from mlops_spec.pipelines.training import JobSpec
+from mlops_spec.published import Rule, given, rule, value_in, when
 
 JobObjective = Literal["Accuracy", "MSE", "F1", "F1macro", "AUC"]
 
@@ -20,8 +21,25 @@ OBJECTIVES_FOR: dict[str, frozenset[str]] = {
 }
 
 
+# JSON Schema of `_objective_fits_problem_type`.
+_OBJECTIVE_FITS = when(
+    given("job_objective"),
+    {
+        "anyOf": [
+            {"allOf": [value_in("problem_type", (problem,)), value_in("job_objective", sorted(objectives))]}
+            for problem, objectives in OBJECTIVES_FOR.items()
+        ]
+    },
+)
+
+
 class AutopilotSpec(JobSpec):
     """Let SageMaker Autopilot pick, train and tune the best model for a tabular dataset."""
+
+    SCHEMA_RULES: ClassVar[tuple[Rule, ...]] = (
+        _OBJECTIVE_FITS,
+        rule("max_runtime_per_job", "must be at most total_max_runtime"),
+    )
 
     TYPE_SLUG: ClassVar[str] = "autopilot"
     JOB_NAME_LIMIT: ClassVar[int] = 32

@@ -8,6 +8,7 @@ from pydantic import AfterValidator, Field
 
 from mlops_spec.base import PipelineSpec
 from mlops_spec.common import AssetKey
+from mlops_spec.published import published_pattern
 
 
 def _check_zip(value: str) -> str:
@@ -32,8 +33,8 @@ class ImageBuilderSpec(PipelineSpec):
     MULTI_ACCOUNT: ClassVar[bool] = False
     NAME_FIELD: ClassVar[str] = "image_tag and ecr_repo_name"
     pipeline_type: Literal["byom_image_builder"]
-    custom_algorithm_docker: Annotated[AssetKey, AfterValidator(_check_zip)] = Field(
-        description="Key of a zip inside the assets bucket holding the Dockerfile and its context."
+    custom_algorithm_docker: Annotated[AssetKey, AfterValidator(_check_zip), published_pattern(r".*\.[zZ][iI][pP]")] = (
+        Field(description="Key of a zip inside the assets bucket holding the Dockerfile and its context.")
     )
     ecr_repo_name: EcrRepositoryName = Field(description="ECR repository receiving the image, e.g. churn-serving.")
     image_tag: ImageTag = Field(description="Tag of the built image, e.g. v1.")
@@ -42,3 +43,9 @@ class ImageBuilderSpec(PipelineSpec):
     def name_infix(self) -> str:
         # The old solution keyed builds by tag only, so the same tag for two repositories collided.
         return f"{self.image_tag}-{self.ecr_repo_name}"
+
+    @property
+    def identity_name(self) -> str:
+        # "v1" + "team-a/serving" and "v1-team" + "a/serving" give the same name_infix (and pipeline
+        # id): ':' appears in neither a tag nor a repository name, so the pair stays distinct here.
+        return f"{self.image_tag}:{self.ecr_repo_name}"

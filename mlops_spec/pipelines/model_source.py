@@ -5,7 +5,7 @@ Shared by the real-time and batch requests, which take the same model fields.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import Field, StringConstraints, ValidationInfo, model_validator
 
@@ -20,6 +20,7 @@ from mlops_spec.common import (
     Staged,
     field_problem,
 )
+from mlops_spec.published import Rule, all_given, given
 
 # model_framework -> SageMaker prebuilt ECR repository (aws.sagemaker.get_prebuilt_ecr_image).
 BUILTIN_FRAMEWORKS: dict[str, str] = {
@@ -77,8 +78,15 @@ class ServedModelSpec(PipelineSpec):
                 raise field_problem(name, "is required (or give model_package_name)")
 
 
+def _source(image_fields: tuple[str, ...]) -> dict[str, Any]:
+    """JSON Schema of `_require_source`: a model package, or the image fields and the artifact."""
+    return {"anyOf": [given("model_package_name"), all_given((*image_fields, "model_artifact_location"))]}
+
+
 class BuiltinImageSpec(ServedModelSpec):
     """A model served by a SageMaker built-in algorithm image."""
+
+    SCHEMA_RULES: ClassVar[tuple[Rule, ...]] = (_source(("model_framework", "model_framework_version")),)
 
     model_framework: BuiltinFramework | None = Field(default=None, description="Built-in algorithm, e.g. xgboost.")
     model_framework_version: FrameworkVersion | None = Field(default=None, description="e.g. 1.7-1")
@@ -91,6 +99,8 @@ class BuiltinImageSpec(ServedModelSpec):
 
 class CustomImageSpec(ServedModelSpec):
     """A model served by the user's own image in ECR."""
+
+    SCHEMA_RULES: ClassVar[tuple[Rule, ...]] = (_source(("custom_image_uri",)),)
 
     custom_image_uri: EcrImageUri | None = Field(default=None, description="ECR image URI of the serving image.")
 

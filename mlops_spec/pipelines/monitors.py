@@ -22,6 +22,7 @@ from mlops_spec.common import (
     VolumeSize,
     field_problem,
 )
+from mlops_spec.published import Rule, given, published_keys, value_in, when
 
 ProblemType = Literal["Regression", "BinaryClassification", "MulticlassClassification"]
 # A column index or JSONPath into the captured records; the old solution also sends bare numbers.
@@ -43,7 +44,7 @@ def _check_bias_config(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-BiasConfig = Annotated[JsonObject, AfterValidator(_check_bias_config)]
+BiasConfig = Annotated[JsonObject, AfterValidator(_check_bias_config), published_keys(*_BIAS_CONFIG_KEYS)]
 
 
 class MonitorSpec(PipelineSpec):
@@ -74,8 +75,16 @@ class MonitorSpec(PipelineSpec):
         return naming.resource_name(self.pipeline_id, env, "schedule")
 
 
+def _required_for(cls: type) -> dict[str, Any]:
+    """JSON Schema of `_required_for_problem_type`, for this class's REQUIRED_FOR."""
+    required: dict[str, frozenset[str]] = getattr(cls, "REQUIRED_FOR")  # noqa: B009
+    return {"allOf": [when(value_in("problem_type", sorted(kinds)), given(name)) for name, kinds in required.items()]}
+
+
 class ProblemTypeMonitorSpec(MonitorSpec):
     """Monitors that read model predictions: which keys are required depends on `problem_type`."""
+
+    SCHEMA_RULES: ClassVar[tuple[Rule, ...]] = (_required_for,)
 
     # field -> problem types for which it is required (the old solution's conditional keys).
     REQUIRED_FOR: ClassVar[dict[str, frozenset[str]]] = {

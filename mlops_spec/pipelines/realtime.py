@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 
 from mlops_spec.common import PositiveInt, S3Location, SageMakerName, Staged, StrictModel, field_problem
 from mlops_spec.pipelines.model_source import BuiltinImageSpec, CustomImageSpec, ServedModelSpec
+from mlops_spec.published import Rule, given, rule, value_in, when
 
 AlarmName = Annotated[str, Field(min_length=1, max_length=255)]
 
@@ -39,6 +40,8 @@ class DeploymentStrategy(StrictModel):
 class Autoscaling(StrictModel):
     """Target-tracking autoscaling on invocations per instance."""
 
+    SCHEMA_RULES: ClassVar[tuple[Rule, ...]] = (rule("max_capacity", "must be at least min_capacity"),)
+
     min_capacity: int = Field(default=1, ge=1, le=100)
     max_capacity: int = Field(default=4, ge=1, le=100)
     target_invocations_per_instance: int = Field(default=1000, ge=1)
@@ -52,8 +55,32 @@ class Autoscaling(StrictModel):
         return self
 
 
+# JSON Schema of `_rollout_fits_capacity`: a canary or linear rollout needs two instances (in each environment).
+_SPLIT_NEEDS_TWO = when(
+    {"required": ["deployment"], "properties": {"deployment": value_in("type", ("canary", "linear"))}},
+    {
+        "required": ["instance_count"],
+        "properties": {
+            "instance_count": {
+                "anyOf": [
+                    {"type": "integer", "minimum": 2},
+                    {"type": "object", "additionalProperties": {"type": "integer", "minimum": 2}},
+                ]
+            }
+        },
+    },
+)
+
+
 class RealtimeFields(ServedModelSpec):
     """Endpoint options shared by the built-in and custom real-time requests."""
+
+    SCHEMA_RULES: ClassVar[tuple[Rule, ...]] = (
+        # `_vpc_pairs`: subnets and security groups come together.
+        when(given("subnet_ids", non_empty=True), given("security_group_ids", non_empty=True)),
+        when(given("security_group_ids", non_empty=True), given("subnet_ids", non_empty=True)),
+        _SPLIT_NEEDS_TWO,
+    )
 
     data_capture_location: Staged[S3Location] = Field(description="bucket/prefix receiving captured requests.")
     endpoint_name: Staged[SageMakerName] | None = Field(

@@ -23,6 +23,7 @@ from mlops_spec.common import (
     field_problem,
 )
 from mlops_spec.pipelines.model_source import BuiltinFramework, FrameworkVersion
+from mlops_spec.published import Published, Rule, given, rule, value_in, when
 
 # Bounds the old solution's templates put on these values (SageMaker's own limits or tighter).
 JobRuntime = Annotated[int, Field(ge=600, le=259200)]
@@ -48,10 +49,16 @@ AttributeNames = Annotated[
 ]
 
 
+def _job_name_limit(cls: type) -> dict[str, Any]:
+    """JSON Schema of `_job_name_fits`: this job type's name limit."""
+    return {"properties": {"job_name": {"maxLength": getattr(cls, "JOB_NAME_LIMIT")}}}  # noqa: B009
+
+
 class JobSpec(PipelineSpec):
     """Fields of every request that starts one SageMaker job in the orchestrator account."""
 
     MULTI_ACCOUNT: ClassVar[bool] = False
+    SCHEMA_RULES: ClassVar[tuple[Rule, ...]] = (_job_name_limit,)
     # SageMaker's limit on this job type's name (training 63, tuning and AutoML 32).
     JOB_NAME_LIMIT: ClassVar[int] = 63
 
@@ -81,6 +88,11 @@ class JobSpec(PipelineSpec):
 
 class BuiltinTrainingFields(JobSpec):
     """A training job with a SageMaker built-in algorithm: its algorithm, resources and input channels."""
+
+    SCHEMA_RULES: ClassVar[tuple[Rule, ...]] = (
+        rule("max_wait_time_spot_instances", "must be at least max_runtime_per_job"),
+        when(given("attribute_names", non_empty=True), value_in("s3_data_type", ("AugmentedManifestFile",))),
+    )
 
     model_framework: BuiltinFramework = Field(description="Built-in algorithm, e.g. xgboost.")
     model_framework_version: FrameworkVersion = Field(description="e.g. 1.7-1")
@@ -140,6 +152,8 @@ class MetricDefinition(StrictModel):
 class TunerConfig(StrictModel):
     """Arguments of sagemaker.tuner.HyperparameterTuner, as the old solution passes them."""
 
+    SCHEMA_RULES: ClassVar[tuple[Rule, ...]] = (rule("max_parallel_jobs", "must be at most max_jobs"),)
+
     objective_metric_name: Annotated[str, Field(min_length=1, max_length=255)] = Field(
         description="Metric to optimise, e.g. validation:auc."
     )
@@ -162,6 +176,10 @@ RangeKind = Literal["continuous", "integer", "categorical"]
 
 def _check_range(value: tuple[str, list[Any]]) -> tuple[str, list[Any]]:
     kind, values = value
+    if kind == "integer":
+        # 3.0 is the integer 3, as JSON Schema's `integer` (the published form) says.
+        values = [int(v) if isinstance(v, float) and v.is_integer() else v for v in values]
+        value = (kind, values)
     if kind == "categorical":
         if not values or not all(isinstance(v, str | int | float) for v in values):
             raise ValueError("categorical range needs a non-empty list of values")
@@ -174,8 +192,22 @@ def _check_range(value: tuple[str, list[Any]]) -> tuple[str, list[Any]]:
     return value
 
 
+def _range_form(kind: str, values: dict[str, Any]) -> dict[str, Any]:
+    return {"prefixItems": [{"const": kind}, {"type": "array", **values}]}
+
+
+# JSON Schema of `_check_range` but for min < max (a rule of TunerSpec).
+_RANGE_FORMS = {
+    "anyOf": [
+        _range_form("categorical", {"minItems": 1, "items": {"type": ["string", "number"]}}),
+        _range_form("integer", {"minItems": 2, "maxItems": 2, "items": {"type": "integer"}}),
+        _range_form("continuous", {"minItems": 2, "maxItems": 2, "items": {"type": "number"}}),
+    ]
+}
 # name: ["continuous" | "integer" | "categorical", [...]], e.g. "eta": ["continuous", [0.1, 0.5]].
-HyperparameterRange = Annotated[tuple[RangeKind, list[Any]], AfterValidator(_check_range)]
+HyperparameterRange = Annotated[
+    tuple[RangeKind, list[Any]], AfterValidator(_check_range), Published(tuple(_RANGE_FORMS.items()))
+]
 
 
 class TunerSpec(BuiltinTrainingFields):
@@ -183,6 +215,7 @@ class TunerSpec(BuiltinTrainingFields):
 
     TYPE_SLUG: ClassVar[str] = "tuner"
     JOB_NAME_LIMIT: ClassVar[int] = 32
+    SCHEMA_RULES: ClassVar[tuple[Rule, ...]] = (rule("hyperparamaters_ranges", "range needs min < max"),)
     pipeline_type: Literal["model_tuner_builtin"]
     tuner_configs: TunerConfig
     hyperparamaters_ranges: dict[str, HyperparameterRange] = Field(
