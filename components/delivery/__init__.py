@@ -1,18 +1,12 @@
 """Delivery pipelines: one CodePipeline per pipeline request, promoting it through its environments.
 
 Modules, one concern each: `stages` (the stage list, approval messages, the deploy step), `names`
-(physical names), `access` (the pipeline's and builds' IAM statements), `pipeline` (the
-`DeliveryPipeline` component wiring them). Imports flow one way: stages, names <- access <- pipeline.
+(physical names), `pipeline` (the `DeliveryPipeline` component wiring them). Imports flow one way:
+stages, names <- pipeline. A delivery stack creates no role: the pipeline and its builds run as the
+roles of the orchestrator stack (components/orchestrator/delivery_roles.py, delivery_access.py).
 """
 
-from components.delivery.access import PolicyInputs, codebuild_statements, codepipeline_statements, ecr_repository_arn
-from components.delivery.names import (
-    ARTIFACT_FOLDER_LENGTH,
-    artifact_folder,
-    codebuild_role_name,
-    codepipeline_role_name,
-    project_name,
-)
+from components.delivery.names import ARTIFACT_FOLDER_LENGTH, artifact_folder, project_name
 from components.delivery.pipeline import (
     BUILD_LOG_RETENTION_DAYS,
     BUILD_TIMEOUT_MINUTES,
@@ -42,18 +36,12 @@ __all__ = [
     "ActionKind",
     "DeliveryPipeline",
     "DeliveryPipelineArgs",
-    "PolicyInputs",
     "Stage",
     "approval_message",
     "artifact_folder",
     "buildspec",
-    "codebuild_role_name",
-    "codebuild_statements",
     "codepipeline_name",
-    "codepipeline_role_name",
-    "codepipeline_statements",
     "delivery_stages",
     "deploy_environments",
-    "ecr_repository_arn",
     "project_name",
 ]

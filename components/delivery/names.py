@@ -21,14 +21,3 @@ def project_name(pipeline_id: str, env: str) -> str:
 
 def build_log_group(pipeline_id: str, env: str) -> str:
     return f"/aws/codebuild/{project_name(pipeline_id, env)}"
-
-
-def codebuild_role_name(pipeline_id: str, env: str) -> str:
-    """Carries the prefix environment deploy roles trust: only these builds may assume them."""
-    return naming.bounded(f"{naming.ORCHESTRATOR_ROLE_PREFIX}cb-{pipeline_id}-{env}", 64)
-
-
-def codepipeline_role_name(pipeline_id: str) -> str:
-    """Under the orchestrator's role prefix, which the provisioner may manage. Deploy roles trust that
-    prefix too, but this role's own policy grants no sts:AssumeRole, so it can never deploy."""
-    return naming.bounded(f"{naming.ORCHESTRATOR_ROLE_PREFIX}cp-{pipeline_id}", 64)

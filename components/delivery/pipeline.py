@@ -1,7 +1,8 @@
 """DeliveryPipeline: one pipeline's CodePipeline (source -> deploy per environment, approvals between).
 
-Changes when the delivery pipeline's resources or their wiring change; its stages, names and
-permissions are decided in stages.py, names.py and access.py.
+Changes when the delivery pipeline's resources or their wiring change; its stages and names are
+decided in stages.py and names.py. It creates no role: its builds and the pipeline run as the roles
+the orchestrator stack creates (components/orchestrator/delivery_roles.py).
 """
 
 from __future__ import annotations
@@ -13,10 +14,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import policies
 from components.base import MlopsComponent
-from components.delivery.access import PolicyInputs, codebuild_statements, codepipeline_statements
-from components.delivery.names import build_log_group, codebuild_role_name, codepipeline_role_name, project_name
+from components.delivery.names import build_log_group, project_name
 from components.delivery.stages import (
     SOURCE_ARTIFACT,
     Action,
@@ -28,7 +27,7 @@ from components.delivery.stages import (
     previous_environment,
 )
 from mlops_spec.base import PipelineSpec
-from mlops_spec.naming import codepipeline_name, source_key
+from mlops_spec.naming import OrchestratorNames, codepipeline_name, source_key
 
 # Deploy builds end within this; the provisioner treats older stack locks as left by killed runs.
 BUILD_TIMEOUT_MINUTES = 60
@@ -43,25 +42,30 @@ class DeliveryPipelineArgs:
     mode: str
     region: str
     account_id: str
-    """The orchestrator's account: the pipeline, its builds and its state live there."""
-    deploy_role_arns: Mapping[str, str]
-    """Deploy role of each environment's account."""
+    """The orchestrator's account: the pipeline, its builds and their roles live there."""
     environment_accounts: Mapping[str, str]
     assets_bucket: pulumi.Input[str]
     assets_kms_key_arn: pulumi.Input[str]
-    state_bucket: pulumi.Input[str]
-    state_kms_key_arn: pulumi.Input[str]
     notification_topic_arn: pulumi.Input[str]
     provisioner_image_uri: pulumi.Input[str]
     build_environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Provisioner settings handed to `mlops deploy` (the MLOPS_* variables)."""
-    registry_table_arn: pulumi.Input[str] | None = None
-    external_id_parameter: str | None = None
-    """Name of the SSM SecureString parameter with the deploy roles' external id, which builds may read."""
     orchestrator_environment: str = "dev"
     build_timeout_minutes: int = BUILD_TIMEOUT_MINUTES
     tags: dict[str, str] = field(default_factory=dict)
     partition: str = "aws"
+
+    @property
+    def orchestrator(self) -> OrchestratorNames:
+        return OrchestratorNames(self.account_id, self.region)
+
+    def build_role_arn(self, env: str) -> str:
+        """The role every pipeline's deploy builds of `env` run as (the orchestrator stack creates it)."""
+        return self.orchestrator.role_arn(f"build-{env}", self.partition)
+
+    @property
+    def codepipeline_role_arn(self) -> str:
+        return self.orchestrator.role_arn("codepipeline", self.partition)
 
 
 class DeliveryPipeline(MlopsComponent):
@@ -70,8 +74,9 @@ class DeliveryPipeline(MlopsComponent):
     Its state changes reach the status function through the orchestrator's one event rule for all
     `mlops-*` pipelines (one rule per pipeline would outgrow the function's resource policy).
 
-    One CodeBuild project per environment (not one shared project with overrides), so that each
-    build's role can assume exactly one environment's deploy role: a dev build can never touch prod.
+    One CodeBuild project per environment (not one shared project with overrides), each running as
+    its environment's build role, which may assume exactly that environment's deploy role: a dev
+    build can never touch prod, and no caller may bring a buildspec or variables of its own.
     """
 
     def __init__(self, name: str, args: DeliveryPipelineArgs, opts: pulumi.ResourceOptions | None = None):
@@ -80,16 +85,8 @@ class DeliveryPipeline(MlopsComponent):
         self.stages = delivery_stages(args.spec, args.mode, home=args.orchestrator_environment)
         environments = deploy_environments(self.stages)
         self.pipeline_name = codepipeline_name(args.spec.pipeline_id)
-        policy_inputs = self._policy_inputs()
-
-        self.projects: dict[str, aws.codebuild.Project] = {}
-        self.build_roles: dict[str, aws.iam.Role] = {}
-        for env in environments:
-            self.build_roles[env], build_policy = self._build_role(env, policy_inputs)
-            self.projects[env] = self._project(env, self.build_roles[env], build_policy)
-
-        self.pipeline_role, pipeline_policy = self._pipeline_role(environments, policy_inputs)
-        self.pipeline = self._pipeline(name, pipeline_policy)
+        self.projects = {env: self._project(env) for env in environments}
+        self.pipeline = self._pipeline(name)
         self.outputs: dict[str, Any] = {
             "pipeline_name": self.pipeline.name,
             "pipeline_arn": self.pipeline.arn,
@@ -99,12 +96,12 @@ class DeliveryPipeline(MlopsComponent):
         }
         self.register_outputs(self.outputs)
 
-    def _pipeline(self, name: str, pipeline_policy: aws.iam.RolePolicy) -> aws.codepipeline.Pipeline:
+    def _pipeline(self, name: str) -> aws.codepipeline.Pipeline:
         a = self.args
         return aws.codepipeline.Pipeline(
             f"{name}-pipeline",
             name=self.pipeline_name,
-            role_arn=self.pipeline_role.arn,
+            role_arn=a.codepipeline_role_arn,
             pipeline_type="V2",
             execution_mode="SUPERSEDED",
             artifact_stores=[
@@ -118,61 +115,11 @@ class DeliveryPipeline(MlopsComponent):
             ],
             stages=[self._stage_args(stage) for stage in self.stages],
             tags=a.tags,
-            # The role's policy must exist before CodePipeline validates the role at creation.
-            opts=self.child_opts(depends_on=[pipeline_policy]),
-        )
-
-    # -- roles ------------------------------------------------------------------------------------------
-    def _policy_inputs(self) -> pulumi.Output[PolicyInputs]:
-        a = self.args
-        resolved = pulumi.Output.all(
-            assets_bucket=a.assets_bucket,
-            assets_kms_key_arn=a.assets_kms_key_arn,
-            state_bucket=a.state_bucket,
-            state_kms_key_arn=a.state_kms_key_arn,
-            notification_topic_arn=a.notification_topic_arn,
-            provisioner_image_uri=a.provisioner_image_uri,
-            registry_table_arn=a.registry_table_arn,
-        )
-        return resolved.apply(
-            lambda values: PolicyInputs(
-                pipeline_id=a.spec.pipeline_id,
-                region=a.region,
-                account_id=a.account_id,
-                external_id_parameter=a.external_id_parameter,
-                partition=a.partition,
-                **values,
-            )
-        )
-
-    def _build_role(self, env: str, inputs: pulumi.Output[PolicyInputs]) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
-        pipeline_id = self.args.spec.pipeline_id
-        deploy_role = self.args.deploy_role_arns[env]
-        return self.role_with_policy(
-            f"{pipeline_id}-{env}-build",
-            name=codebuild_role_name(pipeline_id, env),
-            description=f"Deploys {pipeline_id} to {env}",
-            trust_policy=policies.service_trust("codebuild.amazonaws.com", source_account=self.args.account_id),
-            policy=inputs.apply(lambda i: policies.document(*codebuild_statements(i, env, deploy_role))),
-            tags=self.args.tags,
-        )
-
-    def _pipeline_role(
-        self, environments: list[str], inputs: pulumi.Output[PolicyInputs]
-    ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
-        pipeline_id = self.args.spec.pipeline_id
-        return self.role_with_policy(
-            f"{pipeline_id}-pipeline",
-            name=codepipeline_role_name(pipeline_id),
-            description=f"Runs the delivery pipeline of {pipeline_id}",
-            # One service per trust statement: CodePipeline rejects roles that list several.
-            trust_policy=policies.service_trust("codepipeline.amazonaws.com", source_account=self.args.account_id),
-            policy=inputs.apply(lambda i: policies.document(*codepipeline_statements(i, environments))),
-            tags=self.args.tags,
+            opts=self.child,
         )
 
     # -- builds -----------------------------------------------------------------------------------------
-    def _project(self, env: str, role: aws.iam.Role, policy: aws.iam.RolePolicy) -> aws.codebuild.Project:
+    def _project(self, env: str) -> aws.codebuild.Project:
         a = self.args
         pipeline_id = a.spec.pipeline_id
         log_group = self.log_group(
@@ -187,7 +134,7 @@ class DeliveryPipeline(MlopsComponent):
             f"{pipeline_id}-{env}-build",
             name=project_name(pipeline_id, env),
             description=f"pulumi up of {pipeline_id} in {env}",
-            service_role=role.arn,
+            service_role=a.build_role_arn(env),
             build_timeout=a.build_timeout_minutes,
             encryption_key=a.assets_kms_key_arn,
             source=aws.codebuild.ProjectSourceArgs(type="CODEPIPELINE", buildspec=buildspec()),
@@ -209,8 +156,7 @@ class DeliveryPipeline(MlopsComponent):
                 )
             ),
             tags=a.tags,
-            # The build role's policy must exist before the first build runs.
-            opts=self.child_opts(depends_on=[policy]),
+            opts=self.child,
         )
 
     # -- stages -----------------------------------------------------------------------------------------

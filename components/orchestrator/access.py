@@ -16,6 +16,7 @@ from components.orchestrator.args import (
     function_arn,
     status_failures_queue_arn,
 )
+from components.orchestrator.delivery_access import provisioner_delivery_statements, provisioner_guards
 from mlops_spec.naming import CONFIG_FILE_NAME, PIPELINE_ROLE_PATH
 
 # -- the functions' roles ----------------------------------------------------------------------------
@@ -127,12 +128,12 @@ def provisioner_statements(
         _registry_access(args),
         policies.statement(["sts:AssumeRole"], args.deploy_role_arns()),
         *_external_id_read(args),
-        *_delivery_stacks(args),
+        *provisioner_delivery_statements(args),
         policies.statement(["sns:Publish"], [topic_arn]),
-        *_delivery_build_logs(args),
         # A crashed run (timeout, out of memory) is handed to the status function, which records it.
         policies.statement(["lambda:InvokeFunction"], [function_arn(args, "status")]),
         _function_logs(args, "provisioner"),
+        *provisioner_guards(args),
     ]
 
 
@@ -153,34 +154,6 @@ def _external_id_read(args: OrchestratorArgs) -> list[policies.Statement]:
         return []
     parameter = f"arn:aws:ssm:{args.region}:{args.account_id}:parameter{EXTERNAL_ID_PARAMETER}"
     return [policies.statement(["ssm:GetParameter"], [parameter])]
-
-
-def _delivery_stacks(args: OrchestratorArgs) -> list[policies.Statement]:
-    """Delivery stacks create CodePipelines, CodeBuild projects, event rules and roles; each service's
-    actions are wildcarded because a stack creates, updates and deletes them, but scoped to this
-    account and to the `mlops-` names the delivery component uses."""
-    region, account = args.region, args.account_id
-    return [
-        policies.statement(["codepipeline:*"], [delivery_pipelines_arn(args)]),
-        policies.statement(["codebuild:*"], [f"arn:aws:codebuild:{region}:{account}:project/mlops-*"]),
-        policies.statement(["events:*"], [f"arn:aws:events:{region}:{account}:rule/mlops-*"]),
-        policies.statement(
-            [*policies.ROLE_LIFECYCLE, "iam:PassRole"],
-            [f"arn:aws:iam::{account}:role/{args.names.role('')}*"],
-        ),
-    ]
-
-
-def _delivery_build_logs(args: OrchestratorArgs) -> list[policies.Statement]:
-    region, account = args.region, args.account_id
-    return [
-        policies.statement(
-            policies.LOG_GROUP_LIFECYCLE, [f"arn:aws:logs:{region}:{account}:log-group:/aws/codebuild/mlops-*"]
-        ),
-        # The provider reads log groups with DescribeLogGroups(prefix), which IAM checks against the
-        # account's log groups, not the named one.
-        policies.statement(["logs:DescribeLogGroups"], [f"arn:aws:logs:{region}:{account}:log-group:*"]),
-    ]
 
 
 # -- resource policies: what other principals may do to the orchestrator's resources ----------------

@@ -54,13 +54,13 @@ class OrchestratorArgs:
         return sorted({acct for acct in self.environment_accounts.values() if acct != self.account_id})
 
     def deploy_role_arns(self) -> list[str]:
-        return sorted(
-            EnvironmentNames(env, acct, self.region).deploy_role_arn()
-            for env, acct in self.environment_accounts.items()
-        )
+        return sorted(self.deploy_role_arn(env) for env in self.environment_accounts)
+
+    def deploy_role_arn(self, env: str) -> str:
+        return EnvironmentNames(env, self.environment_accounts[env], self.region).deploy_role_arn()
 
     def function_name(self, purpose: str) -> str:
-        """A function's name is its role's name: both carry the prefix the deploy roles trust."""
+        """A function's name is its role's name: `mlops-orch-<purpose>`."""
         return self.names.role(purpose)
 
     @property

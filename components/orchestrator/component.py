@@ -12,6 +12,7 @@ from components.base import MlopsComponent
 from components.orchestrator import existing_bucket
 from components.orchestrator.api import rest_api
 from components.orchestrator.args import OrchestratorArgs
+from components.orchestrator.delivery_roles import DeliveryRoles
 from components.orchestrator.events import config_trigger, status_function_rules
 from components.orchestrator.failures import status_failures
 from components.orchestrator.functions import Functions
@@ -38,6 +39,8 @@ class Orchestrator(MlopsComponent):
         self.model_package_group_name = storage.model_package_group_name
         self.provisioner_repository_url = storage.provisioner_repository_url
 
+        # The roles delivery pipelines run as exist before any delivery stack refers to them.
+        self.delivery_roles = DeliveryRoles(self, name, args, storage)
         functions = Functions(self, name, args, storage)
         self.provisioner = functions.provisioner
         self.provisioner_image_uri = functions.provisioner_image_uri

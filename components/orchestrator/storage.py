@@ -54,8 +54,9 @@ class Storage:
         self.model_package_group_name = self._model_package_group()
         self._external_id_parameter()
         # Where the provisioner image is pushed (docs/provisioner-image.md): it exists before the image.
+        # Tags are immutable: the tag a function or a deploy project runs is the image it was set to.
         self.provisioner_repository_url = self._ecr_repository(
-            "provisioner-image", names.provisioner_repository, "MUTABLE"
+            "provisioner-image", names.provisioner_repository, "IMMUTABLE"
         ).repository_url
 
     def _key(self, purpose: str, description: str, policy: str) -> aws.kms.Key:

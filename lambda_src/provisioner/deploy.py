@@ -10,6 +10,7 @@ from typing import Any
 from lambda_src.provisioner import source
 from lambda_src.provisioner.errors import ProvisioningError, SpecUnavailable
 from lambda_src.provisioner.program import stack_config, target_program
+from lambda_src.provisioner.promotion import Promotion, PromotionRefused
 from lambda_src.provisioner.runner import TARGET_RETRY, AutomationStackRunner, RunnerConfig, StackRunner, UpOutcome
 from lambda_src.provisioner.settings import ProvisionerSettings
 from lambda_src.registry import Registry, Status
@@ -22,6 +23,10 @@ logger = logging.getLogger(__name__)
 
 class WrongEnvironment(ProvisioningError, reason="wrong-environment", retryable=False):
     """The build was asked to deploy to an environment the pipeline does not deploy to."""
+
+
+# Statuses a refused promotion turns into FAILED: not a queued request or a deletion under way.
+REFUSAL_RECORDED_IN = frozenset({Status.PROVISIONING, Status.AWAITING_APPROVAL, Status.DEPLOYED, Status.FAILED})
 
 
 def load_spec(
@@ -53,12 +58,25 @@ def deploy(
     registry: Registry | None = None,
     on_output: Callable[[str], Any] | None = None,
     s3: Any = None,
+    promotion: Promotion | None = None,
 ) -> UpOutcome:
-    """Create or update stack `<pipeline>-<env>`; record its outputs (or its error) on the registry item."""
+    """Create or update stack `<pipeline>-<env>`; record its outputs (or its error) on the registry item.
+
+    An environment guarded by an approval is deployed only from the delivery pipeline's run whose
+    approval succeeded (`promotion`: the CodeBuild build this runs in, read from its environment when
+    not given); otherwise PromotionRefused, recorded as the pipeline's failure, and nothing deployed.
+    """
     spec = load_spec(pipeline_id, settings, spec_file, s3)
     allowed = spec.environments(settings.mode, home=settings.orchestrator_environment)  # type: ignore[arg-type]
     if env not in allowed:
         raise WrongEnvironment(f"{pipeline_id} deploys to {', '.join(allowed)}, not {env}")
+    gate = promotion or Promotion.from_environment()
+    if gate.required(spec, env, settings):
+        try:
+            gate.verify(pipeline_id, env)
+        except PromotionRefused as refused:
+            _record_refusal(registry, pipeline_id, env, refused)
+            raise
     stacks = runner or AutomationStackRunner(RunnerConfig.from_settings(settings), retry=TARGET_RETRY)
     try:
         stacks.select_or_create(naming.target_stack_name(pipeline_id, env), target_program(spec, env, settings))
@@ -88,6 +106,27 @@ def _record_error(registry: Registry | None, pipeline_id: str, env: str, error: 
                 Status.PROVISIONING,
                 last_error=text,
                 expected_status=Status.PROVISIONING,
+                expected_version=current.version,
+            )
+
+    _best_effort(record)
+
+
+def _record_refusal(registry: Registry | None, pipeline_id: str, env: str, refused: PromotionRefused) -> None:
+    """A refused promotion fails the pipeline, with the reason, whatever run it was part of (none, if
+    someone started the build by hand); a deletion under way is left alone."""
+    if registry is None:
+        return
+
+    def record() -> None:
+        current = registry.get(pipeline_id)
+        if current is not None and current.status in REFUSAL_RECORDED_IN:
+            records.set_status(
+                registry,
+                pipeline_id,
+                Status.FAILED,
+                last_error=records.error_text(refused.reason, f"{env}: {refused.message}", refused.retryable),
+                expected_status=current.status,
                 expected_version=current.version,
             )
 

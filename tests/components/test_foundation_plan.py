@@ -149,17 +149,52 @@ def test_provisioner_is_a_container_image_and_light_functions_use_zips(dev_multi
     assert api["environment"]["variables"]["MLOPS_REGISTRY_TABLE"] == "mlops-pipelines"
 
 
-def test_deploy_role_in_staging_trusts_only_the_orchestrator_accounts_provisioning_roles() -> None:
-    staging = plan("staging", {**MULTI, "mlops:environment": "staging"})
-    role = staging.recorder.named("aws:iam/role:Role", "mlops-staging-deploy-role").inputs
-    trust = json.loads(role["assumeRolePolicy"])["Statement"]
-    assert len(trust) == 1
-    assert trust[0]["Principal"] == {"AWS": "arn:aws:iam::111111111111:root"}
-    assert trust[0]["Condition"]["ArnLike"]["aws:PrincipalArn"] == "arn:aws:iam::111111111111:role/mlops-orch-*"
-    assert role["name"] == "mlops-staging-deploy"
-    # The staging stack hosts no orchestrator.
-    assert staging.recorder.of_type("mlops:orchestrator:Orchestrator") == []
-    assert "apiUrl" not in staging.outputs
+def deploy_role_trust_of(planned: StackPlan, env: str) -> list[dict[str, Any]]:
+    role = planned.recorder.named("aws:iam/role:Role", f"mlops-{env}-deploy-role").inputs
+    assert role["name"] == f"mlops-{env}-deploy"
+    statements: list[dict[str, Any]] = json.loads(role["assumeRolePolicy"])["Statement"]
+    return statements
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_a_deploy_role_trusts_exactly_the_provisioner_and_its_environments_builds(env: str) -> None:
+    planned = plan(env, {**MULTI, "mlops:environment": env})
+
+    [trust] = deploy_role_trust_of(planned, env)
+    assert trust["Principal"] == {"AWS": "arn:aws:iam::111111111111:root"}
+    assert trust["Action"] == "sts:AssumeRole"
+    # Exact ARNs, no pattern: no other role of the orchestrator account, whatever its name.
+    assert trust["Condition"] == {
+        "ArnEquals": {
+            "aws:PrincipalArn": [
+                "arn:aws:iam::111111111111:role/mlops-orch-provisioner",
+                f"arn:aws:iam::111111111111:role/mlops-orch-build-{env}",
+            ]
+        }
+    }
+    # The staging and prod stacks host no orchestrator.
+    assert planned.recorder.of_type("mlops:orchestrator:Orchestrator") == []
+    assert "apiUrl" not in planned.outputs
+
+
+def test_the_single_account_deploy_role_trusts_the_provisioner_and_the_dev_builds(dev_single: StackPlan) -> None:
+    [trust] = deploy_role_trust_of(dev_single, "dev")
+    assert trust["Principal"] == {"AWS": "arn:aws:iam::444444444444:root"}
+    assert trust["Condition"]["ArnEquals"]["aws:PrincipalArn"] == [
+        "arn:aws:iam::444444444444:role/mlops-orch-provisioner",
+        "arn:aws:iam::444444444444:role/mlops-orch-build-dev",
+    ]
+
+
+def test_the_deploy_roles_trust_keeps_the_external_id() -> None:
+    from components.environment import EnvironmentBaselineArgs, deploy_role_trust
+
+    args = EnvironmentBaselineArgs("prod", "333333333333", "us-east-1", "111111111111")
+    [trust] = json.loads(deploy_role_trust(args, "ext-7f3a"))["Statement"]
+    assert trust["Condition"]["StringEquals"] == {"sts:ExternalId": "ext-7f3a"}
+    assert (
+        trust["Condition"]["ArnEquals"]["aws:PrincipalArn"][1] == "arn:aws:iam::111111111111:role/mlops-orch-build-prod"
+    )
 
 
 def test_sagemaker_role_is_scoped_to_this_environment(dev_multi: StackPlan) -> None:
@@ -285,7 +320,7 @@ def test_provisioner_may_describe_log_groups_account_wide_but_manage_only_its_ow
     describe = next(s for s in statements if s["Action"] == ["logs:DescribeLogGroups"])
     assert describe["Resource"] == ["arn:aws:logs:us-east-1:111111111111:log-group:*"]
     manage = next(s for s in statements if "logs:CreateLogGroup" in s["Action"])
-    assert manage["Resource"] == ["arn:aws:logs:us-east-1:111111111111:log-group:/aws/codebuild/mlops-*"]
+    assert manage["Resource"] == ["arn:aws:logs:us-east-1:111111111111:log-group:/aws/codebuild/mlops-deploy-*"]
 
 
 def test_target_accounts_may_build_models_from_registry_packages(dev_multi: StackPlan) -> None:

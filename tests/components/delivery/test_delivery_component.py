@@ -11,7 +11,7 @@ import pulumi
 import pytest
 from moto import mock_aws
 
-from components.delivery import DeliveryPipeline
+from components.delivery import DeliveryPipeline, buildspec
 from lambda_src.provisioner.errors import ExternalIdUnavailable
 from lambda_src.provisioner.program import delivery_args, deploy_role_external_id, target_program
 from mlops_cli.mocks import PlannedResource, PlanRecorder, policy_of
@@ -137,52 +137,33 @@ def test_source_is_the_zipped_spec_and_artifacts_are_kms_encrypted(
     assert store["encryptionKey"] == {"id": settings.assets_kms_key_arn, "type": "KMS"}
 
 
-def test_roles_trust_one_service_each_and_builds_assume_only_their_deploy_role(
+@pytest.mark.parametrize("mode", ["single", "multi"])
+def test_a_delivery_stack_creates_no_role_and_runs_as_the_orchestrators_shared_roles(
+    pulumi_mocks: PlanRecorder, spec_for: Callable[..., Any], settings_for: Callable[..., Any], mode: str
+) -> None:
+    """The provisioner writes delivery stacks and may create no role: each project runs as its
+    environment's build role, the pipeline as the one CodePipeline role (components/orchestrator)."""
+    build_delivery(spec_for("byom_realtime_builtin", mode), settings_for(mode))
+
+    assert pulumi_mocks.of_type(ROLE) == [] and pulumi_mocks.of_type(ROLE_POLICY) == []
+    roles = {project.inputs["name"]: project.inputs["serviceRole"] for project in pulumi_mocks.of_type(PROJECT)}
+    environments = ["dev", "staging", "prod"] if mode == "multi" else ["dev"]
+    assert roles == {
+        f"mlops-deploy-{PIPELINE_ID}-{env}": f"arn:aws:iam::111111111111:role/mlops-orch-build-{env}"
+        for env in environments
+    }
+    [pipeline] = pulumi_mocks.of_type(PIPELINE)
+    assert pipeline.inputs["roleArn"] == "arn:aws:iam::111111111111:role/mlops-orch-codepipeline"
+
+
+def test_every_project_runs_the_fixed_buildspec_from_the_runs_source_artifact(
     pulumi_mocks: PlanRecorder, spec_for: Callable[..., Any], settings_for: Callable[..., Any]
 ) -> None:
     build_delivery(spec_for("byom_realtime_builtin", "multi"), settings_for("multi"))
 
-    roles = {r.inputs["name"]: r for r in pulumi_mocks.of_type(ROLE)}
-    pipeline_role = roles[f"mlops-orch-cp-{PIPELINE_ID}"]
-    [trust] = policy_of(pipeline_role, "assumeRolePolicy")["Statement"]
-    assert trust["Principal"] == {"Service": "codepipeline.amazonaws.com"}
-    for env, deploy_role in DEPLOY_ROLES.items():
-        role = roles[f"mlops-orch-cb-{PIPELINE_ID}-{env}"]
-        [trust] = policy_of(role, "assumeRolePolicy")["Statement"]
-        assert trust["Principal"] == {"Service": "codebuild.amazonaws.com"}
-        [policy] = [p for p in pulumi_mocks.of_type(ROLE_POLICY) if p.name == f"{PIPELINE_ID}-{env}-build-policy"]
-        assumable = [s["Resource"] for s in policy_of(policy)["Statement"] if "sts:AssumeRole" in s["Action"]]
-        assert assumable == [[deploy_role]]
-
-
-def build_policy_statements(recorder: PlanRecorder, env: str) -> list[dict[str, Any]]:
-    [policy] = [p for p in recorder.of_type(ROLE_POLICY) if p.name == f"{PIPELINE_ID}-{env}-build-policy"]
-    statements: list[dict[str, Any]] = policy_of(policy)["Statement"]
-    return statements
-
-
-def test_builds_may_read_the_external_id_parameter_only_when_one_is_configured(
-    pulumi_mocks: PlanRecorder, spec_for: Callable[..., Any], settings_for: Callable[..., Any]
-) -> None:
-    settings = settings_for("multi", deploy_role_external_id_parameter=EXTERNAL_ID_PARAMETER)
-    build_delivery(spec_for("byom_realtime_builtin", "multi"), settings)
-
-    parameter_arn = f"arn:aws:ssm:us-east-1:111111111111:parameter{EXTERNAL_ID_PARAMETER}"
-    for env in DEPLOY_ROLES:
-        statements = build_policy_statements(pulumi_mocks, env)
-        [read] = [s for s in statements if s.get("Sid") == "DeployRoleExternalId"]
-        assert (read["Action"], read["Resource"]) == (["ssm:GetParameter"], [parameter_arn])
-        # The orchestrator encrypts the parameter with the assets key: the builds may decrypt with it.
-        [key] = [s for s in statements if s.get("Sid") == "ArtifactKey"]
-        assert "kms:Decrypt" in key["Action"] and key["Resource"] == [settings.assets_kms_key_arn]
-
-
-def test_builds_read_no_parameter_when_the_deploy_roles_need_no_external_id(
-    pulumi_mocks: PlanRecorder, spec_for: Callable[..., Any], settings_for: Callable[..., Any]
-) -> None:
-    build_delivery(spec_for("byom_realtime_builtin"), settings_for("single"))
-
-    assert "ssm:" not in json.dumps(build_policy_statements(pulumi_mocks, "dev"))
+    for project in pulumi_mocks.of_type(PROJECT):
+        assert project.inputs["source"] == {"type": "CODEPIPELINE", "buildspec": buildspec()}
+        assert project.inputs["artifacts"] == {"type": "CODEPIPELINE"}
 
 
 def test_no_build_variable_and_no_delivery_resource_carries_the_external_id(

@@ -1,28 +1,15 @@
-"""The delivery pipeline's decisions as plain functions: stages, names, build step and role scopes."""
+"""The delivery pipeline's decisions as plain functions: stages, names and the build step."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from fnmatch import fnmatchcase
 from typing import Any
 
-from components.delivery.access import PolicyInputs, codebuild_statements, codepipeline_statements, ecr_repository_arn
-from components.delivery.names import artifact_folder, codebuild_role_name, codepipeline_role_name
+from components.delivery.names import artifact_folder, build_log_group, project_name
 from components.delivery.stages import approval_message, buildspec, delivery_stages, deploy_environments
 from mlops_spec import naming
 from mlops_spec.naming import codepipeline_name, pipeline_id_of
-
-INPUTS = PolicyInputs(
-    pipeline_id="churn-xgb-realtime-builtin",
-    region="us-east-1",
-    account_id="111111111111",
-    assets_bucket="mlops-assets-111111111111-us-east-1",
-    assets_kms_key_arn="arn:aws:kms:us-east-1:111111111111:key/assets",
-    state_bucket="mlops-pulumi-state-111111111111-us-east-1",
-    state_kms_key_arn="arn:aws:kms:us-east-1:111111111111:key/state",
-    notification_topic_arn="arn:aws:sns:us-east-1:111111111111:mlops-notifications",
-    provisioner_image_uri="111111111111.dkr.ecr.us-east-1.amazonaws.com/mlops-provisioner:v1",
-    registry_table_arn="arn:aws:dynamodb:us-east-1:111111111111:table/mlops-pipelines",
-)
 
 
 def shape(stages: list[Any]) -> list[tuple[str, str, str | None]]:
@@ -77,61 +64,11 @@ def test_the_status_function_finds_the_pipeline_id_in_the_name():
     assert pipeline_id_of("someone-elses-pipeline") is None
 
 
-def test_roles_carry_the_orchestrator_prefix_and_fit_iams_limit():
-    """The provisioner may only manage `mlops-orch-*` roles; deploy roles trust that prefix."""
-    longest = "x" * naming.PIPELINE_ID_LIMIT
-
-    for name in (codebuild_role_name(longest, "staging"), codepipeline_role_name(longest)):
-        assert name.startswith(naming.ORCHESTRATOR_ROLE_PREFIX) and len(name) <= 64
-    assert codebuild_role_name(longest, "staging") != codebuild_role_name(longest, "prod")
-
-
-def test_the_pipeline_role_can_never_assume_a_deploy_role():
-    statements = codepipeline_statements(INPUTS, ["dev"])
-
-    assert not any(action.startswith("sts:") for s in statements for action in s["Action"])
-
-
 def test_the_build_deploys_the_approved_spec_from_its_source_artifact():
     assert (
         'mlops deploy --pipeline-id "$PIPELINE_ID" --env "$TARGET_ENV" --spec-file "$CODEBUILD_SRC_DIR/spec.json"'
         in buildspec()
     )
-
-
-def test_a_build_role_may_assume_exactly_its_environments_deploy_role():
-    deploy_role = "arn:aws:iam::222222222222:role/mlops-staging-deploy"
-    statements = {s["Sid"]: s for s in codebuild_statements(INPUTS, "staging", deploy_role)}
-
-    assert statements["AssumeThisEnvironmentsDeployRole"]["Resource"] == [deploy_role]
-    assert statements["PulumiState"]["Resource"] == [f"arn:aws:s3:::{INPUTS.state_bucket}/.pulumi/*"]
-    assert statements["PulumiStateKey"]["Resource"] == [INPUTS.state_kms_key_arn]
-    folder = artifact_folder(codepipeline_name(INPUTS.pipeline_id))
-    assert statements["SourceArtifact"]["Resource"] == [f"arn:aws:s3:::{INPUTS.assets_bucket}/{folder}/*"]
-    assert statements["BuildLogs"]["Resource"][0].endswith(
-        f"log-group:/aws/codebuild/mlops-deploy-{INPUTS.pipeline_id}-staging"
-    )
-    assert statements["ProvisionerImage"]["Resource"] == [
-        "arn:aws:ecr:us-east-1:111111111111:repository/mlops-provisioner"
-    ]
-    registry = statements["RecordOutputs"]
-    assert registry["Condition"] == {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [INPUTS.pipeline_id]}}
-    wildcards = [s["Sid"] for s in statements.values() if s["Resource"] == "*"]
-    assert wildcards == ["EcrLogin"]
-
-
-def test_the_pipeline_role_reads_only_its_source_object_and_runs_only_its_builds():
-    statements = {s["Sid"]: s for s in codepipeline_statements(INPUTS, ["dev", "staging", "prod"])}
-
-    assert statements["SourceObject"]["Resource"] == [
-        f"arn:aws:s3:::{INPUTS.assets_bucket}/pipelines/{INPUTS.pipeline_id}/source.zip"
-    ]
-    assert statements["DeployBuilds"]["Resource"] == [
-        f"arn:aws:codebuild:us-east-1:111111111111:project/mlops-deploy-{INPUTS.pipeline_id}-{env}"
-        for env in ("dev", "staging", "prod")
-    ]
-    assert statements["ApprovalNotifications"]["Resource"] == [INPUTS.notification_topic_arn]
-    assert not any(s["Resource"] == "*" for s in statements.values())
 
 
 def test_approval_messages_name_the_account_and_fit_codepipelines_limit():
@@ -141,7 +78,27 @@ def test_approval_messages_name_the_account_and_fit_codepipelines_limit():
     assert len(approval_message("x" * 600, "prod", "333333333333", "staging")) <= 500
 
 
-def test_repository_arns_come_from_tagged_and_digest_image_uris():
-    digest = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/team/provisioner@sha256:" + "a" * 64
+def test_every_pipelines_artifacts_fall_under_the_folders_the_shared_roles_may_use():
+    """The shared build and CodePipeline roles reach run artifacts by the folder pattern in
+    mlops_spec.naming, not by one pipeline's folder: every pipeline's folder must match it."""
+    ids = ["a", "churn-xgb-realtime-builtin", "x" * naming.PIPELINE_ID_LIMIT, "fraud-7-batch"]
 
-    assert ecr_repository_arn(digest) == "arn:aws:ecr:eu-west-1:111111111111:repository/team/provisioner"
+    for pipeline_id in ids:
+        assert fnmatchcase(artifact_folder(codepipeline_name(pipeline_id)), naming.DELIVERY_ARTIFACT_FOLDERS)
+    # Requests uploaded to the bucket's root and the stored specs are not run artifacts.
+    assert not fnmatchcase(naming.CONFIG_FILE_NAME, naming.DELIVERY_ARTIFACT_FOLDERS)
+    assert not fnmatchcase(naming.spec_key("churn-xgb-realtime-builtin"), naming.DELIVERY_ARTIFACT_FOLDERS)
+
+
+def test_deploy_projects_and_their_logs_match_their_environments_pattern_only():
+    """Build roles are scoped to `mlops-deploy-*-<env>`: a project matches its own environment's pattern
+    and no other, even when the pipeline id ends like an environment."""
+    for pipeline_id in ("churn-xgb-realtime-builtin", "model-prod", "x-staging"):
+        for env in ("dev", "staging", "prod"):
+            matches = [
+                e
+                for e in ("dev", "staging", "prod")
+                if fnmatchcase(project_name(pipeline_id, env), naming.deploy_projects_of(e))
+            ]
+            assert matches == [env], (pipeline_id, env)
+            assert build_log_group(pipeline_id, env) == f"/aws/codebuild/{project_name(pipeline_id, env)}"

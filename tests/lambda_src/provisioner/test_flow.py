@@ -12,6 +12,7 @@ from lambda_src.provisioner.deploy import WrongEnvironment, deploy
 from lambda_src.provisioner.source import spec_from_zip
 from lambda_src.registry import Status
 from lambda_src.status_events.names import codepipeline_name
+from tests.lambda_src.provisioner.promotion_fakes import approved_run
 
 BUCKET = "mlops-assets-111111111111-us-east-1"
 
@@ -30,12 +31,19 @@ def stored(key: str) -> bytes:
 
 
 def build_deploys(world: Any, pipeline_id: str, env: str, fakes: Any) -> None:
-    """What the environment's CodeBuild action runs: `mlops deploy` on the run's source artifact."""
+    """What the environment's CodeBuild action runs: `mlops deploy` on the run's source artifact, in
+    the run whose approval of `env` succeeded (test_promotion.py covers the runs that are not)."""
     spec = spec_from_zip(stored(f"pipelines/{pipeline_id}/source.zip"))
     path = world.tmp / "spec.json"
     path.write_bytes(spec)
     deploy(
-        pipeline_id, env, world.settings, spec_file=path, runner=fakes.Runner(world.backend), registry=world.registry
+        pipeline_id,
+        env,
+        world.settings,
+        spec_file=path,
+        runner=fakes.Runner(world.backend),
+        registry=world.registry,
+        promotion=approved_run(pipeline_id, env),
     )
 
 
