@@ -10,6 +10,8 @@ import pulumi_aws as aws
 
 from components import policies
 from components.base import MlopsComponent
+from components.deploy_role import DeployScope, deploy_statements
+from components.pipeline_boundary import BoundaryScope, boundary_statements
 from components.pipelines.base import PipelineContext
 from components.secure_bucket import SecureBucket, SecureBucketArgs, access_log_bucket
 from mlops_spec.naming import PIPELINE_ROLE_PATH, EnvironmentNames, OrchestratorNames
@@ -77,136 +79,39 @@ def sagemaker_role_statements(args: EnvironmentBaselineArgs, key_arn: str) -> li
 
 
 def deploy_role_statements(args: EnvironmentBaselineArgs, key_arn: str) -> list[policies.Statement]:
-    """What the provisioner may do in this account when it deploys a pipeline's target stack.
-
-    Service actions are wildcarded per service because a deployment creates, updates and deletes
-    every kind of pipeline resource; each is scoped to this account and region. IAM is scoped to
-    roles under the pipelines' path, so the deploy role cannot touch any other role.
-    """
-    return [
-        *_pipeline_services(args.region, args.account_id),
-        *_pipeline_roles(args.account_id),
-        *_storage_and_logs(args, key_arn),
-        # The first scalable endpoint of an account makes Application Auto Scaling create its role.
-        policies.statement(
-            ["iam:CreateServiceLinkedRole"],
-            [
-                f"arn:aws:iam::{args.account_id}:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
-                "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
-            ],
-            sid="AutoscalingServiceLinkedRole",
-            condition={"StringLike": {"iam:AWSServiceName": "sagemaker.application-autoscaling.amazonaws.com"}},
-        ),
-        *_model_registry_reads(args),
-        # Describe/List calls used by the provider to read state have no resource-level permissions.
-        policies.statement(
-            [
-                "ec2:DescribeSubnets",
-                "ec2:DescribeSecurityGroups",
-                "ec2:DescribeVpcs",
-                "sts:GetCallerIdentity",
-                "ecr:DescribeRepositories",
-                "ecr:GetAuthorizationToken",
-            ],
-            "*",
-            sid="ReadOnlyLookups",
-        ),
-        policies.statement(
-            ["ecr:*"], [f"arn:aws:ecr:{args.region}:{args.account_id}:repository/*"], sid="PipelineRepositories"
-        ),
-    ]
+    """What the provisioner may do in this account when it deploys a pipeline's target stack: the calls
+    of the pipeline components' resources, on pipeline resources only (components/deploy_role.py)."""
+    scope = DeployScope(
+        environment=args.environment,
+        account_id=args.account_id,
+        region=args.region,
+        orchestrator_account_id=args.orchestrator_account_id,
+        use_model_registry=args.use_model_registry,
+        key_arn=key_arn,
+    )
+    return deploy_statements(scope)
 
 
-def _pipeline_services(region: str, account: str) -> list[policies.Statement]:
-    """The services whose resources pipelines are made of, each in this account and region."""
-    return [
-        policies.statement(["sagemaker:*"], [f"arn:aws:sagemaker:{region}:{account}:*"], sid="SageMakerInThisAccount"),
-        policies.statement(["states:*"], [f"arn:aws:states:{region}:{account}:*"], sid="StepFunctions"),
-        # Run-on-deploy functions (batch, monitor baselines, training) and their log groups.
-        policies.statement(["lambda:*"], [f"arn:aws:lambda:{region}:{account}:function:*"], sid="RunOnDeployFunctions"),
-        policies.statement(["events:*"], [f"arn:aws:events:{region}:{account}:rule/*"], sid="EventRules"),
-        policies.statement(
-            [
-                "cloudwatch:PutMetricAlarm",
-                "cloudwatch:DeleteAlarms",
-                "cloudwatch:DescribeAlarms",
-                "cloudwatch:TagResource",
-                "cloudwatch:ListTagsForResource",
-            ],
-            [f"arn:aws:cloudwatch:{region}:{account}:alarm:*"],
-            sid="RollbackAlarms",
-        ),
-        # Application Auto Scaling has no resource-level permissions: AWS requires "*".
-        policies.statement(["application-autoscaling:*"], "*", sid="EndpointAutoscaling"),
-        policies.statement(
-            ["codebuild:*"], [f"arn:aws:codebuild:{region}:{account}:project/*"], sid="ImageBuildProjects"
-        ),
-        policies.statement(
-            ["cloudformation:*"], [f"arn:aws:cloudformation:{region}:{account}:stack/*"], sid="MonitorDefinitions"
-        ),
-    ]
-
-
-def _pipeline_roles(account: str) -> list[policies.Statement]:
-    pipeline_roles = f"arn:aws:iam::{account}:role{PIPELINE_ROLE_PATH}*"
-    return [
-        policies.statement(policies.ROLE_LIFECYCLE, [pipeline_roles], sid="PipelineRolesOnly"),
-        policies.statement(["iam:PassRole"], [pipeline_roles], sid="PassPipelineRoles"),
-    ]
-
-
-def _storage_and_logs(args: EnvironmentBaselineArgs, key_arn: str) -> list[policies.Statement]:
-    """The environment's artifacts bucket and key, and the log groups pipelines own."""
-    artifacts = f"arn:aws:s3:::{args.names.artifacts_bucket}"
-    return [
-        policies.statement(["s3:*"], [artifacts, f"{artifacts}/*"], sid="ArtifactsBucket"),
-        policies.statement([*policies.KEY_USE, "kms:CreateGrant"], [key_arn], sid="EnvironmentKey"),
-        policies.statement(
-            [*policies.LOG_GROUP_LIFECYCLE, "logs:ListTagsLogGroup", "logs:DescribeLogGroups"],
-            [f"arn:aws:logs:{args.region}:{args.account_id}:log-group:*"],
-            sid="LogGroups",
-        ),
-    ]
-
-
-def _model_registry_reads(args: EnvironmentBaselineArgs) -> list[policies.Statement]:
-    """Deploying a model package of the orchestrator's registry reads the package first."""
-    if not args.use_model_registry:
-        return []
-    group = args.orchestrator.model_package_group
-    prefix = f"arn:aws:sagemaker:{args.region}:{args.orchestrator_account_id}"
-    return [
-        policies.statement(
-            ["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup"],
-            [f"{prefix}:model-package/{group}/*", f"{prefix}:model-package-group/{group}"],
-            sid="RegistryModelPackages",
-        )
-    ]
+def pipeline_boundary_statements(args: EnvironmentBaselineArgs) -> list[policies.Statement]:
+    """The permissions boundary of every role under the pipelines' path (components/pipeline_boundary.py)."""
+    return boundary_statements(
+        BoundaryScope(args.environment, args.account_id, args.region, args.orchestrator_account_id)
+    )
 
 
 def deploy_role_trust(args: EnvironmentBaselineArgs, external_id: str | None) -> str:
-    """Exactly two roles of the orchestrator account may assume this environment's deploy role: the
-    provisioner (it destroys target stacks) and this environment's deploy builds; no other role of
-    that account, whatever its name. They are named by ARN in an aws:PrincipalArn condition on the
-    account, not as principals: the roles need not exist yet (staging and prod stacks go first), and a
-    role deleted and re-created under the same name is trusted again."""
-    condition: dict[str, dict[str, object]] = {
-        "ArnEquals": {"aws:PrincipalArn": args.orchestrator.deploy_role_principals(args.environment)}
-    }
-    if external_id:
-        condition["StringEquals"] = {"sts:ExternalId": external_id}
-    statement = {
-        "Effect": "Allow",
-        "Principal": {"AWS": f"arn:aws:iam::{args.orchestrator_account_id}:root"},
-        "Action": "sts:AssumeRole",
-        "Condition": condition,
-    }
-    return json.dumps({"Version": "2012-10-17", "Statement": [statement]}, sort_keys=True)
+    """Only the orchestrator account's provisioning roles may assume the deploy role."""
+    trust = policies.cross_account_trust(args.orchestrator_account_id, args.orchestrator.role(""))
+    if not external_id:
+        return trust
+    document = json.loads(trust)
+    document["Statement"][0]["Condition"]["StringEquals"] = {"sts:ExternalId": external_id}
+    return json.dumps(document, sort_keys=True)
 
 
 class EnvironmentBaseline(MlopsComponent):
-    """KMS key, artifacts bucket (with access logs), SageMaker execution role and the deploy role
-    the orchestrator assumes to stand pipelines up in this account."""
+    """KMS key, artifacts bucket (with access logs), the pipeline roles' permissions boundary, SageMaker
+    execution role and the deploy role the orchestrator assumes to stand pipelines up in this account."""
 
     def __init__(self, name: str, args: EnvironmentBaselineArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:environment:EnvironmentBaseline", name, opts)
@@ -235,6 +140,14 @@ class EnvironmentBaseline(MlopsComponent):
             ),
             opts=self.child,
         )
+        self.boundary = aws.iam.Policy(
+            f"{name}-pipeline-boundary",
+            name=names.pipeline_boundary,
+            description=f"MLOps {args.environment}: the most any pipeline role may do (its permissions boundary)",
+            policy=policies.document(*pipeline_boundary_statements(args)),
+            tags=args.tags,
+            opts=self.child,
+        )
         self.sagemaker_role = self._sagemaker_role(name)
         self.deploy_role = self._deploy_role(name)
 
@@ -258,6 +171,8 @@ class EnvironmentBaseline(MlopsComponent):
             name=args.names.sagemaker_role,
             path=PIPELINE_ROLE_PATH,
             trust_policy=policies.service_trust("sagemaker.amazonaws.com", source_account=args.account_id),
+            # It shares the pipelines' path: it carries their boundary too.
+            permissions_boundary=self.boundary.arn,
             policy=self.key.arn.apply(lambda arn: policies.document(*sagemaker_role_statements(args, arn))),
             tags=args.tags,
         )
@@ -299,4 +214,6 @@ class EnvironmentBaseline(MlopsComponent):
             notification_topic_arn=notification_topic_arn,
             assets_kms_key_arn=assets_kms_key_arn,
             tags=self.args.tags,
+            # The policy itself, not its derived ARN: pipelines declared in this stack wait for it.
+            pipeline_boundary_arn=self.boundary.arn,
         )

@@ -54,6 +54,18 @@ def statement(
     return stmt
 
 
+def all_of(*conditions: dict[str, Any]) -> dict[str, Any]:
+    """One Condition block requiring every given condition (blocks that share an operator are merged)."""
+    merged: dict[str, Any] = {}
+    for condition in conditions:
+        for operator, keys in condition.items():
+            overlap = set(merged.get(operator, {})) & set(keys)
+            if overlap:
+                raise ValueError(f"{operator} sets {sorted(overlap)} twice")
+            merged[operator] = {**merged.get(operator, {}), **keys}
+    return merged
+
+
 def document(*statements: Statement) -> str:
     """A policy document as JSON text, the form IAM resources take."""
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, sort_keys=True)

@@ -228,6 +228,7 @@ class AutopilotTraining(PipelineComponent):
             role_name=role_name,
             service="sagemaker.amazonaws.com",
             account_id=context.account_id,
+            permissions_boundary=context.permissions_boundary,
             statements=statements,
             tags=self.tags,
             opts=self.child,

@@ -37,6 +37,18 @@ class PipelineContext:
     """The key encrypting the assets bucket (the orchestrator's): roles reading model artifacts need Decrypt on it."""
     tags: dict[str, str] = field(default_factory=dict)
     partition: str = "aws"
+    pipeline_boundary_arn: pulumi.Input[str] | None = None
+    """The environment's pipeline boundary policy; None derives its ARN from (environment, account),
+    as target stacks do (the baseline, deployed before them, created it). The baseline's own stack
+    passes the policy's output, so that pipelines declared there are created after it."""
+
+    @property
+    def permissions_boundary(self) -> pulumi.Input[str]:
+        """The permissions boundary every role a pipeline creates carries."""
+        if self.pipeline_boundary_arn is not None:
+            return self.pipeline_boundary_arn
+        names = naming.EnvironmentNames(self.environment, self.account_id, self.region)
+        return names.pipeline_boundary_arn(self.partition)
 
     @property
     def assets_output_key_arn(self) -> pulumi.Input[str]:

@@ -190,6 +190,7 @@ class BatchTransform(PipelineComponent):
             role_name=self.physical_name("schedule-role", IAM_ROLE_NAME_LIMIT),
             service="events.amazonaws.com",
             account_id=self.context.account_id,
+            permissions_boundary=self.context.permissions_boundary,
             statements=pulumi.Output.all(machine=machine_arn, key=kms_key).apply(
                 lambda v: schedule_statements(v["machine"], v["key"])
             ),

@@ -235,6 +235,7 @@ class ImageBuilder(PipelineComponent):
             role_name=self.physical_name("build-role", roles.IAM_ROLE_NAME_LIMIT),
             service="codebuild.amazonaws.com",
             account_id=context.account_id,
+            permissions_boundary=context.permissions_boundary,
             statements=statements,
             tags=self.tags,
             opts=self.child,

@@ -101,6 +101,9 @@ class ExecutionRole(MlopsComponent):
 
     `statements` is an Output (or list) of statement dicts so that ARNs of sibling resources can be
     scoped in without creating resources inside `apply`.
+
+    `permissions_boundary` is the environment's pipeline boundary (`PipelineContext.permissions_boundary`):
+    whatever `statements` say, the role can do no more than it, and deploy roles may create no role without it.
     """
 
     def __init__(
@@ -112,6 +115,8 @@ class ExecutionRole(MlopsComponent):
         statements: pulumi.Input[list[Statement]],
         tags: dict[str, str],
         opts: pulumi.ResourceOptions | None = None,
+        *,
+        permissions_boundary: pulumi.Input[str],
     ):
         super().__init__("mlops:iam:ExecutionRole", name, opts)
         self.role_name = naming.bounded(role_name, IAM_ROLE_NAME_LIMIT)
@@ -121,6 +126,7 @@ class ExecutionRole(MlopsComponent):
             # Every pipeline role lives under one path so environment deploy roles can be scoped to it.
             path=naming.PIPELINE_ROLE_PATH,
             assume_role_policy=policies.service_trust(service, source_account=account_id),
+            permissions_boundary=permissions_boundary,
             tags=tags,
             opts=self.child,
         )

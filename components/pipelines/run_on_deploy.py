@@ -183,6 +183,7 @@ class RunOnDeploy(MlopsComponent):
             role_name=naming.bounded(f"{self._machine_name}-{suffix}", roles.IAM_ROLE_NAME_LIMIT),
             service=service,
             account_id=self._context.account_id,
+            permissions_boundary=self._context.permissions_boundary,
             statements=statements,
             tags=self._tags,
             opts=self.child,

@@ -214,6 +214,7 @@ def model_role(
         role_name=component.physical_name("sagemaker-role", roles.IAM_ROLE_NAME_LIMIT),
         service="sagemaker.amazonaws.com",
         account_id=context.account_id,
+        permissions_boundary=context.permissions_boundary,
         statements=execution_statements_output(
             context, source, [context.kms_key_arn, kms_key], reads=reads, writes=writes, vpc=vpc
         ),

@@ -224,6 +224,7 @@ class BuiltinAlgorithmJob(PipelineComponent):
             role_name=self.physical_name("sagemaker-role", roles.IAM_ROLE_NAME_LIMIT),
             service="sagemaker.amazonaws.com",
             account_id=context.account_id,
+            permissions_boundary=context.permissions_boundary,
             statements=pulumi.Output.all(
                 bucket=context.assets_bucket,
                 output_key=self.output_key_arn,

@@ -129,6 +129,7 @@ class ModelMonitor(PipelineComponent):
             role_name=self.physical_name("sagemaker-role", roles.IAM_ROLE_NAME_LIMIT),
             service="sagemaker.amazonaws.com",
             account_id=context.account_id,
+            permissions_boundary=context.permissions_boundary,
             statements=pulumi.Output.all(plan=plan, assets_key=context.assets_kms_key_arn).apply(
                 lambda v: statements(v["plan"], v["assets_key"])
             ),
