@@ -100,13 +100,23 @@ def pipeline_boundary_statements(args: EnvironmentBaselineArgs) -> list[policies
 
 
 def deploy_role_trust(args: EnvironmentBaselineArgs, external_id: str | None) -> str:
-    """Only the orchestrator account's provisioning roles may assume the deploy role."""
-    trust = policies.cross_account_trust(args.orchestrator_account_id, args.orchestrator.role(""))
-    if not external_id:
-        return trust
-    document = json.loads(trust)
-    document["Statement"][0]["Condition"]["StringEquals"] = {"sts:ExternalId": external_id}
-    return json.dumps(document, sort_keys=True)
+    """Exactly two roles of the orchestrator account may assume this environment's deploy role: the
+    provisioner (it destroys target stacks) and this environment's deploy builds; no other role of
+    that account, whatever its name. They are named by ARN in an aws:PrincipalArn condition on the
+    account, not as principals: the roles need not exist yet (staging and prod stacks go first), and a
+    role deleted and re-created under the same name is trusted again."""
+    condition: dict[str, dict[str, object]] = {
+        "ArnEquals": {"aws:PrincipalArn": args.orchestrator.deploy_role_principals(args.environment)}
+    }
+    if external_id:
+        condition["StringEquals"] = {"sts:ExternalId": external_id}
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{args.orchestrator_account_id}:root"},
+        "Action": "sts:AssumeRole",
+        "Condition": condition,
+    }
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]}, sort_keys=True)
 
 
 class EnvironmentBaseline(MlopsComponent):

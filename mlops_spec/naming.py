@@ -82,9 +82,23 @@ def pipeline_id_of(codepipeline: str) -> str | None:
     return match.group(2)
 
 
+# CodePipeline files a run's artifacts in its artifact store under the first 20 characters of the
+# pipeline's name: for delivery pipelines, the prefix and the hash (the rest is the pipeline id's start).
+DELIVERY_ARTIFACT_FOLDERS = f"{DELIVERY_PIPELINE_PREFIX}{'?' * _DELIVERY_HASH_LENGTH}-*"
+
+# Every deploy project is `mlops-deploy-<pipeline id>-<environment>`.
+DEPLOY_PROJECT_PREFIX = "mlops-deploy-"
+
+
 def deploy_project_name(pipeline: str, env: str) -> str:
     """The CodeBuild project that deploys one environment of a pipeline (its delivery stack makes it)."""
-    return f"mlops-deploy-{pipeline}-{env}"
+    return f"{DEPLOY_PROJECT_PREFIX}{pipeline}-{env}"
+
+
+def deploy_projects_of(env: str) -> str:
+    """A name pattern matching the deploy projects of `env` and of no other environment: the
+    environment is the project name's last part."""
+    return f"{DEPLOY_PROJECT_PREFIX}*-{env}"
 
 
 def resource_name(pipeline: str, env: str, suffix: str, limit: int = SAGEMAKER_NAME_LIMIT) -> str:
@@ -92,8 +106,8 @@ def resource_name(pipeline: str, env: str, suffix: str, limit: int = SAGEMAKER_N
     return bounded(f"{pipeline}-{env}-{suffix}", limit)
 
 
-# Roles of the orchestrator account that may assume an environment's deploy role must carry this
-# name prefix (the provisioner function and the delivery pipelines' CodeBuild projects).
+# Every role and function of the orchestrator stack carries this prefix. Deploy roles do not trust
+# it: they trust exact role ARNs (OrchestratorNames.deploy_role_principals).
 ORCHESTRATOR_ROLE_PREFIX = "mlops-orch-"
 # IAM path of every role a pipeline creates, so deploy roles can be scoped to exactly those roles.
 PIPELINE_ROLE_PATH = "/mlops/"
@@ -185,8 +199,30 @@ class OrchestratorNames:
         return "mlops-models"
 
     def role(self, purpose: str) -> str:
-        """Name of an orchestrator role; the prefix is what environment deploy roles trust."""
+        """Name of an orchestrator role (or function): `mlops-orch-<purpose>`."""
         return bounded(f"{ORCHESTRATOR_ROLE_PREFIX}{purpose}", 64)
+
+    def role_arn(self, purpose: str, partition: str = "aws") -> str:
+        return f"arn:{partition}:iam::{self.account_id}:role/{self.role(purpose)}"
+
+    @property
+    def provisioner_role(self) -> str:
+        return self.role("provisioner")
+
+    def build_role(self, env: str) -> str:
+        """The role every pipeline's deploy project of `env` runs as (one per environment, so that a
+        deploy role can trust it by its exact ARN)."""
+        return self.role(f"build-{env}")
+
+    @property
+    def codepipeline_role(self) -> str:
+        """The role every delivery pipeline (CodePipeline) runs as."""
+        return self.role("codepipeline")
+
+    def deploy_role_principals(self, env: str, partition: str = "aws") -> list[str]:
+        """The only principals `env`'s deploy role trusts: the provisioner (it destroys target stacks)
+        and the deploy builds of `env`."""
+        return [self.role_arn("provisioner", partition), self.role_arn(f"build-{env}", partition)]
 
     def backend_url(self) -> str:
         return f"s3://{self.state_bucket}?region={self.region}"
