@@ -224,7 +224,6 @@ class OrchestratorNames:
         and the deploy builds of `env`."""
         return [self.role_arn("provisioner", partition), self.role_arn(f"build-{env}", partition)]
 
-
     def backend_url(self) -> str:
         return f"s3://{self.state_bucket}?region={self.region}"
 
