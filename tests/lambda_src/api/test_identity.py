@@ -124,3 +124,24 @@ def test_a_record_written_before_identities_were_kept_takes_the_next_requests_id
 
     assert response.status == 202, response.body
     assert stored(orchestrator) == {"name": "Churn-XGB", "owner": "team-a", "version": "2"}
+
+
+def test_two_different_images_whose_names_run_together_are_two_identities(orchestrator):
+    """Review: tag v1 of team-a/serving and tag v1-team of a/serving share one pipeline id."""
+    first = {
+        "pipeline_type": "byom_image_builder",
+        "custom_algorithm_docker": "images/serving.zip",
+        "ecr_repo_name": "team-a/serving",
+        "image_tag": "v1",
+    }
+    second = {**first, "ecr_repo_name": "a/serving", "image_tag": "v1-team"}
+    accepted = provision(first)
+    assert accepted.status == 202
+    pipeline_id = accepted.body["pipeline_id"]
+
+    refused = provision(second)
+
+    assert refused.status == 409, refused.body
+    assert pipeline_id in refused.body["message"] and "'v1:team-a/serving'" in refused.body["message"]
+    item = orchestrator.item(pipeline_id)
+    assert (item["name"], item["version"]) == ({"S": "v1:team-a/serving"}, {"N": "1"})
