@@ -34,9 +34,8 @@ def deploy(
 ) -> None:
     """Create or update stack <pipeline-id>-<env> through that environment's deploy role.
 
-    Needs the pulumi CLI with the aws plugin, credentials of a role the deploy role trusts and the
-    MLOPS_* settings of the provisioner (AWS_REGION, MLOPS_ACCOUNTS, ...). An environment guarded by
-    an approval is deployed only inside the delivery pipeline's run whose approval succeeded.
+    Needs the pulumi CLI, a role the deploy role trusts and the provisioner's MLOPS_* settings. An
+    approval-guarded environment is deployed only in the delivery pipeline's run that approved it.
     """
     # Imported here: pulumi and pulumi_aws take a while to load, and `mlops --help` should not wait.
     from lambda_src.provisioner.deploy import deploy as deploy_stack
