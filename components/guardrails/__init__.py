@@ -27,8 +27,12 @@ from components.guardrails.iam import (
     IDENTITY_POLICY_TYPES,
     POLICY_ATTACHMENT_TYPES,
     ROLE_TYPE,
+    ROLE_WRITES,
     iam_cross_account_trust,
     iam_no_admin_wildcards,
+    iam_no_service_wildcards,
+    iam_pass_role_conditioned,
+    iam_role_writes_need_boundary,
 )
 from components.guardrails.instance_storage import ENDPOINT_CONFIG_TYPE, has_instance_storage
 from components.guardrails.s3 import (
@@ -65,6 +69,7 @@ __all__ = [
     "PUBLIC_ACCESS_FLAGS",
     "PUBLIC_CANNED_ACLS",
     "ROLE_TYPE",
+    "ROLE_WRITES",
     "SSE_TYPES",
     "UNKNOWN",
     "Finding",
@@ -82,6 +87,9 @@ __all__ = [
     "has_instance_storage",
     "iam_cross_account_trust",
     "iam_no_admin_wildcards",
+    "iam_no_service_wildcards",
+    "iam_pass_role_conditioned",
+    "iam_role_writes_need_boundary",
     "kms_encryption_at_rest",
     "rules",
     "s3_kms_encryption",

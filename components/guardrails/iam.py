@@ -1,9 +1,11 @@
-"""IAM rules: no administrator grants; roles trust the orchestrator account only. Changes when an IAM rule does."""
+"""IAM rules: no administrator grants, no whole services, role writes bounded, PassRole conditioned; roles trust
+the orchestrator account only. Changes when an IAM rule does."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from fnmatch import fnmatchcase
 from typing import Any
 
 from components.guardrails.core import Finding, NeedsAccount, Resource, guardrail, of_type
@@ -112,3 +114,90 @@ def iam_cross_account_trust(resources: Sequence[Resource], orchestrator_account:
     for role in of_type(resources, (ROLE_TYPE,)):
         for statement in statements(role.inputs.get("assumeRolePolicy")):
             yield from ((role, problem) for problem in _trust_problems(statement, orchestrator_account))
+
+
+# -- least privilege: what identity policies may grant -----------------------------------------
+# Role-writing actions that must name the permissions boundary the new or changed role carries.
+ROLE_WRITES = ("iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:PutRolePermissionsBoundary")
+# Removing a boundary undoes it: never allowed.
+BOUNDARY_REMOVAL = "iam:DeleteRolePermissionsBoundary"
+PASS_ROLE = "iam:PassRole"
+_SERVICE_WILDCARD = re.compile(r"\*|[a-z0-9-]+:\*", re.IGNORECASE)
+
+
+def _allow_statements(resource: Resource) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(label, statement) of each Allow statement of each identity policy a resource carries."""
+    for label, policy in _identity_policies(resource):
+        for statement in statements(policy):
+            if statement.get("Effect") == "Allow":
+                yield label, statement
+
+
+def grants(statement: Mapping[str, Any], action: str) -> bool:
+    """Whether the statement's Action (wildcards included, case-insensitive) covers `action`."""
+    return any(fnmatchcase(action.lower(), str(pattern).lower()) for pattern in as_list(statement.get("Action")))
+
+
+def required_condition_values(statement: Mapping[str, Any], key: str) -> list[Any]:
+    """Values `key` must match for the statement to apply, under operators that require the key (not
+    negated, not ...IfExists, not Null); empty when the statement does not require it."""
+    condition = statement.get("Condition")
+    values: list[Any] = []
+    for operator, keys in condition.items() if isinstance(condition, Mapping) else []:
+        name = str(operator)
+        if "Not" in name or name.endswith("IfExists") or name == "Null" or not isinstance(keys, Mapping):
+            continue
+        values += [v for k, value in keys.items() if str(k).lower() == key.lower() for v in as_list(value)]
+    return values
+
+
+def _names(statement: Mapping[str, Any]) -> str:
+    return f"statement {statement.get('Sid', 'without Sid')}"
+
+
+@guardrail(
+    "iam-no-service-wildcards",
+    'No identity policy allows a whole service ("service:*" or "*") on any resource.',
+    scope="resource",
+)
+def iam_no_service_wildcards(resources: Sequence[Resource]) -> Iterator[Finding]:
+    """Each allowed action is named: `s3:*` on one bucket still grants deleting it and rewriting its policy."""
+    for resource in resources:
+        for label, statement in _allow_statements(resource):
+            wildcards = sorted(
+                {str(a) for a in as_list(statement.get("Action")) if _SERVICE_WILDCARD.fullmatch(str(a))}
+            )
+            if wildcards:
+                yield resource, f"{label}: {_names(statement)} allows {', '.join(wildcards)}"
+
+
+@guardrail(
+    "iam-role-writes-need-boundary",
+    "Creating a role or writing its policies requires an iam:PermissionsBoundary condition; nothing may "
+    "remove a role's permissions boundary.",
+    scope="resource",
+)
+def iam_role_writes_need_boundary(resources: Sequence[Resource]) -> Iterator[Finding]:
+    """A principal that may create roles or write their policies without a boundary can give itself (or
+    a role it can pass or assume) any right."""
+    for resource in resources:
+        for label, statement in _allow_statements(resource):
+            writes = [action for action in ROLE_WRITES if grants(statement, action)]
+            boundaries = required_condition_values(statement, "iam:PermissionsBoundary")
+            if writes and (not boundaries or any("*" in str(value) for value in boundaries)):
+                yield resource, f"{label}: {_names(statement)} allows {', '.join(writes)} without naming a boundary"
+            if grants(statement, BOUNDARY_REMOVAL):
+                yield resource, f"{label}: {_names(statement)} allows {BOUNDARY_REMOVAL}"
+
+
+@guardrail(
+    "iam-pass-role-conditioned",
+    "iam:PassRole is allowed only with an iam:PassedToService condition.",
+    scope="resource",
+)
+def iam_pass_role_conditioned(resources: Sequence[Resource]) -> Iterator[Finding]:
+    """A role passable to any service can be handed to one that runs code of the caller's choosing."""
+    for resource in resources:
+        for label, statement in _allow_statements(resource):
+            if grants(statement, PASS_ROLE) and not required_condition_values(statement, "iam:PassedToService"):
+                yield resource, f"{label}: {_names(statement)} allows {PASS_ROLE} to any service"

@@ -40,8 +40,24 @@ BAD_RESOURCES: dict[str, Callable[[], Sequence[Resource]]] = {
     "kms-encryption-at-rest": lambda: [res("aws:sns/topic:Topic", "topic")],
     "sagemaker-job-storage-kms": lambda: [training_job(outputDataConfig={})],
     "sagemaker-data-capture-kms": lambda: [endpoint_config("capture", dataCaptureConfig={"enableCapture": True})],
-    "iam-no-admin-wildcards": lambda: [role_policy({"Effect": "Allow", "Action": "*", "Resource": "*"})],
+    # NotAction on every resource: "*" itself would break iam-no-service-wildcards as well.
+    "iam-no-admin-wildcards": lambda: [role_policy({"Effect": "Allow", "NotAction": "s3:GetObject", "Resource": "*"})],
     "iam-cross-account-trust": lambda: [trusting({"AWS": "arn:aws:iam::999999999999:root"})],
+    "iam-no-service-wildcards": lambda: [
+        role_policy({"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::artifacts/*"})
+    ],
+    "iam-role-writes-need-boundary": lambda: [
+        role_policy(
+            {
+                "Effect": "Allow",
+                "Action": ["iam:CreateRole", "iam:PutRolePolicy"],
+                "Resource": "arn:aws:iam::111111111111:role/mlops/*",
+            }
+        )
+    ],
+    "iam-pass-role-conditioned": lambda: [
+        role_policy({"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::111111111111:role/mlops/*"})
+    ],
 }
 RULE_IDS = [rule.name for rule in rules(ORCHESTRATOR)]
 
