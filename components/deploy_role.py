@@ -370,7 +370,17 @@ def _pipeline_roles(scope: DeployScope) -> list[Statement]:
 def _environment_key(scope: DeployScope) -> list[Statement]:
     """The environment key encrypts state machines, log groups, endpoint volumes and job outputs."""
     return [
-        policies.statement(policies.KEY_USE, [scope.key_arn], sid="EnvironmentKey"),
+        policies.statement(
+            [
+                "kms:Decrypt",
+                "kms:DescribeKey",
+                "kms:Encrypt",
+                "kms:GenerateDataKey",
+                "kms:GenerateDataKeyWithoutPlaintext",
+            ],
+            [scope.key_arn],
+            sid="EnvironmentKey",
+        ),
         policies.statement(
             ["kms:CreateGrant"],
             [scope.key_arn],
