@@ -237,7 +237,7 @@ def _never(scope: BoundaryScope) -> list[Statement]:
     return [
         policies.statement(["s3:*"], [state, f"{state}/*"], effect="Deny", sid="NeverThePulumiState"),
         policies.statement(
-            ["kms:*"],
+            [*policies.KEY_USE, "kms:CreateGrant"],
             "*",
             effect="Deny",
             sid="NeverTheStateSecretsKey",
