@@ -48,6 +48,8 @@ SAGEMAKER_CREATE = tuple(
 SAGEMAKER_MANAGE = (
     *(f"{verb}{kind}" for kind in ("Model", "EndpointConfig", "Endpoint") for verb in ("Describe", "Delete")),
     "UpdateEndpoint",
+    # Application Auto Scaling checks that whoever registers an endpoint variant may scale it.
+    "UpdateEndpointWeightsAndCapacities",
     "DescribeTrainingJob",
     "StopTrainingJob",
     *(f"{verb}HyperParameterTuningJob" for verb in ("Describe", "Stop", "Delete")),

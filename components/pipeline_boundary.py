@@ -236,6 +236,7 @@ def _never(scope: BoundaryScope) -> list[Statement]:
     provisioner = scope.arn("ecr", f"repository/{orchestrator.provisioner_repository}", orchestrator.account_id)
     return [
         policies.statement(["s3:*"], [state, f"{state}/*"], effect="Deny", sid="NeverThePulumiState"),
+        # The state's secrets key is known by its alias only (its id is the orchestrator stack's).
         policies.statement(
             [*policies.KEY_USE, "kms:CreateGrant"],
             "*",
