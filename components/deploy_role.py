@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components import policies
-from mlops_spec.naming import PIPELINE_ROLE_PATH, EnvironmentNames, OrchestratorNames
+from mlops_spec.naming import PIPELINE_ROLE_PATH, EnvironmentScoped
 
 Statement = policies.Statement
 
@@ -70,7 +70,7 @@ ROLE_MANAGE = (
 
 
 @dataclass(frozen=True)
-class DeployScope:
+class DeployScope(EnvironmentScoped):
     """One environment's account, as the deploy role sees it."""
 
     environment: str
@@ -80,14 +80,6 @@ class DeployScope:
     use_model_registry: bool
     key_arn: str
     partition: str = "aws"
-
-    @property
-    def names(self) -> EnvironmentNames:
-        return EnvironmentNames(self.environment, self.account_id, self.region)
-
-    @property
-    def orchestrator(self) -> OrchestratorNames:
-        return OrchestratorNames(self.orchestrator_account_id, self.region)
 
     @property
     def pipeline_names(self) -> str:

@@ -14,11 +14,11 @@ from components.deploy_role import DeployScope, deploy_statements
 from components.pipeline_boundary import BoundaryScope, boundary_statements
 from components.pipelines.base import PipelineContext
 from components.secure_bucket import SecureBucket, SecureBucketArgs, access_log_bucket
-from mlops_spec.naming import PIPELINE_ROLE_PATH, EnvironmentNames, OrchestratorNames
+from mlops_spec.naming import PIPELINE_ROLE_PATH, EnvironmentScoped
 
 
 @dataclass
-class EnvironmentBaselineArgs:
+class EnvironmentBaselineArgs(EnvironmentScoped):
     environment: str
     account_id: str
     region: str
@@ -27,14 +27,6 @@ class EnvironmentBaselineArgs:
     deploy_role_external_id: pulumi.Input[str] | None = None
     """Optional secret (`pulumi config set --secret mlops:deployRoleExternalId ...`)."""
     tags: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def names(self) -> EnvironmentNames:
-        return EnvironmentNames(self.environment, self.account_id, self.region)
-
-    @property
-    def orchestrator(self) -> OrchestratorNames:
-        return OrchestratorNames(self.orchestrator_account_id, self.region)
 
 
 def environment_key_services(region: str) -> list[str]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from components import policies
-from mlops_spec.naming import PIPELINE_ROLE_PATH, EnvironmentNames, OrchestratorNames
+from mlops_spec.naming import PIPELINE_ROLE_PATH, EnvironmentScoped
 
 Statement = policies.Statement
 
@@ -57,35 +57,13 @@ IMAGE_PUSH = [
     "ecr:DescribeImages",
     "ecr:TagResource",
 ]
-# Step Functions writes execution logs through CloudWatch Logs' log deliveries.
-LOG_DELIVERY = [
-    "logs:CreateLogDelivery",
-    "logs:DeleteLogDelivery",
-    "logs:DescribeLogGroups",
-    "logs:DescribeResourcePolicies",
-    "logs:GetLogDelivery",
-    "logs:ListLogDeliveries",
-    "logs:PutResourcePolicy",
-    "logs:UpdateLogDelivery",
-]
-VPC_NETWORK_INTERFACES = [
-    "ec2:CreateNetworkInterface",
-    "ec2:CreateNetworkInterfacePermission",
-    "ec2:DeleteNetworkInterface",
-    "ec2:DeleteNetworkInterfacePermission",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeVpcs",
-    "ec2:DescribeDhcpOptions",
-    "ec2:DescribeSubnets",
-    "ec2:DescribeSecurityGroups",
-]
 # The services a pipeline role may be handed to: SageMaker jobs run under pipeline roles (Autopilot
 # runs its sub-jobs under its own role). Nothing else.
 PASSED_TO = "sagemaker.amazonaws.com"
 
 
 @dataclass(frozen=True)
-class BoundaryScope:
+class BoundaryScope(EnvironmentScoped):
     """Where pipeline roles of one environment live, and the orchestrator they read from."""
 
     environment: str
@@ -93,14 +71,6 @@ class BoundaryScope:
     region: str
     orchestrator_account_id: str
     partition: str = "aws"
-
-    @property
-    def names(self) -> EnvironmentNames:
-        return EnvironmentNames(self.environment, self.account_id, self.region)
-
-    @property
-    def orchestrator(self) -> OrchestratorNames:
-        return OrchestratorNames(self.orchestrator_account_id, self.region)
 
     @property
     def accounts(self) -> list[str]:
@@ -164,7 +134,7 @@ def _sagemaker(scope: BoundaryScope) -> list[Statement]:
         ),
         # The EC2 network-interface calls SageMaker makes for VPC-attached models support no
         # resource-level permissions: AWS requires "*".
-        policies.statement(VPC_NETWORK_INTERFACES, "*", sid="VpcNetworkInterfaces"),
+        policies.statement(policies.VPC_NETWORK_INTERFACES, "*", sid="VpcNetworkInterfaces"),
     ]
 
 
@@ -217,7 +187,7 @@ def _logs(scope: BoundaryScope) -> list[Statement]:
             sid="PipelineLogs",
         ),
         # CloudWatch Logs' log-delivery actions support no resource-level permissions: AWS requires "*".
-        policies.statement(LOG_DELIVERY, "*", sid="StateMachineLogDelivery"),
+        policies.statement(policies.LOG_DELIVERY, "*", sid="StateMachineLogDelivery"),
         # PutMetricData supports no resource-level permissions: AWS requires "*"; the condition keeps
         # it to SageMaker's metric namespaces.
         policies.statement(

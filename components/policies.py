@@ -20,6 +20,31 @@ LOG_GROUP_LIFECYCLE = [
 ]
 # Using a customer-managed key for data: what a role needs to read and write objects it encrypts.
 KEY_USE = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"]
+# Step Functions writes execution logs through CloudWatch Logs' log deliveries, which support no
+# resource-level permissions: AWS requires "*" for these.
+LOG_DELIVERY = [
+    "logs:CreateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:DescribeLogGroups",
+    "logs:DescribeResourcePolicies",
+    "logs:GetLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:UpdateLogDelivery",
+]
+# The EC2 network-interface calls SageMaker makes for VPC-attached models and jobs: no resource-level
+# permissions, AWS requires "*".
+VPC_NETWORK_INTERFACES = [
+    "ec2:CreateNetworkInterface",
+    "ec2:CreateNetworkInterfacePermission",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DeleteNetworkInterfacePermission",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeVpcs",
+    "ec2:DescribeDhcpOptions",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeSecurityGroups",
+]
 # Writing to an existing log group (its streams); creating the group is the deployment's job.
 LOG_WRITE = ["logs:CreateLogStream", "logs:PutLogEvents"]
 # What a deployment does to the roles it owns (PassRole is granted apart: who may pass them differs).

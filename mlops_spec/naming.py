@@ -229,3 +229,23 @@ class OrchestratorNames:
 
     def secrets_provider(self) -> str:
         return f"awskms://{self.state_key_alias}?region={self.region}"
+
+
+class EnvironmentScoped:
+    """For settings of one environment: the names of its baseline and of the orchestrator it serves.
+
+    Classes using it have `environment`, `account_id`, `region` and `orchestrator_account_id`.
+    """
+
+    environment: str
+    account_id: str
+    region: str
+    orchestrator_account_id: str
+
+    @property
+    def names(self) -> EnvironmentNames:
+        return EnvironmentNames(self.environment, self.account_id, self.region)
+
+    @property
+    def orchestrator(self) -> OrchestratorNames:
+        return OrchestratorNames(self.orchestrator_account_id, self.region)

@@ -78,17 +78,7 @@ def vpc_access() -> Statement:
     # The EC2 network-interface calls SageMaker makes for VPC-attached models do not support
     # resource-level permissions, so AWS requires "*" here.
     return policies.statement(
-        [
-            "ec2:CreateNetworkInterface",
-            "ec2:CreateNetworkInterfacePermission",
-            "ec2:DeleteNetworkInterface",
-            "ec2:DeleteNetworkInterfacePermission",
-            "ec2:DescribeNetworkInterfaces",
-            "ec2:DescribeVpcs",
-            "ec2:DescribeDhcpOptions",
-            "ec2:DescribeSubnets",
-            "ec2:DescribeSecurityGroups",
-        ],
+        policies.VPC_NETWORK_INTERFACES,
         "*",
     )
 

@@ -78,19 +78,7 @@ def pass_role(role_arn: str, service: str) -> Statement:
 def log_delivery() -> Statement:
     # CloudWatch Logs' log-delivery actions, which Step Functions uses to write execution logs,
     # support no resource-level permissions: AWS requires "*".
-    return policies.statement(
-        [
-            "logs:CreateLogDelivery",
-            "logs:DeleteLogDelivery",
-            "logs:DescribeLogGroups",
-            "logs:DescribeResourcePolicies",
-            "logs:GetLogDelivery",
-            "logs:ListLogDeliveries",
-            "logs:PutResourcePolicy",
-            "logs:UpdateLogDelivery",
-        ],
-        "*",
-    )
+    return policies.statement(policies.LOG_DELIVERY, "*")
 
 
 def state_machine_statements(job_statements: list[Statement], key_arn: str) -> list[Statement]:
