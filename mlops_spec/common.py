@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar, Union
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar, Union, get_args
 
 from pydantic import (
     AfterValidator,
@@ -20,6 +20,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     WithJsonSchema,
+    model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 
@@ -38,6 +39,26 @@ class StrictModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True, json_schema_extra=publish_rules)
     SCHEMA_RULES: ClassVar[tuple[Rule, ...]] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_boolean_numbers(cls, data: Any) -> Any:
+        """true/false is not a number (pydantic's lax mode would read true as 1); numbers written as
+        text stay accepted, as the old solution's clients send them."""
+        if isinstance(data, dict):
+            for name, field in cls.model_fields.items():
+                value = data.get(name)
+                values = value.values() if isinstance(value, dict) else [value]
+                if _numeric(field.annotation) and any(isinstance(item, bool) for item in values):
+                    raise field_problem(name, "must be a number, not true or false", value)
+        return data
+
+
+def _numeric(annotation: Any) -> bool:
+    """True when a field annotation takes a number (int or float, alone or in a union or per environment)."""
+    if annotation in (int, float):
+        return True
+    return any(_numeric(arg) for arg in get_args(annotation) if arg is not bool)
 
 
 def _check(pattern: str, problem: str):  # type: ignore[no-untyped-def]

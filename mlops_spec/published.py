@@ -18,22 +18,26 @@ from pydantic.json_schema import JsonSchemaValue
 
 Rule = dict[str, Any] | Callable[[type], dict[str, Any]]
 
-# Whitespace as Python's str.isspace() has it: what a pipeline request's blank values are made of
-# (mlops_spec.base takes them as absent, for the old solution's clients, which send "" for every
-# option they leave out). It holds Unicode White_Space, which the request models strip from both
-# ends of every string (pydantic's str_strip_whitespace), and \x1c-\x1f. Written out because `\s`
-# differs between Python and JSON Schema's ECMA-262 (which adds U+FEFF and leaves out U+0085).
-WHITESPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# Unicode White_Space: what the request models strip from both ends of every string (pydantic's
+# str_strip_whitespace) before checking its length. Written out because `\s` differs between
+# Python and JSON Schema's ECMA-262 (which adds U+FEFF and leaves out U+0085).
+STRIPPED = r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# Whitespace as Python's str.isspace() has it (White_Space and \x1c-\x1f): what a pipeline
+# request's blank values are made of (mlops_spec.base takes them as absent, for the old solution's
+# clients, which send "" for every option they leave out), and what paths and locations may not hold.
+WHITESPACE = STRIPPED.replace(r"\r ", r"\r\x1c-\x1f ")
 NOT_SPACE = f"[^{WHITESPACE}]"
 BLANK = {"type": "string", "pattern": f"^[{WHITESPACE}]*$", "description": "Blank: the same as absent."}
 _ANNOTATIONS = ("title", "description", "default", "examples")
 
 
 def blank_means_absent(schema: dict[str, Any]) -> None:
-    """Publish that an optional property may also be blank (and then takes its default)."""
+    """Publish that a blank value counts as absent: an optional property may be blank (and takes its
+    default); a required one, when a string, must hold something else than whitespace."""
     required = set(schema.get("required", []))
     for name, value in schema.get("properties", {}).items():
         if name in required:
+            value.setdefault("allOf", []).append({"pattern": NOT_SPACE})
             continue
         annotations = {key: value.pop(key) for key in _ANNOTATIONS if key in value}
         options = value.pop("anyOf") if set(value) == {"anyOf"} else [dict(value)]
@@ -43,9 +47,10 @@ def blank_means_absent(schema: dict[str, Any]) -> None:
 
 def not_blank(min_length: int) -> str:
     """A pattern (searched, not anchored) matching strings still `min_length` long once stripped."""
+    kept = f"[^{STRIPPED}]"
     if min_length <= 1:
-        return NOT_SPACE
-    return f"{NOT_SPACE}[\\s\\S]{{{min_length - 2},}}{NOT_SPACE}"
+        return kept
+    return f"{kept}[\\s\\S]{{{min_length - 2},}}{kept}"
 
 
 @dataclass(frozen=True)

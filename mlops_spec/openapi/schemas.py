@@ -91,6 +91,19 @@ class RequestJsonSchema(GenerateJsonSchema):
             blank_means_absent(json_schema)
         return json_schema
 
+    def dict_schema(self, schema: core_schema.DictSchema) -> JsonSchemaValue:
+        # pydantic writes a key pattern as `patternProperties`, which lets keys that do not match
+        # through with any value: keys are held by `propertyNames`, values by `additionalProperties`.
+        json_schema = super().dict_schema(schema)
+        for pattern, values in json_schema.pop("patternProperties", {}).items():
+            names = json_schema.setdefault("propertyNames", {})
+            if "pattern" in names:
+                names.setdefault("allOf", []).append({"pattern": pattern})
+            else:
+                names["pattern"] = pattern
+            json_schema["additionalProperties"] = values
+        return json_schema
+
     def str_schema(self, schema: core_schema.StringSchema) -> JsonSchemaValue:
         json_schema = super().str_schema(schema)
         min_length = json_schema.get("minLength", 0)
@@ -117,5 +130,9 @@ def component_schemas() -> dict[str, Any]:
         if schema != ref(name):
             schemas[name] = schema
     # What POST /provisionpipeline takes: a pipeline request or (as in the old solution) a model-card operation.
-    schemas["ProvisionRequest"] = {"oneOf": [ref("PipelineRequest"), ref("ModelCardOperation")]}
+    schemas["ProvisionRequest"] = {
+        "oneOf": [ref("PipelineRequest"), ref("ModelCardOperation")],
+        "description": "A pipeline request or a model-card operation. For the old solution's clients, a blank "
+        'optional value of a pipeline request counts as absent, and its numbers may also be written as text ("7200").',
+    }
     return schemas

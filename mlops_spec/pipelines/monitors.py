@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, Strict, WithJsonSchema, model_validator
 
 from mlops_spec import naming
 from mlops_spec.base import PipelineSpec
@@ -22,11 +22,23 @@ from mlops_spec.common import (
     VolumeSize,
     field_problem,
 )
-from mlops_spec.published import Rule, given, published_keys, value_in, when
+from mlops_spec.published import Rule, given, not_blank, published_keys, value_in, when
 
 ProblemType = Literal["Regression", "BinaryClassification", "MulticlassClassification"]
 # A column index or JSONPath into the captured records; the old solution also sends bare numbers.
-Attribute = Annotated[str, Field(min_length=1, max_length=256, coerce_numbers_to_str=True)]
+Attribute = Annotated[
+    str,
+    Field(min_length=1, max_length=256, coerce_numbers_to_str=True),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "minLength": 1, "maxLength": 256, "pattern": not_blank(1)},
+                # A number is taken as its text, which must fit in 256 characters too.
+                {"type": "number", "exclusiveMinimum": -(10**255), "exclusiveMaximum": 10**256},
+            ]
+        }
+    ),
+]
 # Bounds of a monitoring job's StoppingCondition.
 MonitorRuntime = Annotated[int, Field(ge=1, le=86400)]
 # The baseline is a processing job, whose StoppingCondition allows up to 9 days.
@@ -157,7 +169,8 @@ class ModelExplainabilityMonitorSpec(ProblemTypeMonitorSpec):
     TYPE_SLUG: ClassVar[str] = "explainability"
     pipeline_type: Literal["byom_model_explainability_monitor"]
     shap_config: JsonObject = Field(description="Arguments of sagemaker.clarify.SHAPConfig.")
-    model_scores: int | Attribute | None = Field(
+    # Strict: text that reads as a number is an Attribute (and held to its length), never an index.
+    model_scores: Annotated[int, Strict()] | Attribute | None = Field(
         default=None, description="Index or JSONPath of the model scores in the endpoint's response."
     )
     features_attribute: Attribute | None = Field(default=None, description="Where the features are in records.")

@@ -57,7 +57,10 @@ class Autoscaling(StrictModel):
 
 # JSON Schema of `_rollout_fits_capacity`: a canary or linear rollout needs two instances (in each environment).
 _SPLIT_NEEDS_TWO = when(
-    {"required": ["deployment"], "properties": {"deployment": value_in("type", ("canary", "linear"))}},
+    {
+        "required": ["deployment"],
+        "properties": {"deployment": {"type": "object", **value_in("type", ("canary", "linear"))}},
+    },
     {
         "required": ["instance_count"],
         "properties": {

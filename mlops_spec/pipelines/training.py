@@ -23,7 +23,7 @@ from mlops_spec.common import (
     field_problem,
 )
 from mlops_spec.pipelines.model_source import BuiltinFramework, FrameworkVersion
-from mlops_spec.published import Published, Rule, given, rule, value_in, when
+from mlops_spec.published import BLANK, Published, Rule, given, rule, value_in, when
 
 # Bounds the old solution's templates put on these values (SageMaker's own limits or tighter).
 JobRuntime = Annotated[int, Field(ge=600, le=259200)]
@@ -51,7 +51,8 @@ AttributeNames = Annotated[
 
 def _job_name_limit(cls: type) -> dict[str, Any]:
     """JSON Schema of `_job_name_fits`: this job type's name limit."""
-    return {"properties": {"job_name": {"maxLength": getattr(cls, "JOB_NAME_LIMIT")}}}  # noqa: B009
+    limit = {"maxLength": getattr(cls, "JOB_NAME_LIMIT")}  # noqa: B009
+    return {"properties": {"job_name": {"anyOf": [limit, BLANK]}}}  # a blank name is no name
 
 
 class JobSpec(PipelineSpec):
@@ -181,8 +182,8 @@ def _check_range(value: tuple[str, list[Any]]) -> tuple[str, list[Any]]:
         values = [int(v) if isinstance(v, float) and v.is_integer() else v for v in values]
         value = (kind, values)
     if kind == "categorical":
-        if not values or not all(isinstance(v, str | int | float) for v in values):
-            raise ValueError("categorical range needs a non-empty list of values")
+        if not values or not all(isinstance(v, str | int | float) and not isinstance(v, bool) for v in values):
+            raise ValueError("categorical range needs a non-empty list of values (strings or numbers)")
         return value
     number = int if kind == "integer" else (int, float)
     if len(values) != 2 or any(isinstance(v, bool) or not isinstance(v, number) for v in values):

@@ -218,3 +218,78 @@ def test_no_pydantic_constraint_is_left_unpublished():
     text = json.dumps(DOCUMENT)
     for keyword in ("ge", "le", "gt", "lt", "min_length", "max_length"):
         assert f'"{keyword}":' not in text, keyword
+
+
+@pytest.mark.parametrize(
+    ("changes", "accepted"),
+    [
+        ({"deployment": "", "instance_count": 1}, True),  # a blank deployment is the default, all at once
+        ({"deployment": {"type": "canary"}, "instance_count": ""}, False),
+        ({"endpoint_name": ""}, True),
+        ({"model_name": ""}, False),
+    ],
+)
+def test_blank_values_are_absent_in_the_rules_too(changes, accepted):
+    assert verdicts(realtime(**changes)) == (accepted, accepted)
+
+
+@pytest.mark.parametrize(("job_name", "accepted"), [(" " * 40, True), ("a" * 33, False), ("\x1d", True)])
+def test_a_blank_job_name_is_no_name_whatever_its_length(job_name, accepted):
+    body = {**load_example("model_tuner_builtin"), "job_name": job_name}
+    assert verdicts(body) == (accepted, accepted)
+
+
+@pytest.mark.parametrize(("values", "accepted"), [(["a", 1, 2.5], True), ([False], False), ([None], False)])
+def test_categorical_values_are_strings_or_numbers(values, accepted):
+    body = {**load_example("model_tuner_builtin"), "hyperparamaters_ranges": {"eta": ["categorical", values]}}
+    assert verdicts(body) == (accepted, accepted)
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        (0, True),
+        (2.5, True),
+        ("label", True),
+        (" ", True),  # blank: absent
+        (10**255, True),  # 256 digits
+        (10**256, False),
+        (-(10**255), False),
+        (True, False),
+    ],
+    ids=["zero", "fraction", "text", "blank", "256-digits", "257-digits", "negative-257-characters", "boolean"],
+)
+def test_a_monitor_attribute_is_text_or_a_number_as_the_old_solution_sent(value, accepted):
+    body = {**load_example("byom_model_quality_monitor"), "monitor_inference_attribute": value}
+    assert verdicts(body) == (accepted, accepted)
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"), [(3, True), ("$.scores", True), ("3", True), ("0" * 257, False), (3.0, True)]
+)
+def test_model_scores_is_an_index_or_an_attribute(value, accepted):
+    body = {**load_example("byom_model_explainability_monitor"), "model_scores": value}
+    assert verdicts(body) == (accepted, accepted)
+
+
+@pytest.mark.parametrize(
+    ("changes", "accepted"),
+    [
+        ({"instance_count": True}, False),
+        ({"instance_count": {"dev": 2, "staging": True, "prod": 2}}, False),
+        ({"deployment": {"type": "canary", "canary_percentage": False}}, False),
+        ({"data_capture_percentage": 50}, True),
+    ],
+)
+def test_true_and_false_are_not_numbers(changes, accepted):
+    assert verdicts(realtime(**changes)) == (accepted, accepted)
+
+
+def test_numbers_written_as_text_stay_accepted_for_the_old_solutions_clients():
+    assert model_accepts(realtime(instance_count="2", data_capture_percentage="50"))
+
+
+def test_dict_keys_are_held_by_property_names_not_pattern_properties():
+    """patternProperties would let a key that does not match through, with any value."""
+    assert "patternProperties" not in json.dumps(DOCUMENT)
+    assert verdicts(realtime(tags={" ": "x"})) == (False, False)

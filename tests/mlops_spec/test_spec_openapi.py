@@ -117,3 +117,36 @@ def test_published_json_schema_rejects_an_unknown_field_and_type(example):
     validator = jsonschema.Draft202012Validator(json_schema())
     assert not validator.is_valid({**example("byom_batch_builtin"), "batch_size": 10})
     assert not validator.is_valid({**example("byom_batch_builtin"), "pipeline_type": "byom_batch"})
+
+
+# What each operation can answer, read from the handler and lambda_src/api: 429 and 503 come from AWS
+# throttling and outages on any route (lambda_src.common.errors.from_aws); 413 wherever a body is read.
+ANSWERS = {
+    ("post", "/provisionpipeline"): ["200", "202", "400", "404", "409", "413", "429", "503"],
+    ("post", "/pipelinestatus"): ["200", "400", "404", "413", "429", "503"],
+    ("get", "/pipelines"): ["200", "400", "429", "503"],
+    ("get", "/pipelines/{pipeline_id}"): ["200", "404", "429", "503"],
+    ("delete", "/pipelines/{pipeline_id}"): ["202", "404", "409", "429", "503"],
+    ("post", "/pipelines/{pipeline_id}/approval"): ["200", "400", "404", "409", "413", "429", "503"],
+    ("get", "/modelcards"): ["200", "400", "429", "503"],
+    ("post", "/modelcards"): ["201", "400", "409", "413", "429", "503"],
+    ("get", "/modelcards/{name}"): ["200", "400", "404", "429", "503"],
+    ("put", "/modelcards/{name}"): ["200", "400", "404", "409", "413", "429", "503"],
+    ("delete", "/modelcards/{name}"): ["200", "400", "404", "409", "429", "503"],
+    ("post", "/modelcards/{name}/export"): ["202", "400", "404", "409", "413", "429", "503"],
+}
+
+
+def test_every_status_an_operation_can_answer_is_documented(document):
+    documented = {
+        (method, path): sorted(operation["responses"])
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method != "parameters"
+    }
+    assert documented == ANSWERS
+
+
+def test_a_delete_that_cannot_start_is_a_documented_503(document):
+    answer = document["paths"]["/pipelines/{pipeline_id}"]["delete"]["responses"]["503"]
+    assert answer["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorBody"}

@@ -30,6 +30,19 @@ FAKE_CREDENTIALS = {
 }
 TOKEN = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 CARDS = ("churn-card", "fraud-card")
+# The seeded pipelines: (multi-account example, the status it is moved to; None: left QUEUED).
+SEEDS = (
+    ("byom_realtime_builtin", None),
+    ("byom_batch_builtin", Status.DEPLOYED),
+    ("byom_realtime_custom", Status.AWAITING_APPROVAL),
+)
+
+
+def seeded_pipeline_ids() -> list[str]:
+    """The ids of the seeded pipelines, known before the account exists (cases may be generated first)."""
+    from mlops_spec.request import parse_pipeline_request
+
+    return [parse_pipeline_request(load_example(example, "multi"), mode="multi").pipeline_id for example, _ in SEEDS]
 
 
 @dataclass
@@ -89,11 +102,7 @@ def _seed(world: World) -> None:
     """A queued pipeline, a deployed one and one waiting for approval (registry + delivery state), and
     two model cards: all created through the API itself."""
     registry = Registry(TABLE)
-    for example, status in (
-        ("byom_realtime_builtin", None),
-        ("byom_batch_builtin", Status.DEPLOYED),
-        ("byom_realtime_custom", Status.AWAITING_APPROVAL),
-    ):
+    for example, status in SEEDS:
         answer = call(api_event("POST", "/provisionpipeline", load_example(example, "multi")))
         assert answer.status == 202, answer.body
         pipeline_id = answer.body["pipeline_id"]
