@@ -96,18 +96,21 @@ def _field(field: str, problem: str) -> FieldError:
 
 
 def _read_request(path: Path) -> dict[str, Any]:
-    from mlops_spec.errors import SpecError
+    """The request file as `validate` and `provision` read it: numbers out of range, nesting too deep
+    and lone surrogates are refused here too, naming the field."""
+    from lambda_src.common import untrusted_json
+    from mlops_cli.request_file import RequestFileError, load_request
+    from mlops_spec.errors import FieldError, SpecError
 
     try:
-        body = json.loads(path.read_text())
-    except OSError as exc:
-        raise SpecError("unreadable request", [_field(str(path), f"cannot be read ({exc.strerror})")]) from None
-    except json.JSONDecodeError as exc:
-        raise SpecError(
-            "bad request", [_field(str(path), f"is not valid JSON ({exc.msg} at line {exc.lineno})")]
-        ) from None
+        body = load_request(path)
+    except RequestFileError as exc:
+        raise SpecError("bad request", [_field(str(path), str(exc))]) from None
     if not isinstance(body, dict):
         raise SpecError("bad request", [_field(str(path), "must hold a JSON object")])
+    problems = untrusted_json.structure_problems(body)
+    if problems:
+        raise SpecError("invalid request", [FieldError(p["field"], p["problem"]) for p in problems])
     return body
 
 

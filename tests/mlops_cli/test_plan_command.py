@@ -72,6 +72,19 @@ def test_request_that_does_not_parse_exits_1(tmp_path: Path) -> None:
     assert "is not valid JSON" in result.stderr
 
 
+def test_a_request_with_a_number_beyond_a_double_is_refused_naming_the_field(tmp_path: Path) -> None:
+    """As `validate`, `provision` and the API refuse it (issue 11, case 9): Python alone reads it as infinity."""
+    body = json.loads((planner.REPO_ROOT / "examples" / "model_training_builtin.json").read_text())
+    body["algo_hyperparamaters"]["eta"] = "HUGE"
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps(body).replace('"HUGE"', "1e400"))
+
+    result = runner.invoke(app, ["plan", "--request", str(request), "--mode", "single"])
+
+    assert result.exit_code == 1
+    assert "algo_hyperparamaters.eta: must be a finite number" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("example", "options", "expected_type"),
     [
