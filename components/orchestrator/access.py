@@ -7,6 +7,7 @@ the orchestrator's arguments and resolved ARNs; the component only attaches what
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from components import policies
 from components.orchestrator.args import (
@@ -207,6 +208,18 @@ def data_key_policy(args: OrchestratorArgs) -> str:
     return json.dumps(document, sort_keys=True)
 
 
+def _service_publishes(sid: str, service: str, account: str, topic: str) -> dict[str, Any]:
+    """A service of this account (not of any other: the confused-deputy condition) publishes to the topic."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sns:Publish",
+        "Resource": topic,
+        "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+    }
+
+
 def topic_policy(args: OrchestratorArgs, arn: str) -> str:
     """The account manages the topic; EventBridge rules of this account (job-run endings) publish to it."""
     return policies.document(
@@ -217,22 +230,8 @@ def topic_policy(args: OrchestratorArgs, arn: str) -> str:
             "Action": ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes", "sns:SetTopicAttributes"],
             "Resource": arn,
         },
-        {
-            "Sid": "EventRulesPublish",
-            "Effect": "Allow",
-            "Principal": {"Service": "events.amazonaws.com"},
-            "Action": "sns:Publish",
-            "Resource": arn,
-            "Condition": {"StringEquals": {"aws:SourceAccount": args.account_id}},
-        },
-        {
-            "Sid": "AlarmsPublish",
-            "Effect": "Allow",
-            "Principal": {"Service": "cloudwatch.amazonaws.com"},
-            "Action": "sns:Publish",
-            "Resource": arn,
-            "Condition": {"StringEquals": {"aws:SourceAccount": args.account_id}},
-        },
+        _service_publishes("EventRulesPublish", "events.amazonaws.com", args.account_id, arn),
+        _service_publishes("AlarmsPublish", "cloudwatch.amazonaws.com", args.account_id, arn),
         {
             "Sid": "DenyInsecureTransport",
             "Effect": "Deny",

@@ -86,11 +86,16 @@ class StatusUpdater:
         execution = self.codepipeline.get_pipeline_execution(
             pipelineName=codepipeline_name, pipelineExecutionId=execution_id
         )["pipelineExecution"]
+        return self.apply_end(pipeline_id, codepipeline_name, execution)
+
+    def apply_end(self, pipeline_id: str, codepipeline_name: str, execution: dict[str, Any]) -> dict[str, Any] | None:
+        """Apply a run's end as its final event would have (`execution` as GetPipelineExecution
+        describes it); None while the run is still going."""
         state = FINISHED.get(str(execution.get("status")))
         if state is None:
             return None
-        event = PipelineEvent(pipeline_id, "pipeline", state, codepipeline_name, execution_id)
-        return self.apply(event)
+        execution_id = str(execution.get("pipelineExecutionId", ""))
+        return self.apply(PipelineEvent(pipeline_id, "pipeline", state, codepipeline_name, execution_id))
 
     def record_crash(self, crash: ProvisionerCrash) -> dict[str, Any]:
         """A provisioner run that died mid-way must not leave its pipeline PROVISIONING forever."""

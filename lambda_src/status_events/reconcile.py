@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 
 from lambda_src.common import aws
-from lambda_src.registry import EXECUTION_PENDING, PipelineRecord, Status
+from lambda_src.registry import EXECUTION_PENDING, PipelineRecord
 from lambda_src.status_events import records
-from lambda_src.status_events.transitions import FINISHED, PipelineEvent
+from lambda_src.status_events.transitions import PipelineEvent
 from mlops_spec.approvals import APPROVAL_STAGES
 
 if TYPE_CHECKING:
@@ -44,9 +44,9 @@ def reconcile(updater: StatusUpdater, record: PipelineRecord, quiet_for: timedel
     execution = _execution(updater.codepipeline, name, execution_id)
     if execution is None:
         return _fail(updater, record, "run-gone", "CodePipeline no longer knows the delivery run")
-    state = FINISHED.get(str(execution.get("status")))
-    if state is not None:
-        return str(updater.apply(PipelineEvent(record.pipeline_id, "pipeline", state, name, execution_id))["outcome"])
+    ended = updater.apply_end(record.pipeline_id, name, {"pipelineExecutionId": execution_id, **execution})
+    if ended is not None:
+        return str(ended["outcome"])
     waiting = _waiting_approval(updater.codepipeline, name, execution_id)
     if waiting is not None:
         event = PipelineEvent(
@@ -102,15 +102,7 @@ def _stop(codepipeline: Any, name: str, execution_id: str) -> None:
 
 
 def _fail(updater: StatusUpdater, record: PipelineRecord, reason: str, why: str) -> str:
-    text = records.error_text(reason, f"{why}; send the request again", retryable=True)
-    failed = records.set_status(
-        updater.registry,
-        record.pipeline_id,
-        Status.FAILED,
-        last_error=text,
-        expected_status=Status.PROVISIONING,
-        expected_version=record.version,
-    )
+    failed = records.fail_retryably(updater.registry, record, reason, why)
     if failed is None:
         return "no change: the record moved on"
     updater.notify_failure(failed)

@@ -115,3 +115,16 @@ def set_status(
 
 def _still(record: PipelineRecord, status: Status | None, version: int | None) -> bool:
     return (status is None or record.status == status) and (version is None or record.version == version)
+
+
+def fail_retryably(registry: Registry, record: PipelineRecord, reason: str, why: str) -> PipelineRecord | None:
+    """FAILED, retryable, for a record still in the status and version it was found waiting in (a
+    run that was lost or never came); None when it has moved on meanwhile."""
+    return set_status(
+        registry,
+        record.pipeline_id,
+        Status.FAILED,
+        last_error=error_text(reason, f"{why}; send the request again", retryable=True),
+        expected_status=record.status,
+        expected_version=record.version,
+    )

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from aws_lambda_powertools import Logger
 
-from lambda_src.registry import ConcurrentUpdate, InvalidTransition, PipelineRecord, Registry, Status
+from lambda_src.registry import ConcurrentUpdate, PipelineRecord, Registry, Status
 from lambda_src.status_events import records
 
 # How long a record may wait before its run counts as lost. A QUEUED record is claimed (moved to
@@ -129,18 +129,5 @@ def quiet_time(record: PipelineRecord, now: datetime) -> timedelta:
 
 def give_up(registry: Registry, record: PipelineRecord) -> PipelineRecord | None:
     """Mark a record whose run never started FAILED; None if it moved on meanwhile."""
-    text = records.error_text(
-        "provisioner-not-started",
-        f"provisioner never started ({record.restarts} restarts); send the request again",
-        retryable=True,
-    )
-    try:
-        return registry.transition(
-            record.pipeline_id,
-            Status.FAILED,
-            expected_status=record.status,
-            expected_version=record.version,
-            last_error=text,
-        )
-    except (ConcurrentUpdate, InvalidTransition):
-        return None
+    why = f"provisioner never started ({record.restarts} restarts)"
+    return records.fail_retryably(registry, record, "provisioner-not-started", why)
