@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Self
 
-from pydantic import ConfigDict, Field, SerializeAsAny, ValidationError, model_validator
+from pydantic import ConfigDict, Field, SerializeAsAny, StringConstraints, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
 from mlops_spec.base import PipelineSpec
@@ -18,16 +18,33 @@ from mlops_spec.common import (
     Region,
     StrictModel,
     Tags,
+    checked,
     field_problem,
 )
+from mlops_spec.approvers import ApproversProblem, check_approvers
 from mlops_spec.errors import FieldError, SpecError, field_errors
+from mlops_spec.stack_config_checks import (
+    NAMESPACE,
+    SECRET_KEYS,
+    SUPPORTED_PARTITIONS,
+    account_id,
+    key_problems,
+    partition_of,
+    plain_problem,
+    repository_problem,
+    tag_problems,
+    written_type_problems,
+)
 
-EmailAddress = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
-BucketName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
-RepositoryName = Annotated[str, Field(pattern=r"^[a-z0-9]+([._/-][a-z0-9]+)*$", max_length=256)]
-NAMESPACE = "mlops"
-# Keys read as Pulumi secrets by the program, never as plain config.
-SECRET_KEYS = frozenset({f"{NAMESPACE}:deployRoleExternalId"})
+EmailAddress = Annotated[
+    checked(r"[^@\s]+@[^@\s]+\.[^@\s]+", "must be an email address like team@example.com"),
+    StringConstraints(max_length=254),
+]
+BucketName = checked(
+    r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "must be an S3 bucket name: 3-63 lowercase letters, digits, dots or hyphens"
+)
+ImageTag = checked(r"[\w.-]{1,128}", "must be an image tag: 1-128 letters, digits, _ . or -")
+__all__ = ["NAMESPACE", "SECRET_KEYS", "StackConfig", "config_keys", "load_stack_config"]
 
 
 class StackConfig(StrictModel):
@@ -45,9 +62,9 @@ class StackConfig(StrictModel):
     notification_email: EmailAddress | None = Field(default=None, description="Receives approvals and results.")
     use_model_registry: bool = Field(default=False, description="Serve model packages from the model registry.")
     existing_assets_bucket: BucketName | None = None
-    existing_ecr_repository: RepositoryName | None = None
+    existing_ecr_repository: str | None = Field(default=None, description="Name of an ECR repository to reuse.")
     organizational_units: dict[Environment, OrganizationalUnitId] = Field(default_factory=dict)
-    provisioner_image_tag: Annotated[str, Field(pattern=r"^[\w.-]{1,128}$")] | None = Field(
+    provisioner_image_tag: ImageTag | None = Field(
         default=None,
         description="Tag of the pushed provisioner image; absent on a first install (no provisioner function yet).",
     )
@@ -61,6 +78,33 @@ class StackConfig(StrictModel):
     pipelines: list[SerializeAsAny[PipelineSpec]] = Field(
         default_factory=list, description="Pipelines deployed declaratively by `pulumi up`."
     )
+
+    # -- separation of duties (issue 10, point 5; rules in mlops_spec/approvers.py) --------------------
+    approvers: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict,
+        description="Per environment a manual approval promotes into (staging, prod): the IAM role or user ARNs "
+        "allowed to answer it. An environment left out: any caller the API's IAM policy admits.",
+    )
+    allow_requester_approval: bool = Field(
+        default=False,
+        description="Let the principal that requested a pipeline version approve its own promotion to prod.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check_approvers(cls, data: Any) -> Any:
+        """Approver environments and ARNs, each problem named in plain words; approvers need approvals."""
+        if not isinstance(data, dict) or data.get("approvers") is None:
+            return data
+        try:
+            approvers = check_approvers(data["approvers"])
+        except ApproversProblem as exc:
+            raise field_problem(".".join(part for part in ("approvers", exc.where) if part), exc.problem) from None
+        if approvers and data.get("mode", "single") != "multi":
+            raise field_problem("approvers", "applies to multi-account mode only (single-account mode has no approval)")
+        return {**data, "approvers": approvers}
+
+    # -- end of separation of duties ------------------------------------------------------------------
 
     @model_validator(mode="before")
     @classmethod
@@ -87,6 +131,24 @@ class StackConfig(StrictModel):
                 raise field_problem(f"pipelines[{index}].{first.field}", first.problem) from None
         return {**data, "pipelines": specs}
 
+    @model_validator(mode="before")
+    @classmethod
+    def _aws_rules(cls, data: Any) -> Any:
+        """Account ids stored as numbers, tags and repository names AWS would refuse: checked here so
+        each problem is told in plain words (with the fix), not as the regex that failed."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        accounts = data.get("accounts")
+        if isinstance(accounts, dict):
+            data["accounts"] = {env: account_id(value) for env, value in accounts.items()}
+        for key, problem in tag_problems(data.get("tags", {})):
+            raise field_problem(f"tags.{key}" if key else "tags", problem)
+        repository = data.get("existing_ecr_repository")
+        if repository is not None and (problem := repository_problem(repository)):
+            raise field_problem("existing_ecr_repository", problem)
+        return data
+
     @model_validator(mode="after")
     def _accounts_match_mode(self) -> Self:
         if self.mode == "multi":
@@ -95,15 +157,35 @@ class StackConfig(StrictModel):
                 raise field_problem("accounts", f"multi-account mode needs an account for {', '.join(missing)}")
             if len(set(self.accounts.values())) != len(ENVIRONMENTS):
                 raise field_problem("accounts", "dev, staging and prod must be different accounts")
+            if not self.notification_email:
+                raise field_problem(
+                    "notification_email",
+                    "is required in multi-account mode (approval requests are sent there); "
+                    "run `pulumi config set mlops:notificationEmail <address>`",
+                )
         elif self.environment not in self.accounts:
             raise field_problem("accounts", f"needs the account of this stack's environment '{self.environment}'")
         if self.mode == "single" and self.environment != self.orchestrator_environment:
-            raise field_problem("environment", "in single-account mode the stack must host the orchestrator")
+            raise field_problem(
+                "orchestrator_environment",
+                f"in single-account mode the stack hosts the orchestrator; set it to '{self.environment}' or remove it",
+            )
+        if self.partition not in SUPPORTED_PARTITIONS:
+            raise field_problem(
+                "region",
+                f"{self.region} is in the {self.partition} partition, which this version does not deploy to yet "
+                "(its policies name arn:aws: ARNs); choose a region of the aws partition",
+            )
         ids = [spec.pipeline_id for spec in self.pipelines]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise field_problem("pipelines", f"declares pipeline {duplicates[0]} more than once")
         return self
+
+    @property
+    def partition(self) -> str:
+        """The ARN partition of the stack's region (aws, aws-cn or aws-us-gov)."""
+        return partition_of(self.region)
 
     @property
     def account_id(self) -> str:
@@ -155,26 +237,50 @@ def decode_config_value(raw: str) -> Any:
 def load_stack_config(values: dict[str, Any], stack: str) -> StackConfig:
     """Validate a stack's config map (`{"mlops:mode": ..., "aws:region": ...}`).
 
-    The environment defaults to the stack name. Raises SpecError naming the config key.
+    The environment comes from `mlops:environment`; a stack named dev, staging or prod without it is
+    that environment (as stacks were before the setting existed). In single-account mode the stack
+    hosts the orchestrator. Raises SpecError naming the config key and the fix.
     """
     keys = config_keys()
-    unknown = sorted(k for k in values if k.startswith(f"{NAMESPACE}:") and k not in keys and k not in SECRET_KEYS)
+    unknown = key_problems(values, keys)
     if unknown:
-        raise SpecError("unknown config key", [FieldError(unknown[0], "is not a known config key")])
+        raise SpecError("unknown config key", unknown)
+    mistyped = written_type_problems(values)
+    if mistyped:
+        raise SpecError("invalid stack config", mistyped)
     data: dict[str, Any] = {}
     for key, field in keys.items():
         if key in values and values[key] is not None:
             value = values[key]
             data[field] = decode_config_value(value) if isinstance(value, str) else value
-    data.setdefault("environment", stack)
+    if "environment" not in data:
+        data["environment"] = _environment_from_name(stack)
+    if data.get("mode", "single") == "single":
+        data.setdefault("orchestrator_environment", data["environment"])
     try:
         return StackConfig.model_validate(data)
     except ValidationError as exc:
-        errors = [FieldError(_config_key(error.field), error.problem) for error in field_errors(exc)]
+        errors = [FieldError(_config_key(error.field), plain_problem(error.problem)) for error in field_errors(exc)]
         raise SpecError("invalid stack config", errors) from None
 
 
+def _environment_from_name(stack: str) -> str:
+    if stack in ENVIRONMENTS:
+        return stack
+    raise SpecError(
+        "environment not set",
+        [
+            FieldError(
+                f"{NAMESPACE}:environment",
+                f"is not set and the stack name '{stack}' is not dev, staging or prod; "
+                f"run `pulumi config set {NAMESPACE}:environment <dev|staging|prod> --stack {stack}`",
+            )
+        ],
+    )
+
+
 def _config_key(field_path: str) -> str:
+    field_path = field_path.replace(".[key]", "")
     head, _, rest = field_path.partition(".")
     head, bracket, index = head.partition("[")
     alias = "aws:region" if head == "region" else f"{NAMESPACE}:{to_camel(head)}"
