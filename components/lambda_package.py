@@ -22,11 +22,12 @@ def powertools_layer_arn(region: str, architecture: str = "arm64") -> str:
 
 
 def source_files(paths: list[str], root: Path = REPO_ROOT) -> list[str]:
-    """Every .py file under `paths` (files or packages), relative to the repo, sorted for stable hashes."""
+    """Every .py file under `paths` (files or packages), and the tables of their `data/` folders (e.g.
+    mlops_spec/data/*.json, read by the request validators), relative to the repo, sorted for stable hashes."""
     found: set[str] = set()
     for entry in paths:
         target = root / entry
-        candidates = [target] if target.is_file() else sorted(target.rglob("*.py"))
+        candidates = [target] if target.is_file() else sorted([*target.rglob("*.py"), *target.rglob("data/*.json")])
         for file in candidates:
             if "__pycache__" not in file.parts:
                 found.add(file.relative_to(root).as_posix())

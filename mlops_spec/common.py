@@ -19,12 +19,12 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
     ValidationInfo,
-    WithJsonSchema,
     model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 
 from mlops_spec.environments import ENVIRONMENTS, Environment, Mode  # noqa: F401  (re-exported)
+from mlops_spec.instance_types import Purpose, instance_type_problem, valid_instance_types
 from mlops_spec.published import NOT_SPACE, Rule, publish_rules, published_pattern
 
 T = TypeVar("T")
@@ -84,7 +84,40 @@ OrganizationalUnitId = checked(
     r"ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}", "must be an organizational unit id like ou-ab12-cd34ef56"
 )
 Region = checked(r"[a-z]{2}(-gov)?-[a-z]+-\d", "must be an AWS region like us-east-1")
-InstanceType = checked(r"ml\.[a-z0-9]+\.[a-z0-9]+", "must be a SageMaker instance type like ml.m5.large")
+
+
+def _instance_type_of(purpose: Purpose):  # type: ignore[no-untyped-def]
+    def validate(value: str) -> str:
+        problem = instance_type_problem(value, purpose)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    return validate
+
+
+@dataclass(frozen=True)
+class _PublishedInstanceTypes:
+    """The valid instance types as the JSON Schema `enum`, read from the table only when a schema is made."""
+
+    purpose: Purpose
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema["enum"] = list(valid_instance_types(self.purpose))
+        return schema
+
+
+def instance_type(purpose: Purpose) -> Any:
+    """An instance type SageMaker's API accepts for `purpose` (mlops_spec.instance_types)."""
+    return Annotated[str, AfterValidator(_instance_type_of(purpose)), _PublishedInstanceTypes(purpose)]
+
+
+HostingInstanceType = instance_type("hosting")
+TransformInstanceType = instance_type("transform")
+ProcessingInstanceType = instance_type("processing")
+TrainingInstanceType = instance_type("training")
+TuningInstanceType = instance_type("tuning")
 # Old-solution form: "bucket/prefix" without a scheme. We also accept "s3://bucket/prefix"
 # and normalise it away, because users copy URIs from the console.
 _BUCKET = r"(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
@@ -243,21 +276,30 @@ def _staged_field(inner: Any) -> Any:
     ]
 
 
-def _per_environment_schema(inner: Any) -> Any:
-    """The {dev, staging, prod} form, for JSON Schema / OpenAPI only.
+@dataclass(frozen=True)
+class _PerEnvironmentSchema:
+    """The {dev, staging, prod} form, for JSON Schema / OpenAPI only; made when a schema is asked for
+    (not at import: the API's cold start does not pay for it, nor read the instance-type table).
 
     Inline rather than a model per inner type: such models share a name, and pydantic then
     numbers them in generation order, so unrelated edits would rename them in openapi.json.
     """
-    one = TypeAdapter(inner).json_schema()
-    schema = {
-        "type": "object",
-        "title": "Per environment",
-        "properties": {env: one for env in ENVIRONMENTS},
-        "required": list(ENVIRONMENTS),
-        "additionalProperties": False,
-    }
-    return Annotated[dict[str, Any], WithJsonSchema(schema)]
+
+    inner: Any
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        one = TypeAdapter(self.inner).json_schema()
+        return {
+            "type": "object",
+            "title": "Per environment",
+            "properties": {env: one for env in ENVIRONMENTS},
+            "required": list(ENVIRONMENTS),
+            "additionalProperties": False,
+        }
+
+
+def _per_environment_schema(inner: Any) -> Any:
+    return Annotated[dict[str, Any], _PerEnvironmentSchema(inner)]
 
 
 if TYPE_CHECKING:

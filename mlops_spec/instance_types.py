@@ -1,12 +1,74 @@
 """Facts about SageMaker instance types that decide what a request may ask for. Pure Python.
 
-Changes when AWS adds instance families.
+Changes when AWS adds instance families (regenerate data/instance_types.json with
+scripts/generate_instance_types.py after upgrading botocore).
 """
 
 from __future__ import annotations
 
+import difflib
+import json
 import re
-from typing import Any
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+Purpose = Literal["hosting", "transform", "processing", "training", "tuning"]
+
+# purpose -> (structure, member) of SageMaker's API whose InstanceType enum lists the accepted types.
+# Monitors run their baseline and schedule as processing jobs; tuning's own instance configs.
+PURPOSE_SOURCES: dict[str, tuple[str, str]] = {
+    "hosting": ("ProductionVariant", "InstanceType"),
+    "transform": ("TransformResources", "InstanceType"),
+    "processing": ("MonitoringClusterConfig", "InstanceType"),
+    "training": ("ResourceConfig", "InstanceType"),
+    "tuning": ("HyperParameterTuningInstanceConfig", "InstanceType"),
+}
+# Words of an error message: "must be a SageMaker instance type for <words>".
+_PURPOSE_WORDS = {
+    "hosting": "endpoints",
+    "transform": "batch transform",
+    "processing": "processing (monitoring) jobs",
+    "training": "training jobs",
+    "tuning": "tuning jobs",
+}
+DATA_FILE = Path(__file__).parent / "data" / "instance_types.json"
+
+
+@cache
+def valid_instance_types(purpose: Purpose) -> tuple[str, ...]:
+    """The instance types SageMaker's API accepts for `purpose`, sorted. Read on first use (the API's
+    cold start does not pay for it) from the table generated from botocore."""
+    return tuple(_table()["purposes"][purpose])
+
+
+@cache
+def _table() -> dict[str, Any]:
+    return dict(json.loads(DATA_FILE.read_text()))
+
+
+def instance_type_problem(value: str, purpose: Purpose) -> str | None:
+    """None for a valid instance type of `purpose`; otherwise the problem, with the closest valid type."""
+    valid = valid_instance_types(purpose)
+    if value in valid:
+        return None
+    problem = f"must be a SageMaker instance type for {_PURPOSE_WORDS[purpose]}"
+    close = closest_instance_type(value, valid)
+    if close:
+        return f"{problem}; did you mean {close}?"
+    example = "ml.m5.large" if "ml.m5.large" in valid else valid[0]
+    return f"{problem}, like {example} ({len(valid)} types are valid here)"
+
+
+def closest_instance_type(value: str, valid: tuple[str, ...]) -> str | None:
+    """The valid type closest in spelling (difflib), reading "m5.large" as "ml.m5.large"."""
+    if not value.startswith("ml."):
+        value = f"ml.{value}"
+    if value in valid:
+        return value
+    close = difflib.get_close_matches(value, valid, n=1, cutoff=0.6)
+    return close[0] if close else None
+
 
 # Nitro instances with local NVMe storage encrypt it in hardware, and SageMaker rejects a volume KMS
 # key for them ("You can't request a KmsKeyId when using an instance type with local storage").

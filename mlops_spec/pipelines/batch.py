@@ -6,7 +6,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
-from mlops_spec.common import PositiveInt, S3Location, ScheduleExpression, Staged
+from mlops_spec.common import PositiveInt, S3Location, ScheduleExpression, Staged, TransformInstanceType
 from mlops_spec.pipelines.model_source import BuiltinImageSpec, CustomImageSpec, ServedModelSpec
 
 # A MIME type such as text/csv or application/x-recordio-protobuf.
@@ -16,6 +16,9 @@ ContentType = Annotated[str, Field(pattern=r"^[\w.+-]+/[\w.+-]+$", max_length=25
 class BatchFields(ServedModelSpec):
     """Transform-job options shared by the built-in and custom batch requests."""
 
+    inference_instance: Staged[TransformInstanceType] = Field(
+        description="Transform instance type, e.g. ml.m5.large; per environment in multi-account mode."
+    )
     batch_inference_data: Staged[S3Location] = Field(description="bucket/key (or prefix) of the input data.")
     batch_job_output_location: Staged[S3Location] = Field(description="bucket/prefix receiving the predictions.")
     schedule_expression: Staged[ScheduleExpression] | None = Field(

@@ -13,7 +13,7 @@ from mlops_spec.base import PipelineSpec
 from mlops_spec.common import (
     AssetKey,
     EcrImageUri,
-    InstanceType,
+    HostingInstanceType,
     KmsKeyArn,
     ModelName,
     ModelPackageArn,
@@ -54,7 +54,7 @@ class ServedModelSpec(PipelineSpec):
     """Fields of every request that creates a SageMaker model and serves it."""
 
     model_name: ModelName = Field(description="Name of the model; with the pipeline type it forms the pipeline id.")
-    inference_instance: Staged[InstanceType] = Field(
+    inference_instance: Staged[HostingInstanceType] = Field(
         description="Instance type, e.g. ml.m5.large; per environment in multi-account mode."
     )
     model_artifact_location: AssetKey | None = Field(

@@ -11,10 +11,10 @@ from mlops_spec.base import PipelineSpec
 from mlops_spec.common import (
     AssetKey,
     Environment,
-    InstanceType,
     JsonObject,
     KmsKeyArn,
     ModelName,
+    ProcessingInstanceType,
     S3Location,
     SageMakerName,
     ScheduleExpression,
@@ -70,7 +70,7 @@ class MonitorSpec(PipelineSpec):
     monitoring_output_location: Staged[S3Location] = Field(description="bucket/prefix for monitoring reports.")
     schedule_expression: Staged[ScheduleExpression] = Field(description="When to run, e.g. cron(0 * ? * * *).")
     monitor_max_runtime_seconds: Staged[MonitorRuntime] = Field(description="Time limit of each run, 1-86400.")
-    instance_type: Staged[InstanceType] = Field(description="Instance type of baseline and monitoring jobs.")
+    instance_type: Staged[ProcessingInstanceType] = Field(description="Instance type of baseline and monitoring jobs.")
     instance_volume_size: Staged[VolumeSize] = Field(description="Volume size in GB of each job instance.")
     baseline_max_runtime_seconds: Staged[BaselineRuntime] | None = Field(
         default=None, description="Time limit of the baseline job; SageMaker's default when absent."

@@ -12,13 +12,14 @@ from mlops_spec.common import (
     AssetKey,
     Environment,
     Flag,
-    InstanceType,
     JsonObject,
     KmsKeyArn,
     ModelName,
     PositiveInt,
     SageMakerName,
     StrictModel,
+    TrainingInstanceType,
+    TuningInstanceType,
     VolumeSize,
     field_problem,
 )
@@ -103,7 +104,7 @@ class BuiltinTrainingFields(JobSpec):
         description='Static hyperparameters of the algorithm, e.g. {"num_round": 100}.',
     )
     validation_data: AssetKey | None = Field(default=None, description="Key of validation data in the assets bucket.")
-    instance_type: InstanceType = Field(default="ml.m4.xlarge", description="Training instance type.")
+    instance_type: TrainingInstanceType = Field(default="ml.m4.xlarge", description="Training instance type.")
     instance_count: PositiveInt = Field(default=1, description="Training instances.")
     instance_volume_size: VolumeSize = Field(default=20, description="Volume size in GB of each instance.")
     use_spot_instances: Flag = Field(default=True, description="Train on managed spot capacity.")
@@ -218,6 +219,7 @@ class TunerSpec(BuiltinTrainingFields):
     JOB_NAME_LIMIT: ClassVar[int] = 32
     SCHEMA_RULES: ClassVar[tuple[Rule, ...]] = (rule("hyperparamaters_ranges", "range needs min < max"),)
     pipeline_type: Literal["model_tuner_builtin"]
+    instance_type: TuningInstanceType = Field(default="ml.m4.xlarge", description="Instance type of each tuning job.")
     tuner_configs: TunerConfig
     hyperparamaters_ranges: dict[str, HyperparameterRange] = Field(
         min_length=1,

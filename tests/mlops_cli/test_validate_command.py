@@ -87,7 +87,7 @@ def test_invalid_request_prints_one_line_per_field_on_stderr_and_exits_1(mlops: 
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         "model_name: is required",
-        "inference_instance: must be a SageMaker instance type like ml.m5.large",
+        "inference_instance: must be a SageMaker instance type for endpoints; did you mean ml.m5.large?",
     ]
     assert result.stdout == ""
 
