@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar, Union, get_args
 
@@ -23,6 +24,7 @@ from pydantic import (
 )
 from pydantic.json_schema import JsonSchemaValue
 
+from mlops_spec import schedules
 from mlops_spec.environments import ENVIRONMENTS, Environment, Mode  # noqa: F401  (re-exported)
 from mlops_spec.instance_types import Purpose, instance_type_problem, valid_instance_types
 from mlops_spec.published import NOT_SPACE, Rule, publish_rules, published_pattern
@@ -79,21 +81,21 @@ def checked(pattern: str, problem: str) -> Any:
     return Annotated[str, AfterValidator(_check(pattern, problem)), published_pattern(pattern)]
 
 
-AccountId = checked(r"\d{12}", "must be a 12-digit AWS account id")
-OrganizationalUnitId = checked(
-    r"ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}", "must be an organizational unit id like ou-ab12-cd34ef56"
-)
-Region = checked(r"[a-z]{2}(-gov)?-[a-z]+-\d", "must be an AWS region like us-east-1")
-
-
-def _instance_type_of(purpose: Purpose):  # type: ignore[no-untyped-def]
+def _no_problem(problem_of: Callable[[str], str | None]) -> Callable[[str], str]:
     def validate(value: str) -> str:
-        problem = instance_type_problem(value, purpose)
+        problem = problem_of(value)
         if problem:
             raise ValueError(problem)
         return value
 
     return validate
+
+
+AccountId = checked(r"\d{12}", "must be a 12-digit AWS account id")
+OrganizationalUnitId = checked(
+    r"ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}", "must be an organizational unit id like ou-ab12-cd34ef56"
+)
+Region = checked(r"[a-z]{2}(-gov)?-[a-z]+-\d", "must be an AWS region like us-east-1")
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,11 @@ class _PublishedInstanceTypes:
 
 def instance_type(purpose: Purpose) -> Any:
     """An instance type SageMaker's API accepts for `purpose` (mlops_spec.instance_types)."""
-    return Annotated[str, AfterValidator(_instance_type_of(purpose)), _PublishedInstanceTypes(purpose)]
+    return Annotated[
+        str,
+        AfterValidator(_no_problem(lambda value: instance_type_problem(value, purpose))),
+        _PublishedInstanceTypes(purpose),
+    ]
 
 
 HostingInstanceType = instance_type("hosting")
@@ -163,9 +169,18 @@ ModelPackageArn = checked(
     r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[a-zA-Z0-9-]{1,63}/\d+",
     "must be a model package version ARN like arn:aws:sagemaker:us-east-1:123456789012:model-package/group/1",
 )
-ScheduleExpression = checked(
-    rf"cron\(({NOT_SPACE}+ ){{5}}{NOT_SPACE}+\)", "must be a cron expression with 6 fields, e.g. cron(0 * ? * * *)"
-)
+
+
+# When a batch transform runs: an EventBridge rule's schedule, cron or rate.
+EventBridgeSchedule = Annotated[
+    str,
+    AfterValidator(_no_problem(schedules.eventbridge_schedule_problem)),
+    published_pattern(schedules.EVENTBRIDGE_PATTERN),
+]
+# When a monitor runs: the hourly, daily or every-N-hours cron expressions Model Monitor accepts.
+MonitorSchedule = Annotated[
+    str, AfterValidator(_no_problem(schedules.monitor_schedule_problem)), published_pattern(schedules.MONITOR_PATTERN)
+]
 # SageMaker resource names: alphanumerics and hyphens, at most 63 characters.
 SageMakerName = checked(
     r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", "must be 1-63 letters, digits or hyphens, starting with a letter or digit"

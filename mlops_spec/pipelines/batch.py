@@ -6,7 +6,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
-from mlops_spec.common import PositiveInt, S3Location, ScheduleExpression, Staged, TransformInstanceType
+from mlops_spec.common import EventBridgeSchedule, PositiveInt, S3Location, Staged, TransformInstanceType
 from mlops_spec.pipelines.model_source import BuiltinImageSpec, CustomImageSpec, ServedModelSpec
 
 # A MIME type such as text/csv or application/x-recordio-protobuf.
@@ -21,9 +21,10 @@ class BatchFields(ServedModelSpec):
     )
     batch_inference_data: Staged[S3Location] = Field(description="bucket/key (or prefix) of the input data.")
     batch_job_output_location: Staged[S3Location] = Field(description="bucket/prefix receiving the predictions.")
-    schedule_expression: Staged[ScheduleExpression] | None = Field(
+    schedule_expression: Staged[EventBridgeSchedule] | None = Field(
         default=None,
-        description="Run the transform periodically, e.g. cron(0 3 * * ? *); once per deployment when absent.",
+        description="Run the transform periodically (an EventBridge schedule), e.g. cron(0 3 * * ? *) or rate(1 day); "
+        "once per deployment when absent.",
     )
     content_type: ContentType = Field(default="text/csv", description="MIME type of the input records.")
     split_type: Literal["None", "Line", "RecordIO", "TFRecord"] = Field(

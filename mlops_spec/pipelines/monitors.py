@@ -14,10 +14,10 @@ from mlops_spec.common import (
     JsonObject,
     KmsKeyArn,
     ModelName,
+    MonitorSchedule,
     ProcessingInstanceType,
     S3Location,
     SageMakerName,
-    ScheduleExpression,
     Staged,
     VolumeSize,
     field_problem,
@@ -68,7 +68,9 @@ class MonitorSpec(PipelineSpec):
     baseline_job_output_location: Staged[S3Location] = Field(description="bucket/prefix for baseline results.")
     data_capture_location: Staged[S3Location] = Field(description="bucket/prefix where the endpoint captures data.")
     monitoring_output_location: Staged[S3Location] = Field(description="bucket/prefix for monitoring reports.")
-    schedule_expression: Staged[ScheduleExpression] = Field(description="When to run, e.g. cron(0 * ? * * *).")
+    schedule_expression: Staged[MonitorSchedule] = Field(
+        description="When to run: hourly cron(0 * ? * * *), daily cron(0 H ? * * *), every N hours cron(0 H/N ? * * *)."
+    )
     monitor_max_runtime_seconds: Staged[MonitorRuntime] = Field(description="Time limit of each run, 1-86400.")
     instance_type: Staged[ProcessingInstanceType] = Field(description="Instance type of baseline and monitoring jobs.")
     instance_volume_size: Staged[VolumeSize] = Field(description="Volume size in GB of each job instance.")

@@ -36,7 +36,8 @@ def test_batch_locations_drop_the_s3_scheme_and_trailing_slash(example):
     [
         ("byom_batch_builtin", {"batch_inference_data": "Bad Bucket/in.csv"}, "batch_inference_data", "must be an S3"),
         ("byom_batch_builtin", {"batch_job_output_location": None}, "batch_job_output_location", "is required"),
-        ("byom_batch_builtin", {"schedule_expression": "rate(1 day)"}, "schedule_expression", "must be a cron"),
+        ("byom_batch_builtin", {"schedule_expression": "rate(1 days)"}, "schedule_expression", "rate(1 day)"),
+        ("byom_batch_builtin", {"schedule_expression": "cron(0 25 * * ? *)"}, "schedule_expression", "hours field"),
         ("byom_batch_builtin", {"split_type": "Lines"}, "split_type", "'None', 'Line', 'RecordIO' or 'TFRecord'"),
         ("byom_batch_builtin", {"instance_count": 0}, "instance_count", "greater than 0"),
         ("byom_batch_builtin", {"content_type": "csv"}, "content_type", "should match pattern"),
@@ -78,10 +79,10 @@ def test_bad_batch_request_names_the_field(example, reject, pipeline_type, updat
 
 def test_per_environment_schedule_with_a_bad_prod_value_names_the_environment(example, reject):
     body = example("byom_batch_builtin", "multi")
-    body["schedule_expression"] = {**body["schedule_expression"], "prod": "rate(1 day)"}
+    body["schedule_expression"] = {**body["schedule_expression"], "prod": "cron(0 3 * * * *)"}
     error = reject(body, mode="multi")
     assert error.field == "schedule_expression"
-    assert error.problem.startswith("prod: must be a cron expression")
+    assert error.problem == "prod: needs ? in exactly one of day-of-month (3rd field) and day-of-week (5th field)"
 
 
 def test_per_environment_value_must_name_exactly_dev_staging_and_prod(example, reject):

@@ -41,8 +41,13 @@ def test_every_monitor_requires_the_common_keys(example, reject, pipeline_type, 
 @pytest.mark.parametrize(
     ("update", "field", "problem"),
     [
-        ({"schedule_expression": "rate(1 hour)"}, "schedule_expression", "must be a cron expression with 6 fields"),
-        ({"schedule_expression": "cron(0 * * *)"}, "schedule_expression", "must be a cron expression with 6 fields"),
+        (
+            {"schedule_expression": "rate(1 hour)"},
+            "schedule_expression",
+            "must be a cron expression Model Monitor accepts",
+        ),
+        ({"schedule_expression": "cron(0 * * *)"}, "schedule_expression", "must have 6 fields"),
+        ({"schedule_expression": "cron(0/30 * ? * * *)"}, "schedule_expression", "at most hourly"),
         ({"monitor_max_runtime_seconds": 0}, "monitor_max_runtime_seconds", "greater than or equal to 1"),
         ({"monitor_max_runtime_seconds": "86401"}, "monitor_max_runtime_seconds", "less than or equal to 86400"),
         ({"instance_volume_size": -5}, "instance_volume_size", "greater than or equal to 1"),

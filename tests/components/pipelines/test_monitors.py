@@ -208,7 +208,7 @@ def test_data_quality_baseline_reads_a_csv_with_a_header(deployed: dict[str, Dep
 
 
 def test_instance_storage_gets_no_volume_key(pulumi_mocks: PlanRecorder) -> None:
-    deploy(monitor_request("byom_data_quality_monitor", instance_type="ml.m5d.large"))
+    deploy(monitor_request("byom_data_quality_monitor", instance_type="ml.g4dn.xlarge"))
     cluster = only(pulumi_mocks, DATA_QUALITY_DEFINITION).inputs["jobResources"]["clusterConfig"]
     assert "volumeKmsKeyId" not in cluster
 
