@@ -1,0 +1,157 @@
+"""Separation of duties as the stack config states it and the API applies it (issue 10, point 5):
+`mlops:approvers` per environment, `mlops:allowRequesterApproval`, and who is the same principal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mlops_spec.approvers import ApprovalRules, Principal, principal_key, same_principal
+from mlops_spec.errors import FieldError, SpecError
+from mlops_spec.stack_config import load_stack_config
+
+pytestmark = pytest.mark.fast
+
+MULTI: dict[str, Any] = {
+    "aws:region": "us-east-1",
+    "mlops:mode": "multi",
+    "mlops:accounts": '{"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"}',
+    "mlops:notificationEmail": "team@example.com",
+}
+RELEASE = "arn:aws:iam::111111111111:role/teams/ReleaseManagers"
+ALICE = "arn:aws:iam::111111111111:user/alice"
+ROLE_AND_USER = "(arn:aws:iam::<account>:role/<name> or arn:aws:iam::<account>:user/<name>)"
+
+
+def errors_of(approvers: str, **values: Any) -> list[FieldError]:
+    with pytest.raises(SpecError) as raised:
+        load_stack_config({**MULTI, "mlops:approvers": approvers, **values}, "dev")
+    return raised.value.errors
+
+
+# -- the stack config ----------------------------------------------------------------------------------
+
+
+def test_approvers_and_the_requester_setting_are_read_from_the_stack_config() -> None:
+    config = load_stack_config(
+        {**MULTI, "mlops:approvers": f'{{"prod": ["{RELEASE}", "{ALICE}"]}}', "mlops:allowRequesterApproval": "true"},
+        "dev",
+    )
+
+    assert config.approvers == {"prod": (RELEASE, ALICE)}
+    assert config.allow_requester_approval is True
+
+
+def test_without_the_settings_no_list_applies_and_the_requester_rule_does() -> None:
+    config = load_stack_config(MULTI, "dev")
+
+    assert (config.approvers, config.allow_requester_approval) == ({}, False)
+
+
+@pytest.mark.parametrize(
+    ("approvers", "field", "problem"),
+    [
+        ('{"dev": ["x"]}', "mlops:approvers.dev", "has no manual approval (approvals promote into staging, prod)"),
+        (
+            '{"qa": ["x"]}',
+            "mlops:approvers.qa",
+            "is not an environment with a manual approval (one of staging, prod)",
+        ),
+        (
+            '{"prod": []}',
+            "mlops:approvers.prod",
+            "must be a non-empty list of principal ARNs (leave it out to allow any caller)",
+        ),
+        (
+            f'{{"prod": ["{RELEASE}", "ReleaseManagers"]}}',
+            "mlops:approvers.prod[1]",
+            f"must be an IAM role or user ARN {ROLE_AND_USER}",
+        ),
+        ('{"prod": ["*"]}', "mlops:approvers.prod[0]", f"must be an IAM role or user ARN {ROLE_AND_USER}"),
+        (
+            '{"staging": ["arn:aws:iam::111111111111:group/Ops"]}',
+            "mlops:approvers.staging[0]",
+            f"must be an IAM role or user ARN {ROLE_AND_USER}",
+        ),
+        (
+            '{"prod": ["arn:aws:sts::111111111111:assumed-role/ReleaseManagers/bob"]}',
+            "mlops:approvers.prod[0]",
+            f"is an assumed-role session ARN: name its role instead {ROLE_AND_USER}",
+        ),
+        ('["arn:aws:iam::111111111111:user/alice"]', "mlops:approvers", "must map staging and/or prod to lists"),
+    ],
+)
+def test_malformed_approvers_name_the_entry_and_the_problem(approvers: str, field: str, problem: str) -> None:
+    [error] = errors_of(approvers)
+
+    assert error.field == field
+    assert error.problem.startswith(problem)
+
+
+def test_approvers_in_single_account_mode_are_refused_there_is_no_approval() -> None:
+    values = {"aws:region": "us-east-1", "mlops:accounts": '{"dev": "111111111111"}', "mlops:approvers": "{}"}
+    assert load_stack_config(values, "dev").approvers == {}
+
+    with pytest.raises(SpecError) as raised:
+        load_stack_config({**values, "mlops:approvers": f'{{"prod": ["{ALICE}"]}}'}, "dev")
+
+    assert raised.value.errors == [
+        FieldError("mlops:approvers", "applies to multi-account mode only (single-account mode has no approval)")
+    ]
+
+
+# -- who is who ------------------------------------------------------------------------------------------
+
+
+def test_a_role_its_sessions_and_its_paths_name_one_principal() -> None:
+    session = "arn:aws:sts::111111111111:assumed-role/ReleaseManagers/bob"
+
+    # A session ARN carries no path: the role's path is not part of who it is.
+    assert principal_key(session) == principal_key(RELEASE) == principal_key(RELEASE.replace("teams/", ""))
+    assert principal_key("arn:aws:sts::222222222222:assumed-role/ReleaseManagers/bob") != principal_key(RELEASE)
+    assert principal_key("arn:aws:iam::111111111111:user/ReleaseManagers") != principal_key(RELEASE)
+    assert principal_key("arn:aws:iam::111111111111:root") is None
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        (
+            Principal(principal_id="AWS:AROAROLE:alice"),
+            Principal("arn:aws:sts::1:assumed-role/R/bob", "AROAROLE:bob"),
+            True,
+        ),
+        (Principal(ALICE, "AIDAALICE"), Principal(ALICE), True),
+        (Principal(ALICE, "AIDAALICE"), Principal("arn:aws:iam::111111111111:user/bob", "AIDABOB"), False),
+        (Principal(), Principal(), False),
+    ],
+)
+def test_the_same_principal_is_found_by_unique_id_or_by_arn(a: Principal, b: Principal, same: bool) -> None:
+    assert same_principal(a, b) is same
+    assert same_principal(b, a) is same
+
+
+# -- the rules the API applies ---------------------------------------------------------------------------
+
+
+def test_the_rules_travel_as_json_unchanged() -> None:
+    rules = ApprovalRules({"prod": (RELEASE,), "staging": (ALICE, RELEASE)}, requester_may_approve=True)
+
+    assert ApprovalRules.from_json(rules.to_json()) == rules
+    assert ApprovalRules.from_json(ApprovalRules().to_json()) == ApprovalRules()
+
+
+@pytest.mark.parametrize(
+    "text", ["not json", "[]", '{"approvers": {"prod": ["*"]}}', '{"requester_may_approve": "yes"}', '{"x": 1}']
+)
+def test_rules_that_do_not_hold_valid_approvers_are_refused(text: str) -> None:
+    with pytest.raises(ValueError):
+        ApprovalRules.from_json(text)
+
+
+def test_an_unidentified_caller_cannot_be_told_from_a_known_requester() -> None:
+    refusals = ApprovalRules().refusals("prod", "approve", Principal(), Principal(ALICE))
+
+    assert refusals == ["is unidentified: it cannot be told apart from the requester of this version"]
+    assert ApprovalRules().refusals("prod", "approve", Principal(ALICE), Principal()) == []
