@@ -1,10 +1,5 @@
-"""Pulumi program: read the stack's typed config, build its components, export their outputs."""
+"""Pulumi program: the orchestrator's, from the installed package (a project of your own needs these lines only)."""
 
-import pulumi
+from mlops_cli.program import run
 
-from components.stack import build_stack, deploy_role_external_id, read_stack_config
-
-config = read_stack_config()
-exports = build_stack(config, external_id=deploy_role_external_id())
-for name, value in exports.items():
-    pulumi.export(name, value)
+run()

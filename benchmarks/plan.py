@@ -25,9 +25,11 @@ def timed(fn: Any) -> tuple[float, Any]:
 
 
 def plan_all_stacks() -> int:
-    from mlops_cli.planner import plan_stack, stacks_for
+    from mlops_cli.planner import plan_stack
+    from mlops_cli.project import find_project
 
-    return sum(len(plan_stack(stack).recorder.resources) for stack in stacks_for("all"))
+    project = find_project(REPO_ROOT)
+    return sum(len(plan_stack(stack, project).recorder.resources) for stack in project.stacks())
 
 
 def example_requests() -> list[dict[str, Any]]:
@@ -44,8 +46,9 @@ def renamed(request: dict[str, Any], index: int) -> dict[str, Any]:
 
 def plan_with(requests: list[dict[str, Any]]) -> int:
     from mlops_cli.planner import plan_stack, read_stack_file
+    from mlops_cli.project import find_project
 
-    values = read_stack_file("dev")
+    values = read_stack_file("dev", find_project(REPO_ROOT))
     values["mlops:mode"] = "single"
     values["mlops:accounts"] = {"dev": "111111111111"}
     values["mlops:useModelRegistry"] = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from dataclasses import dataclass, field
@@ -27,7 +28,69 @@ class PlannedResource:
     parent_urn: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"type": self.type, "name": self.name, "parent": self.parent, "inputs": self.inputs}
+        """The resource as plain JSON values: assets as their files and content hash, so two plans diff."""
+        return {"type": self.type, "name": self.name, "parent": self.parent, "inputs": plain_value(self.inputs)}
+
+
+# How the engine's wire format marks a secret value: {_SIG_KEY: _SECRET_SIG, "value": ...}.
+_SIG_KEY = "4dabf18193072939515e22adb298388d"
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+SECRET = "[secret]"
+
+
+def plain_value(value: Any) -> Any:
+    """`value` with assets and archives replaced by what identifies them (file list and sha256)."""
+    if isinstance(value, dict) and value.get(_SIG_KEY) == _SECRET_SIG:
+        return _shown_secret(value.get("value"))
+    if isinstance(value, dict):
+        return {key: plain_value(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_value(item) for item in value]
+    if isinstance(value, pulumi.AssetArchive):
+        files = _archive_files(value)
+        return {"archive": sorted(files), "sha256": _digest(files)}
+    if isinstance(value, pulumi.FileAsset | pulumi.StringAsset):
+        return {"asset": _asset_name(value), "sha256": hashlib.sha256(_asset_bytes(value)).hexdigest()}
+    return value
+
+
+def _shown_secret(value: Any) -> Any:
+    """A value the engine marks secret. One built from the `[secret]` placeholder of a `secure:`
+    config value is shown, so the plan says what depends on the secret (a trust policy's
+    sts:ExternalId); any other is shown as the placeholder: a plan is printed and shared."""
+    if SECRET in json.dumps(value, default=str):
+        return plain_value(value)
+    return SECRET
+
+
+def _archive_files(archive: pulumi.AssetArchive) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    for name, member in archive.assets.items():
+        if isinstance(member, pulumi.AssetArchive):
+            files.update({f"{name}/{inner}": data for inner, data in _archive_files(member).items()})
+        else:
+            files[name] = _asset_bytes(member)
+    return files
+
+
+def _asset_bytes(asset: Any) -> bytes:
+    if isinstance(asset, pulumi.StringAsset):
+        return asset.text.encode()
+    if isinstance(asset, pulumi.FileAsset):
+        with open(asset.path, "rb") as file:
+            return file.read()
+    return repr(asset).encode()  # a remote asset: its address is all a plan knows
+
+
+def _asset_name(asset: Any) -> str:
+    return asset.path.rsplit("/", 1)[-1] if isinstance(asset, pulumi.FileAsset) else "(text)"
+
+
+def _digest(files: dict[str, bytes]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+    return digest.hexdigest()
 
 
 @dataclass
@@ -127,6 +190,17 @@ class PlanRecorder(pulumi.runtime.Mocks):
         return dict(args.args), []
 
     # -- summaries ------------------------------------------------------------------------
+    def in_order(self) -> list[PlannedResource]:
+        """The resources in a stable order, whatever order the engine registered them in: each after
+        its parent, siblings by name and type."""
+        by_urn = {resource.urn: resource for resource in self.resources if resource.urn}
+
+        def path(resource: PlannedResource) -> tuple[tuple[str, str], ...]:
+            parent = by_urn.get(resource.parent_urn)
+            return (*(path(parent) if parent else ()), (resource.name, resource.type))
+
+        return sorted(self.resources, key=path)
+
     def counts_by_type(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for resource in self.resources:

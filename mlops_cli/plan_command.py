@@ -3,30 +3,35 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.tree import Tree
 
 if TYPE_CHECKING:
-    from mlops_cli.mocks import PlannedResource
     from mlops_cli.planner import StackPlan
+    from mlops_cli.project import Project
     from mlops_spec.errors import FieldError
-
-console = Console()
 
 
 def plan(
-    stack: Annotated[str, typer.Option(help="Stack to plan: dev, staging, prod or all.")] = "dev",
+    stack: Annotated[
+        str | None,
+        typer.Option(help="Stack to plan (any with a Pulumi.<stack>.yaml), or all. Default: the only one, or dev."),
+    ] = None,
+    cwd: Annotated[
+        Path | None, typer.Option("--cwd", help="Plan the Pulumi project in this directory (default: the current one).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
     request: Annotated[
         Path | None, typer.Option(help="Also plan this pipeline request (a JSON file) in the stack.")
     ] = None,
+    only_request: Annotated[
+        bool, typer.Option("--only-request", help="With --request: show only the request's resources.")
+    ] = False,
     env: Annotated[
-        str | None, typer.Option(help="Environment whose stack plans the request (default: --stack).")
+        str | None, typer.Option(help="Plan the stack of this environment (its mlops:environment), e.g. for --request.")
     ] = None,
     mode: Annotated[
         str | None, typer.Option(help="Override the stack's mode (single|multi), e.g. for a single-account request.")
@@ -39,54 +44,69 @@ def plan(
         typer.Option(help="Plan the request's delivery pipeline (CodePipeline) instead of its target resources."),
     ] = False,
 ) -> None:
-    """Run the Pulumi program offline under the mock engine and print the resources it would create."""
-    from mlops_spec.errors import SpecError  # lazily: it loads pydantic
+    """Run the project's Pulumi program offline under the mock engine and print what it would create."""
+    from mlops_cli.project import find_project  # lazily: it loads yaml and pydantic
+    from mlops_spec.errors import SpecError
 
     try:
+        project = find_project(cwd or Path.cwd())
+        names = _selected_stacks(project, stack, env)
         request_body = _read_request(request) if request else None
-        plans = _make_plans(env or stack, request_body, mode, model_registry, delivery)
+        _check_options(mode, delivery, request_body is not None, only_request)
+        plans = _make_plans(project, names, request_body, mode, model_registry, delivery)
     except SpecError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     if as_json:
         print(json.dumps({"stacks": [p.as_dict() for p in plans]}, indent=2, default=str, sort_keys=True))
         return
-    for stack_plan in plans:
-        _print_plan(stack_plan)
+    _print_plans(plans, only_request)
+
+
+def _selected_stacks(project: Project, stack: str | None, env: str | None) -> list[str]:
+    """--stack as given; else the stack of --env; else the project's only stack, or dev."""
+    from mlops_cli.project import default_stack, stack_of_environment, stacks_for
+
+    if stack is not None:
+        return stacks_for(stack, project)
+    if env is not None:
+        return [stack_of_environment(project, env)]
+    return [default_stack(project)]
 
 
 def _make_plans(
-    selection: str, request_body: dict[str, Any] | None, mode: str | None, model_registry: bool | None, delivery: bool
+    project: Project,
+    names: list[str],
+    request_body: dict[str, Any] | None,
+    mode: str | None,
+    model_registry: bool | None,
+    delivery: bool,
 ) -> list[StackPlan]:
     """One plan per selected stack: its own resources plus the request's, or the request's delivery pipeline."""
     # Imported here, not at the top: the planner loads pulumi, pulumi_aws and every component
     # (1-3 s), which `mlops --help` and the other commands should not wait for.
     from mlops_cli import planner
 
-    names = planner.stacks_for(selection)
-    _check_options(names, planner.REPO_ROOT, mode, delivery, request_body is not None)
     plans = []
     for name in names:
-        values = planner.with_overrides(planner.read_stack_file(name), name, mode, model_registry)
+        values = planner.with_overrides(planner.read_stack_file(name, project), name, mode, model_registry)
         if delivery and request_body is not None:
             plans.append(planner.plan_delivery(name, request_body, values))
         else:
             extra = [request_body] if request_body else None
-            plans.append(planner.plan_stack(name, extra_pipelines=extra, config_values=values))
+            plans.append(planner.plan_stack(name, project, extra_pipelines=extra, config_values=values))
     return plans
 
 
-def _check_options(names: list[str], root: Path, mode: str | None, delivery: bool, has_request: bool) -> None:
-    """SpecError naming the option when a stack has no config file, --mode is unknown or --delivery lacks --request."""
+def _check_options(mode: str | None, delivery: bool, has_request: bool, only_request: bool) -> None:
+    """SpecError naming the option when --mode is unknown or --delivery or --only-request lacks --request."""
     from mlops_spec.errors import SpecError
 
-    for name in names:
-        if not (root / f"Pulumi.{name}.yaml").exists():
-            raise SpecError("unknown stack", [_field("--stack", f"'{name}' has no Pulumi.{name}.yaml")])
     if mode not in (None, "single", "multi"):
         raise SpecError("bad option", [_field("--mode", "must be single or multi")])
-    if delivery and not has_request:
-        raise SpecError("bad option", [_field("--delivery", "needs --request FILE")])
+    for flag, given in (("--delivery", delivery), ("--only-request", only_request)):
+        if given and not has_request:
+            raise SpecError("bad option", [_field(flag, "needs --request FILE")])
 
 
 def _field(field: str, problem: str) -> FieldError:
@@ -114,53 +134,10 @@ def _read_request(path: Path) -> dict[str, Any]:
     return body
 
 
-def _print_plan(stack_plan: StackPlan) -> None:
-    """The resource tree, the count per resource type, the stack outputs and the guardrail verdict."""
-    console.print(_resource_tree(stack_plan))
-    console.print(_counts_table(stack_plan))
-    console.print(_outputs_table(stack_plan))
-    _print_violations(stack_plan)
+def _print_plans(plans: list[StackPlan], only_request: bool) -> None:
+    """Each plan as text that fits the terminal (at most 120 columns, so it stays readable)."""
+    from mlops_cli.plan_text import render
 
-
-def _resource_tree(stack_plan: StackPlan) -> Tree:
-    recorder = stack_plan.recorder
-    tree = Tree(f"[bold]stack {stack_plan.stack}[/] ({len(recorder.resources)} resources)")
-    nodes: dict[str, Tree] = {}
-    for resource in recorder.resources:
-        parent = nodes.get(resource.parent_urn, tree)
-        nodes[resource.urn] = parent.add(_label(resource))
-    return tree
-
-
-def _counts_table(stack_plan: StackPlan) -> Table:
-    counts = Table(title=f"{stack_plan.stack}: resources by type")
-    counts.add_column("type")
-    counts.add_column("count", justify="right")
-    for typ, count in stack_plan.recorder.counts_by_type().items():
-        counts.add_row(typ, str(count))
-    return counts
-
-
-def _outputs_table(stack_plan: StackPlan) -> Table:
-    outputs = Table(title=f"{stack_plan.stack}: outputs")
-    outputs.add_column("output")
-    outputs.add_column("value", overflow="fold")
-    for key, value in sorted(stack_plan.outputs.items()):
-        outputs.add_row(key, value if isinstance(value, str) else json.dumps(value, default=str))
-    return outputs
-
-
-def _print_violations(stack_plan: StackPlan) -> None:
-    violations = stack_plan.violations()
-    if violations:
-        console.print(f"[bold red]{stack_plan.stack}: {len(violations)} guardrail violation(s)[/]")
-        for violation in violations:
-            console.print(f"  {violation}", markup=False, highlight=False)
-    else:
-        console.print(f"[green]{stack_plan.stack}: guardrails passed[/] (components/guardrails/)")
-
-
-def _label(resource: PlannedResource) -> str:
-    kind = "component" if not resource.custom else "resource"
-    style = "cyan" if kind == "component" else "white"
-    return f"[{style}]{resource.name}[/] [dim]{resource.type}[/]"
+    width = min(shutil.get_terminal_size((80, 24)).columns, 120)
+    texts = [render(stack_plan, width, only_request) for stack_plan in plans]
+    typer.echo(("\n\n").join(texts))

@@ -1,4 +1,4 @@
-"""Offline plans: run the real Pulumi program under the recording mock engine, one stack at a time."""
+"""Offline plans: run a project's Pulumi program under the recording mock engine, one stack at a time."""
 
 from __future__ import annotations
 
@@ -12,19 +12,18 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from pulumi.runtime.settings import set_root_resource
 
 from components.guardrails import Violation, check_all
 from mlops_cli.mocks import PlanRecorder
+from mlops_cli.project import SECRET_PLACEHOLDER, Project, find_project
 from mlops_spec import naming
 from mlops_spec.errors import FieldError, SpecError
 from mlops_spec.stack_config import load_stack_config
+from mlops_spec.stack_config_checks import plain_text_secrets, written_type_problems
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+# The project name of the packaged program's URNs when no project is given (this repository's).
 PROJECT = "mlops-orchestrator"
-STACKS = ("dev", "staging", "prod")
-SECRET_PLACEHOLDER = "[secret]"
 
 
 @dataclass
@@ -33,6 +32,7 @@ class StackPlan:
     recorder: PlanRecorder
     orchestrator_account: str
     outputs: dict[str, Any] = field(default_factory=dict)
+    request_pipelines: list[str] = field(default_factory=list)  # pipeline ids a --request added
 
     def violations(self) -> list[Violation]:
         """Guardrail violations of the planned resources (components/guardrails/)."""
@@ -41,7 +41,7 @@ class StackPlan:
     def as_dict(self) -> dict[str, Any]:
         return {
             "stack": self.stack,
-            "resources": [r.as_dict() for r in self.recorder.resources],
+            "resources": [r.as_dict() for r in self.recorder.in_order()],
             "outputs": self.outputs,
             "violations": [
                 {"rule": v.rule, "type": v.resource_type, "name": v.resource_name, "message": v.message}
@@ -50,26 +50,15 @@ class StackPlan:
         }
 
 
-def read_stack_file(stack: str, root: Path | None = None) -> dict[str, Any]:
-    """The `config:` map of Pulumi.<stack>.yaml. Encrypted (`secure:`) values cannot be read offline
-    and are replaced by a placeholder."""
-    path = (root or REPO_ROOT) / f"Pulumi.{stack}.yaml"
-    try:
-        document = yaml.safe_load(path.read_text()) or {}
-    except FileNotFoundError:
-        raise SpecError("missing stack file", [FieldError(path.name, "does not exist")]) from None
-    except yaml.YAMLError as exc:
-        raise SpecError("bad stack file", [FieldError(path.name, f"is not valid YAML ({exc})")]) from None
-    values = document.get("config") or {}
-    if not isinstance(values, dict):
-        raise SpecError("bad stack file", [FieldError(f"{path.name}:config", "must be a mapping")])
-    return {key: _plain(value) for key, value in values.items()}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict) and set(value) == {"secure"}:
-        return SECRET_PLACEHOLDER
-    return value
+def read_stack_file(stack: str, project: Project | None = None) -> dict[str, Any]:
+    """The config `pulumi up` would give stack `stack` of `project` (default: the project of the
+    current directory). Encrypted (`secure:`) values cannot be read offline: they are planned as the
+    placeholder `[secret]`. A key that must be a secret but is written in plain text is refused."""
+    stack_file = (project or find_project(Path.cwd())).read_stack(stack)
+    problems = plain_text_secrets(stack_file.values, stack_file.secret_keys) + written_type_problems(stack_file.values)
+    if problems:
+        raise SpecError("invalid stack config", problems)
+    return stack_file.values
 
 
 def with_overrides(
@@ -83,7 +72,7 @@ def with_overrides(
     if mode is not None:
         result["mlops:mode"] = mode
         if mode == "single":
-            environment = str(result.get("mlops:environment") or stack)
+            environment = str(result.get("mlops:environment") or stack)  # as load_stack_config reads it
             accounts = result.get("mlops:accounts") or {}
             if isinstance(accounts, dict) and environment in accounts:
                 result["mlops:accounts"] = {environment: accounts[environment]}
@@ -98,23 +87,40 @@ def config_strings(values: dict[str, Any]) -> dict[str, str]:
 
 def plan_stack(
     stack: str,
-    root: Path | None = None,
+    project: Project | None = None,
     extra_pipelines: list[dict[str, Any]] | None = None,
     config_values: dict[str, Any] | None = None,
 ) -> StackPlan:
-    """Plan one stack. Config problems raise SpecError before any resource is recorded."""
-    root = root or REPO_ROOT
-    values = dict(config_values if config_values is not None else read_stack_file(stack, root))
+    """Plan one stack: the program of `project` (its `__main__.py`) with `config_values`, or else with
+    the stack's file of `project` (default: the project of the current directory). Without a project,
+    the packaged program plans `config_values`. Config problems raise SpecError before any resource
+    is recorded."""
+    if config_values is None:
+        project = project or find_project(Path.cwd())
+        config_values = read_stack_file(stack, project)
+    values = dict(config_values)
     if extra_pipelines:
         values["mlops:pipelines"] = list(values.get("mlops:pipelines") or []) + extra_pipelines
-    values = {k: v for k, v in values.items() if v != SECRET_PLACEHOLDER}
     strings = config_strings(values)
     config = load_stack_config(strings, stack)  # fail fast, with the key named, before the engine starts
     plan = StackPlan(
         stack, PlanRecorder(account_id=config.account_id, region=config.region), config.orchestrator_account_id
     )
-    _run_program(plan, strings, lambda: runpy.run_path(str(root / "__main__.py"), run_name="__main__"))
+    if extra_pipelines:
+        plan.request_pipelines = [spec.pipeline_id for spec in config.pipelines[-len(extra_pipelines) :]]
+    _run_program(plan, strings, _program_of(project), project.name if project else PROJECT)
     return plan
+
+
+def _program_of(project: Project | None) -> Callable[[], Any]:
+    if project is None:
+        from mlops_cli.program import run
+
+        return run
+    main = project.program / "__main__.py"
+    if not main.is_file():
+        raise SpecError("no program", [FieldError(str(project.program), "holds no __main__.py")])
+    return lambda: runpy.run_path(str(main), run_name="__main__")
 
 
 def plan_delivery(stack: str, request: dict[str, Any], config_values: dict[str, Any]) -> StackPlan:
@@ -126,13 +132,13 @@ def plan_delivery(stack: str, request: dict[str, Any], config_values: dict[str, 
     from lambda_src.provisioner.settings import ProvisionerSettings, SettingsError
     from mlops_spec.request import parse_pipeline_request
 
-    strings = config_strings({k: v for k, v in config_values.items() if v != SECRET_PLACEHOLDER})
+    strings = config_strings(config_values)
     config = load_stack_config(strings, stack)
     if not config.hosts_orchestrator:
         raise SpecError("not an orchestrator stack", [FieldError(stack, "does not host the orchestrator")])
     spec = parse_pipeline_request(request, mode=config.mode, use_model_registry=config.use_model_registry)
     args = orchestrator_args(config)
-    keys = f"arn:aws:kms:{config.region}:{config.account_id}:key"
+    keys = f"arn:{config.partition}:kms:{config.region}:{config.account_id}:key"
     image = f"{config.account_id}.dkr.ecr.{config.region}.amazonaws.com/{args.names.provisioner_repository}"
     environment = {
         **provisioner_environment(
@@ -151,7 +157,7 @@ def plan_delivery(stack: str, request: dict[str, Any], config_values: dict[str, 
     plan = StackPlan(
         name, PlanRecorder(account_id=config.account_id, region=config.region), config.orchestrator_account_id
     )
-    _run_program(plan, strings, delivery_program(spec, settings))
+    _run_program(plan, strings, delivery_program(spec, settings), PROJECT)
     return plan
 
 
@@ -175,11 +181,12 @@ def _without_source_positions() -> Iterator[None]:
         sdk_resource._get_stack_trace = original  # type: ignore[attr-defined]
 
 
-def _run_program(plan: StackPlan, config: dict[str, str], program: Callable[[], Any]) -> None:
-    """Run `program` as stack `plan.stack` under the plan's recording engine and collect its exports."""
+def _run_program(plan: StackPlan, config: dict[str, str], program: Callable[[], Any], project: str) -> None:
+    """Run `program` as stack `plan.stack` of `project` under the plan's recording engine and collect
+    its exports. Values planned as `[secret]` are the stack's secrets, as the engine would mark them."""
     set_root_resource(None)  # type: ignore[arg-type]
-    plan.recorder.install(PROJECT, plan.stack)
-    pulumi.runtime.set_all_config(config)
+    plan.recorder.install(project, plan.stack)
+    pulumi.runtime.set_all_config(config, [key for key, value in config.items() if value == SECRET_PLACEHOLDER])
 
     @pulumi.runtime.test
     def run() -> pulumi.Output[Any]:
@@ -196,15 +203,8 @@ def _run_program(plan: StackPlan, config: dict[str, str], program: Callable[[], 
         with _without_source_positions():
             run()
     finally:
-        pulumi.runtime.set_all_config({})
+        pulumi.runtime.set_all_config({}, [])
         if collecting:
             gc.enable()
     if plan.recorder.duplicates:
         raise SpecError("duplicate resources", [FieldError(d, "is declared twice") for d in plan.recorder.duplicates])
-
-
-def stacks_for(selection: str, root: Path | None = None) -> list[str]:
-    root = root or REPO_ROOT
-    if selection == "all":
-        return [s for s in STACKS if (root / f"Pulumi.{s}.yaml").exists()]
-    return [selection]

@@ -239,7 +239,7 @@ def test_existing_assets_bucket_is_used_not_created() -> None:
         ({**MULTI, "mlops:accounts": {"dev": "111111111111"}}, "mlops:accounts", "staging, prod"),
         ({**SINGLE, "mlops:mode": "dual"}, "mlops:mode", "single"),
         ({**SINGLE, "aws:region": "mars"}, "aws:region", "region"),
-        ({**SINGLE, "mlops:notificationEmail": "not-an-email"}, "mlops:notificationEmail", "pattern"),
+        ({**SINGLE, "mlops:notificationEmail": "not-an-email"}, "mlops:notificationEmail", "email address"),
         ({**SINGLE, "mlops:acounts": {}}, "mlops:acounts", "not a known config key"),
     ],
 )
