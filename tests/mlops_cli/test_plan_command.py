@@ -11,13 +11,16 @@ from typer.testing import CliRunner
 
 from mlops_cli import planner
 from mlops_cli.main import app
+from mlops_cli.project import find_project
 
 runner = CliRunner()
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# The multi-account example project: dev (with the orchestrator), staging and prod.
+MULTI_ACCOUNT = REPO_ROOT / "examples" / "stacks" / "multi-account"
 
 
 def test_plan_all_json_lists_three_stacks_with_the_orchestrator_in_dev() -> None:
-    result = runner.invoke(app, ["plan", "--stack", "all", "--json"])
+    result = runner.invoke(app, ["plan", "--cwd", str(MULTI_ACCOUNT), "--stack", "all", "--json"])
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     stacks = {s["stack"]: s for s in document["stacks"]}
@@ -31,7 +34,7 @@ def test_plan_all_json_lists_three_stacks_with_the_orchestrator_in_dev() -> None
 
 
 def test_plan_prints_a_tree_counts_and_outputs() -> None:
-    result = runner.invoke(app, ["plan", "--stack", "staging"])
+    result = runner.invoke(app, ["plan", "--cwd", str(MULTI_ACCOUNT), "--stack", "staging"])
     assert result.exit_code == 0, result.output
     assert "stack staging" in result.stdout
     assert "mlops-staging-deploy-role" in result.stdout
@@ -92,7 +95,7 @@ def test_a_request_with_a_number_beyond_a_double_is_refused_naming_the_field(tmp
         ("byom_realtime_builtin.json", ["--mode", "single", "--no-model-registry"], "aws:sagemaker/endpoint:Endpoint"),
         (
             "multi/byom_data_quality_monitor.json",
-            ["--no-model-registry"],
+            ["--cwd", str(MULTI_ACCOUNT), "--no-model-registry"],
             "aws:sagemaker/monitoringSchedule:MonitoringSchedule",
         ),
         ("model_training_builtin.json", ["--mode", "single"], "aws:sagemaker/trainingJob:TrainingJob"),
@@ -126,7 +129,7 @@ def _delivery_plan(example: str, *options: str) -> dict:
 
 
 def test_plan_delivery_of_a_multi_account_request_has_three_deploys_and_two_approvals() -> None:
-    stack = _delivery_plan("multi/byom_realtime_builtin.json", "--no-model-registry")
+    stack = _delivery_plan("multi/byom_realtime_builtin.json", "--cwd", str(MULTI_ACCOUNT), "--no-model-registry")
     pipeline = next(r for r in stack["resources"] if r["type"] == "aws:codepipeline/pipeline:Pipeline")
     stages = [(s["name"], [a["category"] for a in s["actions"]]) for s in pipeline["inputs"]["stages"]]
     assert stages == [
@@ -147,7 +150,7 @@ def test_plan_delivery_of_a_multi_account_request_has_three_deploys_and_two_appr
 
 
 def test_plan_delivery_of_a_training_request_has_one_deploy_even_in_multi_account_mode() -> None:
-    stack = _delivery_plan("multi/model_training_builtin.json", "--no-model-registry")
+    stack = _delivery_plan("multi/model_training_builtin.json", "--cwd", str(MULTI_ACCOUNT), "--no-model-registry")
     pipeline = next(r for r in stack["resources"] if r["type"] == "aws:codepipeline/pipeline:Pipeline")
     assert [s["name"] for s in pipeline["inputs"]["stages"]] == ["Source", "Deploy"]
 
@@ -165,6 +168,6 @@ def test_a_plan_restores_the_garbage_collector_and_the_sdk_hook_it_pauses() -> N
 
     hook = sdk_resource._get_stack_trace
     assert gc.isenabled()
-    planner.plan_stack("staging")
+    planner.plan_stack("staging", find_project(MULTI_ACCOUNT))
     assert gc.isenabled()
     assert sdk_resource._get_stack_trace is hook

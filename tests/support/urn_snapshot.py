@@ -1,7 +1,8 @@
 """URN snapshot: the identity of every resource in the plans users already have deployed.
 
 Users upgrade in place, so a refactor must leave every resource's URN (type, name and parent chain)
-as it was, or Pulumi would replace the resource. `collect()` plans the shipped stacks, every example
+as it was, or Pulumi would replace the resource. `collect()` plans the multi-account example stacks
+(examples/stacks/multi-account/, the stack files this repository shipped at its root), every example
 request in each mode (as a declared pipeline and as the delivery stack the provisioner creates), and
 returns their URNs; `tests/test_urn_snapshot.py` compares them with the committed snapshot.
 
@@ -16,9 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from mlops_cli.planner import StackPlan, plan_delivery, plan_stack
+from mlops_cli.project import find_project
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO_ROOT / "examples"
+# The multi-account stacks (dev, staging, prod) the snapshot's `stack:<name>` plans.
+STACKS_PROJECT = EXAMPLES / "stacks" / "multi-account"
 SNAPSHOT = REPO_ROOT / "tests" / "snapshots" / "urns.json"
 ORCHESTRATOR = "111111111111"
 MULTI: dict[str, Any] = {
@@ -68,7 +72,7 @@ def urns_for(plan_name: str) -> list[str]:
     """The sorted URNs of one plan named by `plan_names()`."""
     kind, _, what = plan_name.partition(":")
     if kind == "stack":
-        return urns_of(plan_stack(what))
+        return urns_of(plan_stack(what, find_project(STACKS_PROJECT)))
     folder, _, example = what.partition("/")
     config = CONFIG_BY_FOLDER[folder]
     requests = example_requests(folder)
