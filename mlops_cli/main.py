@@ -30,7 +30,7 @@ def _register() -> None:
     # Typer reads every command's signature to build `mlops --help`, so each command module is
     # imported here; they keep their heavy imports (pulumi, boto3, the request models) inside the
     # command functions, so listing the commands stays fast.
-    from mlops_cli import deploy_command, plan_command, validate_command
+    from mlops_cli import deploy_command, plan_command, teardown_command, validate_command
     from mlops_cli.api_commands import approvals, pipelines
 
     app.command("plan")(plan_command.plan)
@@ -42,6 +42,7 @@ def _register() -> None:
     app.command("approve")(approvals.approve)
     app.command("reject")(approvals.reject)
     app.command("deploy")(deploy_command.deploy)
+    app.command("teardown", hidden=True)(teardown_command.teardown)
 
 
 _register()

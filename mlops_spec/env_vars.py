@@ -39,6 +39,19 @@ class EnvVar(StrEnum):
     POWERTOOLS_LOG_LEVEL = "POWERTOOLS_LOG_LEVEL"
 
 
+class TeardownVar(StrEnum):
+    """What one teardown build is asked to do (lambda_src/provisioner/teardown.py): set by the
+    provisioner when it starts the build, and the only variables such a start may override."""
+
+    PIPELINE_ID = "MLOPS_TEARDOWN_PIPELINE_ID"
+    VERSION = "MLOPS_TEARDOWN_VERSION"
+    CLAIM = "MLOPS_TEARDOWN_CLAIM"
+    PREVIOUS_BUILD = "MLOPS_TEARDOWN_PREVIOUS_BUILD"
+
+
+TEARDOWN_VARIABLE_PATTERN = "MLOPS_TEARDOWN_*"
+
+
 # What each kind of function is given by the orchestrator (the settings models read these).
 LIGHT_FUNCTION_VARIABLES = frozenset(
     {

@@ -219,6 +219,12 @@ class OrchestratorNames:
         """The role every delivery pipeline (CodePipeline) runs as."""
         return self.role("codepipeline")
 
+    @property
+    def teardown_project(self) -> str:
+        """The CodeBuild project that deletes pipelines (a teardown may outlast a Lambda run); it runs
+        as the provisioner's role, so its name is not a role's."""
+        return self.role("teardown")
+
     def deploy_role_principals(self, env: str, partition: str = "aws") -> list[str]:
         """The only principals `env`'s deploy role trusts: the provisioner (it destroys target stacks)
         and the deploy builds of `env`."""

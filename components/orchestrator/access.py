@@ -18,6 +18,7 @@ from components.orchestrator.args import (
     status_failures_queue_arn,
 )
 from components.orchestrator.delivery_access import provisioner_delivery_statements, provisioner_guards
+from components.orchestrator.teardown import status_teardown_reads, teardown_statements
 from mlops_spec.naming import CONFIG_FILE_NAME, PIPELINE_ROLE_PATH
 
 # -- the functions' roles ----------------------------------------------------------------------------
@@ -115,6 +116,7 @@ def status_statements(args: OrchestratorArgs, data_key: str, topic_arn: str) -> 
         policies.statement(["sns:Publish"], [topic_arn]),
         # Its failure destination: events it could not apply after Lambda's retries.
         policies.statement(["sqs:SendMessage"], [status_failures_queue_arn(args)]),
+        *status_teardown_reads(args),
         _key_use([data_key]),
         _function_logs(args, "status"),
     ]
@@ -134,6 +136,8 @@ def provisioner_statements(
         # A crashed run (timeout, out of memory) is handed to the status function, which records it.
         policies.statement(["lambda:InvokeFunction"], [function_arn(args, "status")]),
         _function_logs(args, "provisioner"),
+        # Deletions run in teardown builds, as this role (components/orchestrator/teardown.py).
+        *teardown_statements(args),
         *provisioner_guards(args),
     ]
 

@@ -7,6 +7,7 @@ resources are declared in its module.
 from __future__ import annotations
 
 import pulumi
+import pulumi_aws as aws
 
 from components.base import MlopsComponent
 from components.orchestrator import existing_bucket
@@ -17,6 +18,7 @@ from components.orchestrator.events import config_trigger, status_function_rules
 from components.orchestrator.failures import status_failures
 from components.orchestrator.functions import Functions
 from components.orchestrator.storage import Storage
+from components.orchestrator.teardown import teardown_project
 
 
 class Orchestrator(MlopsComponent):
@@ -47,6 +49,7 @@ class Orchestrator(MlopsComponent):
         self.api_function = functions.api
         self.trigger_function = functions.trigger
         self.status_function = functions.status
+        self.teardown_project = self._teardown_project(name, storage, functions)
 
         config_trigger(self, name, args, storage.assets_bucket_name, functions.trigger)
         status_function_rules(self, name, args, functions.status)
@@ -65,6 +68,22 @@ class Orchestrator(MlopsComponent):
                 "registryTable": self.table.name,
                 "ecrRepositoryUrl": self.ecr_repository_url,
             }
+        )
+
+    def _teardown_project(self, name: str, storage: Storage, functions: Functions) -> aws.codebuild.Project | None:
+        """Deletions run where no Lambda time limit applies; like the provisioner, only once its image exists."""
+        if functions.provisioner is None or functions.provisioner_image_uri is None:
+            return None
+        settings = functions.provisioner_settings
+        assert settings is not None  # set together with the provisioner
+        return teardown_project(
+            self,
+            name,
+            self.args,
+            storage.data_key.arn,
+            functions.provisioner_image_uri,
+            settings,
+            functions.provisioner,
         )
 
     def assets_bucket_requirements(self) -> dict[str, object]:

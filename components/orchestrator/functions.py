@@ -25,6 +25,7 @@ from components.orchestrator.access import (
 )
 from components.orchestrator.args import EXTERNAL_ID_PARAMETER, OrchestratorArgs, topic_arn
 from components.orchestrator.storage import Storage
+from components.orchestrator.teardown import provisioner_trust
 from mlops_spec.env_vars import EnvVar
 
 # The small functions ship our code only; the Powertools layer brings powertools + pydantic.
@@ -97,6 +98,7 @@ class Functions:
     def __init__(self, owner: MlopsComponent, name: str, args: OrchestratorArgs, storage: Storage):
         self._owner, self._name, self._args, self._storage = owner, name, args, storage
         self.provisioner_image_uri: pulumi.Output[str] | None = None
+        self.provisioner_settings: pulumi.Output[dict[str, str]] | None = None
         self.provisioner = self._provisioner()
         self.api = self._light("api", "lambda_src.api.handler.handler", api_statements)
         self.trigger = self._light("trigger", "lambda_src.trigger.handler.handler", trigger_statements)
@@ -105,7 +107,12 @@ class Functions:
             self._provisioner_crashes_reach_status(self.provisioner)
 
     def _function(
-        self, purpose: str, policy: pulumi.Input[str], variables: pulumi.Input[dict[str, str]], **code: Any
+        self,
+        purpose: str,
+        policy: pulumi.Input[str],
+        variables: pulumi.Input[dict[str, str]],
+        trust: str | None = None,
+        **code: Any,
     ) -> aws.lambda_.Function:
         """A function traced by X-Ray, encrypted with the data key, with its own least-privilege role
         (named with the orchestrator prefix the deploy roles trust) and its own log group."""
@@ -114,7 +121,7 @@ class Functions:
         role, _ = self._owner.role_with_policy(
             f"{self._name}-{purpose}",
             name=function_name,
-            trust_policy=policies.service_trust("lambda.amazonaws.com", source_account=args.account_id),
+            trust_policy=trust or policies.service_trust("lambda.amazonaws.com", source_account=args.account_id),
             policy=policy,
             tags=args.tags,
         )
@@ -176,10 +183,13 @@ class Functions:
         settings = pulumi.Output.all(
             data_key=storage.data_key.arn, secrets_key=storage.secrets_key.arn, image_uri=image_uri
         ).apply(lambda v: provisioner_environment(args, v["data_key"], v["secrets_key"], v["image_uri"]))
+        self.provisioner_settings = settings
         return self._function(
             "provisioner",
             policy,
             settings,
+            # Its teardown builds run as the provisioner too (components/orchestrator/teardown.py).
+            trust=provisioner_trust(args),
             package_type="Image",
             image_uri=image_uri,
             # A pipeline stack up takes minutes; 15 minutes is Lambda's maximum, longer runs go to CodeBuild.

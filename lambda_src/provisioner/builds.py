@@ -53,7 +53,22 @@ def stop_and_wait(
 
     BuildsStillRunning (retryable) when one is still running after `wait_seconds`.
     """
-    stopping = running_builds(codebuild, projects)
+    return _stop_and_wait(codebuild, running_builds(codebuild, projects), sleep, wait_seconds)
+
+
+def stop_and_wait_builds(
+    codebuild: Any,
+    build_ids: list[str],
+    sleep: Callable[[float], None] = time.sleep,
+    wait_seconds: float = STOP_WAIT_SECONDS,
+) -> list[str]:
+    """Stop those of `build_ids` still running and wait until none runs; the ids stopped."""
+    return _stop_and_wait(codebuild, in_progress(codebuild, build_ids), sleep, wait_seconds)
+
+
+def _stop_and_wait(
+    codebuild: Any, stopping: list[str], sleep: Callable[[float], None], wait_seconds: float
+) -> list[str]:
     for build_id in stopping:
         try:
             codebuild.stop_build(id=build_id)
@@ -66,7 +81,7 @@ def stop_and_wait(
     while still:
         if waited >= wait_seconds:
             raise BuildsStillRunning(
-                f"deploy builds still running after {int(wait_seconds)} s: {', '.join(still)}; send the delete again"
+                f"builds still running after {int(wait_seconds)} s: {', '.join(still)}; send the delete again"
             )
         sleep(POLL_SECONDS)
         waited += POLL_SECONDS

@@ -9,18 +9,19 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, TypeGuard
 
 from aws_lambda_powertools import Logger
 
 from lambda_src.common import aws
-from lambda_src.provisioner import builds, source
+from lambda_src.provisioner import builds, runs, source, teardown
 from lambda_src.provisioner.errors import ProvisioningError, SpecUnavailable, TimedOut
 from lambda_src.provisioner.program import delivery_program, stack_config, target_program
 from lambda_src.provisioner.runner import (
     DELIVERY_RETRY,
-    TARGET_RETRY,
+    TEARDOWN_DELIVERY_RETRY,
+    TEARDOWN_TARGET_RETRY,
     AutomationStackRunner,
     PulumiProgram,
     RetryPolicy,
@@ -48,8 +49,6 @@ logging.getLogger("lambda_src").setLevel(logging.INFO)
 
 # Record a timeout this long before Lambda cuts the run off, so the registry never stays PROVISIONING.
 TIMEOUT_MARGIN_SECONDS = 30
-# Executions that started this shortly before our `up` still count as started by it (clock skew).
-CLOCK_SKEW = timedelta(seconds=2)
 
 RunnerFactory = Callable[[RetryPolicy], StackRunner]
 
@@ -60,23 +59,6 @@ def claimable(record: PipelineRecord | None, status: Status, version: int | None
     if record is None or record.status != status:
         return False
     return version is None or record.version == version
-
-
-def started_during(executions: list[dict[str, Any]], since: datetime) -> dict[str, Any] | None:
-    """The newest run that began during our `up` (CodePipeline starts a new pipeline by itself);
-    None when none did."""
-    during = [
-        execution
-        for execution in executions
-        if isinstance(execution.get("startTime"), datetime)
-        and execution["startTime"].astimezone(UTC) >= since - CLOCK_SKEW
-    ]
-    return max(during, key=lambda execution: execution["startTime"].astimezone(UTC), default=None)
-
-
-def needs_start(executions: list[dict[str, Any]], since: datetime) -> bool:
-    """Start a run unless one began during our `up`."""
-    return started_during(executions, since) is None
 
 
 def destroy_order(environments: tuple[str, ...] | list[str]) -> list[str]:
@@ -142,9 +124,9 @@ class Provisioner:
             if not self._still_provisioning(pipeline_id, record.version):
                 # Deleted (or superseded) during the `up`: the run CodePipeline started by itself
                 # must not deploy what is being destroyed.
-                self._stop_runs(name)
+                runs.stop_running(self.codepipeline, name)
                 return _skipped(pipeline_id, "provision", self.registry.get(pipeline_id))
-            execution = started_during(self._executions_or_none(name), started)
+            execution = runs.started_during(runs.executions_or_none(self.codepipeline, name), started)
             if execution is None:
                 execution = self.codepipeline.start_pipeline_execution(name=name)
                 logger.info("delivery pipeline run started", pipeline_id=pipeline_id, codepipeline=name)
@@ -161,7 +143,7 @@ class Provisioner:
                 execution_id=execution_id,
             )
             if recorded is None:
-                self._stop_runs(name)  # the record moved on between our check and the start
+                runs.stop_running(self.codepipeline, name)  # the record moved on between our check and the start
                 return _skipped(pipeline_id, "provision", self.registry.get(pipeline_id))
             self._catch_up(pipeline_id, name, execution_id)
             return {"pipeline_id": pipeline_id, "action": "provision", "codepipeline_name": name}
@@ -207,40 +189,65 @@ class Provisioner:
 
     # -- delete ------------------------------------------------------------------------------------------
     def delete(self, pipeline_id: str, version: int | None, context: Any = None) -> dict[str, Any]:
+        """Claim the deletion and hand it to a teardown build, which has no 15-minute limit."""
         record = self.registry.get(pipeline_id)
         if not claimable(record, Status.DELETING, version):
             return _skipped(pipeline_id, "delete", record)
         # DELETING stays DELETING while the stacks go: the claim is the invocation's id on the record,
         # so a second delivery of the same request (or a re-sent start) does not destroy in parallel.
-        if not self.registry.claim_deletion(pipeline_id, record.version, _invocation_id(context)):
+        claim = _invocation_id(context)
+        if not self.registry.claim_deletion(pipeline_id, record.version, claim):
             return _already_claimed(pipeline_id, "delete")
         with self._guard(pipeline_id, record.version, Status.DELETING, context):
-            if record.codepipeline_name:
-                self._stop_runs(record.codepipeline_name)
+            request = teardown.TeardownRequest(pipeline_id, record.version, claim, record.teardown_build)
+            build_id = teardown.start(self.codebuild, self.settings.orchestrator.teardown_project, request)
+            if not self.registry.record_teardown(pipeline_id, record.version, claim, build_id):
+                # The record moved on: the build finds it so and destroys nothing.
+                logger.warning("teardown build started for a record that moved on", pipeline_id=pipeline_id)
+            logger.info("teardown build started", pipeline_id=pipeline_id, build=build_id)
+            return {"pipeline_id": pipeline_id, "action": "delete", "teardown_build": build_id}
+        return {"pipeline_id": pipeline_id, "action": "delete", "status": str(Status.FAILED)}
+
+    def tear_down(self, request: teardown.TeardownRequest) -> dict[str, Any]:
+        """In the teardown build: stop the pipeline's runs and builds, destroy its stacks, record DELETED."""
+        pipeline_id, version = request.pipeline_id, request.version
+        record = self.registry.get(pipeline_id)
+        if not claimable(record, Status.DELETING, version) or record.claimed_by != request.claim:
+            return _skipped(pipeline_id, "delete", record)
+        with self._guard(pipeline_id, version, Status.DELETING, None):
+            self._stop_everything_running(record, request)
             spec = self._spec_of(record)
             environments = list(record.environments) or (
                 list(spec.environments(self.settings.mode, home=self.settings.orchestrator_environment))  # type: ignore[arg-type]
                 if spec
                 else []
             )
-            # A build still running could re-create a stack after it is destroyed: stop them first.
-            projects = [naming.deploy_project_name(pipeline_id, env) for env in environments]
-            builds.stop_and_wait(self.codebuild, projects, sleep=self.sleep)
             for env in destroy_order(environments):
                 program = target_program(spec, env, self.settings) if spec else _noop_program
-                self._destroy(naming.target_stack_name(pipeline_id, env), program, TARGET_RETRY)
+                self._destroy(naming.target_stack_name(pipeline_id, env), program, TEARDOWN_TARGET_RETRY)
             program = delivery_program(spec, self.settings) if spec else _noop_program
-            self._destroy(naming.delivery_stack_name(pipeline_id), program, DELIVERY_RETRY)
+            self._destroy(naming.delivery_stack_name(pipeline_id), program, TEARDOWN_DELIVERY_RETRY)
             records.set_status(
                 self.registry,
                 pipeline_id,
                 Status.DELETED,
                 expected_status=Status.DELETING,
-                expected_version=record.version,
+                expected_version=version,
                 outputs={},
             )
             return {"pipeline_id": pipeline_id, "action": "delete", "status": str(Status.DELETED)}
         return {"pipeline_id": pipeline_id, "action": "delete", "status": str(Status.FAILED)}
+
+    def _stop_everything_running(self, record: PipelineRecord, request: teardown.TeardownRequest) -> None:
+        """Nothing may re-create a stack while the stacks go, or hold a lock a destroy would wait for:
+        the delivery runs, then every deploy build of the pipeline and the previous teardown build."""
+        if record.codepipeline_name:
+            runs.stop_running(self.codepipeline, record.codepipeline_name)
+        environments = record.environments or tuple(self.settings.accounts)
+        projects = [naming.deploy_project_name(record.pipeline_id, env) for env in environments]
+        builds.stop_and_wait(self.codebuild, projects, sleep=self.sleep)
+        if request.previous_build:
+            builds.stop_and_wait_builds(self.codebuild, [request.previous_build], sleep=self.sleep)
 
     def _destroy(self, stack_name: str, program: PulumiProgram, retry: RetryPolicy) -> None:
         with closing(self.runners(retry)) as runner:
@@ -325,42 +332,6 @@ class Provisioner:
             ContentType="application/zip",
             **extra,
         )
-
-    def _stop_runs(self, name: str) -> None:
-        """Stop the pipeline's running executions first, so no deploy or approval re-creates a target
-        stack while the stacks are being destroyed."""
-        try:
-            executions = self._recent_executions(name)
-        except Exception as exc:
-            if aws.error_code(exc) == "PipelineNotFoundException":
-                return
-            raise
-        for execution in executions:
-            if execution.get("status") != "InProgress":
-                continue
-            try:
-                self.codepipeline.stop_pipeline_execution(
-                    pipelineName=name,
-                    pipelineExecutionId=execution["pipelineExecutionId"],
-                    abandon=True,
-                    reason="the pipeline is being deleted",
-                )
-            except Exception as exc:
-                # Already finished or stopping: nothing left to stop.
-                logger.info("execution not stopped", codepipeline=name, error_code=aws.error_code(exc))
-
-    def _executions_or_none(self, name: str) -> list[dict[str, Any]]:
-        """Runs of the pipeline, or none when they cannot be read: an extra run is superseded by the
-        next, a missing one would leave the new request undeployed."""
-        try:
-            return self._recent_executions(name)
-        except Exception as exc:
-            logger.warning("could not list pipeline runs; starting one", codepipeline=name, error=str(exc))
-            return []
-
-    def _recent_executions(self, name: str) -> list[dict[str, Any]]:
-        response = self.codepipeline.list_pipeline_executions(pipelineName=name, maxResults=5)
-        return list(response.get("pipelineExecutionSummaries", []))
 
 
 def _already_claimed(pipeline_id: str, action: str) -> dict[str, Any]:

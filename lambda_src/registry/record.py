@@ -8,7 +8,9 @@ EXECUTION_PENDING until the provisioner has started it), restarts (N, how often 
 the provisioner's start in the current waiting status), claimed_by (the provisioner invocation
 that runs a deletion), name and owner (the pipeline's name exactly as it was created, and its
 owner: together its identity), revision (N, incremented by every write: each write is a
-compare-and-swap on it, so no writer can undo another's change; 0/absent on records written before).
+compare-and-swap on it, so no writer can undo another's change; 0/absent on records written before),
+teardown_build and teardown_version (the CodeBuild build that ran the record's latest deletion, and
+the version it was started for).
 """
 
 from __future__ import annotations
@@ -54,6 +56,13 @@ class PipelineRecord:
     name: str | None = None
     owner: str | None = None
     revision: int = 0
+    teardown_build: str | None = None
+    teardown_version: int | None = None
+
+    @property
+    def tearing_down(self) -> bool:
+        """DELETING, and this version's teardown build has started (it, not the sweep, ends it)."""
+        return self.status == Status.DELETING and bool(self.teardown_build) and self.teardown_version == self.version
 
     def spec_document(self) -> dict[str, Any] | None:
         return json.loads(self.spec) if self.spec else None
@@ -82,6 +91,8 @@ class PipelineRecord:
             "name": self.name,
             "owner": self.owner,
             "revision": self.revision or None,
+            "teardown_build": self.teardown_build,
+            "teardown_version": self.teardown_version,
         }
         return {key: to_attr(value) for key, value in plain.items() if value not in (None, [], {})}
 
@@ -110,4 +121,10 @@ class PipelineRecord:
             name=plain.get("name"),
             owner=plain.get("owner"),
             revision=int(plain.get("revision", 0)),
+            teardown_build=plain.get("teardown_build"),
+            teardown_version=_optional_int(plain.get("teardown_version")),
         )
+
+
+def _optional_int(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None

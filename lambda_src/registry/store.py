@@ -182,6 +182,33 @@ class Registry:
             return False
         return True
 
+    def record_teardown(self, pipeline_id: str, version: int, claimant: str, build_id: str) -> bool:
+        """Note the teardown build `claimant` started for this DELETING version (the sweep watches it,
+        the next deletion waits for it). False when the record moved on or another run holds the claim."""
+        try:
+            write_if(
+                self._db.update_item,
+                TableName=self.table,
+                Key={"pipeline_id": {"S": pipeline_id}},
+                UpdateExpression=(
+                    "SET teardown_build = :build, teardown_version = :version, updated_at = :now, "
+                    + _REVISION_INCREMENT
+                ),
+                ConditionExpression="#status = :deleting AND #version = :version AND claimed_by = :me",
+                ExpressionAttributeNames={"#status": "status", "#version": "version"},
+                ExpressionAttributeValues={
+                    ":build": {"S": build_id},
+                    ":me": {"S": claimant},
+                    ":now": {"S": now()},
+                    **_NEXT_REVISION,
+                    ":deleting": {"S": str(Status.DELETING)},
+                    ":version": {"N": str(version)},
+                },
+            )
+        except ConditionFailed:
+            return False
+        return True
+
     def record_restart(self, record: PipelineRecord) -> PipelineRecord:
         """Count one re-sent start of a waiting record and restart its staleness clock.
 

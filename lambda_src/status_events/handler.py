@@ -185,6 +185,7 @@ def _sweep() -> dict[str, Any]:
         start,
         failed=updater.notify_failure,
         reconcile=lambda record, quiet_for: reconcile.reconcile(updater, record, quiet_for),
+        teardowns=lambda build_ids: sweeper.build_states(aws.client("codebuild"), build_ids),
     )
     if restarted:
         logger.warning("re-started lost provisioner runs", pipeline_ids=restarted)

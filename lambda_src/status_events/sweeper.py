@@ -10,6 +10,10 @@ first to claim the record runs.
 Each re-send is counted on the record (`restarts`) and restarts its staleness clock, so one lost
 start is re-sent once per staleness period, not at every sweep; after MAX_RESTARTS the record is
 marked FAILED (retryable), for the user to send the request again.
+
+A DELETING record whose teardown build has started is left to that build, however long it runs;
+once the build has ended with the record still DELETING (killed by its timeout, or stopped), the
+deletion is marked FAILED (retryable): sending DELETE again starts a new teardown.
 """
 
 from __future__ import annotations
@@ -32,6 +36,10 @@ STALE_AFTER: dict[Status, timedelta] = {
     Status.QUEUED: timedelta(minutes=10),
     Status.DELETING: timedelta(minutes=75),
 }
+# A teardown build in this state is still working; any other (ended, or unknown to CodeBuild) is not.
+BUILD_RUNNING = "IN_PROGRESS"
+# BatchGetBuilds takes at most this many ids.
+BUILDS_PER_READ = 100
 # A PROVISIONING record quiet for this long is checked against its run (reconcile.py).
 PROVISIONING_QUIET = timedelta(minutes=30)
 MAX_RESTARTS = 3
@@ -44,6 +52,8 @@ Starter = Callable[[Literal["provision", "delete"], PipelineRecord], None]
 Notifier = Callable[[PipelineRecord], None]
 # (record, how long it has been quiet) -> what was done; see reconcile.py.
 Reconciler = Callable[[PipelineRecord, timedelta], str]
+# build ids -> the status CodeBuild reports for each it knows (see build_states).
+BuildStates = Callable[[list[str]], dict[str, str]]
 
 
 def is_scheduled_sweep(event: dict[str, Any]) -> bool:
@@ -71,21 +81,58 @@ def sweep(
     now: datetime | None = None,
     failed: Notifier | None = None,
     reconcile: Reconciler | None = None,
+    teardowns: BuildStates | None = None,
 ) -> list[str]:
     """Re-start the run of every stale QUEUED or DELETING record; the ids re-started.
 
     A record already re-started MAX_RESTARTS times is marked FAILED instead (and passed to `failed`).
+    DELETING records with a teardown build are checked against it (`teardowns`), not restarted.
     PROVISIONING records quiet for longer than PROVISIONING_QUIET go to `reconcile`.
     """
     moment = now or datetime.now(UTC)
     restarted = []
+    tearing_down: list[PipelineRecord] = []
     for status in STALE_AFTER:
         for record in waiting_records(registry, status):
-            if is_stale(record, moment) and _restart(registry, record, start, failed):
+            if record.tearing_down:
+                tearing_down.append(record)
+            elif is_stale(record, moment) and _restart(registry, record, start, failed):
                 restarted.append(record.pipeline_id)
+    if teardowns is not None and tearing_down:
+        _fail_ended_teardowns(registry, tearing_down, teardowns, failed)
     if reconcile is not None:
         _reconcile_quiet(registry, reconcile, moment)
     return restarted
+
+
+def _fail_ended_teardowns(
+    registry: Registry, tearing_down: list[PipelineRecord], teardowns: BuildStates, failed: Notifier | None
+) -> None:
+    """A teardown build that ended without recording the deletion's end (killed by its timeout,
+    stopped) fails the deletion retryably; one CodeBuild cannot answer for is checked next sweep."""
+    try:
+        states = teardowns([record.teardown_build for record in tearing_down if record.teardown_build])
+    except Exception:
+        logger.exception("teardown builds not checked")
+        return
+    for record in tearing_down:
+        state = states.get(record.teardown_build or "", "unknown to CodeBuild")
+        if state == BUILD_RUNNING:
+            continue
+        why = f"teardown build {record.teardown_build} ended ({state}) before the pipeline was deleted"
+        given_up = records.fail_retryably(registry, record, "teardown-ended", why)
+        if given_up is not None and failed is not None:
+            failed(given_up)
+
+
+def build_states(codebuild: Any, build_ids: list[str]) -> dict[str, str]:
+    """Build id -> buildStatus (IN_PROGRESS, SUCCEEDED, FAILED, FAULT, TIMED_OUT, STOPPED) of the
+    builds CodeBuild knows."""
+    states: dict[str, str] = {}
+    for first in range(0, len(build_ids), BUILDS_PER_READ):
+        response = codebuild.batch_get_builds(ids=build_ids[first : first + BUILDS_PER_READ])
+        states.update({build["id"]: str(build.get("buildStatus")) for build in response.get("builds", [])})
+    return states
 
 
 def _restart(registry: Registry, record: PipelineRecord, start: Starter, failed: Notifier | None) -> bool:

@@ -26,13 +26,21 @@ from lambda_src.provisioner.runner.faults import (
     still_locked_error,
 )
 from lambda_src.provisioner.runner.interface import OnOutput, PulumiProgram, StackRunner, UpOutcome
-from lambda_src.provisioner.runner.retry import DELIVERY_RETRY, TARGET_RETRY, RetryPolicy
+from lambda_src.provisioner.runner.retry import (
+    DELIVERY_RETRY,
+    TARGET_RETRY,
+    TEARDOWN_DELIVERY_RETRY,
+    TEARDOWN_TARGET_RETRY,
+    RetryPolicy,
+)
 from lambda_src.provisioner.runner.workspace import RunnerConfig, prepare_pulumi_home, workspace_options
 
 __all__ = [
     "DELIVERY_RETRY",
     "PENDING_URNS_SHOWN",
     "TARGET_RETRY",
+    "TEARDOWN_DELIVERY_RETRY",
+    "TEARDOWN_TARGET_RETRY",
     "AutomationStackRunner",
     "Failure",
     "FailureKind",

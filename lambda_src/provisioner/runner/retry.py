@@ -31,3 +31,11 @@ class RetryPolicy:
 DELIVERY_RETRY = RetryPolicy(stale_lock_after=timedelta(minutes=16))
 # Target stacks are also updated by deploy builds, which may run for their whole build timeout (60 min).
 TARGET_RETRY = RetryPolicy(stale_lock_after=timedelta(minutes=65))
+
+# A teardown build (lambda_src/provisioner/teardown.py) has stopped and awaited every deploy build of
+# the pipeline and its previous teardown build before it destroys: a lock on a target stack can then
+# only be a killed run's, and is cancelled at once.
+TEARDOWN_TARGET_RETRY = RetryPolicy(stale_lock_after=timedelta(0))
+# The delivery stack may still be locked by a provisioner run (15 minutes at most) that was deploying
+# when the delete came: a teardown outlives it, so it waits until such a lock is a killed run's.
+TEARDOWN_DELIVERY_RETRY = RetryPolicy(attempts=40, stale_lock_after=timedelta(minutes=16))

@@ -208,9 +208,12 @@ def test_the_provisioner_is_denied_raising_rights_deleting_roles_approving_and_b
     assert sids["DenyApproving"]["Effect"] == "Deny"
     for sid in by_sid(deny_bent_deploy_builds(args)):
         assert sids[sid]["Effect"] == "Deny"
-    # No StartBuild, no approvals, and no service wildcard at all.
+    # StartBuild of the teardown project only (its own work, as its own role); no approvals, no retried
+    # builds, and no service wildcard at all.
     granted = actions_of(allowed(statements))
-    assert not {"codebuild:StartBuild", "codebuild:RetryBuild", "codepipeline:PutApprovalResult"} & granted
+    assert not {"codebuild:RetryBuild", "codepipeline:PutApprovalResult"} & granted
+    starts = [s for s in allowed(statements) if "codebuild:StartBuild" in s["Action"]]
+    assert [s["Resource"] for s in starts] == [[f"arn:aws:codebuild:us-east-1:{ORCH}:project/mlops-orch-teardown"]]
     assert not [a for a in granted if a.endswith(":*")]
 
 

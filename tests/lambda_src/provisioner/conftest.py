@@ -17,6 +17,7 @@ from botocore.awsrequest import AWSResponse, HTTPHeaders
 from moto import mock_aws
 
 from lambda_src.provisioner.settings import ProvisionerSettings
+from tests.support.fake_codebuild import FakeCodeBuild
 from tests.support.provisioner_settings import (  # noqa: F401  (fixtures and helpers the tests here use)
     ACCOUNTS_MULTI,
     ACCOUNTS_SINGLE,
@@ -355,8 +356,10 @@ class World:
     codepipeline: FakeCodePipeline
     now: list[datetime]
     invocations: list[dict[str, Any]] = field(default_factory=list)
-    # CodeBuild as the provisioner sees it (None: moto's, where every build has finished).
-    codebuild: Any = None
+    # CodeBuild as the provisioner sees it: deploy builds, and the teardown builds deletes start.
+    codebuild: Any = field(default_factory=FakeCodeBuild)
+    # Whether a delete's teardown build runs as soon as the provisioner has started it.
+    run_teardowns: bool = True
 
     @property
     def registry(self) -> Any:
@@ -398,12 +401,24 @@ class World:
         return response["statusCode"], json.loads(response["body"])
 
     def run_provisioner(self, context: Any = None) -> dict[str, Any]:
-        """Deliver the API's last async invoke to the provisioner, as Lambda would."""
+        """Deliver the API's last async invoke to the provisioner, as Lambda would; a delete's
+        teardown build then runs (unless `run_teardowns` is off) and its outcome is returned."""
         from lambda_src.provisioner.handler import run
 
         payload = self.invocations.pop(0)
         result: dict[str, Any] = run(self.provisioner(), payload, context)
+        if "teardown_build" in result and self.run_teardowns:
+            return self.run_teardown(result["teardown_build"])
         return result
+
+    def run_teardown(self, build_id: str) -> dict[str, Any]:
+        """Run a started teardown build as CodeBuild would (`mlops teardown` with its variables)."""
+        from lambda_src.provisioner.teardown import TeardownRequest
+
+        [build] = [b for b in self.codebuild.started if b["id"] == build_id]
+        outcome: dict[str, Any] = self.provisioner().tear_down(TeardownRequest.from_env(build["variables"]))
+        self.codebuild.finish(build_id, "FAILED" if outcome.get("status") == "FAILED" else "SUCCEEDED")
+        return outcome
 
     def event(self, name: str, execution_id: str, kind: str, state: str, **detail: Any) -> dict[str, Any]:
         from lambda_src.common import aws

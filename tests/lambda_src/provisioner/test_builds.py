@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -12,42 +11,7 @@ from lambda_src.provisioner import builds
 from lambda_src.provisioner.errors import BuildsStillRunning
 from lambda_src.registry import Status
 from mlops_spec import naming
-
-
-@dataclass
-class FakeCodeBuild:
-    """Builds per project; a stopped build finishes after `stops_after` more status reads."""
-
-    builds: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    stops_after: int = 1
-    stop_requests: list[str] = field(default_factory=list)
-    reads_since_stop: dict[str, int] = field(default_factory=dict)
-    journal: list[str] = field(default_factory=list)
-
-    def add(self, project: str, build_id: str, status: str = "IN_PROGRESS") -> None:
-        self.builds.setdefault(project, []).insert(0, {"id": build_id, "buildStatus": status})
-
-    def list_builds_for_project(self, projectName: str, sortOrder: str = "DESCENDING") -> dict[str, Any]:
-        if projectName not in self.builds:
-            error = Exception("no such project")
-            error.response = {"Error": {"Code": "ResourceNotFoundException"}}  # type: ignore[attr-defined]
-            raise error
-        return {"ids": [b["id"] for b in self.builds[projectName]]}
-
-    def batch_get_builds(self, ids: list[str]) -> dict[str, Any]:
-        found = [b for runs in self.builds.values() for b in runs if b["id"] in ids]
-        for build in found:
-            if build["id"] in self.reads_since_stop:
-                self.reads_since_stop[build["id"]] += 1
-                if self.reads_since_stop[build["id"]] > self.stops_after:
-                    build["buildStatus"] = "STOPPED"
-        return {"builds": [dict(b) for b in found]}
-
-    def stop_build(self, id: str) -> dict[str, Any]:
-        self.stop_requests.append(id)
-        self.journal.append(f"stop {id}")
-        self.reads_since_stop[id] = 0
-        return {"build": {"id": id}}
+from tests.support.fake_codebuild import FakeCodeBuild
 
 
 def test_running_builds_are_stopped_and_awaited():

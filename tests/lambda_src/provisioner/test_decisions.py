@@ -19,8 +19,9 @@ from lambda_src.provisioner.errors import (
     SpecUnavailable,
     StackBusy,
 )
-from lambda_src.provisioner.handler import claimable, destroy_order, needs_start, started_during
+from lambda_src.provisioner.handler import claimable, destroy_order
 from lambda_src.provisioner.runner import RetryPolicy, UpOutcome, classify, lock_is_stale, prepare_pulumi_home
+from lambda_src.provisioner.runs import needs_start, started_during
 from lambda_src.provisioner.settings import ENV_VARS, ProvisionerSettings, SettingsError
 from lambda_src.provisioner.source import parse_spec, source_zip, spec_from_zip
 from lambda_src.registry import EXECUTION_PENDING, PipelineRecord, Status

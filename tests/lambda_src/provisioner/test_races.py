@@ -228,7 +228,7 @@ def test_two_deliveries_of_the_same_request_racing_for_it_run_once(
     assert single.record(pipeline_id).status == Status.PROVISIONING
 
 
-def test_two_deliveries_of_the_same_deletion_destroy_once(
+def test_two_deliveries_of_the_same_deletion_start_one_teardown_that_destroys_once(
     single: Any, example_body: Callable[..., dict[str, Any]]
 ) -> None:
     pipeline_id, name, execution = provisioned(single, example_body("byom_realtime_builtin"))
@@ -237,23 +237,32 @@ def test_two_deliveries_of_the_same_deletion_destroy_once(
     single.backend.stacks[f"{pipeline_id}-dev"] = {"endpoint_name": "e"}
     status, _ = single.api("DELETE", f"/pipelines/{pipeline_id}")
     assert status == 202
-    payload = single.invocations.pop(0)
+    version = single.invocations.pop(0)["version"]
     first, second = single.provisioner(), single.provisioner()
-    duplicates: list[dict[str, Any]] = []
-    raise_fault = single.backend.raise_fault
 
-    def second_delivery_arrives(op: str) -> None:
-        # The same event delivered twice: the copy starts while the first run destroys its first stack.
-        if op == "destroy" and not duplicates:
-            duplicates.append({})
-            duplicates[0] = second.delete(pipeline_id, payload["version"], SimpleNamespace(aws_request_id="req-B"))
-        raise_fault(op)
+    started = first.delete(pipeline_id, version, SimpleNamespace(aws_request_id="req-A"))
+    duplicate = second.delete(pipeline_id, version, SimpleNamespace(aws_request_id="req-B"))
+    # Lambda's retry of the first invocation (same request id) starts no second build.
+    retried = first.delete(pipeline_id, version, SimpleNamespace(aws_request_id="req-A"))
 
-    single.backend.raise_fault = second_delivery_arrives
+    assert duplicate == {"pipeline_id": pipeline_id, "action": "delete", "skipped": "already claimed"}
+    assert (
+        started
+        == retried
+        == {"pipeline_id": pipeline_id, "action": "delete", "teardown_build": started["teardown_build"]}
+    )
+    assert [b["id"] for b in single.codebuild.started] == [started["teardown_build"]]
+    assert single.backend.history.count(("destroy", f"{pipeline_id}-dev")) == 0  # nothing destroyed by Lambda
+    record = single.record(pipeline_id)
+    assert (record.status, record.claimed_by, record.teardown_build, record.teardown_version) == (
+        Status.DELETING,
+        "req-A",
+        started["teardown_build"],
+        version,
+    )
 
-    done = first.delete(pipeline_id, payload["version"], SimpleNamespace(aws_request_id="req-A"))
+    done = single.run_teardown(started["teardown_build"])
 
-    assert duplicates == [{"pipeline_id": pipeline_id, "action": "delete", "skipped": "already claimed"}]
     assert done == {"pipeline_id": pipeline_id, "action": "delete", "status": "DELETED"}
     destroyed = [stack for op, stack in single.backend.history if op == "destroy"]
     assert destroyed == [f"{pipeline_id}-dev", f"{pipeline_id}-delivery"]
