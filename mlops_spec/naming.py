@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from mlops_spec.environments import ENVIRONMENTS
 
 # SageMaker names (endpoint, model, job, schedule) are limited to 63 characters.
 SAGEMAKER_NAME_LIMIT = 63
@@ -99,6 +102,77 @@ def deploy_projects_of(env: str) -> str:
     """A name pattern matching the deploy projects of `env` and of no other environment: the
     environment is the project name's last part."""
     return f"{DEPLOY_PROJECT_PREFIX}*-{env}"
+
+
+def deploy_project_arn(pipeline: str, env: str, region: str, account_id: str, partition: str = "aws") -> str:
+    """The ARN CodeBuild gives a deploy project: what `${codebuild:projectArn}` resolves to in its builds."""
+    return f"arn:{partition}:codebuild:{region}:{account_id}:project/{deploy_project_name(pipeline, env)}"
+
+
+def target_stack_parts(stack_name: str) -> tuple[str, str] | None:
+    """(pipeline, environment) of a target stack's name (`target_stack_name`'s inverse); None for any
+    other stack (a delivery stack ends in `-delivery`, which is no environment)."""
+    pipeline, _, env = stack_name.rpartition("-")
+    if not pipeline or env not in ENVIRONMENTS:
+        return None
+    return pipeline, env
+
+
+# -- where Pulumi state lives in the state bucket ----------------------------------------------------
+# The Pulumi project every stack the orchestrator runs belongs to.
+PULUMI_PROJECT = "mlops-pipelines"
+# Target stacks live under a prefix of their own deploy project: `target-stacks/<project ARN>/` holds
+# the backend of one stack (its `.pulumi/` stack file, locks, history and backups). The shared build
+# role of an environment reaches exactly that prefix through the IAM variable below, which CodeBuild
+# resolves to the ARN of the project a build belongs to. Delivery stacks (and target stacks of older
+# versions, until moved) live at the bucket's root, out of every build's reach.
+TARGET_STATE_FOLDER = "target-stacks"
+PROJECT_ARN_VARIABLE = "${codebuild:projectArn}"
+# The KMS encryption context of target stacks' secrets: `awskms://...&context_<key>=<environment>`;
+# build roles may use the secrets key only with their own environment's value. One key only: Pulumi
+# mixes up the values of several context keys (pulumi/pulumi#21068).
+STATE_CONTEXT_KEY = "mlops-environment"
+
+
+def target_state_prefix(project_arn: str) -> str:
+    """The state bucket prefix (no trailing slash) of the target stack a deploy project deploys.
+
+    One function for both readers: the runner passes a project's ARN (`deploy_project_arn`), the build
+    roles' policy passes PROJECT_ARN_VARIABLE. An ARN is a safe S3 key part (`:` and `/` need no
+    escaping in S3 keys nor in IAM resource ARNs; Go's URL parser keeps them in a URL path), and it is
+    the form CodeBuild documents for this variable in S3 resource ARNs.
+    """
+    return f"{TARGET_STATE_FOLDER}/{project_arn}"
+
+
+def legacy_stack_key(stack_name: str, project: str = PULUMI_PROJECT) -> str:
+    """Where the S3 backend of earlier versions kept a stack (project mode, at the bucket's root)."""
+    return f"{legacy_stacks_folder(project)}{stack_name}.json"
+
+
+def legacy_stacks_folder(project: str = PULUMI_PROJECT) -> str:
+    return f".pulumi/stacks/{project}/"
+
+
+def legacy_lock_folder(stack_name: str, project: str = PULUMI_PROJECT) -> str:
+    """Where Pulumi's S3 backend keeps the lock files of a stack at the bucket's root."""
+    return f".pulumi/locks/organization/{project}/{stack_name}/"
+
+
+def prefixed_backend_url(backend_url: str, prefix: str) -> str:
+    """`s3://bucket?query` with `prefix` as its path: Pulumi's S3 backend then keeps everything of the
+    stacks it opens under that prefix of the bucket (it wraps the bucket in a prefixed one)."""
+    split = urlsplit(backend_url)
+    return urlunsplit((split.scheme, split.netloc, f"/{prefix.strip('/')}", split.query, ""))
+
+
+def secrets_provider_of(secrets_provider: str, env: str) -> str:
+    """The KMS secrets provider with environment `env` as the encryption context (gocloud's awskms
+    URLs take `context_<key>=<value>` query parameters)."""
+    split = urlsplit(secrets_provider)
+    query = [(k, v) for k, v in parse_qsl(split.query) if not k.startswith("context_")]
+    query.append((f"context_{STATE_CONTEXT_KEY}", env))
+    return urlunsplit((split.scheme, split.netloc, split.path, urlencode(query, safe="/:"), ""))
 
 
 def resource_name(pipeline: str, env: str, suffix: str, limit: int = SAGEMAKER_NAME_LIMIT) -> str:

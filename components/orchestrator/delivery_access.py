@@ -20,7 +20,16 @@ from components.orchestrator.args import (
     delivery_pipelines_arn,
     topic_arn,
 )
-from mlops_spec.naming import DELIVERY_ARTIFACT_FOLDERS, DEPLOY_PROJECT_PREFIX, deploy_projects_of, source_key
+from mlops_spec.naming import (
+    DELIVERY_ARTIFACT_FOLDERS,
+    DEPLOY_PROJECT_PREFIX,
+    PROJECT_ARN_VARIABLE,
+    STATE_CONTEXT_KEY,
+    deploy_projects_of,
+    legacy_stacks_folder,
+    source_key,
+    target_state_prefix,
+)
 
 # Per-pipeline roles that delivery stacks created before the shared roles existed
 # (`mlops-orch-cb-<pipeline>-<env>`, `mlops-orch-cp-<pipeline>`): updating such a stack deletes them,
@@ -181,16 +190,10 @@ def build_role_statements(
     read its run's source artifact, write its logs, pull the provisioner image, check its promotion."""
     region, account = args.region, args.account_id
     logs = f"arn:aws:logs:{region}:{account}:log-group:/aws/codebuild/{deploy_projects_of(env)}"
-    state = f"arn:aws:s3:::{args.names.state_bucket}"
     deploy_role = args.deploy_role_arn(env)
     return [
         policies.statement(["sts:AssumeRole"], [deploy_role], sid="AssumeThisEnvironmentsDeployRole"),
-        # State isolation between pipelines is not done yet (docs/security.md, issue 10 point 4).
-        policies.statement(
-            ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [f"{state}/.pulumi/*"], sid="PulumiState"
-        ),
-        policies.statement(["s3:ListBucket", "s3:GetBucketLocation"], [state], sid="PulumiStateList"),
-        policies.statement(policies.KEY_USE, [secrets_key], sid="PulumiStateKey"),
+        *build_state_statements(args, env, secrets_key),
         policies.statement(["s3:GetObject", "s3:GetObjectVersion"], [_run_artifacts(args)], sid="SourceArtifact"),
         policies.statement(policies.KEY_USE, [data_key], sid="ArtifactKey"),
         policies.statement(policies.LOG_WRITE, [logs, f"{logs}:*"], sid="BuildLogs"),
@@ -204,6 +207,46 @@ def build_role_statements(
         *_promotion_checks(args, env),
         *_deploy_command_records(args),
         *deny_bent_deploy_builds(args),
+    ]
+
+
+def build_state_statements(args: OrchestratorArgs, env: str, secrets_key: str) -> list[policies.Statement]:
+    """A deploy build keeps the state of its own target stack only, and decrypts only its environment's
+    secrets (docs/security.md, "State isolation").
+
+    The role is shared by every deploy project of `env`; `${codebuild:projectArn}`, which CodeBuild
+    resolves to the project of the build using the role, narrows each build to the prefix of its own
+    stack (stack file, locks, history, backups: mlops_spec.naming.target_state_prefix). Listing is
+    limited to that prefix and to the names of the stacks earlier versions kept at the root, so that
+    `mlops deploy` can see that its stack has not been moved yet (it never reads them).
+    """
+    bucket = f"arn:aws:s3:::{args.names.state_bucket}"
+    own = target_state_prefix(PROJECT_ARN_VARIABLE)
+    return [
+        policies.statement(
+            ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [f"{bucket}/{own}/*"], sid="PulumiState"
+        ),
+        policies.statement(
+            ["s3:ListBucket"],
+            [bucket],
+            sid="PulumiStateList",
+            condition={"StringLike": {"s3:prefix": [f"{own}/*", f"{legacy_stacks_folder()}*"]}},
+        ),
+        policies.statement(["s3:GetBucketLocation"], [bucket], sid="PulumiStateBucket"),
+        # The state objects are encrypted with the secrets key by S3 itself (bucket key): only through S3.
+        policies.statement(
+            ["kms:Decrypt", "kms:GenerateDataKey"],
+            [secrets_key],
+            sid="PulumiStateObjects",
+            condition={"StringEquals": {"kms:ViaService": f"s3.{args.region}.amazonaws.com"}},
+        ),
+        # Pulumi's secrets provider wraps each stack's data key with the environment as encryption context.
+        policies.statement(
+            ["kms:Encrypt", "kms:Decrypt"],
+            [secrets_key],
+            sid="PulumiSecretsOfThisEnvironment",
+            condition={"StringEquals": {f"kms:EncryptionContext:{STATE_CONTEXT_KEY}": env}},
+        ),
     ]
 
 

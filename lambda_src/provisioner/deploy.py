@@ -77,7 +77,10 @@ def deploy(
         except PromotionRefused as refused:
             _record_refusal(registry, pipeline_id, env, refused)
             raise
-    stacks = runner or AutomationStackRunner(RunnerConfig.from_settings(settings), retry=TARGET_RETRY)
+    # A deploy build may not touch the state bucket's root: stacks earlier versions left there are moved
+    # by the provisioner (lambda_src/provisioner/state_layout.py); until then the build refuses.
+    config = RunnerConfig.from_settings(settings, moves_legacy_stacks=False)
+    stacks = runner or AutomationStackRunner(config, retry=TARGET_RETRY)
     try:
         stacks.select_or_create(naming.target_stack_name(pipeline_id, env), target_program(spec, env, settings))
         stacks.set_config(stack_config(spec, env, settings))

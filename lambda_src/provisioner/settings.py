@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from mlops_spec.env_vars import EnvVar
 from mlops_spec.environments import ENVIRONMENTS
-from mlops_spec.naming import EnvironmentNames, OrchestratorNames
+from mlops_spec.naming import PULUMI_PROJECT, EnvironmentNames, OrchestratorNames
 
 # The variables, by field. `as_env()` writes these (all but the SECRET_FIELDS), so the settings of
 # the provisioner Lambda can be handed on unchanged to the CodeBuild projects that run `mlops deploy`.
@@ -46,7 +46,7 @@ SECRET_FIELDS = frozenset({"deploy_role_external_id"})
 # Lambda's only writable directory is /tmp; the image bakes plugins under /opt (read-only).
 DEFAULT_PULUMI_HOME = "/tmp/pulumi-home"
 DEFAULT_BAKED_PULUMI_HOME = "/opt/pulumi"
-PROJECT_NAME = "mlops-pipelines"
+PROJECT_NAME = PULUMI_PROJECT
 
 
 class SettingsError(ValueError):

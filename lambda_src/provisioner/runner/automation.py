@@ -7,6 +7,7 @@ What a fault is and what it calls for is decided in `faults`; this module carrie
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -33,8 +34,11 @@ from lambda_src.provisioner.runner.faults import (
     still_locked_error,
 )
 from lambda_src.provisioner.runner.interface import OnOutput, PulumiProgram, UpOutcome
+from lambda_src.provisioner.runner.migration import StateMigration
 from lambda_src.provisioner.runner.retry import RetryPolicy
 from lambda_src.provisioner.runner.workspace import RunnerConfig, workspace_options
+from lambda_src.provisioner.state_layout import LegacyStacks, StackPlace, cloud_secrets_provider
+from mlops_spec.naming import short_hash
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +68,10 @@ class AutomationStackRunner:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = _utcnow,
         work_dir: str | None = None,
+        s3: Any = None,
     ):
         self.config = config
+        self._s3 = s3
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
         self._clock = clock
@@ -76,6 +82,8 @@ class AutomationStackRunner:
 
     # -- stack selection ---------------------------------------------------------------------------
     def select_or_create(self, stack_name: str, program: PulumiProgram) -> None:
+        self._settle(stack_name)
+
         def create_or_select() -> auto.Stack:
             try:
                 return self._open(auto.create_or_select_stack, stack_name, program)
@@ -86,6 +94,8 @@ class AutomationStackRunner:
         self._stack = self._run(stack_name, create_or_select)
 
     def select_existing(self, stack_name: str, program: PulumiProgram) -> bool:
+        self._settle(stack_name)
+
         def select() -> auto.Stack | None:
             try:
                 return self._open(auto.select_stack, stack_name, program)
@@ -143,6 +153,36 @@ class AutomationStackRunner:
         if self._owns_work_dir:
             shutil.rmtree(self.work_dir, ignore_errors=True)
 
+    # -- moving a stack between backends ----------------------------------------------------------------
+    def export_deployment(self) -> dict[str, Any]:
+        stack = self._selected()
+        with _classified(stack.name):
+            exported = stack.export_stack()
+        return {"version": exported.version, "deployment": exported.deployment}
+
+    def import_deployment(self, exported: dict[str, Any]) -> None:
+        stack = self._selected()
+        state = auto.Deployment(version=exported.get("version"), deployment=exported.get("deployment"))
+        with _classified(stack.name):
+            stack.import_stack(state)
+
+    def secrets_provider_state(self) -> dict[str, Any] | None:
+        stack = self._selected()
+        try:
+            # `stack init --secrets-provider` wrote the provider and its wrapped data key there.
+            settings = stack.workspace.stack_settings(stack.name)
+        except FileNotFoundError:
+            return None
+        if not settings.secrets_provider or not settings.encrypted_key:
+            return None
+        return cloud_secrets_provider(settings.secrets_provider, settings.encrypted_key)
+
+    def remove_state(self) -> None:
+        stack = self._selected()
+        with _classified(stack.name):
+            stack.workspace.remove_stack(stack.name, force=True)
+        self._stack = None
+
     # -- internals ---------------------------------------------------------------------------------------
     def _selected(self) -> auto.Stack:
         if self._stack is None:
@@ -150,9 +190,40 @@ class AutomationStackRunner:
         return self._stack
 
     def _open(self, open_stack: StackOpener, stack_name: str, program: PulumiProgram) -> auto.Stack:
-        """A stack of our project in a fresh workspace, opened by `auto.select_stack` or its like."""
-        options = workspace_options(self.config, self.work_dir, self._pulumi_command())
+        """A stack of our project in a fresh workspace at the stack's place, opened by `auto.select_stack`
+        or its like."""
+        place = self.config.place_of(stack_name)
+        options = workspace_options(self.config, self._work_dir_of(place), self._pulumi_command(), place)
         return open_stack(stack_name, project_name=self.config.project_name, program=program, opts=options)
+
+    def _work_dir_of(self, place: StackPlace) -> str:
+        """One workspace directory per place: a workspace's project file names its backend, and a stack
+        of the same name may live at two places while it is moved."""
+        if self.config.layout is None:
+            return self.work_dir
+        path = os.path.join(self.work_dir, f"place-{short_hash(place.backend_url + place.secrets_provider, 12)}")
+        os.makedirs(path, exist_ok=True)
+        return path
+
+    def _settle(self, stack_name: str) -> None:
+        """Move (or refuse to run beside) the legacy target stacks `stack_name` needs at their place."""
+        layout = self.config.layout
+        if layout is None:
+            return
+        with _classified(stack_name):
+            legacy = LegacyStacks(self._s3 or _s3_client(), layout.bucket, self.config.project_name)
+            StateMigration(layout, legacy, self._runner_at).settle(stack_name, self.config.moves_legacy_stacks)
+
+    def _runner_at(self, place: StackPlace) -> AutomationStackRunner:
+        """A runner on one place, sharing this runner's CLI, retry policy and workspace directories."""
+        return AutomationStackRunner(
+            self.config.at(place),
+            pulumi_command=self._pulumi_command(),
+            retry=self.retry,
+            sleep=self._sleep,
+            clock=self._clock,
+            work_dir=self._work_dir_of(place),
+        )
 
     def _pulumi_command(self) -> auto.PulumiCommand:
         if self._command is None:
@@ -229,3 +300,9 @@ def _values(outputs: auto.OutputMap) -> dict[str, Any]:
 
 def _log_line(line: str) -> None:
     logger.info("%s", line)
+
+
+def _s3_client() -> Any:
+    from lambda_src.common import aws
+
+    return aws.client("s3")

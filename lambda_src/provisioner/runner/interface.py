@@ -52,3 +52,22 @@ class StackRunner(Protocol):
     def refresh(self, clear_pending_creates: bool = False, on_output: OnOutput | None = None) -> None: ...
 
     def close(self) -> None: ...
+
+    # -- moving a stack between backends (runner.migration) -----------------------------------------
+    def export_deployment(self) -> dict[str, Any]:
+        """The selected stack's deployment as `pulumi stack export --show-secrets` writes it
+        (`{"version": ..., "deployment": {...}}`, secrets in plain text)."""
+        ...
+
+    def import_deployment(self, exported: dict[str, Any]) -> None:
+        """Replace the selected stack's state with an exported deployment (`pulumi stack import`)."""
+        ...
+
+    def secrets_provider_state(self) -> dict[str, Any] | None:
+        """The selected stack's secrets provider as a deployment names it, when this runner created the
+        stack (its data key is known only then); None otherwise."""
+        ...
+
+    def remove_state(self) -> None:
+        """Forget the selected stack without touching its resources (`pulumi stack rm --force`)."""
+        ...

@@ -6,11 +6,12 @@ Changes with the provisioner image's layout or the CLI's environment variables.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pulumi import automation as auto
 
 from lambda_src.provisioner.settings import PROJECT_NAME, ProvisionerSettings
+from lambda_src.provisioner.state_layout import StackPlace, StateLayout
 
 
 @dataclass(frozen=True)
@@ -23,16 +24,33 @@ class RunnerConfig:
     baked_pulumi_home: str | None = None
     pulumi_root: str | None = None
     project_name: str = PROJECT_NAME
+    layout: StateLayout | None = None
+    """Where each stack lives (state_layout); None keeps every stack at `backend_url`."""
+    moves_legacy_stacks: bool = False
+    """Whether this runner's role may move target stacks of earlier versions (the provisioner's may;
+    a deploy build's may not, and refuses to run beside an unmoved one)."""
 
     @classmethod
-    def from_settings(cls, settings: ProvisionerSettings) -> RunnerConfig:
+    def from_settings(cls, settings: ProvisionerSettings, *, moves_legacy_stacks: bool = True) -> RunnerConfig:
         return cls(
             backend_url=settings.backend_url,
             secrets_provider=settings.secrets_provider,
             pulumi_home=settings.pulumi_home,
             baked_pulumi_home=settings.baked_pulumi_home,
             pulumi_root=settings.pulumi_root,
+            layout=StateLayout.from_settings(settings),
+            moves_legacy_stacks=moves_legacy_stacks,
         )
+
+    def place_of(self, stack_name: str) -> StackPlace:
+        """Where `stack_name` lives: its layout's place, or `backend_url` when there is no layout."""
+        if self.layout is None:
+            return StackPlace(self.backend_url, self.secrets_provider)
+        return self.layout.place_of(stack_name)
+
+    def at(self, place: StackPlace) -> RunnerConfig:
+        """The same CLI settings, with every stack at `place` (what a move opens each side with)."""
+        return replace(self, backend_url=place.backend_url, secrets_provider=place.secrets_provider, layout=None)
 
     def env_vars(self) -> dict[str, str]:
         """Environment of every CLI invocation: no update checks, no plugin downloads, a writable home."""
@@ -69,19 +87,21 @@ def prepare_pulumi_home(home: str, baked_home: str | None) -> None:
 
 
 def workspace_options(
-    config: RunnerConfig, work_dir: str, pulumi_command: auto.PulumiCommand
+    config: RunnerConfig, work_dir: str, pulumi_command: auto.PulumiCommand, place: StackPlace | None = None
 ) -> auto.LocalWorkspaceOptions:
-    """A local workspace of our project in `work_dir`, with its home prepared for the CLI."""
+    """A local workspace of our project in `work_dir`, with its home prepared for the CLI, for the
+    stacks at `place` (by default: `config`'s backend and secrets provider)."""
     prepare_pulumi_home(config.pulumi_home, config.baked_pulumi_home)
+    place = place or StackPlace(config.backend_url, config.secrets_provider)
     return auto.LocalWorkspaceOptions(
         work_dir=work_dir,
         pulumi_home=config.pulumi_home,
         env_vars=config.env_vars(),
-        secrets_provider=config.secrets_provider,
+        secrets_provider=place.secrets_provider,
         project_settings=auto.ProjectSettings(
             name=config.project_name,
             runtime="python",
-            backend=auto.ProjectBackend(url=config.backend_url),
+            backend=auto.ProjectBackend(url=place.backend_url),
         ),
         pulumi_command=pulumi_command,
     )

@@ -117,8 +117,8 @@ def test_builds_read_their_source_artifacts_state_logs_and_image_where_they_are(
     sids = by_sid(build_role_statements(args_for("multi"), "staging", DATA_KEY, SECRETS_KEY))
 
     assert sids["SourceArtifact"]["Resource"] == [f"arn:aws:s3:::mlops-assets-{ORCH}-us-east-1/mlops-????????-*/*"]
-    assert sids["PulumiState"]["Resource"] == [f"arn:aws:s3:::mlops-pulumi-state-{ORCH}-us-east-1/.pulumi/*"]
-    assert sids["PulumiStateKey"]["Resource"] == [SECRETS_KEY] and sids["ArtifactKey"]["Resource"] == [DATA_KEY]
+    # The state statements, scoped to the build's own stack: tests/components/orchestrator/test_state_isolation.py
+    assert sids["ArtifactKey"]["Resource"] == [DATA_KEY]
     logs = f"arn:aws:logs:us-east-1:{ORCH}:log-group:/aws/codebuild/mlops-deploy-*-staging"
     assert sids["BuildLogs"]["Resource"] == [logs, f"{logs}:*"]
     assert sids["ProvisionerImage"]["Resource"] == [f"arn:aws:ecr:us-east-1:{ORCH}:repository/mlops-provisioner"]
