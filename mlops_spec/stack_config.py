@@ -8,6 +8,7 @@ from typing import Annotated, Any, Self
 from pydantic import ConfigDict, Field, SerializeAsAny, StringConstraints, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
+from mlops_spec.approvers import ApproversProblem, check_approvers
 from mlops_spec.base import PipelineSpec
 from mlops_spec.common import (
     ENVIRONMENTS,
@@ -21,7 +22,6 @@ from mlops_spec.common import (
     checked,
     field_problem,
 )
-from mlops_spec.approvers import ApproversProblem, check_approvers
 from mlops_spec.errors import FieldError, SpecError, field_errors
 from mlops_spec.stack_config_checks import (
     NAMESPACE,
