@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from pydantic import ConfigDict, Field, SerializeAsAny, StringConstraints, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
@@ -36,14 +36,21 @@ from mlops_spec.stack_config_checks import (
     written_type_problems,
 )
 
-EmailAddress = Annotated[
-    checked(r"[^@\s]+@[^@\s]+\.[^@\s]+", "must be an email address like team@example.com"),
-    StringConstraints(max_length=254),
-]
-BucketName = checked(
-    r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "must be an S3 bucket name: 3-63 lowercase letters, digits, dots or hyphens"
-)
-ImageTag = checked(r"[\w.-]{1,128}", "must be an image tag: 1-128 letters, digits, _ . or -")
+if TYPE_CHECKING:  # strings to a type checker; pydantic checks them as below
+    EmailAddress = str
+    BucketName = str
+    ImageTag = str
+else:
+    EmailAddress = Annotated[
+        checked(r"[^@\s]+@[^@\s]+\.[^@\s]+", "must be an email address like team@example.com"),
+        StringConstraints(max_length=254),
+    ]
+    BucketName = checked(
+        r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]",
+        "must be an S3 bucket name: 3-63 lowercase letters, digits, dots or hyphens",
+    )
+    ImageTag = checked(r"[\w.-]{1,128}", "must be an image tag: 1-128 letters, digits, _ . or -")
+
 __all__ = ["NAMESPACE", "SECRET_KEYS", "StackConfig", "config_keys", "load_stack_config"]
 
 
@@ -145,8 +152,8 @@ class StackConfig(StrictModel):
         for key, problem in tag_problems(data.get("tags", {})):
             raise field_problem(f"tags.{key}" if key else "tags", problem)
         repository = data.get("existing_ecr_repository")
-        if repository is not None and (problem := repository_problem(repository)):
-            raise field_problem("existing_ecr_repository", problem)
+        if repository is not None and (wrong := repository_problem(repository)):
+            raise field_problem("existing_ecr_repository", wrong)
         return data
 
     @model_validator(mode="after")
