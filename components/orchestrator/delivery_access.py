@@ -26,7 +26,6 @@ from mlops_spec.naming import (
     PROJECT_ARN_VARIABLE,
     STATE_CONTEXT_KEY,
     deploy_projects_of,
-    legacy_stacks_folder,
     source_key,
     target_state_prefix,
 )
@@ -216,9 +215,7 @@ def build_state_statements(args: OrchestratorArgs, env: str, secrets_key: str) -
 
     The role is shared by every deploy project of `env`; `${codebuild:projectArn}`, which CodeBuild
     resolves to the project of the build using the role, narrows each build to the prefix of its own
-    stack (stack file, locks, history, backups: mlops_spec.naming.target_state_prefix). Listing is
-    limited to that prefix and to the names of the stacks earlier versions kept at the root, so that
-    `mlops deploy` can see that its stack has not been moved yet (it never reads them).
+    stack (stack file, locks, history, backups: mlops_spec.naming.target_state_prefix).
     """
     bucket = f"arn:aws:s3:::{args.names.state_bucket}"
     own = target_state_prefix(PROJECT_ARN_VARIABLE)
@@ -226,13 +223,11 @@ def build_state_statements(args: OrchestratorArgs, env: str, secrets_key: str) -
         policies.statement(
             ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [f"{bucket}/{own}/*"], sid="PulumiState"
         ),
-        policies.statement(
-            ["s3:ListBucket"],
-            [bucket],
-            sid="PulumiStateList",
-            condition={"StringLike": {"s3:prefix": [f"{own}/*", f"{legacy_stacks_folder()}*"]}},
-        ),
-        policies.statement(["s3:GetBucketLocation"], [bucket], sid="PulumiStateBucket"),
+        # Listing shows key names, never contents. It cannot be narrowed by s3:prefix: S3 answers "not
+        # found" for a missing key only to a caller that may list the bucket (403 otherwise), and that is
+        # how Pulumi tells a new stack, an absent lock or meta.yaml, and how `mlops deploy` sees that its
+        # stack is still at the root (not moved yet).
+        policies.statement(["s3:ListBucket", "s3:GetBucketLocation"], [bucket], sid="PulumiStateList"),
         # The state objects are encrypted with the secrets key by S3 itself (bucket key): only through S3.
         policies.statement(
             ["kms:Decrypt", "kms:GenerateDataKey"],
