@@ -30,9 +30,10 @@ def _register() -> None:
     # Typer reads every command's signature to build `mlops --help`, so each command module is
     # imported here; they keep their heavy imports (pulumi, boto3, the request models) inside the
     # command functions, so listing the commands stays fast.
-    from mlops_cli import deploy_command, plan_command, teardown_command, validate_command
+    from mlops_cli import deploy_command, init_command, plan_command, teardown_command, validate_command
     from mlops_cli.api_commands import approvals, pipelines
 
+    app.command("init")(init_command.init)
     app.command("plan")(plan_command.plan)
     app.command("validate")(validate_command.validate)
     app.command("provision")(pipelines.provision)
