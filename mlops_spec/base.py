@@ -61,7 +61,7 @@ class PipelineSpec(StrictModel):
         """The old solution's users send "" for every optional key they leave out; treat it as absent.
         Only known keys are dropped: an unknown key stays and is reported, even with an empty value."""
         if isinstance(data, dict):
-            known = cls._accepted_keys()
+            known = cls.accepted_keys()
             return {
                 key: value
                 for key, value in data.items()
@@ -70,12 +70,13 @@ class PipelineSpec(StrictModel):
         return data
 
     @classmethod
-    def _accepted_keys(cls) -> set[str]:
-        keys = set(cls.model_fields)
-        for field in cls.model_fields.values():
+    def accepted_keys(cls) -> set[str]:
+        """The keys a request of this type may carry: each field's name, or its aliases when it has some."""
+        keys: set[str] = set()
+        for name, field in cls.model_fields.items():
             alias = field.validation_alias
             choices = getattr(alias, "choices", [alias])
-            keys.update(choice for choice in choices if isinstance(choice, str))
+            keys.update([choice for choice in choices if isinstance(choice, str)] or [name])
         return keys
 
     @classmethod

@@ -260,6 +260,10 @@ def _staged_field(inner: Any) -> Any:
     adapter: TypeAdapter[Any] = TypeAdapter(inner)
 
     def validate_one(value: Any, env: str | None) -> Any:
+        if isinstance(value, str):
+            # As every other string of a request (StrictModel's str_strip_whitespace): the old
+            # solution trimmed names, so "my-endpoint " is my-endpoint.
+            value = value.strip()
         try:
             return adapter.validate_python(value)
         except ValidationError as exc:

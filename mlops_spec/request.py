@@ -1,10 +1,18 @@
-"""The request union: every pipeline type, discriminated on `pipeline_type`, and how to parse a body."""
+"""The request union: every pipeline type, discriminated on `pipeline_type`, and how to parse a body.
+
+Unknown top-level keys: the old solution ignored keys it did not know, so its users' request files
+carry extra ones (a description, team metadata). Read in compatibility mode (the default of the API,
+the trigger and the CLI) they are dropped and reported as warnings; in strict mode they are errors.
+Either way each names the closest known field when one is close (a typo rather than metadata).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Union
+import difflib
+from dataclasses import dataclass
+from typing import Annotated, Any, Union, get_args
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from mlops_spec.base import PipelineSpec
 from mlops_spec.common import Mode
@@ -42,16 +50,101 @@ SPEC_TYPES: dict[str, type[PipelineSpec]] = {spec.type_name(): spec for spec in 
 
 PipelineRequest = Annotated[Union[SPEC_CLASSES], Field(discriminator="pipeline_type")]  # type: ignore[valid-type]
 _ADAPTER: TypeAdapter[PipelineSpec] = TypeAdapter(PipelineRequest)  # type: ignore[arg-type]
+UNKNOWN_FIELD = "is not a known field"
+
+
+@dataclass(frozen=True)
+class ReadRequest:
+    """A valid request's spec, and the warnings about what was ignored in it (compatibility mode)."""
+
+    spec: PipelineSpec
+    warnings: tuple[FieldError, ...] = ()
 
 
 def parse_pipeline_request(
     body: Any, mode: Mode = "single", use_model_registry: bool = False, root: str = ""
 ) -> PipelineSpec:
-    """Validate a request body into its spec, or raise SpecError naming each bad field."""
+    """Validate a request body into its spec, or raise SpecError naming each bad field (strict: an
+    unknown key is an error)."""
+    return read_pipeline_request(body, mode, use_model_registry, root, strict=True).spec
+
+
+def read_pipeline_request(
+    body: Any, mode: Mode = "single", use_model_registry: bool = False, root: str = "", strict: bool = False
+) -> ReadRequest:
+    """Validate a request body into its spec and warnings, or raise SpecError naming each bad field
+    (and, in compatibility mode, carrying the warnings too). Unknown top-level keys are warnings and
+    ignored, or with `strict` errors."""
     if not isinstance(body, dict):
         raise SpecError("request body must be a JSON object", [FieldError(root or "(body)", "must be a JSON object")])
+    warnings: list[FieldError] = []
+    if not strict:
+        warnings = [_at(root, error) for error in unknown_keys(body)]
+        ignored = {error.field for error in unknown_keys(body)}
+        body = {key: value for key, value in body.items() if key not in ignored}
     try:
-        return _ADAPTER.validate_python(body, context={"mode": mode, "use_model_registry": use_model_registry})
+        spec = _ADAPTER.validate_python(body, context={"mode": mode, "use_model_registry": use_model_registry})
     except ValidationError as exc:
-        errors = field_errors(exc, tagged_union=True, root=root)
-        raise SpecError("invalid pipeline request", errors) from None
+        errors = [_with_suggestion(error, body, root) for error in field_errors(exc, tagged_union=True, root=root)]
+        raise RequestError("invalid pipeline request", errors, warnings) from None
+    return ReadRequest(spec, tuple(warnings))
+
+
+class RequestError(SpecError):
+    """A request that does not validate; `warnings` holds what compatibility mode would have ignored."""
+
+    def __init__(self, message: str, errors: list[FieldError], warnings: list[FieldError]):
+        super().__init__(message, errors)
+        self.warnings = warnings
+
+
+def unknown_keys(body: dict[str, Any]) -> list[FieldError]:
+    """A warning per top-level key the request's type does not know (none when the type is unknown:
+    that is the error then), with the closest known field when one is close."""
+    spec_class = SPEC_TYPES.get(body.get("pipeline_type")) if isinstance(body.get("pipeline_type"), str) else None
+    if spec_class is None:
+        return []
+    known = spec_class.accepted_keys()
+    return [
+        FieldError(str(key), _did_you_mean(f"{UNKNOWN_FIELD}; ignored", str(key), known))
+        for key in body
+        if key not in known
+    ]
+
+
+def _did_you_mean(problem: str, key: str, known: set[str]) -> str:
+    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.7)
+    return f"{problem} (did you mean {close[0]}?)" if close else problem
+
+
+def _at(root: str, error: FieldError) -> FieldError:
+    return FieldError(f"{root}.{error.field}" if root else error.field, error.problem)
+
+
+def _with_suggestion(error: FieldError, body: dict[str, Any], root: str) -> FieldError:
+    """An unknown-key error with the closest known field of the model it sits in."""
+    if error.problem != UNKNOWN_FIELD:
+        return error
+    path = error.field.removeprefix(f"{root}.") if root else error.field
+    *parents, key = path.split(".")
+    spec_class = SPEC_TYPES.get(body.get("pipeline_type"))  # type: ignore[arg-type]
+    model = _model_at(spec_class, parents) if spec_class else None
+    if model is None or "[" in path:
+        return error
+    known = model.accepted_keys() if issubclass(model, PipelineSpec) else set(model.model_fields)
+    return FieldError(error.field, _did_you_mean(UNKNOWN_FIELD, key, known))
+
+
+def _model_at(model: type[BaseModel], path: list[str]) -> type[BaseModel] | None:
+    """The model of the object at `path` inside `model` (through optional fields), if it is one."""
+    for name in path:
+        field = model.model_fields.get(name)
+        found = [arg for arg in (field.annotation, *get_args(field.annotation)) if _is_model(arg)] if field else []
+        if not found:
+            return None
+        model = found[0]
+    return model
+
+
+def _is_model(kind: Any) -> bool:
+    return isinstance(kind, type) and issubclass(kind, BaseModel)

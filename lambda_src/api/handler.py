@@ -36,20 +36,21 @@ def respond(status_code: int, body: dict[str, Any], headers: dict[str, str] | No
 @on(routes.PROVISION_PIPELINE)
 def provision_pipeline() -> Response:
     config = settings()
-    dry_run = http.flag(http.query(app.current_event, {"dry_run"}), "dry_run")
+    params = http.query(app.current_event, {"dry_run", "strict"})
+    dry_run, strict = http.flag(params, "dry_run"), http.flag(params, "strict")
     body = http.json_body(app.current_event)
     if isinstance(body, dict) and modelcards.is_operation(body.get("pipeline_type")):
         if dry_run:
             return respond(200, modelcards.check_operation(body))
         return respond(200, modelcards.run_operation(body, config))
-    request = submission.plan(body, config)
+    request = submission.plan(body, config, strict)
     if dry_run:
         return respond(200, request.dry_run_body())
     outcome = submission.submit(request, config, source=_caller())
     # 202: a new spec version was queued; 200: an idempotent replay of an earlier request.
     return respond(
         202 if outcome.queued else 200,
-        outcome.body(),
+        {**outcome.body(), "warnings": list(request.warnings)},
         {"Location": routes.GET_PIPELINE.url_path(pipeline_id=outcome.record.pipeline_id)},
     )
 

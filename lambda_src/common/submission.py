@@ -45,6 +45,7 @@ from mlops_spec import naming
 
 if TYPE_CHECKING:
     from mlops_spec.base import PipelineSpec
+    from mlops_spec.request import ReadRequest
 
 logger = Logger(child=True)
 
@@ -60,15 +61,17 @@ class ProvisioningNotStarted(RuntimeError):
     """The request was recorded but its spec could not be stored or the provisioner not started."""
 
 
-def parse_spec(body: Any, settings: Settings) -> PipelineSpec:
-    """The validated spec of a request body, or InvalidRequest naming each bad field."""
+def parse_spec(body: Any, settings: Settings, strict: bool = False) -> ReadRequest:
+    """The validated spec of a request body and its warnings (unknown keys ignored; refused when
+    `strict`), or InvalidRequest naming each bad field."""
     # Imported here: the union of every pipeline type is the heaviest import of the function,
     # and only provisioning requests need it (status, list and model-card calls do not).
     from mlops_spec.errors import SpecError
-    from mlops_spec.request import parse_pipeline_request
+    from mlops_spec.request import read_pipeline_request
 
+    mode, registry = settings.mode, settings.use_model_registry
     try:
-        return parse_pipeline_request(body, mode=settings.mode, use_model_registry=settings.use_model_registry)
+        return read_pipeline_request(body, mode=mode, use_model_registry=registry, strict=strict)
     except SpecError as exc:
         raise InvalidRequest(exc.message, [e.as_dict() for e in exc.errors]) from None
 
@@ -87,6 +90,8 @@ class Plan:
     environments: tuple[str, ...]
     spec_json: str
     spec_hash: str
+    # Unknown keys that were ignored ({field, problem}), for the answer.
+    warnings: tuple[dict[str, str], ...] = ()
 
     @property
     def pipeline_type(self) -> str:
@@ -104,6 +109,7 @@ class Plan:
             "environments": list(self.environments),
             "stacks": self.stacks,
             "spec": json.loads(self.spec_json),
+            "warnings": list(self.warnings),
         }
 
     def new_record(self, source: str) -> PipelineRecord:
@@ -131,8 +137,9 @@ class Plan:
         return self.spec.named_pipeline_id is not None
 
 
-def plan(body: Any, settings: Settings) -> Plan:
-    spec = parse_spec(body, settings)
+def plan(body: Any, settings: Settings, strict: bool = False) -> Plan:
+    read = parse_spec(body, settings, strict)
+    spec = read.spec
     spec_json = json.dumps(spec.model_dump(mode="json", exclude_none=True), sort_keys=True, separators=(",", ":"))
     if len(spec_json) > MAX_SPEC_BYTES:
         raise PayloadTooLarge(
@@ -140,7 +147,8 @@ def plan(body: Any, settings: Settings) -> Plan:
             [field_error("(body)", f"must normalise to at most {MAX_SPEC_BYTES} bytes")],
         )
     environments = tuple(spec.environments(settings.mode, home=settings.orchestrator_environment))
-    return Plan(spec, spec.pipeline_id, environments, spec_json, spec.spec_hash())
+    warnings = tuple(warning.as_dict() for warning in read.warnings)
+    return Plan(spec, spec.pipeline_id, environments, spec_json, spec.spec_hash(), warnings)
 
 
 @dataclass(frozen=True)

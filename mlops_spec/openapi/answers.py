@@ -38,6 +38,11 @@ class ProvisionAccepted(BaseModel):
     environments: list[Environment] = Field(description="Environments it deploys to, in promotion order.")
     stacks: list[str] = Field(description="Its delivery stack, then one target stack per environment.")
     idempotent_replay: bool = Field(description="True when an identical earlier request was answered again.")
+    warnings: list[FieldProblem] = Field(
+        default_factory=list,
+        description="Unknown keys that were ignored (the old solution ignored them too), each with the closest "
+        "known field when one is close. Errors instead with strict=true.",
+    )
 
 
 class DryRunResult(BaseModel):
@@ -47,6 +52,11 @@ class DryRunResult(BaseModel):
     environments: list[Environment]
     stacks: list[str] = Field(description="Pulumi stacks an actual request would create or update.")
     spec: dict[str, Any] = Field(description="The request as validated and normalised (defaults filled in).")
+    warnings: list[FieldProblem] = Field(
+        default_factory=list,
+        description="Unknown keys that were ignored (the old solution ignored them too), each with the closest "
+        "known field when one is close. Errors instead with strict=true.",
+    )
 
 
 class ModelCardDryRun(BaseModel):

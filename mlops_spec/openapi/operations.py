@@ -78,11 +78,16 @@ def _provision_pipeline() -> dict[str, Any]:
         {"type": "boolean", "default": False},
         "Validate (and plan, for a pipeline) only; change nothing, call nothing.",
     )
+    strict = _query(
+        "strict",
+        {"type": "boolean", "default": False},
+        "Refuse unknown keys of a pipeline request (400) instead of ignoring them with a warning.",
+    )
     replayed = "An identical earlier request answered again, a dry run, or a model-card operation's result."
     answers = ("ProvisionAccepted", "DryRunResult", "ModelCardDryRun")
     card_answers = ("ModelCard", "ModelCardList", "ModelCardDeleted", "ModelCardExport")
     return {
-        "parameters": [dry_run],
+        "parameters": [dry_run, strict],
         "requestBody": _body("ProvisionRequest"),
         "responses": {
             "202": _answer("Recorded; provisioning has started.", "ProvisionAccepted"),

@@ -83,12 +83,15 @@ class RequestJsonSchema(GenerateJsonSchema):
     """What the request models do to values before checking them, published. They strip surrounding
     whitespace before checking a string's length, so " " is too short for a minimum length of 1: the
     minimum is also published as a pattern the stripped string must meet. A pipeline request takes a
-    blank optional value as absent. (Answers are neither stripped nor blank-tolerant.)"""
+    blank optional value as absent and ignores unknown top-level keys. (Answers are neither stripped
+    nor blank-tolerant.)"""
 
     def model_schema(self, schema: core_schema.ModelSchema) -> JsonSchemaValue:
         json_schema = super().model_schema(schema)
         if self.mode == "validation" and issubclass(schema["cls"], PipelineSpec):
             blank_means_absent(json_schema)
+            # Unknown top-level keys are ignored with a warning (refused only with strict=true).
+            json_schema.pop("additionalProperties", None)
         return json_schema
 
     def dict_schema(self, schema: core_schema.DictSchema) -> JsonSchemaValue:
@@ -133,6 +136,7 @@ def component_schemas() -> dict[str, Any]:
     schemas["ProvisionRequest"] = {
         "oneOf": [ref("PipelineRequest"), ref("ModelCardOperation")],
         "description": "A pipeline request or a model-card operation. For the old solution's clients, a blank "
-        'optional value of a pipeline request counts as absent, and its numbers may also be written as text ("7200").',
+        'optional value of a pipeline request counts as absent, its numbers may also be written as text ("7200"), '
+        "and its unknown top-level keys are ignored and reported as `warnings` (refused with strict=true).",
     }
     return schemas

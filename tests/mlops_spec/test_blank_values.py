@@ -22,7 +22,9 @@ def test_blank_known_optional_key_means_absent() -> None:
 def test_blank_unknown_key_is_still_reported() -> None:
     with pytest.raises(SpecError) as caught:
         parse_pipeline_request({**EXAMPLE, "kms_key_ar": ""})
-    assert [(e.field, e.problem) for e in caught.value.errors] == [("kms_key_ar", "is not a known field")]
+    assert [(e.field, e.problem) for e in caught.value.errors] == [
+        ("kms_key_ar", "is not a known field (did you mean kms_key_arn?)")
+    ]
 
 
 def test_the_owner_is_tagged_on_every_resource_of_the_pipeline() -> None:
