@@ -214,3 +214,36 @@ def test_removing_a_legacy_stack_forgets_its_checkpoint_and_keeps_its_history(s3
     left = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]}
     assert left == {keys[2], keys[3]}
     assert not legacy.exists("a-dev")
+
+
+def test_mlops_deploy_runs_on_the_layout_and_may_not_move_stacks(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from lambda_src.provisioner import deploy as deploy_module
+    from tests.support.provisioner_settings import example_spec, load_example
+
+    opened: list[RunnerConfig] = []
+
+    class Opened(Exception):
+        pass
+
+    class Recording:
+        def __init__(self, config: RunnerConfig, **_: Any):
+            opened.append(config)
+
+        def select_or_create(self, stack_name: str, program: Any) -> None:
+            raise Opened(stack_name)
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(deploy_module, "AutomationStackRunner", Recording)
+    spec_file = tmp_path / "spec.json"
+    spec_file.write_text(json.dumps(load_example("byom_realtime_builtin")))
+    pipeline_id = example_spec().pipeline_id
+
+    with pytest.raises(Opened, match=f"{pipeline_id}-dev"):
+        deploy_module.deploy(pipeline_id, "dev", make_settings("single"), spec_file=spec_file)
+
+    [config] = opened
+    assert config.layout == StateLayout.from_settings(make_settings("single")) and not config.moves_legacy_stacks
