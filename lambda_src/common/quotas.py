@@ -1,0 +1,101 @@
+"""Quota preflight: the SageMaker instance quotas of an account, read from Service Quotas, against what a
+request needs (mlops_spec/capacity.py) and what this project's live endpoints already hold there.
+
+Refusing a request whose quota falls short names the quota, its value and the need, instead of a
+stack that fails minutes into the deploy with ResourceLimitExceeded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from lambda_src.registry import PipelineRecord, Status
+from mlops_spec.base import PipelineSpec
+from mlops_spec.capacity import Shortfall, instance_needs, shortfalls, total_by_quota, unknown_needs
+from mlops_spec.common import Environment
+
+SERVICE_CODE = "sagemaker"
+# Records of pipelines whose resources are gone (or never existed).
+GONE = frozenset({Status.DELETED, Status.REJECTED})
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """The outcome of one environment's check."""
+
+    environment: str
+    shortfalls: list[Shortfall] = field(default_factory=list)
+    unchecked: list[str] = field(default_factory=list)
+    """Quotas the account does not list (a new instance type, another partition): not checked."""
+    note: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.shortfalls
+
+    def summary(self) -> str:
+        if self.shortfalls:
+            return f"{self.environment}: " + " ".join(short.message for short in self.shortfalls)
+        parts = [f"{self.environment}: SageMaker quotas suffice"]
+        if self.unchecked:
+            parts.append(f"not listed by Service Quotas, so not checked: {', '.join(self.unchecked)}")
+        if self.note:
+            parts.append(self.note)
+        return "; ".join(parts)
+
+
+def quota_values(client: Any, names: set[str]) -> dict[str, int]:
+    """Values of the named SageMaker quotas in the client's account and region: as applied to the
+    account, or AWS's default for those the account never changed."""
+    found = _named(client, "list_service_quotas", names)
+    missing = names - set(found)
+    if missing:
+        found.update(_named(client, "list_aws_default_service_quotas", missing))
+    return found
+
+
+def _named(client: Any, operation: str, names: set[str]) -> dict[str, int]:
+    values: dict[str, int] = {}
+    for page in client.get_paginator(operation).paginate(ServiceCode=SERVICE_CODE):
+        for quota in page.get("Quotas", []):
+            if quota.get("QuotaName") in names and isinstance(quota.get("Value"), int | float):
+                values[quota["QuotaName"]] = int(quota["Value"])
+    return values
+
+
+def held_by_endpoints(
+    records: Iterable[PipelineRecord],
+    env: Environment,
+    parse: Callable[[PipelineRecord], PipelineSpec | None],
+    exclude: str | None = None,
+) -> dict[str, int]:
+    """Instances this project's pipelines hold in `env` (endpoints: jobs come and go), by quota: those
+    deployed there (their stack recorded outputs for `env`), whatever their status since, until
+    deleted. `exclude`: the pipeline being checked, whose own need is counted as the request's."""
+    held: dict[str, int] = {}
+    for record in records:
+        if record.pipeline_id == exclude or record.status in GONE or env not in record.outputs:
+            continue
+        spec = parse(record)
+        if spec is None:
+            continue
+        for quota, count in total_by_quota(instance_needs(spec, env)).items():
+            if "endpoint usage" in quota:
+                held[quota] = held.get(quota, 0) + count
+    return held
+
+
+def preflight(
+    spec: PipelineSpec, env: Environment, client: Any, held: dict[str, int], *, updating: bool = False
+) -> Preflight:
+    """Check `spec`'s needs in `env` against the quotas `client` reads (that environment's account)."""
+    needed = total_by_quota(instance_needs(spec, env, updating=updating))
+    quotas = quota_values(client, set(needed)) if needed else {}
+    return Preflight(
+        environment=env,
+        shortfalls=shortfalls(needed, quotas, held),
+        unchecked=sorted(set(needed) - set(quotas)),
+        note=unknown_needs(spec),
+    )
