@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -19,6 +20,7 @@ from mlops_spec.environments import Mode
 if TYPE_CHECKING:
     from mlops_spec.base import PipelineSpec
     from mlops_spec.errors import FieldError
+    from mlops_spec.request import ReadRequest
 
 EXIT_INVALID = 1
 EXIT_UNREADABLE = 2
@@ -32,6 +34,10 @@ RequestFile = Annotated[
 ModeOption = Annotated[
     Mode,
     typer.Option("--mode", envvar="MLOPS_MODE", help="Orchestrator mode: single- or multi-account."),
+]
+StrictOption = Annotated[
+    bool,
+    typer.Option("--strict", help="Refuse unknown keys of the request instead of ignoring them with a warning."),
 ]
 RegistryOption = Annotated[
     bool,
@@ -88,8 +94,9 @@ def load_or_exit(path: Path) -> Any:
         raise typer.Exit(EXIT_UNREADABLE) from None
 
 
-def parse_request(body: Any, mode: Mode, use_model_registry: bool) -> PipelineSpec:
-    """The request's spec; SpecError (mlops_spec.errors) naming each bad field otherwise.
+def read_request(body: Any, mode: Mode, use_model_registry: bool, strict: bool = False) -> ReadRequest:
+    """The request's spec and warnings (unknown keys ignored, as the API does; refused when `strict`);
+    SpecError (mlops_spec.errors) naming each bad field otherwise.
 
     What the API refuses before validating (numbers out of range, nesting too deep, lone
     surrogates) is refused here first, with the same field errors.
@@ -97,12 +104,17 @@ def parse_request(body: Any, mode: Mode, use_model_registry: bool) -> PipelineSp
     # Imported here, not at the top: building the request models takes about a quarter of a
     # second, which `mlops --help` and the commands that take no request should not wait for.
     from mlops_spec.errors import FieldError, SpecError
-    from mlops_spec.request import parse_pipeline_request
+    from mlops_spec.request import read_pipeline_request
 
     problems = untrusted_json.structure_problems(body)
     if problems:
         raise SpecError("invalid request", [FieldError(p["field"], p["problem"]) for p in problems])
-    return parse_pipeline_request(body, mode=mode, use_model_registry=use_model_registry)
+    return read_pipeline_request(body, mode=mode, use_model_registry=use_model_registry, strict=strict)
+
+
+def parse_request(body: Any, mode: Mode, use_model_registry: bool, strict: bool = False) -> PipelineSpec:
+    """The request's spec (see read_request)."""
+    return read_request(body, mode, use_model_registry, strict).spec
 
 
 def print_field_errors(errors: list[FieldError]) -> None:
@@ -111,13 +123,23 @@ def print_field_errors(errors: list[FieldError]) -> None:
         typer.echo(str(error), err=True)
 
 
-def load_and_check(path: Path, mode: Mode, use_model_registry: bool) -> tuple[Any, PipelineSpec]:
-    """The raw body and its spec; prints the problem and exits 2 (unreadable) or 1 (invalid) otherwise."""
+def print_warnings(warnings: Sequence[FieldError]) -> None:
+    """One `warning: <field>: <problem>` line per ignored key, on stderr."""
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)
+
+
+def load_and_check(path: Path, mode: Mode, use_model_registry: bool, strict: bool = False) -> tuple[Any, PipelineSpec]:
+    """The raw body and its spec, its warnings printed; prints the problems and exits 2 (unreadable) or
+    1 (invalid) otherwise."""
     from mlops_spec.errors import SpecError  # lazily: it loads pydantic
 
     body = load_or_exit(path)
     try:
-        return body, parse_request(body, mode, use_model_registry)
+        read = read_request(body, mode, use_model_registry, strict)
     except SpecError as exc:
+        print_warnings(getattr(exc, "warnings", []))
         print_field_errors(exc.errors)
         raise typer.Exit(EXIT_INVALID) from None
+    print_warnings(read.warnings)
+    return body, read.spec

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -13,15 +14,17 @@ from mlops_cli.request_file import (
     ModeOption,
     RegistryOption,
     RequestFile,
+    StrictOption,
     load_and_check,
     load_or_exit,
-    parse_request,
+    read_request,
 )
 from mlops_spec import naming
 from mlops_spec.environments import Mode
 
 if TYPE_CHECKING:
     from mlops_spec.base import PipelineSpec
+    from mlops_spec.errors import FieldError
 
 
 def planned_stacks(spec: PipelineSpec, mode: Mode) -> list[tuple[str, str]]:
@@ -32,13 +35,14 @@ def planned_stacks(spec: PipelineSpec, mode: Mode) -> list[tuple[str, str]]:
     return stacks
 
 
-def _summary(spec: PipelineSpec, mode: Mode) -> dict[str, Any]:
+def _summary(spec: PipelineSpec, mode: Mode, warnings: Sequence[FieldError] = ()) -> dict[str, Any]:
     return {
         "pipeline_id": spec.pipeline_id,
         "pipeline_type": spec.pipeline_type,
         "mode": mode,
         "stacks": [{"name": name, "role": role} for name, role in planned_stacks(spec, mode)],
         "spec": spec.model_dump(mode="json"),
+        "warnings": [warning.as_dict() for warning in warnings],
     }
 
 
@@ -61,28 +65,33 @@ def validate(
     file: RequestFile,
     mode: ModeOption = "single",
     model_registry: RegistryOption = False,
+    strict: StrictOption = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print machine-readable JSON (field errors too, on stdout).")
     ] = False,
 ) -> None:
     """Validate a pipeline request offline; print its normalised spec, pipeline id and stacks.
 
-    Exit codes: 0 valid, 1 invalid (one `<field>: <problem>` line per error), 2 unreadable or not JSON.
+    Unknown keys are ignored with a `warning: <field>: <problem>` line on stderr, as the API ignores
+    them (errors with --strict). Exit codes: 0 valid, 1 invalid (one `<field>: <problem>` line per
+    error), 2 unreadable or not JSON.
     """
     if as_json:
-        _validate_json(file, mode, model_registry)
+        _validate_json(file, mode, model_registry, strict)
         return
-    _, spec = load_and_check(file, mode, model_registry)
+    _, spec = load_and_check(file, mode, model_registry, strict)
     _print_rich(_summary(spec, mode))
 
 
-def _validate_json(file: Path, mode: Mode, model_registry: bool) -> None:
+def _validate_json(file: Path, mode: Mode, model_registry: bool, strict: bool) -> None:
     from mlops_spec.errors import SpecError  # lazily: it loads pydantic
 
     body = load_or_exit(file)
     try:
-        spec = parse_request(body, mode, model_registry)
+        read = read_request(body, mode, model_registry, strict)
     except SpecError as exc:
-        typer.echo(json.dumps({"message": exc.message, "errors": [e.as_dict() for e in exc.errors]}, indent=2))
+        warnings = [e.as_dict() for e in getattr(exc, "warnings", [])]
+        answer = {"message": exc.message, "errors": [e.as_dict() for e in exc.errors], "warnings": warnings}
+        typer.echo(json.dumps(answer, indent=2))
         raise typer.Exit(EXIT_INVALID) from None
-    typer.echo(json.dumps(_summary(spec, mode), indent=2))
+    typer.echo(json.dumps(_summary(read.spec, mode, read.warnings), indent=2))

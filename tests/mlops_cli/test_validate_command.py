@@ -187,3 +187,48 @@ def test_provision_does_not_send_a_request_with_an_overflowing_number(mlops: Run
     assert result.exit_code == 1
     assert "algo_hyperparamaters.eta: must be a finite number" in result.stderr
     assert api.received == []
+
+
+# -- unknown keys: ignored with a warning (as the API), refused with --strict ------------------------
+MWO_EXTRAS = {"description": "churn model", "modle_name": "churn"}
+
+
+def test_unknown_keys_are_warnings_on_stderr_and_the_request_is_valid(mlops: Run, tmp_path: Path) -> None:
+    result = mlops("validate", write(tmp_path, {**REALTIME, **MWO_EXTRAS}))
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        "warning: description: is not a known field; ignored",
+        "warning: modle_name: is not a known field; ignored (did you mean model_name?)",
+    ]
+    assert "pipeline id: churn-xgb-realtime-builtin" in result.stdout
+
+
+def test_strict_makes_unknown_keys_errors(mlops: Run, tmp_path: Path) -> None:
+    result = mlops("validate", "--strict", write(tmp_path, {**REALTIME, **MWO_EXTRAS}))
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "description: is not a known field",
+        "modle_name: is not a known field (did you mean model_name?)",
+    ]
+    assert result.stdout == ""
+
+
+def test_json_output_carries_the_warnings_as_the_api_answers_them(mlops: Run, tmp_path: Path) -> None:
+    result = mlops("validate", "--json", write(tmp_path, {**REALTIME, "description": "x"}))
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["warnings"] == [
+        {"field": "description", "problem": "is not a known field; ignored"}
+    ]
+
+
+def test_an_invalid_request_shows_its_warnings_before_its_errors(mlops: Run, tmp_path: Path) -> None:
+    result = mlops("validate", write(tmp_path, {**REALTIME, "team": "a", "inference_instance": "ml.m5.largee"}))
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "warning: team: is not a known field; ignored",
+        "inference_instance: must be a SageMaker instance type for endpoints; did you mean ml.m5.large?",
+    ]
