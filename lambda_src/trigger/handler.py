@@ -142,6 +142,8 @@ def process(config: Settings, bucket: str, key: str, version_id: str | None = No
             f"Pipeline {record.pipeline_id} ({record.pipeline_type}) from {source}:",
             f"status {record.status}, version {record.version}.",
             "Environments: " + ", ".join(record.environments),
+            # Unknown keys the request carried (ignored, as the API ignores them).
+            *[f"Warning: {warning['field']}: {warning['problem']}" for warning in request.warnings],
         ],
         verb,
         record.pipeline_id,
