@@ -245,6 +245,36 @@ def build_state_statements(args: OrchestratorArgs, env: str, secrets_key: str) -
     ]
 
 
+def secrets_key_policy(args: OrchestratorArgs) -> str:
+    """The secrets key's policy: the account administers it through IAM, and, should another policy
+    ever grant a build role more, the key itself refuses each build role any direct use without its
+    own environment as encryption context (S3's use for the state objects excepted)."""
+    base = json.loads(policies.kms_key_policy(args.account_id, []))
+    return policies.document(*base["Statement"], *secrets_key_build_denials(args))
+
+
+def secrets_key_build_denials(args: OrchestratorArgs) -> list[policies.Statement]:
+    """One Deny per environment's build role. The two keys under StringNotEquals must both differ
+    (IAM ANDs them); an absent key differs (IAM: a negated operator matches a missing key), so a call
+    with no context, or another environment's, and not made by S3, is refused."""
+    via_s3 = f"s3.{args.region}.amazonaws.com"
+    return [
+        {
+            "Sid": f"BuildsOf{env.capitalize()}UseOnlyTheirEnvironmentsSecrets",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+            # A key policy's Resource "*" means "this key".
+            "Resource": "*",
+            "Condition": {
+                "ArnEquals": {"aws:PrincipalArn": role},
+                "StringNotEquals": {f"kms:EncryptionContext:{STATE_CONTEXT_KEY}": env, "kms:ViaService": via_s3},
+            },
+        }
+        for env, role in build_role_arns(args).items()
+    ]
+
+
 def _promotion_checks(args: OrchestratorArgs, env: str) -> list[policies.Statement]:
     """`mlops deploy` reads its own build and the run that started it (lambda_src/provisioner/promotion.py)."""
     return [

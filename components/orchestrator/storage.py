@@ -18,6 +18,7 @@ from components.orchestrator.access import (
     topic_policy,
 )
 from components.orchestrator.args import EXTERNAL_ID_PARAMETER, OrchestratorArgs
+from components.orchestrator.delivery_access import secrets_key_policy
 from components.secure_bucket import SecureBucket, SecureBucketArgs, access_log_bucket
 
 
@@ -29,7 +30,7 @@ class Storage:
         names = args.names
         self.data_key = self._key("data", "MLOps orchestrator data", data_key_policy(args))
         self.secrets_key = self._key(
-            "secrets", "Pulumi secrets provider of the pipeline stacks", policies.kms_key_policy(args.account_id, [])
+            "secrets", "Pulumi secrets provider of the pipeline stacks", secrets_key_policy(args)
         )
         aws.kms.Alias(
             f"{name}-data-key-alias",

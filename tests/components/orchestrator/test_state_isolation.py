@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from components.orchestrator import OrchestratorArgs, build_role_statements
+from components.orchestrator.delivery_access import secrets_key_policy
 from mlops_spec import naming
 from tests.components.iam_eval import allowed
 
@@ -107,3 +108,56 @@ def test_a_build_decrypts_its_environments_secrets_and_no_other_environments(mod
     assert allowed(statements, "kms:Decrypt", SECRETS_KEY, {"kms:ViaService": "s3.us-east-1.amazonaws.com"})
     assert not allowed(statements, "kms:Decrypt", SECRETS_KEY, {"kms:ViaService": "ssm.us-east-1.amazonaws.com"})
     assert not allowed(statements, "kms:Encrypt", SECRETS_KEY, {"kms:ViaService": "s3.us-east-1.amazonaws.com"})
+
+
+# -- the secrets key's own policy: belt and braces, should another policy ever grant a build role more ------
+def key_policy(mode: str) -> list[dict[str, Any]]:
+    accounts = MULTI_ACCOUNTS if mode == "multi" else {"dev": ORCH}
+    document = json.loads(secrets_key_policy(OrchestratorArgs(ORCH, "us-east-1", mode, "dev", accounts)))
+    statements: list[dict[str, Any]] = document["Statement"]
+    return statements
+
+
+@pytest.mark.parametrize("mode, env", ENVIRONMENTS)
+def test_the_secrets_key_refuses_each_build_role_another_environments_context(mode: str, env: str) -> None:
+    statements = key_policy(mode)
+    build = f"arn:aws:iam::{ORCH}:role/mlops-orch-build-{env}"
+
+    [deny] = [
+        s for s in statements if s["Effect"] == "Deny" and s["Condition"]["ArnEquals"]["aws:PrincipalArn"] == build
+    ]
+    # Both keys must differ for the Deny to apply; IAM counts an absent key as differing, so a direct
+    # call with no context is refused too (what the statement's shape guarantees, checked here).
+    assert deny["Condition"]["StringNotEquals"] == {
+        "kms:EncryptionContext:mlops-environment": env,
+        "kms:ViaService": "s3.us-east-1.amazonaws.com",
+    }
+    assert deny["Action"] == ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+    for other in {"dev", "staging", "prod"} - {env}:
+        direct = {"aws:PrincipalArn": build, "kms:EncryptionContext:mlops-environment": other, "kms:ViaService": "-"}
+        assert not allowed(statements, "kms:Decrypt", "*", direct)
+    own = {"aws:PrincipalArn": build, "kms:EncryptionContext:mlops-environment": env, "kms:ViaService": "-"}
+    by_s3 = {
+        "aws:PrincipalArn": build,
+        "kms:EncryptionContext:mlops-environment": "-",
+        "kms:ViaService": "s3.us-east-1.amazonaws.com",
+    }
+    provisioner = {
+        "aws:PrincipalArn": f"arn:aws:iam::{ORCH}:role/mlops-orch-provisioner",
+        "kms:EncryptionContext:mlops-environment": "-",
+        "kms:ViaService": "-",
+    }
+    # Allowed by the key policy means: left to IAM (the account administers the key through IAM).
+    assert all(allowed(statements, "kms:Decrypt", "*", ctx) for ctx in (own, by_s3, provisioner))
+
+
+@pytest.mark.parametrize("mode", ["single", "multi"])
+def test_the_secrets_key_denies_one_statement_per_build_role_and_keeps_iam_administration(mode: str) -> None:
+    statements = key_policy(mode)
+
+    envs = ["dev"] if mode == "single" else ["dev", "prod", "staging"]
+    assert [s["Sid"] for s in statements if s["Effect"] == "Deny"] == [
+        f"BuildsOf{e.capitalize()}UseOnlyTheirEnvironmentsSecrets" for e in envs
+    ]
+    [admin] = [s for s in statements if s["Effect"] == "Allow"]
+    assert admin["Principal"] == {"AWS": f"arn:aws:iam::{ORCH}:root"} and admin["Action"] == "kms:*"
