@@ -54,6 +54,8 @@ def orchestrator_args(config: StackConfig, external_id: pulumi.Input[str] | None
         provisioner_concurrency=config.provisioner_concurrency,
         deploy_role_external_id=external_id,
         tags=stack_tags(config),
+        approvers=dict(config.approvers),
+        allow_requester_approval=config.allow_requester_approval,
     )
 
 

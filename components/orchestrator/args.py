@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 
+from mlops_spec.approvers import ApprovalRules
 from mlops_spec.naming import DELIVERY_PIPELINE_PREFIX, EnvironmentNames, OrchestratorNames
 
 # The SSM SecureString holding the deploy roles' external id (the provisioner and its builds read it).
@@ -34,6 +35,15 @@ class OrchestratorArgs:
     deploy_role_external_id: pulumi.Input[str] | None = None
     """Secret the environments' deploy roles require; stored as an SSM SecureString for the provisioner."""
     tags: dict[str, str] = field(default_factory=dict)
+    approvers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per environment, who may answer its manual approval (mlops:approvers); left out: any API caller."""
+    allow_requester_approval: bool = False
+    """Whether a version's requester may approve its own promotion to prod (mlops:allowRequesterApproval)."""
+
+    @property
+    def approval_rules(self) -> ApprovalRules:
+        """What the API function applies before it answers an approval (mlops_spec/approvers.py)."""
+        return ApprovalRules(dict(self.approvers), self.allow_requester_approval)
 
     @property
     def names(self) -> OrchestratorNames:

@@ -70,10 +70,11 @@ def function_environment(args: OrchestratorArgs, provisioner_function: str | Non
 
 
 def light_function_environment(args: OrchestratorArgs, data_key: str) -> dict[str, str]:
-    """The API, trigger and status functions' settings (lambda_src/common/settings.py)."""
+    """The API, trigger and status functions' settings (lambda_src/common/settings.py). The approval rules
+    are written even when they are the defaults, so what the API applies is visible in the function."""
     return {
         **function_environment(args, provisioner_function=args.provisioner_name),
-        **_plain({EnvVar.ASSETS_KMS_KEY_ARN: data_key}),
+        **_plain({EnvVar.ASSETS_KMS_KEY_ARN: data_key, EnvVar.APPROVAL_RULES: args.approval_rules.to_json()}),
     }
 
 

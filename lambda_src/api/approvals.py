@@ -1,4 +1,10 @@
-"""POST /pipelines/{id}/approval: approve or reject the pending manual approval of a pipeline's delivery pipeline."""
+"""POST /pipelines/{id}/approval: approve or reject the pending manual approval of a pipeline's delivery pipeline.
+
+Separation of duties (mlops_spec/approvers.py) is checked before CodePipeline is asked anything that
+changes it: a caller who is not an approver of the environment, or the requester of the version
+approving its promotion to prod, gets 403 and no answer is sent. The token comes from CodePipeline
+itself, never from the caller, and the answer is recorded on the registry record with both principals.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,14 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from lambda_src.api.pipelines import find
-from lambda_src.api.status import normalise_pipeline_state
+from lambda_src.api.status import approval_tokens
 from lambda_src.common import aws
-from lambda_src.common.errors import Conflict, InvalidRequest, field_error, invalid
+from lambda_src.common.errors import ApiError, Conflict, InvalidRequest, field_error, invalid
 from lambda_src.common.settings import Settings
-from lambda_src.registry import PipelineRecord
-from mlops_spec.approvals import APPROVAL_STAGES, COMMENT_LIMIT, DECISIONS
+from lambda_src.registry import PipelineRecord, now
+from lambda_src.registry.approvals import record_approval
+from mlops_spec.approvals import APPROVAL_STAGES, COMMENT_LIMIT, DECISIONS, approval_stage
+from mlops_spec.approvers import APPROVAL_ENVIRONMENTS, ApprovalRules, Principal
 
 logger = Logger(child=True)
 
@@ -30,6 +38,17 @@ _NO_LONGER_PENDING = frozenset(
         "ActionNotFoundException",
     }
 )
+
+
+# The environment each approval stage promotes into: ApproveProd -> prod.
+_ENVIRONMENT_OF = {approval_stage(env): env for env in APPROVAL_ENVIRONMENTS}
+_ANSWERED_BY = {"approve": "approved_by", "reject": "rejected_by"}
+
+
+class Forbidden(ApiError):
+    """The caller may not give this answer: the errors say why (separation of duties)."""
+
+    status_code = 403
 
 
 @dataclass(frozen=True)
@@ -71,16 +90,61 @@ class ApprovalRequest:
         return text if len(text) <= SUMMARY_LIMIT else text[: SUMMARY_LIMIT - 1] + "\u2026"
 
 
-def answer(pipeline_id: Any, request: ApprovalRequest, caller: str | None, settings: Settings) -> dict[str, Any]:
-    """Find the pipeline's pending approval (the one at `request.stage`, if given) and answer it."""
+def answer(pipeline_id: Any, request: ApprovalRequest, caller: Principal, settings: Settings) -> dict[str, Any]:
+    """Find the pipeline's pending approval (the one at `request.stage`, if given), check that `caller`
+    may give this answer, answer it, and record who requested and who answered."""
     record = find(pipeline_id, settings)
     approval = _choose(record, _pending_approvals(record), request.stage)
+    requester = Principal.from_dict(record.requested_by)
+    check_duties(record, approval["stage"], request.decision, caller, requester, settings.approval_rules)
+    _put_result(record, approval, request, caller)
+    answered_at = now()
+    entry = {
+        "stage": approval["stage"],
+        "action": approval["action"],
+        "environment": _ENVIRONMENT_OF.get(approval["stage"]),
+        "decision": request.decision,
+        _ANSWERED_BY[request.decision]: caller.as_dict(),
+        "requested_by": requester.as_dict(),
+        "version": record.version,
+        "at": answered_at,
+        "comment": request.comment,
+    }
+    _record(record, {key: value for key, value in entry.items() if value is not None}, settings)
+    logger.info("approval answered", pipeline_id=record.pipeline_id, **{k: v for k, v in entry.items() if k != "at"})
+    return {
+        "pipeline_id": record.pipeline_id,
+        "stage": approval["stage"],
+        "action": approval["action"],
+        "decision": request.decision,
+        _ANSWERED_BY[request.decision]: caller.label(),
+        "requested_by": requester.label(),
+        "answered_at": answered_at,
+    }
+
+
+def check_duties(
+    record: PipelineRecord, stage: str, decision: str, caller: Principal, requester: Principal, rules: ApprovalRules
+) -> None:
+    """403 naming every reason `caller` may not give `decision` at `stage`; nothing is sent then."""
+    environment = _ENVIRONMENT_OF.get(stage)
+    problems = rules.refusals(environment, decision, caller, requester)
+    if problems:
+        who = caller.label() or "an unidentified caller"
+        raise Forbidden(
+            f"{who} may not {decision} the promotion of pipeline {record.pipeline_id} to {environment}",
+            [field_error("(caller)", problem) for problem in problems],
+        )
+
+
+def _put_result(record: PipelineRecord, approval: dict[str, Any], request: ApprovalRequest, caller: Principal) -> None:
+    """Answer the approval in CodePipeline; 409 when it was answered (or went away) meanwhile."""
     try:
         aws.client("codepipeline").put_approval_result(
             pipelineName=record.codepipeline_name,
             stageName=approval["stage"],
             actionName=approval["action"],
-            result={"summary": request.summary(caller), "status": DECISIONS[request.decision]},
+            result={"summary": request.summary(caller.label()), "status": DECISIONS[request.decision]},
             token=approval["token"],
         )
     except Exception as exc:
@@ -91,20 +155,18 @@ def answer(pipeline_id: Any, request: ApprovalRequest, caller: str | None, setti
             f"the approval {_label(approval)} of pipeline {record.pipeline_id} is no longer pending ({code}); "
             f"see its status"
         ) from None
-    logger.info(
-        "approval answered",
-        pipeline_id=record.pipeline_id,
-        stage=approval["stage"],
-        action=approval["action"],
-        decision=request.decision,
-        caller=caller,
-    )
-    return {
-        "pipeline_id": record.pipeline_id,
-        "stage": approval["stage"],
-        "action": approval["action"],
-        "decision": request.decision,
-    }
+
+
+def _record(record: PipelineRecord, entry: dict[str, Any], settings: Settings) -> None:
+    """Keep the answer on the record. CodePipeline has taken it already (with the caller in its summary),
+    so a failure here is logged, not answered: the caller could not send the same answer again."""
+    try:
+        if not record_approval(settings.registry_table, record.pipeline_id, record.version, entry):
+            logger.warning(
+                "approval not recorded: the pipeline moved to another version", pipeline_id=record.pipeline_id
+            )
+    except Exception:
+        logger.exception("approval not recorded", pipeline_id=record.pipeline_id)
 
 
 def _pending_approvals(record: PipelineRecord) -> list[dict[str, Any]]:
@@ -123,8 +185,7 @@ def _pending_approvals(record: PipelineRecord) -> list[dict[str, Any]]:
             f"pipeline {record.pipeline_id} has no pending approval: "
             f"its delivery pipeline {record.codepipeline_name} does not exist (not created yet or deleted)"
         ) from None
-    approvals: list[dict[str, Any]] = normalise_pipeline_state(state)["pending_approvals"]
-    return approvals
+    return approval_tokens(state)
 
 
 def _choose(record: PipelineRecord, pending: list[dict[str, Any]], stage: str | None) -> dict[str, Any]:

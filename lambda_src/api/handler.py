@@ -46,7 +46,8 @@ def provision_pipeline() -> Response:
     request = submission.plan(body, config, strict)
     if dry_run:
         return respond(200, request.dry_run_body())
-    outcome = submission.submit(request, config, source=_caller())
+    requester = pipelines.caller(app.current_event.raw_event)
+    outcome = submission.submit(request, config, source=_caller(), requested_by=requester)
     # 202: a new spec version was queued; 200: an idempotent replay of an earlier request.
     return respond(
         202 if outcome.queued else 200,
@@ -79,7 +80,9 @@ def delete_pipeline(pipeline_id: str) -> Response:
 @on(routes.ANSWER_APPROVAL)
 def answer_approval(pipeline_id: str) -> Response:
     request = approvals.ApprovalRequest.parse(http.json_body(app.current_event))
-    return respond(200, approvals.answer(pipeline_id, request, _caller_arn(), settings()))
+    return respond(
+        200, approvals.answer(pipeline_id, request, pipelines.caller(app.current_event.raw_event), settings())
+    )
 
 
 # -- model cards -----------------------------------------------------------------------------------

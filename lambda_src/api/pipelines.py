@@ -17,6 +17,7 @@ from lambda_src.common.settings import Settings
 from lambda_src.common.submission import start_provisioner
 from lambda_src.registry import ConcurrentUpdate, InvalidTransition, PipelineRecord, Registry, Status
 from mlops_spec import routes
+from mlops_spec.approvers import Principal
 
 logger = Logger(child=True)
 
@@ -26,6 +27,17 @@ logger = Logger(child=True)
 _PIPELINE_ID = re.compile(routes.PATH_PARAMETER_PATTERNS["pipeline_id"])
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
+
+
+def caller(event: dict[str, Any]) -> Principal:
+    """Who signed an API request: API Gateway's IAM auth puts the ARN (`userArn`) and the principal id
+    (`caller`: AIDA... for a user, AROA...:<session> for a role's session) in the request context."""
+    identity = (event.get("requestContext") or {}).get("identity") or {}
+    arn, principal_id = identity.get("userArn"), identity.get("caller")
+    return Principal(
+        arn if isinstance(arn, str) and arn else None,
+        principal_id if isinstance(principal_id, str) and principal_id else None,
+    )
 
 
 def _registry(settings: Settings) -> Registry:

@@ -38,9 +38,18 @@ def _error(execution: dict[str, Any] | None) -> str | None:
     return f"{code}: {message}" if code and message else (message or code)
 
 
+def _waiting(action: dict[str, Any]) -> bool:
+    """A manual approval waiting for an answer: only those carry a token, and only while in progress."""
+    latest = action.get("latestExecution") or {}
+    return bool(latest.get("token")) and latest.get("status") == "InProgress"
+
+
 def normalise_pipeline_state(state: dict[str, Any]) -> dict[str, Any]:
     """GetPipelineState -> {stages: [{name, status, actions: [{name, status, last_error}]}],
-    pending_approvals: [{stage, action, token}], last_error}."""
+    pending_approvals: [{stage, action}], last_error}.
+
+    Never the approval tokens: whoever may read a status is not thereby allowed to answer an approval
+    (the approval handler reads the token from CodePipeline itself, see `approval_tokens`)."""
     stages: list[dict[str, Any]] = []
     approvals: list[dict[str, Any]] = []
     last_error: str | None = None
@@ -51,15 +60,27 @@ def normalise_pipeline_state(state: dict[str, Any]) -> dict[str, Any]:
             error = _error(latest)
             last_error = last_error or error
             actions.append({"name": action.get("actionName"), "status": _status(latest), "last_error": error})
-            # Only manual approval actions carry a token, and only while they wait for an answer.
-            if latest and latest.get("token") and latest.get("status") == "InProgress":
-                approvals.append(
-                    {"stage": stage.get("stageName"), "action": action.get("actionName"), "token": latest["token"]}
-                )
+            if _waiting(action):
+                approvals.append({"stage": stage.get("stageName"), "action": action.get("actionName")})
         stages.append(
             {"name": stage.get("stageName"), "status": _status(stage.get("latestExecution")), "actions": actions}
         )
     return {"stages": stages, "pending_approvals": approvals, "last_error": last_error}
+
+
+def approval_tokens(state: dict[str, Any]) -> list[dict[str, Any]]:
+    """GetPipelineState -> the approvals waiting for an answer, with their tokens: [{stage, action, token}].
+    For answering them only (lambda_src/api/approvals.py); no answer of the API carries a token."""
+    return [
+        {
+            "stage": stage.get("stageName"),
+            "action": action.get("actionName"),
+            "token": action["latestExecution"]["token"],
+        }
+        for stage in state.get("stageStates", [])
+        for action in stage.get("actionStates", [])
+        if _waiting(action)
+    ]
 
 
 def delivery_state(pipeline_name: str) -> dict[str, Any]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
+from mlops_spec.approvers import ApprovalRules
 from mlops_spec.env_vars import EnvVar
 from mlops_spec.environments import ENVIRONMENTS, MODES, Environment, Mode
 
@@ -20,6 +21,8 @@ MODE = EnvVar.MODE
 USE_MODEL_REGISTRY = EnvVar.USE_MODEL_REGISTRY
 ORCHESTRATOR_ENVIRONMENT = EnvVar.ORCHESTRATOR_ENVIRONMENT
 ASSETS_KMS_KEY_ARN = EnvVar.ASSETS_KMS_KEY_ARN
+# Who may answer manual approvals; unset (a function deployed before it existed): the default rules.
+APPROVAL_RULES = EnvVar.APPROVAL_RULES
 
 ALL_VARIABLES = (
     REGISTRY_TABLE,
@@ -30,6 +33,7 @@ ALL_VARIABLES = (
     USE_MODEL_REGISTRY,
     ORCHESTRATOR_ENVIRONMENT,
     ASSETS_KMS_KEY_ARN,
+    APPROVAL_RULES,
 )
 
 
@@ -47,6 +51,7 @@ class Settings:
     use_model_registry: bool
     orchestrator_environment: Environment
     assets_kms_key_arn: str | None = None
+    approval_rules: ApprovalRules = field(default_factory=ApprovalRules)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -60,6 +65,7 @@ class Settings:
             use_model_registry=_flag(env, USE_MODEL_REGISTRY),
             orchestrator_environment=cast(Environment, _choice(env, ORCHESTRATOR_ENVIRONMENT, ENVIRONMENTS, "dev")),
             assets_kms_key_arn=env.get(ASSETS_KMS_KEY_ARN) or None,
+            approval_rules=_approval_rules(env),
         )
 
 
@@ -80,6 +86,17 @@ def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default
     if value not in allowed:
         raise ConfigurationError(f"environment variable {name}={value!r} must be one of {', '.join(allowed)}")
     return value
+
+
+def _approval_rules(env: Mapping[str, str]) -> ApprovalRules:
+    text = env.get(APPROVAL_RULES, "").strip()
+    if not text:
+        return ApprovalRules()
+    try:
+        return ApprovalRules.from_json(text)
+    except ValueError as exc:
+        # Fail closed, as for the other settings: no request is served under rules that cannot be read.
+        raise ConfigurationError(f"environment variable {APPROVAL_RULES}: {exc}") from None
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

@@ -42,6 +42,7 @@ from lambda_src.registry import (
     now,
 )
 from mlops_spec import naming
+from mlops_spec.approvers import Principal
 
 if TYPE_CHECKING:
     from mlops_spec.base import PipelineSpec
@@ -112,7 +113,7 @@ class Plan:
             "warnings": list(self.warnings),
         }
 
-    def new_record(self, source: str) -> PipelineRecord:
+    def new_record(self, source: str, requested_by: Principal | None = None) -> PipelineRecord:
         timestamp = now()
         return PipelineRecord(
             pipeline_id=self.pipeline_id,
@@ -129,6 +130,8 @@ class Plan:
             execution_id=EXECUTION_PENDING,
             name=self.spec.identity_name,
             owner=self.spec.owner,
+            # Who asked for this version: by default they may not approve its promotion to prod.
+            requested_by=(requested_by.as_dict() or None) if requested_by else None,
         )
 
     @property
@@ -185,10 +188,11 @@ def decide(current: PipelineRecord, new: PipelineRecord, names_pipeline: bool = 
     return "update"
 
 
-def submit(request: Plan, settings: Settings, source: str) -> Outcome:
-    """Record the request (idempotently) and, when something new was queued, start the provisioner."""
+def submit(request: Plan, settings: Settings, source: str, requested_by: Principal | None = None) -> Outcome:
+    """Record the request (idempotently) and, when something new was queued, start the provisioner.
+    `requested_by` is kept with a queued version (a replay keeps the requester of the version it repeats)."""
     registry = Registry(settings.registry_table)
-    candidate = request.new_record(source)
+    candidate = request.new_record(source, requested_by)
     if candidate.client_token:
         # A token found on another pipeline was sent with another request (one with another model
         # name). On this pipeline's own record it is judged by `decide`, from a consistent read:

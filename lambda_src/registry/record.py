@@ -6,7 +6,9 @@ environments (L of S), codepipeline_name, last_error, errors (L of M {field, pro
 outputs (M), source, execution_id (the delivery pipeline execution of the current version, or
 EXECUTION_PENDING until the provisioner has started it), restarts (N, how often the sweep re-sent
 the provisioner's start in the current waiting status), claimed_by (the provisioner invocation
-that runs a deletion), name and owner (the pipeline's name exactly as it was created, and its
+that runs a deletion), requested_by (M {arn, principal_id}: who queued the current version),
+approvals (L of M: the current version's answered approvals, who answered and when), name and
+owner (the pipeline's name exactly as it was created, and its
 owner: together its identity), revision (N, incremented by every write: each write is a
 compare-and-swap on it, so no writer can undo another's change; 0/absent on records written before),
 teardown_build and teardown_version (the CodeBuild build that ran the record's latest deletion, and
@@ -56,6 +58,8 @@ class PipelineRecord:
     name: str | None = None
     owner: str | None = None
     revision: int = 0
+    requested_by: dict[str, str] | None = None
+    approvals: tuple[dict[str, Any], ...] = ()
     teardown_build: str | None = None
     teardown_version: int | None = None
 
@@ -91,6 +95,8 @@ class PipelineRecord:
             "name": self.name,
             "owner": self.owner,
             "revision": self.revision or None,
+            "requested_by": self.requested_by,
+            "approvals": [dict(a) for a in self.approvals],
             "teardown_build": self.teardown_build,
             "teardown_version": self.teardown_version,
         }
@@ -121,6 +127,8 @@ class PipelineRecord:
             name=plain.get("name"),
             owner=plain.get("owner"),
             revision=int(plain.get("revision", 0)),
+            requested_by=plain.get("requested_by") or None,
+            approvals=tuple(plain.get("approvals", ())),
             teardown_build=plain.get("teardown_build"),
             teardown_version=_optional_int(plain.get("teardown_version")),
         )

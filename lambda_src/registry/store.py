@@ -97,6 +97,9 @@ class Registry:
             pipeline_type=new.pipeline_type,
             environments=new.environments,
             source=new.source,
+            # Who queued this version; the approvals answered were the previous version's.
+            requested_by=new.requested_by,
+            approvals=(),
             last_error=None,
             errors=(),
             execution_id=EXECUTION_PENDING,

@@ -19,6 +19,7 @@ from lambda_src.common.errors import ApiError, Conflict, PayloadTooLarge, field_
 from lambda_src.common.settings import Settings, settings
 from lambda_src.registry import PipelineRecord, Registry, Status, now
 from mlops_spec import naming
+from mlops_spec.approvers import Principal
 
 logger = Logger()
 
@@ -41,8 +42,8 @@ def rejection_id(source: str) -> str:
     return f"rejected-{naming.short_hash(source, 12)}"
 
 
-def read_config(bucket: str, key: str) -> Any:
-    """The file as it is now, not the version the event names.
+def read_config(bucket: str, key: str) -> tuple[Any, str | None]:
+    """The file as it is now, not the version the event names, and the version it is (None: unversioned).
 
     S3 delivers notifications at least once and in no particular order: applying the version an
     event names would let an older upload's late event roll the pipeline back to it. The current
@@ -57,7 +58,16 @@ def read_config(bucket: str, key: str) -> Any:
             "mlops-config.json is too large",
             [field_error("(file)", f"must be at most {untrusted_json.MAX_BODY_BYTES} bytes")],
         )
-    return untrusted_json.decode(response["Body"].read(), what="mlops-config.json")
+    return untrusted_json.decode(response["Body"].read(), what="mlops-config.json"), response.get("VersionId")
+
+
+def requester(uploader: str | None, event_version: str | None, read_version: str | None) -> Principal | None:
+    """Who requested what was read: the event's uploader (S3's principal id, `AWS:AROA...:<session>`) when
+    the event names the version read. An event of an older upload applies the latest file, whose
+    uploader it does not know: then no requester is recorded (docs/security.md)."""
+    if not uploader or event_version != read_version:
+        return None
+    return Principal(principal_id=uploader)
 
 
 def _announce(config: Settings, subject: str, lines: list[str], outcome: str, pipeline_id: str | None) -> None:
@@ -110,11 +120,14 @@ def _reject(config: Settings, source: str, body: Any, error: ApiError) -> FileRe
     return FileResult(source, "rejected", pipeline_id, error.errors)
 
 
-def process(config: Settings, bucket: str, key: str, version_id: str | None = None) -> FileResult:
-    """Apply the config file at `key`. `version_id` (the event's) is only logged: see read_config."""
+def process(
+    config: Settings, bucket: str, key: str, version_id: str | None = None, uploader: str | None = None
+) -> FileResult:
+    """Apply the config file at `key`. `version_id` (the event's) only tells whether `uploader` (the
+    event's principal) uploaded what is applied: see read_config."""
     source = f"s3://{bucket}/{key}"
     try:
-        body = read_config(bucket, key)
+        body, read_version = read_config(bucket, key)
     except ApiError as exc:
         return _reject(config, source, None, exc)
     except Exception as exc:
@@ -125,7 +138,8 @@ def process(config: Settings, bucket: str, key: str, version_id: str | None = No
         return FileResult(source, "skipped")
     try:
         request = submission.plan(body, config)
-        outcome = submission.submit(request, config, source=source)
+        requested_by = requester(uploader, version_id, read_version)
+        outcome = submission.submit(request, config, source=source, requested_by=requested_by)
     except Conflict as exc:
         _announce(
             config, f"MLOps: {source.rsplit('/', 1)[-1]} not applied", [f"{source}: {exc.message}"], "conflict", None
@@ -151,11 +165,11 @@ def process(config: Settings, bucket: str, key: str, version_id: str | None = No
     return FileResult(source, verb, record.pipeline_id)
 
 
-Upload = tuple[str, str, str | None]
+Upload = tuple[str, str, str | None, str | None]
 
 
-def _config_upload(bucket: Any, raw_key: Any, version: Any, config: Settings) -> Upload | None:
-    """(bucket, key, version) if the object is a config file in the assets bucket; None otherwise.
+def _config_upload(bucket: Any, raw_key: Any, version: Any, config: Settings, uploader: Any = None) -> Upload | None:
+    """(bucket, key, version, uploader) if the object is a config file in the assets bucket; None otherwise.
 
     Keys arrive quote_plus-encoded ("team+a%2Fmlops-config.json") in S3 notification records; EventBridge
     keys are decoded the same way (as Powertools' S3EventBridgeNotificationObject.key does).
@@ -163,7 +177,7 @@ def _config_upload(bucket: Any, raw_key: Any, version: Any, config: Settings) ->
     key = unquote_plus(str(raw_key or ""))
     if bucket != config.assets_bucket or not key.endswith(naming.CONFIG_FILE_NAME):
         return None
-    return bucket, key, version
+    return bucket, key, version, uploader if isinstance(uploader, str) and uploader else None
 
 
 def _target(record: dict[str, Any], config: Settings) -> Upload | None:
@@ -172,11 +186,13 @@ def _target(record: dict[str, Any], config: Settings) -> Upload | None:
         return None
     s3 = record.get("s3") or {}
     obj = s3.get("object") or {}
-    return _config_upload((s3.get("bucket") or {}).get("name"), obj.get("key"), obj.get("versionId"), config)
+    uploader = (record.get("userIdentity") or {}).get("principalId")
+    return _config_upload((s3.get("bucket") or {}).get("name"), obj.get("key"), obj.get("versionId"), config, uploader)
 
 
 def _eventbridge_target(event: dict[str, Any], config: Settings) -> Upload | None:
-    """A config-file upload named by an EventBridge "Object Created" event; None for any other object."""
+    """A config-file upload named by an EventBridge "Object Created" event; None for any other object.
+    Such events name the uploading account only (`requester`), not a principal: no uploader."""
     detail = event.get("detail") or {}
     obj = detail.get("object") or {}
     return _config_upload((detail.get("bucket") or {}).get("name"), obj.get("key"), obj.get("version-id"), config)

@@ -40,7 +40,13 @@ def _answer_approval(
     with api_errors():
         answer = connect(api_url, region, profile).answer_approval(pipeline_id, decision, stage, comment)
     answered = text(answer.get("stage") or stage or "the pending approval")
-    Console().print(headline(answer.get("pipeline_id", pipeline_id), f"{answered} {_VERBS[decision]}"))
+    console = Console()
+    console.print(headline(answer.get("pipeline_id", pipeline_id), f"{answered} {_VERBS[decision]}"))
+    who = answer.get(f"{_VERBS[decision]}_by")
+    if who or answer.get("requested_by"):
+        # Both principals, as the registry keeps them (separation of duties).
+        requested = text(answer.get("requested_by") or "unknown")
+        console.print(f"{_VERBS[decision]} by {text(who or 'an unidentified caller')}; requested by {requested}")
 
 
 def _check_approval_options(stage: str | None, comment: str | None) -> None:

@@ -108,11 +108,17 @@ def _outputs_table(outputs: dict[str, Any]) -> Table:
 def _print_problems(console: Console, status: dict[str, Any]) -> None:
     """Pending approvals, the last error and the request's errors, one line each."""
     for approval in status.get("pending_approvals") or []:
-        console.print(f"[yellow]awaiting approval[/yellow]: {describe(approval)}")
+        console.print(f"[yellow]awaiting approval[/yellow]: {describe(_without_token(approval))}")
     if status.get("last_error"):
         console.print(f"[red]last error[/red]: {describe(status['last_error'])}")
     for error in status.get("errors") or []:
         console.print(f"[red]error[/red]: {describe(error)}")
+
+
+def _without_token(approval: Any) -> Any:
+    """An approval as shown: an orchestrator older than the separation of duties still sent its token,
+    which must not land in terminals and logs (answering needs no token: the API reads it itself)."""
+    return {k: v for k, v in approval.items() if k != "token"} if isinstance(approval, dict) else approval
 
 
 def render_status(console: Console, status: dict[str, Any]) -> None:

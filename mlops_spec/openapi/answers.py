@@ -103,9 +103,10 @@ class StageStatus(BaseModel):
 
 
 class PendingApproval(BaseModel):
+    """A manual approval waiting for an answer; never its token (reading a status is no right to answer)."""
+
     stage: str
     action: str
-    token: str = Field(description="Token to approve or reject the manual approval with.")
 
 
 class PipelineSummary(BaseModel):
@@ -136,6 +137,12 @@ class ApprovalAnswered(BaseModel):
     stage: str = Field(description="The approval stage that was answered, e.g. ApproveStaging.")
     action: str = Field(description="Its manual approval action.")
     decision: Literal["approve", "reject"]
+    approved_by: str | None = Field(default=None, description="Who approved (the caller's ARN); with approve.")
+    rejected_by: str | None = Field(default=None, description="Who rejected (the caller's ARN); with reject.")
+    requested_by: str | None = Field(
+        description="Who requested the pipeline version (ARN or principal id); null when it is not known."
+    )
+    answered_at: str = Field(description="ISO-8601 time.")
 
 
 class PipelineList(BaseModel):

@@ -150,6 +150,12 @@ def _answer_approval() -> dict[str, Any]:
         "responses": {
             "200": _answer("The approval was answered.", "ApprovalAnswered"),
             **_errors(400, 404, 413),
+            "403": _answer(
+                "The caller may not give this answer (separation of duties): not an approver of the environment "
+                "(mlops:approvers), or the requester of this version approving its promotion to prod. `errors` "
+                "names each reason; nothing was sent to CodePipeline.",
+                "ErrorBody",
+            ),
             "409": _answer(nothing_pending, "ErrorBody"),
         },
     }

@@ -37,6 +37,36 @@ def test_approve_sends_the_decision_and_names_the_approval_it_answered(mlops: Ru
     assert sent.headers["content-type"] == "application/json"
 
 
+def test_approve_names_who_approved_and_who_requested(mlops: Run, api) -> None:
+    approver = "arn:aws:sts::111111111111:assumed-role/Reviewer/bob"
+    requester = "arn:aws:iam::111111111111:user/data-scientist"
+    status, body = answered("ApproveProd", "approve")
+    api.answer("POST", ROUTE, (status, {**body, "approved_by": approver, "requested_by": requester}))
+
+    result = mlops("approve", PIPELINE)
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[:2] == [
+        f"pipeline {PIPELINE}: ApproveProd approved",
+        f"approved by {approver}; requested by {requester}",
+    ]
+
+
+def test_a_refused_approval_is_one_line_per_reason_and_exit_1(mlops: Run, api) -> None:
+    message = (
+        f"arn:aws:iam::111111111111:user/data-scientist may not approve the promotion of pipeline {PIPELINE} to prod"
+    )
+    problem = "requested this version: a requester cannot approve their own promotion to prod"
+    api.answer("POST", ROUTE, (403, {"message": message, "errors": [{"field": "(caller)", "problem": problem}]}))
+
+    result = mlops("approve", PIPELINE)
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == f"error (HTTP 403): {message}"
+    assert problem in result.stderr
+    assert result.stdout == ""
+
+
 def test_approve_with_stage_and_comment_sends_both(mlops: Run, api) -> None:
     api.answer("POST", ROUTE, answered("ApproveProd", "approve"))
 
@@ -192,7 +222,7 @@ STATUS = {
     "pipeline_id": PIPELINE,
     "status": "AWAITING_APPROVAL",
     "stages": [{"name": "ApproveStaging", "status": "IN_PROGRESS", "actions": []}],
-    "pending_approvals": [{"stage": "ApproveStaging", "action": "ApproveStaging", "token": "tok-1"}],
+    "pending_approvals": [{"stage": "ApproveStaging", "action": "ApproveStaging"}],
     "outputs": {"endpoint_name": "churn-xgb-dev"},
     "last_error": None,
 }

@@ -127,7 +127,7 @@ ANSWERS = {
     ("get", "/pipelines"): ["200", "400", "429", "503"],
     ("get", "/pipelines/{pipeline_id}"): ["200", "404", "429", "503"],
     ("delete", "/pipelines/{pipeline_id}"): ["202", "404", "409", "429", "503"],
-    ("post", "/pipelines/{pipeline_id}/approval"): ["200", "400", "404", "409", "413", "429", "503"],
+    ("post", "/pipelines/{pipeline_id}/approval"): ["200", "400", "403", "404", "409", "413", "429", "503"],
     ("get", "/modelcards"): ["200", "400", "429", "503"],
     ("post", "/modelcards"): ["201", "400", "409", "413", "429", "503"],
     ("get", "/modelcards/{name}"): ["200", "400", "404", "429", "503"],

@@ -11,7 +11,7 @@ from botocore.stub import Stubber
 
 from lambda_src.api.approvals import SUMMARY_LIMIT
 from lambda_src.common import aws
-from lambda_src.registry import Registry, Status
+from lambda_src.registry import Registry, Status, from_attr
 from lambda_src.status_events.names import codepipeline_name
 from mlops_spec.approvals import APPROVAL_STAGES, COMMENT_LIMIT, DECISIONS
 from tests.support.api_gateway import api_event, call
@@ -21,7 +21,9 @@ from tests.support.requests import realtime_body
 
 PIPELINE = "churn-xgb-realtime-builtin"
 CODEPIPELINE = codepipeline_name(PIPELINE)
-CALLER = "arn:aws:iam::111111111111:user/data-scientist"  # the identity of conftest.api_event
+CALLER = "arn:aws:iam::111111111111:user/data-scientist"  # the identity of conftest.api_event: the requester
+# Someone else: a session of a reviewer role (by default the requester may not approve a promotion to prod).
+REVIEWER = {"userArn": "arn:aws:sts::111111111111:assumed-role/Reviewer/bob", "caller": "AROAREVIEWER:bob"}
 TOKEN = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 OTHER_TOKEN = "99999999-8888-4777-8666-555555555555"
 T0 = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
@@ -49,23 +51,36 @@ def pipeline_state(pending: dict[str, str] | None = None, done: tuple[str, ...] 
     return {"pipelineName": CODEPIPELINE, "pipelineVersion": 1, "stageStates": stage_states, "created": T0}
 
 
+def from_item(item: dict[str, Any] | None) -> dict[str, Any]:
+    assert item is not None
+    return {key: from_attr(value) for key, value in item.items()}
+
+
 AT_STAGING = pipeline_state({"ApproveStaging": TOKEN}, done=("Source", "DeployDev"))
 AT_PROD = pipeline_state({"ApproveProd": TOKEN}, done=("Source", "DeployDev", "ApproveStaging", "DeployStaging"))
 NOTHING_PENDING = pipeline_state(done=tuple(STAGES))
 
 
-def approval(pipeline_id: str = PIPELINE, body: Any = None, *, raw_body: str | None = None, **event: Any):  # type: ignore[no-untyped-def]
-    return call(
-        api_event(
-            "POST",
-            f"/pipelines/{pipeline_id}/approval",
-            body,
-            raw_body=raw_body,
-            resource="/pipelines/{pipeline_id}/approval",
-            path_parameters={"pipeline_id": pipeline_id},
-            **event,
-        )
+def approval(  # type: ignore[no-untyped-def]
+    pipeline_id: str = PIPELINE,
+    body: Any = None,
+    *,
+    raw_body: str | None = None,
+    identity: dict[str, Any] | None = None,
+    **event: Any,
+):
+    """POST the approval, signed by the requester (api_event's identity) or by `identity`."""
+    request = api_event(
+        "POST",
+        f"/pipelines/{pipeline_id}/approval",
+        body,
+        raw_body=raw_body,
+        resource="/pipelines/{pipeline_id}/approval",
+        path_parameters={"pipeline_id": pipeline_id},
+        **event,
     )
+    request["requestContext"]["identity"].update(identity or {})
+    return call(request)
 
 
 @pytest.fixture
@@ -109,32 +124,37 @@ def test_approve_answers_the_pending_approval_in_the_callers_name(awaiting):
     response = answered({"decision": "approve"}, AT_STAGING, expected)
 
     assert response.status == 200, response.body
+    answered_at = response.body.pop("answered_at")
+    assert answered_at.startswith(f"{datetime.now(UTC):%Y-%m-%d}T") and answered_at.endswith("Z")
     assert response.body == {
         "pipeline_id": PIPELINE,
         "stage": "ApproveStaging",
         "action": "ApproveStaging",
         "decision": "approve",
+        "approved_by": CALLER,
+        "requested_by": CALLER,
     }
 
 
 def test_reject_with_a_comment_records_who_and_why(awaiting):
     expected = put_params("ApproveProd", "Rejected", f"rejected by {CALLER} via the mlops API: latency regressed")
 
+    # The requester may stop their own promotion to prod: only approving it is someone else's job.
     response = answered({"decision": "reject", "comment": "  latency regressed \n"}, AT_PROD, expected)
 
     assert response.status == 200, response.body
-    assert response.body == {
-        "pipeline_id": PIPELINE,
-        "stage": "ApproveProd",
-        "action": "ApproveProd",
-        "decision": "reject",
-    }
+    assert response.body["decision"] == "reject"
+    assert (response.body["stage"], response.body["action"]) == ("ApproveProd", "ApproveProd")
+    assert response.body["rejected_by"] == response.body["requested_by"] == CALLER
+    assert "approved_by" not in response.body
 
 
 def test_the_given_stage_is_answered_when_it_is_the_pending_one(awaiting):
-    expected = put_params("ApproveProd", "Approved", f"approved by {CALLER} via the mlops API: ok")
+    expected = put_params("ApproveProd", "Approved", f"approved by {REVIEWER['userArn']} via the mlops API: ok")
 
-    response = answered({"decision": "approve", "stage": "ApproveProd", "comment": "ok"}, AT_PROD, expected)
+    response = answered(
+        {"decision": "approve", "stage": "ApproveProd", "comment": "ok"}, AT_PROD, expected, identity=REVIEWER
+    )
 
     assert response.status == 200, response.body
     assert response.body["stage"] == "ApproveProd"
@@ -164,7 +184,7 @@ def test_a_request_without_a_caller_identity_is_recorded_as_unidentified(awaitin
     event = api_event(
         "POST", f"/pipelines/{PIPELINE}/approval", {"decision": "reject"}, resource="/pipelines/{pipeline_id}/approval"
     )
-    event["requestContext"]["identity"]["userArn"] = None
+    event["requestContext"]["identity"].update(userArn=None, caller=None)
     expected = put_params("ApproveStaging", "Rejected", "rejected by an unidentified caller via the mlops API")
     with Stubber(aws.client("codepipeline")) as stub:
         stub.add_response("get_pipeline_state", AT_STAGING, {"name": CODEPIPELINE})
@@ -174,14 +194,18 @@ def test_a_request_without_a_caller_identity_is_recorded_as_unidentified(awaitin
     assert response.status == 200, response.body
 
 
-def test_the_approval_does_not_change_the_registry(awaiting):
-    before = awaiting.item(PIPELINE)
+def test_the_approval_is_recorded_and_changes_nothing_else_on_the_record(awaiting):
+    before = from_item(awaiting.item(PIPELINE))
     expected = put_params("ApproveStaging", "Approved", f"approved by {CALLER} via the mlops API")
 
     assert answered({"decision": "approve"}, AT_STAGING, expected).status == 200
 
-    # The CodePipeline events that follow move the record (status_events), not the API.
-    assert awaiting.item(PIPELINE) == before
+    # The CodePipeline events that follow move the record (status_events), not the API: it only adds
+    # the answer (and counts the write in the revision).
+    after = from_item(awaiting.item(PIPELINE))
+    [entry] = after.pop("approvals")
+    assert after == {**before, "revision": before["revision"] + 1}
+    assert entry["approved_by"] == {"arn": CALLER, "principal_id": "AIDAEXAMPLE"}
 
 
 # -- nothing (or something else) to answer: 409 ------------------------------------------------------
@@ -216,10 +240,12 @@ def test_two_pending_approvals_need_a_stage(awaiting):
     both = pipeline_state({"ApproveStaging": TOKEN, "ApproveProd": OTHER_TOKEN})
 
     unclear = answered({"decision": "approve"}, both, None)
+    summary = f"approved by {REVIEWER['userArn']} via the mlops API"
     chosen = answered(
         {"decision": "approve", "stage": "ApproveProd"},
         both,
-        put_params("ApproveProd", "Approved", f"approved by {CALLER} via the mlops API", token=OTHER_TOKEN),
+        put_params("ApproveProd", "Approved", summary, token=OTHER_TOKEN),
+        identity=REVIEWER,
     )
 
     assert unclear.status == 409
@@ -414,9 +440,11 @@ def test_the_published_schema_matches_what_the_api_accepts():
     assert schema["properties"]["stage"]["anyOf"][0]["enum"] == list(APPROVAL_STAGES)
     assert schema["properties"]["comment"]["anyOf"][0]["maxLength"] == COMMENT_LIMIT
     route = document["paths"]["/pipelines/{pipeline_id}/approval"]["post"]
-    assert sorted(route["responses"]) == ["200", "400", "404", "409", "413", "429", "503"]
+    assert sorted(route["responses"]) == ["200", "400", "403", "404", "409", "413", "429", "503"]
     answer = document["components"]["schemas"]["ApprovalAnswered"]
-    assert sorted(answer["required"]) == ["action", "decision", "pipeline_id", "stage"]
+    assert sorted(answer["required"]) == ["action", "answered_at", "decision", "pipeline_id", "requested_by", "stage"]
+    assert {"approved_by", "rejected_by"} <= set(answer["properties"])
+    assert "token" not in document["components"]["schemas"]["PendingApproval"]["properties"]
 
 
 def test_the_document_describes_every_route_including_approval():

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
 from botocore.stub import Stubber
 
 from lambda_src.api.pipelines import encode_token
-from lambda_src.api.status import normalise_pipeline_state
+from lambda_src.api.status import approval_tokens, normalise_pipeline_state
 from lambda_src.common import aws
 from lambda_src.registry import Registry, Status
 from tests.support.api_gateway import api_event, call
@@ -97,8 +98,13 @@ def provision(**overrides: object) -> None:
 def test_normalising_a_pipeline_state():
     normal = normalise_pipeline_state(PIPELINE_STATE)
     assert normal["stages"] == EXPECTED_STAGES
-    assert normal["pending_approvals"] == [{"stage": "DeployDev", "action": "ApproveStaging", "token": "tok-123"}]
+    assert normal["pending_approvals"] == [{"stage": "DeployDev", "action": "ApproveStaging"}]
     assert normal["last_error"] == "JobFailed: stack update failed"
+
+
+def test_only_the_approval_handlers_reading_of_a_state_holds_the_tokens():
+    assert "tok-123" not in repr(normalise_pipeline_state(PIPELINE_STATE))
+    assert approval_tokens(PIPELINE_STATE) == [{"stage": "DeployDev", "action": "ApproveStaging", "token": "tok-123"}]
 
 
 def test_status_of_a_queued_pipeline_comes_from_the_registry(orchestrator):
@@ -134,7 +140,9 @@ def test_status_with_a_delivery_pipeline_is_normalised_from_codepipeline(orchest
     body = by_path.body
     assert body["status"] == "AWAITING_APPROVAL"
     assert body["stages"] == EXPECTED_STAGES
-    assert body["pending_approvals"] == [{"stage": "DeployDev", "action": "ApproveStaging", "token": "tok-123"}]
+    # Reading a status is not a right to answer its approvals: no token, anywhere in the answer.
+    assert body["pending_approvals"] == [{"stage": "DeployDev", "action": "ApproveStaging"}]
+    assert "tok-123" not in json.dumps(body)
     assert body["last_error"] == "JobFailed: stack update failed"
     assert body["outputs"] == {"endpoint_name": "churn-xgb-dev"}
     assert body["codepipeline_name"] == "mlops-churn-xgb-realtime-builtin"

@@ -1,0 +1,63 @@
+"""Who requested a version queued by an uploaded mlops-config.json (issue 10, point 5): the S3 event's
+uploader, only when the event names the version that was read."""
+
+from __future__ import annotations
+
+import json
+
+from lambda_src.common import aws
+from lambda_src.registry import from_attr
+from lambda_src.trigger.handler import handler, requester
+from mlops_spec.approvers import Principal
+from tests.lambda_src.trigger.test_trigger import s3_events  # noqa: F401 (the fixture)
+from tests.support.api_gateway import LAMBDA_CONTEXT
+from tests.support.moto_orchestrator import BUCKET
+from tests.support.requests import realtime_body
+
+PIPELINE = "churn-xgb-realtime-builtin"
+UPLOADER = "AWS:AROAUPLOADER:alice"
+
+
+def versions(key: str) -> list[str]:
+    """The key's version ids, the current one last (S3 lists them newest first)."""
+    found = aws.client("s3").list_object_versions(Bucket=BUCKET, Prefix=key)["Versions"]
+    return [v["VersionId"] for v in reversed(found) if v["Key"] == key]
+
+
+def as_s3_sends_it(record: dict, version: str) -> None:  # type: ignore[type-arg]
+    """What S3 adds and moto leaves out: the uploader and, in a versioned bucket, the version created."""
+    record["userIdentity"] = {"principalId": UPLOADER}
+    record["s3"]["object"]["versionId"] = version
+
+
+def requested_by(orchestrator) -> object:  # type: ignore[no-untyped-def]
+    item = orchestrator.item(PIPELINE)
+    return from_attr(item["requested_by"]) if "requested_by" in item else None
+
+
+def test_the_uploader_of_the_file_is_the_requester(orchestrator, s3_events):  # noqa: F811
+    event = s3_events(("team/mlops-config.json", json.dumps(realtime_body())))
+    as_s3_sends_it(event["Records"][0], versions("team/mlops-config.json")[-1])
+
+    assert handler(event, LAMBDA_CONTEXT)["results"][0]["outcome"] == "queued"
+
+    assert requested_by(orchestrator) == {"principal_id": UPLOADER}
+
+
+def test_an_event_of_an_older_upload_does_not_name_the_requester_of_the_newer_file(orchestrator, s3_events):  # noqa: F811
+    key = "team/mlops-config.json"
+    older = s3_events((key, json.dumps(realtime_body())))
+    s3_events((key, json.dumps(realtime_body(inference_instance="ml.m5.xlarge"))))
+    as_s3_sends_it(older["Records"][0], versions(key)[0])
+
+    # The older event applies the newer file (read_config), which someone else may have uploaded.
+    assert handler(older, LAMBDA_CONTEXT)["results"][0]["outcome"] == "queued"
+
+    assert requested_by(orchestrator) is None
+
+
+def test_the_requester_rule_needs_the_event_to_name_the_version_read():
+    assert requester(UPLOADER, "v2", "v2") == Principal(principal_id=UPLOADER)
+    assert requester(UPLOADER, None, None) == Principal(principal_id=UPLOADER)  # an unversioned bucket
+    assert requester(UPLOADER, "v1", "v2") is None
+    assert requester(None, "v2", "v2") is None
