@@ -1,4 +1,6 @@
-"""Benchmark: offline plan time of the three stacks, of every pipeline type, and cost per declared pipeline.
+"""Benchmark: offline plan time of the three stacks, of every pipeline type, and cost per declared pipeline;
+and the whole `mlops plan` process (start-up, imports, plan, output) of the orchestrator plus one
+pipeline of every type.
 
 Run: .venv/bin/python benchmarks/plan.py [--repeat N]
 """
@@ -9,7 +11,9 @@ import argparse
 import copy
 import json
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -28,7 +32,7 @@ def plan_all_stacks() -> int:
     from mlops_cli.planner import plan_stack
     from mlops_cli.project import find_project
 
-    project = find_project(REPO_ROOT)
+    project = find_project(REPO_ROOT / "examples" / "stacks" / "multi-account")
     return sum(len(plan_stack(stack, project).recorder.resources) for stack in project.stacks())
 
 
@@ -55,6 +59,29 @@ def plan_with(requests: list[dict[str, Any]]) -> int:
     return len(plan_stack("dev", config_values=values, extra_pipelines=requests).recorder.resources)
 
 
+def whole_process_seconds(requests: list[dict[str, Any]], repeat: int) -> float:
+    """Median wall time of `mlops plan` run as a user runs it, in a project whose dev stack (single
+    account, no model registry) declares `requests`."""
+    with tempfile.TemporaryDirectory() as directory:
+        project = Path(directory)
+        (project / "Pulumi.yaml").write_text("name: mlops-orchestrator\nruntime: python\n")
+        (project / "__main__.py").write_text("from mlops_cli.program import run\n\nrun()\n")
+        config = {
+            "aws:region": "us-east-1",
+            "mlops:mode": "single",
+            "mlops:accounts": {"dev": "111111111111"},
+            "mlops:pipelines": requests,
+        }
+        (project / "Pulumi.dev.yaml").write_text(json.dumps({"config": config}))  # JSON is YAML
+        command = [str(Path(sys.executable).parent / "mlops"), "plan", "--cwd", directory]
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            subprocess.run(command, check=True, capture_output=True)
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
@@ -69,6 +96,8 @@ def main() -> None:
     if not examples:
         print("no examples/*.json yet: pipeline benchmarks skipped")
         return
+    seconds = whole_process_seconds(examples, args.repeat)
+    print(f"whole process, mlops plan of the orchestrator + one pipeline of each type (median): {seconds:.3f} s")
     plan_with([])  # warm the component imports
     seconds, count = timed(lambda: plan_with(examples))
     print(f"dev orchestrator + one pipeline of each of {len(examples)} types: {seconds:.3f} s, {count} resources")

@@ -9,6 +9,7 @@ import textwrap
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -100,7 +101,9 @@ class PlanText:
         return [*lines, "", *self.summary()]
 
     # -- the tree ---------------------------------------------------------------------------------
+    @cached_property
     def _children(self) -> dict[str, list[PlannedResource]]:
+        """Parent URN -> children in plan order (computed once: every line of the tree asks)."""
         children: dict[str, list[PlannedResource]] = {}
         for resource in self.plan.recorder.in_order():
             children.setdefault(resource.parent_urn, []).append(resource)
@@ -110,18 +113,18 @@ class PlanText:
         """Top-level resources (children of the stack, which the engine registers itself), those the
         request adds first."""
         recorded = {r.urn for r in self.plan.recorder.resources}
-        top = [r for r in self.plan.recorder.in_order() if r.parent_urn not in recorded]
+        top = [r for parent, children in self._children.items() if parent not in recorded for r in children]
         requested = [r for r in top if r.name in self.plan.request_pipelines]
         return requested if only_request else requested + [r for r in top if r not in requested]
 
     def _subtree(self, root: PlannedResource) -> Iterable[PlannedResource]:
         yield root
-        for child in self._children().get(root.urn, []):
+        for child in self._children.get(root.urn, []):
             yield from self._subtree(child)
 
     def _tree(self, resource: PlannedResource, depth: int) -> list[str]:
         lines = fitted(resource.name, short_type(resource.type), self.width, INDENT * depth)
-        for child in self._children().get(resource.urn, []):
+        for child in self._children.get(resource.urn, []):
             lines += self._tree(child, depth + 1)
         return lines
 
