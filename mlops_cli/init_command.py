@@ -80,12 +80,17 @@ def _accounts(mode: str, given: list[str]) -> dict[str, str]:
     """`--account ID` (single mode: dev) or `--account ENV=ID` per environment."""
     from mlops_spec.errors import FieldError, SpecError
 
-    accounts = dict(item.split("=", 1) if "=" in item else ("dev", item) for item in given)
+    accounts = dict(_environment_and_account(item) for item in given)
     needed = ENVIRONMENTS if mode == "multi" else ("dev",)
     if sorted(accounts) != sorted(needed):
         usage = " ".join(f"--account {env}=ID" for env in needed) if mode == "multi" else "--account ID"
         raise SpecError("bad option", [FieldError("--account", f"{mode} mode needs {usage}")])
     return {env: accounts[env] for env in needed}
+
+
+def _environment_and_account(item: str) -> tuple[str, str]:
+    environment, equals, account = item.partition("=")
+    return (environment, account) if equals else ("dev", item)
 
 
 def _requirement() -> str:
