@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from pulumi import automation as auto
 from pulumi.automation import errors as auto_errors
 
-from lambda_src.provisioner.errors import ProvisioningError
+from lambda_src.provisioner.errors import ProvisioningError, StackBusy
 from lambda_src.provisioner.runner.faults import (
     Failure,
     PendingOperation,
@@ -210,9 +210,21 @@ class AutomationStackRunner:
         layout = self.config.layout
         if layout is None:
             return
-        with _classified(stack_name):
-            legacy = LegacyStacks(self._s3 or _s3_client(), layout.bucket, self.config.project_name)
-            StateMigration(layout, legacy, self._runner_at).settle(stack_name, self.config.moves_legacy_stacks)
+        legacy = LegacyStacks(self._s3 or _s3_client(), layout.bucket, self.config.project_name)
+        migration = StateMigration(layout, legacy, self._runner_at)
+        waits = iter(self.retry.delays())
+        while True:
+            try:
+                with _classified(stack_name):
+                    migration.settle(stack_name, self.config.moves_legacy_stacks)
+                return
+            except StackBusy:
+                # An update of the legacy stack (an older image's build) holds its lock: wait as for any lock.
+                delay = next(waits, None)
+                if delay is None:
+                    raise
+                logger.info("stack %s is locked while it is to be moved; retrying in %.0f s", stack_name, delay)
+                self._sleep(delay)
 
     def _runner_at(self, place: StackPlace) -> AutomationStackRunner:
         """A runner on one place, sharing this runner's CLI, retry policy and workspace directories."""

@@ -79,6 +79,13 @@ elif key == "stack init":
     if words[2] in state["stacks"]:
         fail("error: stack '%s' already exists" % words[2])
     state["stacks"].append(words[2])
+    if option("--secrets-provider"):
+        # As the CLI does: the provider and the data key it wrapped, in the stack's settings file.
+        with open("Pulumi.%s.yaml" % words[2], "w") as f:
+            f.write("secretsprovider: %s\nencryptedkey: a2V5LW9mLSVz\n" % option("--secrets-provider"))
+elif key == "stack import":
+    with open(option("--file")) as f:
+        state.setdefault("imported", {{}})[stack] = json.load(f)
 elif key == "stack output":
     print(json.dumps(state.get("outputs", {{}})))
 elif key == "stack history":

@@ -247,3 +247,53 @@ def test_mlops_deploy_runs_on_the_layout_and_may_not_move_stacks(
 
     [config] = opened
     assert config.layout == StateLayout.from_settings(make_settings("single")) and not config.moves_legacy_stacks
+
+
+def test_the_provisioner_waits_for_a_legacy_stacks_lock_then_reports_it_busy(
+    fake_pulumi: Any, tmp_path: Path, s3: Any
+) -> None:
+    from lambda_src.provisioner.runner import RetryPolicy
+
+    legacy = f".pulumi/stacks/mlops-pipelines/{PIPELINE}-dev.json"
+    s3.put_object(Bucket=BUCKET, Key=legacy, Body=b"{}")
+    s3.put_object(Bucket=BUCKET, Key=f".pulumi/locks/organization/mlops-pipelines/{PIPELINE}-dev/o.json", Body=b"{}")
+    sleeps: list[float] = []
+    config = RunnerConfig.from_settings(
+        make_settings(
+            "single", pulumi_home=str(tmp_path / "home"), baked_pulumi_home=None, pulumi_root=str(fake_pulumi.root)
+        )
+    )
+    runner = AutomationStackRunner(
+        config, s3=s3, work_dir=str(tmp_path / "ws"), retry=RetryPolicy(attempts=3), sleep=sleeps.append
+    )
+
+    with pytest.raises(StackBusy, match=f"{PIPELINE}-dev is locked by another update"):
+        runner.select_existing(f"{PIPELINE}-dev", lambda: None)
+
+    assert sleeps == [5.0, 10.0]
+    assert s3.get_object(Bucket=BUCKET, Key=legacy)["Body"].read() == b"{}"
+    assert "stack init" not in fake_pulumi.commands()
+
+
+def test_the_runner_moves_a_deployment_through_the_cli(fake_pulumi: Any, tmp_path: Path, s3: Any) -> None:
+    """export_deployment, secrets_provider_state, import_deployment and remove_state, as the CLI runs them."""
+    runner = runner_on(fake_pulumi, tmp_path, s3, moves=True)
+    runner.select_or_create(f"{PIPELINE}-dev", lambda: None)
+
+    exported = runner.export_deployment()
+    provider = runner.secrets_provider_state()
+    runner.import_deployment(with_secrets_provider(exported, provider or {}))
+    runner.remove_state()
+
+    assert exported["version"] == 3 and exported["deployment"]["resources"] == []
+    assert provider == {
+        "type": "cloud",
+        "state": {"url": place("dev").secrets_provider, "encryptedkey": "a2V5LW9mLSVz"},
+    }
+    imported = fake_pulumi.state()["imported"][f"{PIPELINE}-dev"]
+    assert imported["deployment"]["secrets_providers"] == provider
+    [export] = fake_pulumi.argv_of("stack export")
+    assert "--show-secrets" in export  # secrets in plain text, to be encrypted again by the import
+    [remove] = fake_pulumi.argv_of("stack rm")
+    assert "--force" in remove and remove[-1] == f"{PIPELINE}-dev"  # state only: resources are not touched
+    assert f"{PIPELINE}-dev" not in fake_pulumi.state()["stacks"]
