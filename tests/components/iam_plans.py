@@ -11,7 +11,8 @@ from typing import Any
 
 from mlops_cli.mocks import PlannedResource, policy_of
 from mlops_cli.planner import StackPlan, plan_stack
-from tests.support.urn_snapshot import CONFIG_BY_FOLDER, MULTI, example_requests
+from mlops_cli.project import find_project
+from tests.support.urn_snapshot import CONFIG_BY_FOLDER, MULTI, STACKS_PROJECT, example_requests
 
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
@@ -29,7 +30,9 @@ EXAMPLE_PLANS = [name for name in PLANS if name.startswith("examples:")]
 def plan(name: str) -> StackPlan:
     stack, config, folder = PLANS[name]
     requests = list(example_requests(folder).values()) if folder else None
-    return plan_stack(stack, config_values=config, extra_pipelines=requests)
+    # The shipped multi-account stacks (examples/stacks/multi-account/), as the URN snapshot plans them.
+    project = find_project(STACKS_PROJECT) if name.startswith("stack:") else None
+    return plan_stack(stack, project, config_values=config, extra_pipelines=requests)
 
 
 def ancestors(stack_plan: StackPlan, resource: PlannedResource) -> list[PlannedResource]:
