@@ -52,10 +52,10 @@ ALLOWED: dict[tuple[str, str, str], str] = {
 # (policy, issue, what) -> why it is safe. Parliament flags sts:AssumeRole and ecr:GetAuthorizationToken
 # as credentials exposure whatever their resources and conditions; each reason says what bounds them.
 _BUILD_ROLE_REASON = (
-    "the {env} deploy builds' role may assume exactly one role, the {env} deploy role, named by its ARN (whose "
-    "trust names this build role by ARN and asks the external id), and that role holds only the bounded deploy "
-    "policy; GetAuthorizationToken has no resource (AWS requires '*') and the token pulls only the provisioner "
-    "image repository this policy names"
+    "the {env} deploy builds' role may assume exactly one role, the {env} deploy role, named by its ARN "
+    "(whose trust admits this build role by ARN, with the external id when one is set), and that role holds "
+    "only the bounded deploy policy; GetAuthorizationToken has no resource (AWS requires '*') and the token "
+    "pulls only the provisioner image repository this policy names"
 )
 ORCHESTRATOR_ALLOWED: dict[tuple[str, str, str], str] = {
     **{
@@ -68,9 +68,9 @@ ORCHESTRATOR_ALLOWED: dict[tuple[str, str, str], str] = {
     },
     ("mlops-orchestrator-provisioner-policy", "CREDENTIALS_EXPOSURE", "ecr:getauthorizationtoken,sts:assumerole"): (
         "the provisioner assumes only the deploy roles of this install, each named by its ARN (its own account's "
-        "and, in multi-account mode, the target accounts'), whose trust names the provisioner role by ARN with the "
-        "external id; GetAuthorizationToken (AWS requires '*') is for its teardown builds, which run as this role "
-        "and pull only the provisioner image repository the policy names"
+        "and, in multi-account mode, the target accounts'), whose trust admits the provisioner role by ARN "
+        "(with the external id when one is set); GetAuthorizationToken (AWS requires '*') is for its teardown "
+        "builds, which run as this role and pull only the provisioner image repository the policy names"
     ),
 }
 _SERVICE_WILDCARD = re.compile(r"\*|[a-z0-9-]+:\*", re.IGNORECASE)
