@@ -221,6 +221,8 @@ def test_the_provisioner_is_denied_raising_rights_deleting_roles_approving_and_b
 def planned(mode: str) -> StackPlan:
     accounts = MULTI_ACCOUNTS if mode == "multi" else {"dev": ORCH}
     values = {"aws:region": "us-east-1", "mlops:mode": mode, "mlops:accounts": accounts}
+    if mode == "multi":
+        values["mlops:notificationEmail"] = "team@example.com"  # required in multi-account mode
     return plan_stack("dev", config_values={**values, "mlops:provisionerImageTag": "0.1.0"})
 
 

@@ -28,6 +28,7 @@ MULTI = {
     "mlops:mode": "multi",
     "mlops:accounts": ACCOUNTS,
     "mlops:existingAssetsBucket": BUCKET,
+    "mlops:notificationEmail": "team@example.com",  # required in multi-account mode
 }
 LEGACY = "urn:legacy-notification"
 TRIGGER = "arn:aws:lambda:us-east-1:111111111111:function:mlops-orch-trigger"

@@ -21,6 +21,7 @@ WITH_PROVISIONER = {
     "mlops:mode": "multi",
     "mlops:accounts": ACCOUNTS,
     "mlops:provisionerImageTag": "0.1.0",
+    "mlops:notificationEmail": "team@example.com",  # required in multi-account mode
 }
 FIRST_INSTALL = {"aws:region": "eu-west-1", "mlops:mode": "single", "mlops:accounts": {"dev": "444444444444"}}
 
