@@ -18,7 +18,7 @@ from lambda_src.api.status import approval_tokens
 from lambda_src.common import aws
 from lambda_src.common.errors import ApiError, Conflict, InvalidRequest, field_error, invalid
 from lambda_src.common.settings import Settings
-from lambda_src.registry import PipelineRecord, now
+from lambda_src.registry import EXECUTION_PENDING, PipelineRecord, now
 from lambda_src.registry.approvals import record_approval
 from mlops_spec.approvals import APPROVAL_STAGES, COMMENT_LIMIT, DECISIONS, approval_stage
 from mlops_spec.approvers import APPROVAL_ENVIRONMENTS, ApprovalRules, Principal
@@ -95,6 +95,7 @@ def answer(pipeline_id: Any, request: ApprovalRequest, caller: Principal, settin
     may give this answer, answer it, and record who requested and who answered."""
     record = find(pipeline_id, settings)
     approval = _choose(record, _pending_approvals(record), request.stage)
+    _check_same_version(record, approval)
     requester = Principal.from_dict(record.requested_by)
     check_duties(record, approval["stage"], request.decision, caller, requester, settings.approval_rules)
     _put_result(record, approval, request, caller)
@@ -135,6 +136,19 @@ def check_duties(
             f"{who} may not {decision} the promotion of pipeline {record.pipeline_id} to {environment}",
             [field_error("(caller)", problem) for problem in problems],
         )
+
+
+def _check_same_version(record: PipelineRecord, approval: dict[str, Any]) -> None:
+    """409 when the waiting approval belongs to another run than the record's version: a newer version
+    was queued meanwhile, and its requester is not the one of the run that waits (records written before
+    runs were tracked have no execution id: nothing to compare)."""
+    if record.execution_id is None or approval.get("execution_id") == record.execution_id:
+        return
+    run = "has not started yet" if record.execution_id == EXECUTION_PENDING else f"is {record.execution_id}"
+    raise Conflict(
+        f"the approval {_label(approval)} of pipeline {record.pipeline_id} waits in run "
+        f"{approval.get('execution_id')}, not in version {record.version}'s run (which {run}); see its status"
+    )
 
 
 def _put_result(record: PipelineRecord, approval: dict[str, Any], request: ApprovalRequest, caller: Principal) -> None:

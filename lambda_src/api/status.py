@@ -69,13 +69,15 @@ def normalise_pipeline_state(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def approval_tokens(state: dict[str, Any]) -> list[dict[str, Any]]:
-    """GetPipelineState -> the approvals waiting for an answer, with their tokens: [{stage, action, token}].
-    For answering them only (lambda_src/api/approvals.py); no answer of the API carries a token."""
+    """GetPipelineState -> the approvals waiting for an answer, with their tokens and the run they belong
+    to: [{stage, action, token, execution_id}]. For answering them only (lambda_src/api/approvals.py);
+    no answer of the API carries a token."""
     return [
         {
             "stage": stage.get("stageName"),
             "action": action.get("actionName"),
             "token": action["latestExecution"]["token"],
+            "execution_id": (stage.get("latestExecution") or {}).get("pipelineExecutionId"),
         }
         for stage in state.get("stageStates", [])
         for action in stage.get("actionStates", [])

@@ -88,7 +88,8 @@ def awaiting(orchestrator):  # type: ignore[no-untyped-def]
     """A pipeline whose delivery pipeline exists and waits for an approval (the registry's view)."""
     assert call(api_event("POST", "/provisionpipeline", realtime_body())).status == 202
     registry = Registry(TABLE)
-    registry.transition(PIPELINE, Status.PROVISIONING, codepipeline_name=CODEPIPELINE)
+    # The provisioner records the run it started; pipeline_state's stages belong to run e1.
+    registry.transition(PIPELINE, Status.PROVISIONING, codepipeline_name=CODEPIPELINE, execution_id="e1")
     registry.transition(PIPELINE, Status.AWAITING_APPROVAL)
     return orchestrator
 

@@ -50,7 +50,7 @@ def provisioned(identity: dict[str, Any] | None = None) -> None:
     event["requestContext"]["identity"].update(identity or {})
     assert call(event).status == 202
     registry = Registry(TABLE)
-    registry.transition(PIPELINE, Status.PROVISIONING, codepipeline_name=CODEPIPELINE)
+    registry.transition(PIPELINE, Status.PROVISIONING, codepipeline_name=CODEPIPELINE, execution_id="e1")
     registry.transition(PIPELINE, Status.AWAITING_APPROVAL)
 
 
@@ -172,6 +172,26 @@ def test_the_stack_setting_lets_the_requester_approve_prod(orchestrator, monkeyp
 
     assert response.status == 200, response.body
     assert response.body["approved_by"] == response.body["requested_by"] == CALLER
+
+
+def test_an_approval_waiting_in_an_earlier_versions_run_is_not_answered_under_the_new_requester(orchestrator):
+    # Alice's version 1 waits for its prod approval; Bob queues version 2 (its run not started yet).
+    provisioned()
+    event = api_event("POST", "/provisionpipeline", realtime_body(inference_instance="ml.m5.xlarge"))
+    event["requestContext"]["identity"].update(REVIEWER)
+    assert call(event).status == 202
+
+    # Alice, no longer the recorded requester, may not slip her own run's approval through.
+    response = approve(AT_PROD, None)
+    Registry(TABLE).transition(PIPELINE, Status.PROVISIONING, execution_id="e2")
+    once_started = approve(AT_PROD, None)
+
+    assert response.status == once_started.status == 409
+    assert response.body["message"] == (
+        f"the approval ApproveProd of pipeline {PIPELINE} waits in run e1, not in version 2's run "
+        "(which has not started yet); see its status"
+    )
+    assert "(which is e2)" in once_started.body["message"]
 
 
 # -- what is recorded ----------------------------------------------------------------------------------

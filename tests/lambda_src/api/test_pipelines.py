@@ -104,7 +104,9 @@ def test_normalising_a_pipeline_state():
 
 def test_only_the_approval_handlers_reading_of_a_state_holds_the_tokens():
     assert "tok-123" not in repr(normalise_pipeline_state(PIPELINE_STATE))
-    assert approval_tokens(PIPELINE_STATE) == [{"stage": "DeployDev", "action": "ApproveStaging", "token": "tok-123"}]
+    assert approval_tokens(PIPELINE_STATE) == [
+        {"stage": "DeployDev", "action": "ApproveStaging", "token": "tok-123", "execution_id": "e1"}
+    ]
 
 
 def test_status_of_a_queued_pipeline_comes_from_the_registry(orchestrator):
