@@ -143,7 +143,8 @@ def _delete_pipeline() -> dict[str, Any]:
 
 def _answer_approval() -> dict[str, Any]:
     nothing_pending = (
-        "No approval is pending (or not at the given stage; the message names what is), or it was answered meanwhile."
+        "No approval is pending (or not at the given stage; the message names what is), it was answered meanwhile, "
+        "or it waits in the run of an earlier version than the pipeline's current one."
     )
     return {
         "requestBody": _body("ApprovalRequest"),
