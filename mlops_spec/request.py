@@ -70,11 +70,16 @@ def parse_pipeline_request(
 
 
 def read_pipeline_request(
-    body: Any, mode: Mode = "single", use_model_registry: bool = False, root: str = "", strict: bool = False
+    body: Any,
+    mode: Mode = "single",
+    use_model_registry: bool = False,
+    root: str = "",
+    strict: bool = False,
+    region: str | None = None,
 ) -> ReadRequest:
     """Validate a request body into its spec and warnings, or raise SpecError naming each bad field
     (and, in compatibility mode, carrying the warnings too). Unknown top-level keys are warnings and
-    ignored, or with `strict` errors."""
+    ignored, or with `strict` errors. With `region` (the orchestrator's), built-in images must exist there."""
     if not isinstance(body, dict):
         raise SpecError("request body must be a JSON object", [FieldError(root or "(body)", "must be a JSON object")])
     warnings: list[FieldError] = []
@@ -83,7 +88,8 @@ def read_pipeline_request(
         ignored = {error.field for error in unknown_keys(body)}
         body = {key: value for key, value in body.items() if key not in ignored}
     try:
-        spec = _ADAPTER.validate_python(body, context={"mode": mode, "use_model_registry": use_model_registry})
+        context = {"mode": mode, "use_model_registry": use_model_registry, "region": region}
+        spec = _ADAPTER.validate_python(body, context=context)
     except ValidationError as exc:
         errors = [_with_suggestion(error, body, root) for error in field_errors(exc, tagged_union=True, root=root)]
         raise RequestError("invalid pipeline request", errors, warnings) from None

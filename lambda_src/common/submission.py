@@ -23,6 +23,7 @@ written together), so a token is always compared with the spec it was sent with.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -71,8 +72,10 @@ def parse_spec(body: Any, settings: Settings, strict: bool = False) -> ReadReque
     from mlops_spec.request import read_pipeline_request
 
     mode, registry = settings.mode, settings.use_model_registry
+    # Lambda's own region is the orchestrator's, where built-in images must exist.
+    region = os.environ.get("AWS_REGION")
     try:
-        return read_pipeline_request(body, mode=mode, use_model_registry=registry, strict=strict)
+        return read_pipeline_request(body, mode=mode, use_model_registry=registry, strict=strict, region=region)
     except SpecError as exc:
         raise InvalidRequest(exc.message, [e.as_dict() for e in exc.errors]) from None
 

@@ -20,7 +20,8 @@ from mlops_spec.common import (
     Staged,
     field_problem,
 )
-from mlops_spec.published import Rule, all_given, given
+from mlops_spec.pipelines import frameworks
+from mlops_spec.published import BLANK, Rule, all_given, given, value_in, when
 
 # model_framework -> SageMaker prebuilt ECR repository (aws.sagemaker.get_prebuilt_ecr_image).
 BUILTIN_FRAMEWORKS: dict[str, str] = {
@@ -48,6 +49,40 @@ BuiltinFramework = Literal[
     "object-detection",
 ]
 FrameworkVersion = Annotated[str, StringConstraints(pattern=r"^\d+(\.\d+)*(-\d+)?$", max_length=32)]
+
+
+def check_builtin_image(
+    framework: str | None, version: str | None, scope: frameworks.Scope, info: ValidationInfo
+) -> None:
+    """An image of `framework` `version` exists for `scope` (and in the orchestrator's region, when the
+    validation context names it); otherwise the error names model_framework_version."""
+    if not (framework and version):
+        return
+    repository = BUILTIN_FRAMEWORKS[framework]
+    problem = frameworks.version_problem(framework, version, scope, repository)
+    region = (info.context or {}).get("region")
+    if problem is None and isinstance(region, str):
+        problem = frameworks.region_problem(framework, version, scope, repository, region)
+    if problem:
+        raise field_problem("model_framework_version", problem, version)
+
+
+def published_versions(scope: frameworks.Scope) -> Rule:
+    """JSON Schema of check_builtin_image's version check: per framework, its versions (or blank, absent)."""
+
+    def rule(cls: type) -> dict[str, Any]:
+        return {
+            "allOf": [
+                when(
+                    value_in("model_framework", [name]),
+                    {"properties": {"model_framework_version": {"anyOf": [{"enum": versions}, BLANK]}}},
+                )
+                for name, repository in BUILTIN_FRAMEWORKS.items()
+                if (versions := frameworks.framework_versions(name, scope, repository))
+            ]
+        }
+
+    return rule
 
 
 class ServedModelSpec(PipelineSpec):
@@ -86,7 +121,10 @@ def _source(image_fields: tuple[str, ...]) -> dict[str, Any]:
 class BuiltinImageSpec(ServedModelSpec):
     """A model served by a SageMaker built-in algorithm image."""
 
-    SCHEMA_RULES: ClassVar[tuple[Rule, ...]] = (_source(("model_framework", "model_framework_version")),)
+    SCHEMA_RULES: ClassVar[tuple[Rule, ...]] = (
+        _source(("model_framework", "model_framework_version")),
+        published_versions("inference"),
+    )
 
     model_framework: BuiltinFramework | None = Field(default=None, description="Built-in algorithm, e.g. xgboost.")
     model_framework_version: FrameworkVersion | None = Field(default=None, description="e.g. 1.7-1")
@@ -94,6 +132,7 @@ class BuiltinImageSpec(ServedModelSpec):
     @model_validator(mode="after")
     def _model_source(self, info: ValidationInfo) -> Self:
         self._require_source(info, ("model_framework", "model_framework_version"))
+        check_builtin_image(self.model_framework, self.model_framework_version, "inference", info)
         return self
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import AfterValidator, AliasChoices, BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, AliasChoices, BeforeValidator, Field, ValidationInfo, model_validator
 
 from mlops_spec.base import PipelineSpec
 from mlops_spec.common import (
@@ -23,7 +23,12 @@ from mlops_spec.common import (
     VolumeSize,
     field_problem,
 )
-from mlops_spec.pipelines.model_source import BuiltinFramework, FrameworkVersion
+from mlops_spec.pipelines.model_source import (
+    BuiltinFramework,
+    FrameworkVersion,
+    check_builtin_image,
+    published_versions,
+)
 from mlops_spec.published import BLANK, Published, Rule, given, rule, value_in, when
 
 # Bounds the old solution's templates put on these values (SageMaker's own limits or tighter).
@@ -94,6 +99,7 @@ class BuiltinTrainingFields(JobSpec):
     SCHEMA_RULES: ClassVar[tuple[Rule, ...]] = (
         rule("max_wait_time_spot_instances", "must be at least max_runtime_per_job"),
         when(given("attribute_names", non_empty=True), value_in("s3_data_type", ("AugmentedManifestFile",))),
+        published_versions("training"),
     )
 
     model_framework: BuiltinFramework = Field(description="Built-in algorithm, e.g. xgboost.")
@@ -128,6 +134,11 @@ class BuiltinTrainingFields(JobSpec):
                 "max_wait_time_spot_instances",
                 f"must be at least max_runtime_per_job ({self.max_runtime_per_job}) when use_spot_instances is on",
             )
+        return self
+
+    @model_validator(mode="after")
+    def _image_exists(self, info: ValidationInfo) -> Self:
+        check_builtin_image(self.model_framework, self.model_framework_version, "training", info)
         return self
 
     @model_validator(mode="after")

@@ -73,7 +73,7 @@ def test_provision_route_takes_pipeline_requests_and_model_card_operations(docum
         "list_model_cards",
         "update_model_card",
     ]
-    assert [p["name"] for p in post["parameters"]] == ["dry_run"]
+    assert [p["name"] for p in post["parameters"]] == ["dry_run", "strict"]
     assert sorted(post["responses"]) == ["200", "202", "400", "404", "409", "413", "429", "503"]
 
 
@@ -113,10 +113,19 @@ def test_every_example_satisfies_the_published_json_schema(examples_dir, folder)
         assert errors == [], path.name
 
 
-def test_published_json_schema_rejects_an_unknown_field_and_type(example):
+def test_published_json_schema_takes_unknown_top_level_keys_and_rejects_an_unknown_type(example):
+    # Unknown top-level keys are ignored with a warning (compatibility mode); nested ones are errors.
     validator = jsonschema.Draft202012Validator(json_schema())
-    assert not validator.is_valid({**example("byom_batch_builtin"), "batch_size": 10})
+    assert validator.is_valid({**example("byom_batch_builtin"), "batch_size": 10})
+    assert not validator.is_valid({**example("byom_realtime_builtin"), "deployment": {"typ": "canary"}})
     assert not validator.is_valid({**example("byom_batch_builtin"), "pipeline_type": "byom_batch"})
+
+
+def test_published_json_schema_lists_each_frameworks_versions(example):
+    validator = jsonschema.Draft202012Validator(json_schema())
+    assert validator.is_valid({**example("byom_batch_builtin"), "model_framework_version": "1.5-1"})
+    assert not validator.is_valid({**example("byom_batch_builtin"), "model_framework_version": "1"})
+    assert not validator.is_valid({**example("model_training_builtin"), "model_framework_version": "99.9-9"})
 
 
 # What each operation can answer, read from the handler and lambda_src/api: 429 and 503 come from AWS

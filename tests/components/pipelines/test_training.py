@@ -225,7 +225,7 @@ def _assert_unregistered(outputs: dict[str, Any]) -> None:
 
 
 def test_on_demand_training_waits_for_no_spot_capacity(pulumi_mocks: PlanRecorder) -> None:
-    deploy(training_request(use_spot_instances="False", instance_type="ml.m5d.xlarge"))
+    deploy(training_request(use_spot_instances="False", instance_type="ml.g4dn.xlarge"))
     job = only(pulumi_mocks, TRAINING_JOB).inputs
     assert job["enableManagedSpotTraining"] is False
     assert job["stoppingCondition"] == {"maxRuntimeInSeconds": 86400}

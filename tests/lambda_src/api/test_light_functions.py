@@ -24,21 +24,23 @@ def test_importing_a_handler_loads_neither_boto3_pydantic_nor_pulumi(module):
 
 
 def test_parsing_a_request_reads_its_tables_only_when_a_value_is_checked():
-    # The instance-type table is read by the first request that names an instance type, not at import,
+    # The instance-type and framework tables are read by the first request that needs them, not at import,
     # and the SageMaker service model it was generated from is never loaded.
     code = (
         "import sys; import mlops_spec.request as r, mlops_spec.instance_types as t; "
-        "print(t.valid_instance_types.cache_info().currsize, 'botocore' in sys.modules)"
+        "from mlops_spec.pipelines import frameworks as f; "
+        "print(t.valid_instance_types.cache_info().currsize, f._table.cache_info().currsize, 'botocore' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
-    assert done.stdout.split() == ["0", "False"]
+    assert done.stdout.split() == ["0", "0", "False"]
 
 
 def test_the_light_functions_zip_ships_the_validators_tables():
     from components.lambda_package import source_files
     from components.orchestrator.functions import LIGHT_FUNCTION_CODE
 
-    assert "mlops_spec/data/instance_types.json" in source_files(LIGHT_FUNCTION_CODE)
+    shipped = source_files(LIGHT_FUNCTION_CODE)
+    assert {"mlops_spec/data/instance_types.json", "mlops_spec/data/framework_versions.json"} <= set(shipped)
 
 
 def test_settings_from_the_environment():

@@ -89,3 +89,13 @@ def test_names_are_trimmed_of_surrounding_whitespace(orchestrator):
 
     assert response.status == 200, response.body
     assert (response.body["pipeline_id"], response.body["spec"]["endpoint_name"]) == (PIPELINE, "churn-endpoint")
+
+
+def test_a_builtin_image_missing_from_the_orchestrators_region_is_refused(orchestrator, monkeypatch):
+    monkeypatch.setenv("AWS_REGION", "mx-central-1")
+    response = provision(realtime_body(), query={"dry_run": "true"})
+
+    assert response.status == 400
+    assert response.body["errors"] == [
+        {"field": "model_framework_version", "problem": "xgboost 1.7-1 images are not published in mx-central-1"}
+    ]
