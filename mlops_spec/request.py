@@ -107,7 +107,8 @@ class RequestError(SpecError):
 def unknown_keys(body: dict[str, Any]) -> list[FieldError]:
     """A warning per top-level key the request's type does not know (none when the type is unknown:
     that is the error then), with the closest known field when one is close."""
-    spec_class = SPEC_TYPES.get(body.get("pipeline_type")) if isinstance(body.get("pipeline_type"), str) else None
+    pipeline_type = body.get("pipeline_type")
+    spec_class = SPEC_TYPES.get(pipeline_type) if isinstance(pipeline_type, str) else None
     if spec_class is None:
         return []
     known = spec_class.accepted_keys()

@@ -84,7 +84,8 @@ def test_provision_of_an_invalid_request_never_reaches_the_api(mlops: Run, api, 
 
     assert result.exit_code == 1
     assert result.stderr.strip() == (
-        "inference_instance: must be a SageMaker instance type for endpoints, like ml.m5.large (277 types are valid here)"
+        "inference_instance: must be a SageMaker instance type for endpoints, like ml.m5.large "
+        "(277 types are valid here)"
     )
     assert api.received == []
 
