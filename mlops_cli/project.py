@@ -55,6 +55,8 @@ class Project:
 def find_project(start: Path) -> Project:
     """The project whose Pulumi.yaml is in `start` or the nearest directory above it (as pulumi looks)."""
     start = start.resolve()
+    if not start.is_dir():  # a mistyped --cwd must not fall back to a project above it
+        raise SpecError("no project", [FieldError(str(start), "is not a directory")])
     for directory in (start, *start.parents):
         for name in PROJECT_FILES:
             if (directory / name).is_file():

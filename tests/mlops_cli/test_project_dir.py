@@ -148,3 +148,10 @@ def test_the_text_plan_fits_80_columns_and_ends_with_a_summary(tmp_path: Path, p
     assert summary[1:3] == ["  resources per component:", "    mlops-prod (EnvironmentBaseline)  23"]
     assert "    iam: Policy 1, Role 2, RolePolicy 2" in summary
     assert summary[-1] == "  guardrails: passed (components/guardrails/)"
+
+
+def test_a_cwd_that_does_not_exist_is_refused_not_replaced_by_a_project_above(tmp_path: Path, plan_in) -> None:
+    project = write_project(tmp_path, {"ml-prod-eu": MULTI_PROD})
+    result = plan_in(project, "--cwd", str(project / "typo"))
+    assert result.exit_code == 1
+    assert result.stderr == f"error: {(project / 'typo').resolve()}: is not a directory\n"
