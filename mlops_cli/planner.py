@@ -35,8 +35,9 @@ class StackPlan:
     request_pipelines: list[str] = field(default_factory=list)  # pipeline ids a --request added
 
     def violations(self) -> list[Violation]:
-        """Guardrail violations of the planned resources (components/guardrails/)."""
-        return check_all(self.recorder.resources, self.orchestrator_account)
+        """Guardrail violations of the planned resources (components/guardrails/), in a stable order."""
+        found = check_all(self.recorder.in_order(), self.orchestrator_account)
+        return sorted(found, key=lambda v: (v.rule, v.resource_type, v.resource_name, v.message))
 
     def as_dict(self) -> dict[str, Any]:
         return {
