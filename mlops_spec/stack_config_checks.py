@@ -52,13 +52,27 @@ def key_problems(keys: Iterable[str], known: Iterable[str]) -> list[FieldError]:
 
 
 def _looks_like_ours(namespace: str) -> bool:
-    return difflib.SequenceMatcher(None, namespace.lower(), NAMESPACE).ratio() >= 0.6
+    """`mlo`, `mlpos`, `MLOPS`, or `mlops-orchestrator` (where `pulumi config set mode ...` without a
+    namespace puts a key: the project's name)."""
+    lowered = namespace.lower()
+    return lowered.startswith(NAMESPACE) or difflib.SequenceMatcher(None, lowered, NAMESPACE).ratio() >= 0.6
 
 
 def _did_you_mean(key: str, known: list[str], fallback: str | None = None) -> str:
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-    guess = close[0] if close else fallback
+    guess = _nearest(key, known) or fallback
     return f"; did you mean {guess}?" if guess else f"; known keys: {', '.join(known)}"
+
+
+def _nearest(key: str, known: list[str]) -> str | None:
+    """The known key whose name contains the one given (`email` -> `notificationEmail`), else the
+    most similar name."""
+    name = key.partition(":")[2].lower()
+    names = {k.partition(":")[2].lower(): k for k in known}
+    containing = sorted((n for n in names if name and name in n), key=len)
+    if containing:
+        return names[containing[0]]
+    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
+    return names[close[0]] if close else None
 
 
 def plain_text_secrets(keys: Iterable[str], secret_keys: Iterable[str]) -> list[FieldError]:

@@ -178,3 +178,16 @@ def test_a_secret_written_in_plain_text_is_refused_naming_the_command_to_run() -
         f"`pulumi config set --secret {key} <value>`"
     )
     assert plain_text_secrets([key], secret_keys=[key]) == []
+
+
+@pytest.mark.parametrize(
+    ("key", "meant"),
+    [
+        ("mlops:email", "mlops:notificationEmail"),  # a part of the name
+        ("mlops:region", "aws:region"),  # the right name in the other namespace
+        ("mlops-orchestrator:mode", "mlops:mode"),  # `pulumi config set mode` puts it under the project's name
+        ("MLOPS:accounts", "mlops:accounts"),
+    ],
+)
+def test_the_key_meant_is_named(key: str, meant: str) -> None:
+    assert problem_of({**SINGLE, key: "x"}).endswith(f"did you mean {meant}?")
