@@ -21,7 +21,8 @@ from components.orchestrator.args import OrchestratorArgs
 from mlops_spec.env_vars import TEARDOWN_VARIABLE_PATTERN
 
 # A teardown destroys up to three target stacks and a delivery stack (SageMaker endpoints take
-# minutes each), after waiting up to 19 minutes for a provisioner run's lock on the delivery stack.
+# minutes each), after waiting up to 19 minutes for a provisioner run's lock on the delivery stack;
+# lambda_src/provisioner/teardown.py runs in it.
 TEARDOWN_TIMEOUT_MINUTES = 120
 TEARDOWN_LOG_RETENTION_DAYS = 90
 CODEBUILD = "codebuild.amazonaws.com"
@@ -86,18 +87,35 @@ def teardown_statements(args: OrchestratorArgs) -> list[policies.Statement]:
     ]
 
 
+# Parts of a StartBuild request that would make a teardown run other code, as another role, or out of
+# sight (CodeBuild's condition keys; one statement each, since the keys of one Null block must all be
+# present to match). A timeout override has no condition key: the teardown's own command ends its build.
+BENT_START_KEYS = {
+    "Source": "codebuild:source",
+    "Image": "codebuild:environment.image",
+    "PrivilegedMode": "codebuild:environment.privilegedMode",
+    "ServiceRole": "codebuild:serviceRole",
+    "Logs": "codebuild:logsConfig",
+}
+
+
 def deny_bent_teardowns(args: OrchestratorArgs) -> list[policies.Statement]:
-    """A start may say which deletion to run (the MLOPS_TEARDOWN_* variables), nothing else: no
-    buildspec and no other variable of its own, and no re-run of an earlier teardown's request."""
+    """A start may say which deletion to run (the MLOPS_TEARDOWN_* variables), nothing else: no source
+    or buildspec, image, privileged mode, role or logs of its own, no other variable, and no re-run
+    of an earlier teardown's request."""
     project = [teardown_project_arn(args)]
-    return [
+    overrides = [
         policies.statement(
             [*START_BUILD, *RETRY_BUILD],
             project,
             effect="Deny",
-            sid="DenyTeardownBuildspecOverride",
-            condition={"Null": {"codebuild:source.buildspec": "false"}},
-        ),
+            sid=f"DenyTeardown{name}Override",
+            condition={"Null": {key: "false"}},
+        )
+        for name, key in BENT_START_KEYS.items()
+    ]
+    return [
+        *overrides,
         policies.statement(
             START_BUILD,
             project,

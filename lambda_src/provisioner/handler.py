@@ -21,13 +21,13 @@ from lambda_src.provisioner.program import delivery_program, stack_config, targe
 from lambda_src.provisioner.runner import (
     DELIVERY_RETRY,
     TEARDOWN_DELIVERY_RETRY,
-    TEARDOWN_TARGET_RETRY,
     AutomationStackRunner,
     PulumiProgram,
     RetryPolicy,
     RunnerConfig,
     StackRunner,
     classify,
+    locks_dead_before,
 )
 from lambda_src.provisioner.settings import ProvisionerSettings
 from lambda_src.registry import (
@@ -123,8 +123,9 @@ class Provisioner:
             name = str(outputs["pipeline_name"])
             if not self._still_provisioning(pipeline_id, record.version):
                 # Deleted (or superseded) during the `up`: the run CodePipeline started by itself
-                # must not deploy what is being destroyed.
+                # must not deploy what is being destroyed, nor any build it has started already.
                 runs.stop_running(self.codepipeline, name)
+                self._stop_deploy_builds(pipeline_id, list(outputs.get("environments") or ()))
                 return _skipped(pipeline_id, "provision", self.registry.get(pipeline_id))
             execution = runs.started_during(runs.executions_or_none(self.codepipeline, name), started)
             if execution is None:
@@ -198,6 +199,9 @@ class Provisioner:
         claim = _invocation_id(context)
         if not self.registry.claim_deletion(pipeline_id, record.version, claim):
             return _already_claimed(pipeline_id, "delete")
+        if record.teardown_build and record.teardown_claim == claim:
+            # A retry of this invocation after it started its build: that build is the deletion.
+            return {"pipeline_id": pipeline_id, "action": "delete", "teardown_build": record.teardown_build}
         with self._guard(pipeline_id, record.version, Status.DELETING, context):
             request = teardown.TeardownRequest(pipeline_id, record.version, claim, record.teardown_build)
             build_id = teardown.start(self.codebuild, self.settings.orchestrator.teardown_project, request)
@@ -209,45 +213,64 @@ class Provisioner:
         return {"pipeline_id": pipeline_id, "action": "delete", "status": str(Status.FAILED)}
 
     def tear_down(self, request: teardown.TeardownRequest) -> dict[str, Any]:
-        """In the teardown build: stop the pipeline's runs and builds, destroy its stacks, record DELETED."""
-        pipeline_id, version = request.pipeline_id, request.version
-        record = self.registry.get(pipeline_id)
-        if not claimable(record, Status.DELETING, version) or record.claimed_by != request.claim:
-            return _skipped(pipeline_id, "delete", record)
-        with self._guard(pipeline_id, version, Status.DELETING, None):
-            self._stop_everything_running(record, request)
-            spec = self._spec_of(record)
-            environments = list(record.environments) or (
-                list(spec.environments(self.settings.mode, home=self.settings.orchestrator_environment))  # type: ignore[arg-type]
-                if spec
-                else []
-            )
-            for env in destroy_order(environments):
-                program = target_program(spec, env, self.settings) if spec else _noop_program
-                self._destroy(naming.target_stack_name(pipeline_id, env), program, TEARDOWN_TARGET_RETRY)
-            program = delivery_program(spec, self.settings) if spec else _noop_program
-            self._destroy(naming.delivery_stack_name(pipeline_id), program, TEARDOWN_DELIVERY_RETRY)
-            records.set_status(
-                self.registry,
-                pipeline_id,
-                Status.DELETED,
-                expected_status=Status.DELETING,
-                expected_version=version,
-                outputs={},
-            )
-            return {"pipeline_id": pipeline_id, "action": "delete", "status": str(Status.DELETED)}
-        return {"pipeline_id": pipeline_id, "action": "delete", "status": str(Status.FAILED)}
+        """In the teardown build: stop the pipeline's runs and builds, destroy its delivery stack (then
+        nothing can start a deploy any more), then its target stacks, and record DELETED. Each step
+        runs only while the record still carries this build's claim."""
+        record = self.registry.get(request.pipeline_id)
+        if not _held_by(record, request):
+            return _skipped(request.pipeline_id, "delete", record)
+        with self._guard(request.pipeline_id, request.version, Status.DELETING, None):
+            return self._tear_down(record, request)
+        return {"pipeline_id": request.pipeline_id, "action": "delete", "status": str(Status.FAILED)}
+
+    def _tear_down(self, record: PipelineRecord, request: teardown.TeardownRequest) -> dict[str, Any]:
+        pipeline_id = record.pipeline_id
+        self._stop_everything_running(record, request)
+        spec = self._spec_of(record)
+        program = delivery_program(spec, self.settings) if spec else _noop_program
+        # A provisioner run may still hold the delivery stack: waiting it out, the teardown also waits
+        # for that run to stop what it started (see provision).
+        self._destroy(naming.delivery_stack_name(pipeline_id), program, TEARDOWN_DELIVERY_RETRY)
+        door_closed = self.clock()
+        for env in destroy_order(self._environments(record, spec)):
+            if not _held_by(self.registry.get(pipeline_id), request):
+                return _skipped(pipeline_id, "delete", self.registry.get(pipeline_id))
+            program = target_program(spec, env, self.settings) if spec else _noop_program
+            # Locks taken before the door closed are stopped runs'; a younger one is someone's live deploy.
+            retry = locks_dead_before(self.clock() - door_closed)
+            self._destroy(naming.target_stack_name(pipeline_id, env), program, retry)
+        deleted = records.set_status(
+            self.registry,
+            pipeline_id,
+            Status.DELETED,
+            expected_status=Status.DELETING,
+            expected_version=request.version,
+            outputs={},
+        )
+        if deleted is None:
+            return _skipped(pipeline_id, "delete", self.registry.get(pipeline_id))
+        return {"pipeline_id": pipeline_id, "action": "delete", "status": str(Status.DELETED)}
+
+    def _environments(self, record: PipelineRecord, spec: PipelineSpec | None) -> list[str]:
+        if record.environments:
+            return list(record.environments)
+        if spec is None:
+            return []
+        return list(spec.environments(self.settings.mode, home=self.settings.orchestrator_environment))  # type: ignore[arg-type]
 
     def _stop_everything_running(self, record: PipelineRecord, request: teardown.TeardownRequest) -> None:
         """Nothing may re-create a stack while the stacks go, or hold a lock a destroy would wait for:
         the delivery runs, then every deploy build of the pipeline and the previous teardown build."""
         if record.codepipeline_name:
             runs.stop_running(self.codepipeline, record.codepipeline_name)
-        environments = record.environments or tuple(self.settings.accounts)
-        projects = [naming.deploy_project_name(record.pipeline_id, env) for env in environments]
-        builds.stop_and_wait(self.codebuild, projects, sleep=self.sleep)
+        self._stop_deploy_builds(record.pipeline_id, record.environments)
         if request.previous_build:
             builds.stop_and_wait_builds(self.codebuild, [request.previous_build], sleep=self.sleep)
+
+    def _stop_deploy_builds(self, pipeline_id: str, environments: tuple[str, ...] | list[str]) -> None:
+        envs = environments or tuple(self.settings.accounts)
+        projects = [naming.deploy_project_name(pipeline_id, env) for env in envs]
+        builds.stop_and_wait(self.codebuild, projects, sleep=self.sleep)
 
     def _destroy(self, stack_name: str, program: PulumiProgram, retry: RetryPolicy) -> None:
         with closing(self.runners(retry)) as runner:
@@ -332,6 +355,11 @@ class Provisioner:
             ContentType="application/zip",
             **extra,
         )
+
+
+def _held_by(record: PipelineRecord | None, request: teardown.TeardownRequest) -> TypeGuard[PipelineRecord]:
+    """The record is still the deletion `request` was started for: DELETING, that version, that claim."""
+    return claimable(record, Status.DELETING, request.version) and record.claimed_by == request.claim
 
 
 def _already_claimed(pipeline_id: str, action: str) -> dict[str, Any]:

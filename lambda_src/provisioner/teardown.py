@@ -7,7 +7,7 @@ a stack lock that blocked every retry until it went stale; a build may run for h
 is killed anyway (its timeout) the sweep sees the build ended and fails the deletion retryably.
 
 The request is four build variables the provisioner sets when it starts the build (the only
-variables a start may override, see components/orchestrator/access.py). The build acts only while
+variables a start may override, see components/orchestrator/teardown.py). The build acts only while
 the record is DELETING at that version with that claim, so a late or forged start destroys nothing.
 """
 
@@ -21,9 +21,6 @@ from typing import Any
 
 from lambda_src.provisioner.settings import SettingsError
 from mlops_spec.env_vars import TeardownVar
-
-# A teardown destroys up to three target stacks and a delivery stack; SageMaker endpoints take minutes.
-TEARDOWN_TIMEOUT_MINUTES = 120
 
 
 @dataclass(frozen=True)
@@ -61,7 +58,7 @@ class TeardownRequest:
         if missing:
             raise SettingsError(f"not a teardown build: {', '.join(missing)} not set")
         version = env[TeardownVar.VERSION]
-        if not version.isdigit():
+        if not (version.isascii() and version.isdigit()):
             raise SettingsError(f"{TeardownVar.VERSION.value} must be a whole number, not {version[:20]!r}")
         return cls(
             pipeline_id=env[TeardownVar.PIPELINE_ID],

@@ -11,8 +11,8 @@ approvals (L of M: the current version's answered approvals, who answered and wh
 owner (the pipeline's name exactly as it was created, and its
 owner: together its identity), revision (N, incremented by every write: each write is a
 compare-and-swap on it, so no writer can undo another's change; 0/absent on records written before),
-teardown_build and teardown_version (the CodeBuild build that ran the record's latest deletion, and
-the version it was started for).
+teardown_build and teardown_claim (the CodeBuild build that ran the record's latest deletion, and the
+deletion claim it was started for: it is this deletion's build while that claim holds).
 """
 
 from __future__ import annotations
@@ -61,12 +61,18 @@ class PipelineRecord:
     requested_by: dict[str, str] | None = None
     approvals: tuple[dict[str, Any], ...] = ()
     teardown_build: str | None = None
-    teardown_version: int | None = None
+    teardown_claim: str | None = None
 
     @property
     def tearing_down(self) -> bool:
-        """DELETING, and this version's teardown build has started (it, not the sweep, ends it)."""
-        return self.status == Status.DELETING and bool(self.teardown_build) and self.teardown_version == self.version
+        """DELETING, and the teardown build of the claim that holds it has started (it, not the sweep,
+        ends this deletion). Every status change drops the claim, so an earlier deletion's build never counts."""
+        return (
+            self.status == Status.DELETING
+            and bool(self.teardown_build)
+            and self.claimed_by is not None
+            and self.claimed_by == self.teardown_claim
+        )
 
     def spec_document(self) -> dict[str, Any] | None:
         return json.loads(self.spec) if self.spec else None
@@ -98,7 +104,7 @@ class PipelineRecord:
             "requested_by": self.requested_by,
             "approvals": [dict(a) for a in self.approvals],
             "teardown_build": self.teardown_build,
-            "teardown_version": self.teardown_version,
+            "teardown_claim": self.teardown_claim,
         }
         return {key: to_attr(value) for key, value in plain.items() if value not in (None, [], {})}
 
@@ -129,10 +135,10 @@ class PipelineRecord:
             revision=int(plain.get("revision", 0)),
             requested_by=plain.get("requested_by") or None,
             approvals=tuple(plain.get("approvals", ())),
-            teardown_build=plain.get("teardown_build"),
-            teardown_version=_optional_int(plain.get("teardown_version")),
+            teardown_build=_optional_text(plain.get("teardown_build")),
+            teardown_claim=_optional_text(plain.get("teardown_claim")),
         )
 
 
-def _optional_int(value: Any) -> int | None:
-    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+def _optional_text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None

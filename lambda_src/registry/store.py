@@ -194,8 +194,7 @@ class Registry:
                 TableName=self.table,
                 Key={"pipeline_id": {"S": pipeline_id}},
                 UpdateExpression=(
-                    "SET teardown_build = :build, teardown_version = :version, updated_at = :now, "
-                    + _REVISION_INCREMENT
+                    "SET teardown_build = :build, teardown_claim = :me, updated_at = :now, " + _REVISION_INCREMENT
                 ),
                 ConditionExpression="#status = :deleting AND #version = :version AND claimed_by = :me",
                 ExpressionAttributeNames={"#status": "status", "#version": "version"},

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from aws_lambda_powertools import Logger
 
-from lambda_src.registry import ConcurrentUpdate, PipelineRecord, Registry, Status
+from lambda_src.registry import ConcurrentUpdate, InvalidTransition, PipelineRecord, RecordNotFound, Registry, Status
 from lambda_src.status_events import records
 
 # How long a record may wait before its run counts as lost. A QUEUED record is claimed (moved to
@@ -119,10 +119,26 @@ def _fail_ended_teardowns(
         state = states.get(record.teardown_build or "", "unknown to CodeBuild")
         if state == BUILD_RUNNING:
             continue
-        why = f"teardown build {record.teardown_build} ended ({state}) before the pipeline was deleted"
-        given_up = records.fail_retryably(registry, record, "teardown-ended", why)
+        given_up = _fail_ended_teardown(registry, record, state)
         if given_up is not None and failed is not None:
             failed(given_up)
+
+
+def _fail_ended_teardown(registry: Registry, record: PipelineRecord, state: str) -> PipelineRecord | None:
+    """FAILED, retryable, only if the record is exactly as read: a new claim and build recorded since
+    (the deletion sent again) is not failed for the old build's end."""
+    why = f"teardown build {record.teardown_build} ended ({state}) before the pipeline was deleted"
+    try:
+        return registry.transition(
+            record.pipeline_id,
+            Status.FAILED,
+            expected_status=Status.DELETING,
+            expected_version=record.version,
+            expected_revision=record.revision,
+            last_error=records.error_text("teardown-ended", f"{why}; send the request again", retryable=True),
+        )
+    except (ConcurrentUpdate, InvalidTransition, RecordNotFound):
+        return None
 
 
 def build_states(codebuild: Any, build_ids: list[str]) -> dict[str, str]:

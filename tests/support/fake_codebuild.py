@@ -38,12 +38,18 @@ class FakeCodeBuild:
     def start_build(
         self, projectName: str, environmentVariablesOverride: list[dict[str, str]], idempotencyToken: str
     ) -> dict[str, Any]:
+        variables = {v["name"]: v["value"] for v in environmentVariablesOverride}
         if idempotencyToken in self.tokens:
+            # CodeBuild answers a repeated token with the same build, or refuses other parameters.
+            [earlier] = [b for b in self.started if b["id"] == self.tokens[idempotencyToken]]
+            if earlier["variables"] != variables:
+                error = Exception("idempotency token reused with different parameters")
+                error.response = {"Error": {"Code": "InvalidInputException"}}  # type: ignore[attr-defined]
+                raise error
             return {"build": {"id": self.tokens[idempotencyToken]}}
         build_id = f"{projectName}:{len(self.started) + 1:04d}"
         self.add(projectName, build_id)
         self.tokens[idempotencyToken] = build_id
-        variables = {v["name"]: v["value"] for v in environmentVariablesOverride}
         self.started.append({"id": build_id, "project": projectName, "variables": variables})
         self.journal.append(f"start {build_id}")
         return {"build": {"id": build_id}}

@@ -30,8 +30,8 @@ from lambda_src.provisioner.runner.retry import (
     DELIVERY_RETRY,
     TARGET_RETRY,
     TEARDOWN_DELIVERY_RETRY,
-    TEARDOWN_TARGET_RETRY,
     RetryPolicy,
+    locks_dead_before,
 )
 from lambda_src.provisioner.runner.workspace import RunnerConfig, prepare_pulumi_home, workspace_options
 
@@ -40,7 +40,6 @@ __all__ = [
     "PENDING_URNS_SHOWN",
     "TARGET_RETRY",
     "TEARDOWN_DELIVERY_RETRY",
-    "TEARDOWN_TARGET_RETRY",
     "AutomationStackRunner",
     "Failure",
     "FailureKind",
@@ -56,6 +55,7 @@ __all__ = [
     "domain_error",
     "failure_of",
     "lock_is_stale",
+    "locks_dead_before",
     "pending_creates",
     "pending_creates_error",
     "pending_operations",

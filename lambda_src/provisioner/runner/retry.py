@@ -5,7 +5,7 @@ Changes with the time limits of the runs that update stacks (the provisioner Lam
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 
@@ -32,10 +32,13 @@ DELIVERY_RETRY = RetryPolicy(stale_lock_after=timedelta(minutes=16))
 # Target stacks are also updated by deploy builds, which may run for their whole build timeout (60 min).
 TARGET_RETRY = RetryPolicy(stale_lock_after=timedelta(minutes=65))
 
-# A teardown build (lambda_src/provisioner/teardown.py) has stopped and awaited every deploy build of
-# the pipeline and its previous teardown build before it destroys: a lock on a target stack can then
-# only be a killed run's, and is cancelled at once.
-TEARDOWN_TARGET_RETRY = RetryPolicy(stale_lock_after=timedelta(0))
 # The delivery stack may still be locked by a provisioner run (15 minutes at most) that was deploying
 # when the delete came: a teardown outlives it, so it waits until such a lock is a killed run's.
 TEARDOWN_DELIVERY_RETRY = RetryPolicy(attempts=40, stale_lock_after=timedelta(minutes=16))
+
+
+def locks_dead_before(age: timedelta) -> RetryPolicy:
+    """Target stacks in a teardown (lambda_src/provisioner/teardown.py) once nothing of the pipeline can
+    deploy any more (`age` ago): a lock taken before that moment is a stopped run's and is cancelled at
+    once; a younger one is someone's live deploy and is waited for as usual."""
+    return replace(TARGET_RETRY, stale_lock_after=max(age, timedelta(0)))

@@ -80,9 +80,17 @@ def test_the_provisioner_starts_teardowns_with_a_request_only_and_the_sweep_read
     assert provisioner["DenyTeardownVariableOverride"]["Condition"] == {
         "ForAnyValue:StringNotLike": {"codebuild:environment.environmentVariables.name": ["MLOPS_TEARDOWN_*"]}
     }
-    assert provisioner["DenyTeardownBuildspecOverride"]["Condition"] == {
-        "Null": {"codebuild:source.buildspec": "false"}
-    }
+    # No source (buildspec), image, privileged mode, role or logs of the caller's own: each its own statement.
+    for name, key in {
+        "Source": "codebuild:source",
+        "Image": "codebuild:environment.image",
+        "PrivilegedMode": "codebuild:environment.privilegedMode",
+        "ServiceRole": "codebuild:serviceRole",
+        "Logs": "codebuild:logsConfig",
+    }.items():
+        denial = provisioner[f"DenyTeardown{name}Override"]
+        assert (denial["Effect"], denial["Condition"]) == ("Deny", {"Null": {key: "false"}})
+        assert "codebuild:StartBuild" in denial["Action"]
     assert provisioner["DenyTeardownRetry"]["Effect"] == "Deny"
     assert (status["WatchTeardowns"]["Action"], status["WatchTeardowns"]["Resource"]) == (
         ["codebuild:BatchGetBuilds"],
@@ -96,7 +104,11 @@ def test_teardown_statements_name_this_accounts_project() -> None:
     assert teardown_project_arn(orchestrator_args).endswith(":project/mlops-orch-teardown")
     denied = [s for s in deny_bent_teardowns(orchestrator_args) if s["Effect"] == "Deny"]
     assert {s["Sid"] for s in denied} == {
-        "DenyTeardownBuildspecOverride",
+        "DenyTeardownSourceOverride",
+        "DenyTeardownImageOverride",
+        "DenyTeardownPrivilegedModeOverride",
+        "DenyTeardownServiceRoleOverride",
+        "DenyTeardownLogsOverride",
         "DenyTeardownVariableOverride",
         "DenyTeardownRetry",
     }

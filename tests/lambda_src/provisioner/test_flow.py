@@ -84,7 +84,8 @@ def test_single_account_request_is_provisioned_deployed_and_deleted(
     single.run_provisioner()
 
     assert single.record(pipeline_id).status == Status.DELETED
-    assert single.backend.history[-2:] == [("destroy", f"{pipeline_id}-dev"), ("destroy", f"{pipeline_id}-delivery")]
+    # The delivery stack first: with its pipeline and deploy projects gone, nothing can deploy any more.
+    assert single.backend.history[-2:] == [("destroy", f"{pipeline_id}-delivery"), ("destroy", f"{pipeline_id}-dev")]
     assert single.backend.stacks == {}
 
 
@@ -184,7 +185,7 @@ def test_deleting_stops_the_running_delivery_pipeline_before_destroying_stacks(
 
     assert multi.codepipeline.stopped == [run["pipelineExecutionId"]]
     destroyed = [stack for op, stack in multi.backend.history if op == "destroy"]
-    assert destroyed == [f"{pipeline_id}-dev", f"{pipeline_id}-delivery"]  # staging/prod never existed
+    assert destroyed == [f"{pipeline_id}-delivery", f"{pipeline_id}-dev"]  # staging/prod never existed
     assert multi.record(pipeline_id).status == Status.DELETED
 
 

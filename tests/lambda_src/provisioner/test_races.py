@@ -17,6 +17,7 @@ from lambda_src.registry import PipelineRecord, Registry, Status
 from lambda_src.status_events.handler import StatusUpdater, handler
 from lambda_src.status_events.names import codepipeline_name
 from lambda_src.status_events.transitions import PipelineEvent
+from mlops_spec import naming
 from tests.lambda_src.provisioner.conftest import TABLE, codepipeline_event
 
 APPROVAL = {"owner": "AWS", "category": "Approval", "provider": "Manual", "version": "1"}
@@ -254,18 +255,18 @@ def test_two_deliveries_of_the_same_deletion_start_one_teardown_that_destroys_on
     assert [b["id"] for b in single.codebuild.started] == [started["teardown_build"]]
     assert single.backend.history.count(("destroy", f"{pipeline_id}-dev")) == 0  # nothing destroyed by Lambda
     record = single.record(pipeline_id)
-    assert (record.status, record.claimed_by, record.teardown_build, record.teardown_version) == (
+    assert (record.status, record.claimed_by, record.teardown_build, record.teardown_claim) == (
         Status.DELETING,
         "req-A",
         started["teardown_build"],
-        version,
+        "req-A",
     )
 
     done = single.run_teardown(started["teardown_build"])
 
     assert done == {"pipeline_id": pipeline_id, "action": "delete", "status": "DELETED"}
     destroyed = [stack for op, stack in single.backend.history if op == "destroy"]
-    assert destroyed == [f"{pipeline_id}-dev", f"{pipeline_id}-delivery"]
+    assert destroyed == [f"{pipeline_id}-delivery", f"{pipeline_id}-dev"]
     record = single.record(pipeline_id)
     assert (record.status, record.claimed_by) == (Status.DELETED, None)
 
@@ -370,6 +371,8 @@ def test_a_delete_during_the_delivery_up_stops_the_provision_run_from_starting_a
         if not deleted:
             status, _ = multi.api("DELETE", f"/pipelines/{pipeline_id}")
             deleted.append(status)
+            # The run CodePipeline starts by itself on creation has already begun its dev deploy build.
+            multi.codebuild.add(naming.deploy_project_name(pipeline_id, "dev"), "dev-deploy:1")
 
     multi.backend.block = delete_while_up_runs
     from lambda_src.provisioner.handler import run
@@ -382,6 +385,8 @@ def test_a_delete_during_the_delivery_up_stops_the_provision_run_from_starting_a
     # The run CodePipeline started by itself on creation is stopped; none is started by us.
     assert multi.codepipeline.started == []
     assert all(r["status"] != "InProgress" for r in multi.codepipeline.executions.get(name, []))
+    # ... and its deploy build too, before the provision run lets go of the delivery stack.
+    assert multi.codebuild.stop_requests == ["dev-deploy:1"]
     record = multi.record(pipeline_id)
     assert (record.status, record.outputs) == (Status.DELETING, {})
     multi.backend.block = lambda: None

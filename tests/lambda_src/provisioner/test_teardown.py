@@ -13,13 +13,13 @@ from typer.testing import CliRunner
 
 from lambda_src.provisioner.runner import (
     TEARDOWN_DELIVERY_RETRY,
-    TEARDOWN_TARGET_RETRY,
     AutomationStackRunner,
     Failure,
     FailureKind,
     Remedy,
     RetryPolicy,
     RunnerConfig,
+    locks_dead_before,
     remedy_for,
 )
 from lambda_src.provisioner.settings import SettingsError
@@ -42,14 +42,19 @@ def lock_message(created: datetime) -> str:
 
 # -- decisions ---------------------------------------------------------------------------------------------
 @pytest.mark.fast
-def test_a_teardown_cancels_a_fresh_target_lock_at_once_but_waits_out_a_provisioner_run_on_the_delivery_stack():
+def test_a_teardown_cancels_target_locks_taken_before_the_door_closed_and_waits_for_younger_ones():
     fresh = Failure(FailureKind.LOCKED, lock_message(NOW - timedelta(minutes=1)))
+    before_the_door_closed = Failure(FailureKind.LOCKED, lock_message(NOW - timedelta(minutes=3)))
     older_than_a_lambda_run = Failure(FailureKind.LOCKED, lock_message(NOW - timedelta(minutes=17)))
 
     def remedy(failure: Failure, retry: RetryPolicy) -> Remedy:
         return remedy_for(failure, can_recover=True, now=NOW, stale_after=retry.stale_lock_after)
 
-    assert remedy(fresh, TEARDOWN_TARGET_RETRY) is Remedy.CLEAR_STALE_LOCK
+    # Nothing of the pipeline could deploy from 2 minutes ago: a lock taken before is a stopped run's,
+    # one taken since is someone's live deploy (e.g. `mlops deploy` by hand).
+    assert remedy(before_the_door_closed, locks_dead_before(timedelta(minutes=2))) is Remedy.CLEAR_STALE_LOCK
+    assert remedy(fresh, locks_dead_before(timedelta(minutes=2))) is Remedy.WAIT
+    assert locks_dead_before(timedelta(seconds=-5)).stale_lock_after == timedelta(0)
     assert remedy(fresh, TEARDOWN_DELIVERY_RETRY) is Remedy.WAIT
     assert remedy(older_than_a_lambda_run, TEARDOWN_DELIVERY_RETRY) is Remedy.CLEAR_STALE_LOCK
     # It waits longer than a provisioner run may hold the lock, so the lock is broken, not reported busy.
@@ -153,7 +158,7 @@ def test_the_provisioner_only_starts_the_teardown_and_a_killed_one_is_retried_to
     assert single.codebuild.started[1]["variables"]["MLOPS_TEARDOWN_PREVIOUS_BUILD"] == first
     assert single.codebuild.stop_requests == []  # it had ended: nothing to stop
     destroyed = [stack for op, stack in single.backend.history if op == "destroy"]
-    assert destroyed == [f"{pipeline_id}-dev", f"{pipeline_id}-delivery"]
+    assert destroyed == [f"{pipeline_id}-delivery", f"{pipeline_id}-dev"]
     assert single.record(pipeline_id).status == Status.DELETED
 
 
@@ -197,7 +202,8 @@ def test_the_real_runner_in_a_teardown_breaks_a_killed_builds_fresh_lock_without
 ) -> None:
     pipeline_id = deployed(single, example_body)
     fake_pulumi.set(stacks=[f"{pipeline_id}-dev", f"{pipeline_id}-delivery"])
-    fake_pulumi.fail_next("destroy", lock_message(datetime.now(UTC) - timedelta(minutes=1)))
+    # The delivery stack goes, then the dev stack is found locked by a deploy build stopped earlier.
+    fake_pulumi.fail_next("destroy", "", lock_message(datetime.now(UTC) - timedelta(minutes=1)))
     sleeps: list[float] = []
     config = RunnerConfig(
         backend_url="s3://state?region=us-east-1",
@@ -216,6 +222,50 @@ def test_the_real_runner_in_a_teardown_breaks_a_killed_builds_fresh_lock_without
     assert outcome["status"] == "DELETED"
     assert sleeps == []
     commands = fake_pulumi.commands()
-    assert commands.count("destroy") == 3  # the dev stack twice (locked, then after the cancel), the delivery stack
-    assert commands.index("cancel") < commands.index("refresh") < len(commands) - commands[::-1].index("destroy")
+    # The delivery stack first; then the dev stack twice: locked, then after the cancel and refresh.
+    assert commands.count("destroy") == 3
+    assert commands.index("destroy") < commands.index("cancel") < commands.index("refresh")
     assert fake_pulumi.state()["stacks"] == []
+
+
+def test_a_teardown_that_loses_its_claim_midway_destroys_nothing_more_and_records_nothing(
+    single: Any, example_body: Callable[..., dict[str, Any]]
+) -> None:
+    pipeline_id = deployed(single, example_body)
+    single.run_teardowns = False
+    single.api("DELETE", f"/pipelines/{pipeline_id}")
+    started = single.run_provisioner(SimpleNamespace(aws_request_id="req-A"))
+    raise_fault = single.backend.raise_fault
+
+    def failed_while_destroying(op: str) -> None:
+        # The deletion is failed (and so unclaimed) while the delivery stack goes.
+        if op == "destroy" and single.record(pipeline_id).status == Status.DELETING:
+            single.registry.transition(pipeline_id, Status.FAILED, last_error="stopped by hand")
+        raise_fault(op)
+
+    single.backend.raise_fault = failed_while_destroying
+
+    outcome = single.run_teardown(started["teardown_build"])
+
+    assert outcome == {"pipeline_id": pipeline_id, "action": "delete", "skipped": "FAILED v1"}
+    assert [stack for op, stack in single.backend.history if op == "destroy"] == [f"{pipeline_id}-delivery"]
+    assert single.record(pipeline_id).status == Status.FAILED
+
+
+def test_a_duplicate_start_after_the_build_was_recorded_returns_that_build(
+    single: Any, example_body: Callable[..., dict[str, Any]]
+) -> None:
+    """Sent again with the same token, CodeBuild would refuse other variables (a previous build now
+    recorded): the provisioner answers with the build its claim already started instead."""
+    pipeline_id = deployed(single, example_body)
+    single.run_teardowns = False
+    single.api("DELETE", f"/pipelines/{pipeline_id}")
+    payload = {"action": "delete", "pipeline_id": pipeline_id, "version": 1}
+    from lambda_src.provisioner.handler import run
+
+    first = single.run_provisioner(SimpleNamespace(aws_request_id="req-A"))
+    again = run(single.provisioner(), payload, SimpleNamespace(aws_request_id="req-A"))
+
+    assert again == first
+    assert len(single.codebuild.started) == 1
+    assert single.record(pipeline_id).status == Status.DELETING

@@ -9,7 +9,7 @@ from lambda_src.common import aws
 from lambda_src.registry import Registry, Status
 from lambda_src.status_events.handler import handler
 from tests.lambda_src.status_events.test_sweeper import SCHEDULED_EVENT, age, set_status, submit
-from tests.support.api_gateway import LAMBDA_CONTEXT
+from tests.support.api_gateway import LAMBDA_CONTEXT, api_event, call
 from tests.support.aws_stubs import answering
 from tests.support.moto_orchestrator import Orchestrator
 from tests.support.requests import realtime_body
@@ -92,23 +92,44 @@ def test_codebuild_unavailable_leaves_the_deletion_for_the_next_sweep(orchestrat
     assert Registry(orchestrator.table).get(pipeline).status == Status.DELETING
 
 
-def test_a_new_deletion_is_not_judged_by_the_previous_versions_teardown(orchestrator: Orchestrator) -> None:
+def test_a_deletion_sent_again_is_not_judged_by_the_previous_teardown(orchestrator: Orchestrator) -> None:
     """DELETE sent again after a failed teardown: until its own build starts, the old build (ended)
-    says nothing about it; only the usual 75 minutes of silence would re-send its start."""
+    says nothing about it; only the usual 75 minutes of silence re-send its start."""
     pipeline = tearing_down(orchestrator)
-    aws.client("dynamodb").update_item(
-        TableName=orchestrator.table,
-        Key={"pipeline_id": {"S": pipeline}},
-        UpdateExpression="SET #v = :v REMOVE claimed_by",
-        ExpressionAttributeNames={"#v": "version"},
-        ExpressionAttributeValues={":v": {"N": "2"}},
-    )
+    registry = Registry(orchestrator.table)
+    registry.transition(pipeline, Status.FAILED, last_error="teardown-ended (retryable): ...")
+    assert call(api_event("DELETE", f"/pipelines/{pipeline}")).status == 202
     age(orchestrator, pipeline, minutes=5)
     asked: list[list[str]] = []
 
     with answering(aws.client("codebuild"), "BatchGetBuilds", builds_in("FAILED", asked)):
         assert handler(SCHEDULED_EVENT, LAMBDA_CONTEXT) == {"outcome": "swept", "restarted": []}
+        age(orchestrator, pipeline, minutes=80)
+        assert handler(SCHEDULED_EVENT, LAMBDA_CONTEXT) == {"outcome": "swept", "restarted": [pipeline]}
 
     assert asked == []
-    record = Registry(orchestrator.table).get(pipeline)
-    assert (record.status, record.version, record.teardown_version) == (Status.DELETING, 2, 1)
+    record = registry.get(pipeline)
+    assert (record.status, record.claimed_by, record.teardown_build) == (Status.DELETING, None, BUILD)
+
+
+def test_a_sweep_does_not_fail_a_deletion_whose_new_build_started_meanwhile(orchestrator: Orchestrator) -> None:
+    pipeline = tearing_down(orchestrator)
+    registry = Registry(orchestrator.table)
+
+    def old_build_ended_while_a_new_one_starts(request: dict[str, Any]) -> dict[str, Any]:
+        # Between the sweep's read and its write: the deletion failed, was sent again, and claimed anew.
+        registry.transition(pipeline, Status.FAILED, last_error="x")
+        assert call(api_event("DELETE", f"/pipelines/{pipeline}")).status == 202
+        assert registry.claim_deletion(pipeline, 1, "req-B")
+        assert registry.record_teardown(pipeline, 1, "req-B", "mlops-orch-teardown:new")
+        return {"builds": [{"id": BUILD, "buildStatus": "TIMED_OUT"}]}
+
+    with answering(aws.client("codebuild"), "BatchGetBuilds", old_build_ended_while_a_new_one_starts):
+        handler(SCHEDULED_EVENT, LAMBDA_CONTEXT)
+
+    record = registry.get(pipeline)
+    assert (record.status, record.claimed_by, record.teardown_build) == (
+        Status.DELETING,
+        "req-B",
+        "mlops-orch-teardown:new",
+    )
