@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from lambda_src.provisioner import source
-from lambda_src.provisioner.errors import ProvisioningError, SpecUnavailable
+from lambda_src.provisioner.errors import BeingDeleted, ProvisioningError, SpecUnavailable
 from lambda_src.provisioner.program import stack_config, target_program
 from lambda_src.provisioner.promotion import Promotion, PromotionRefused
 from lambda_src.provisioner.runner import TARGET_RETRY, AutomationStackRunner, RunnerConfig, StackRunner, UpOutcome
@@ -66,6 +66,7 @@ def deploy(
     approval succeeded (`promotion`: the CodeBuild build this runs in, read from its environment when
     not given); otherwise PromotionRefused, recorded as the pipeline's failure, and nothing deployed.
     """
+    _refuse_while_deleted(registry, pipeline_id)
     spec = load_spec(pipeline_id, settings, spec_file, s3)
     allowed = spec.environments(settings.mode, home=settings.orchestrator_environment)  # type: ignore[arg-type]
     if env not in allowed:
@@ -92,6 +93,20 @@ def deploy(
         stacks.close()
     _best_effort(lambda: records.merge_outputs(registry, pipeline_id, env, outcome.outputs) if registry else None)
     return outcome
+
+
+def _refuse_while_deleted(registry: Registry | None, pipeline_id: str) -> None:
+    """A deploy (a build that escaped the teardown's stop, or one run by hand) must not re-create what
+    the teardown destroys. Without access to the registry (a user's own run) nothing is known."""
+    if registry is None:
+        return
+    try:
+        current = registry.get(pipeline_id)
+    except Exception as exc:
+        logger.warning("could not read the registry record of %s: %s", pipeline_id, exc)
+        return
+    if current is not None and current.status in (Status.DELETING, Status.DELETED):
+        raise BeingDeleted(f"{pipeline_id} is {current.status}: nothing deployed")
 
 
 def _record_error(registry: Registry | None, pipeline_id: str, env: str, error: ProvisioningError) -> None:

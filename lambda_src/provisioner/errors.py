@@ -70,6 +70,10 @@ class PendingCreates(ProvisioningError, reason="pending-creates", retryable=Fals
     real resources (and every later run would fail with "already exists"), so an operator decides."""
 
 
+class BeingDeleted(ProvisioningError, reason="being-deleted", retryable=False):
+    """The pipeline is being deleted (or is gone): a deploy now would re-create what its teardown destroys."""
+
+
 class BuildsStillRunning(ProvisioningError, reason="builds-still-running", retryable=True):
     """Deploy builds of a pipeline being deleted did not stop in time; nothing was destroyed yet."""
 

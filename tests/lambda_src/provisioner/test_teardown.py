@@ -269,3 +269,30 @@ def test_a_duplicate_start_after_the_build_was_recorded_returns_that_build(
     assert again == first
     assert len(single.codebuild.started) == 1
     assert single.record(pipeline_id).status == Status.DELETING
+
+
+def test_a_deploy_of_a_pipeline_being_deleted_is_refused_before_anything_is_touched(
+    single: Any, example_body: Callable[..., dict[str, Any]], fakes: Any, tmp_path: Path
+) -> None:
+    from lambda_src.provisioner.deploy import deploy
+    from lambda_src.provisioner.errors import BeingDeleted
+    from tests.lambda_src.provisioner.promotion_fakes import approved_run
+
+    pipeline_id = deployed(single, example_body)
+    single.run_teardowns = False
+    single.api("DELETE", f"/pipelines/{pipeline_id}")
+    history = list(single.backend.history)
+
+    with pytest.raises(BeingDeleted) as refused:
+        deploy(
+            pipeline_id,
+            "dev",
+            single.settings,
+            runner=fakes.Runner(single.backend),
+            registry=single.registry,
+            promotion=approved_run(pipeline_id, "dev"),
+        )
+
+    assert refused.value.message == f"{pipeline_id} is DELETING: nothing deployed"
+    assert not refused.value.retryable
+    assert single.backend.history == history
