@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Annotated
 
 import typer
@@ -48,5 +50,25 @@ def _register() -> None:
 
 _register()
 
+# Commands after which the process ends without tearing the interpreter down: a plan leaves a large
+# graph of Pulumi objects and modules whose teardown took about a second, after the output was
+# complete and nothing was left to write.
+_ENDS_WITHOUT_TEARDOWN = frozenset({"plan"})
+
+
+def main() -> None:
+    """The `mlops` console script: the app, then the exit (see _ENDS_WITHOUT_TEARDOWN)."""
+    try:
+        app()
+        code: int | str | None = 0
+    except SystemExit as exit_:
+        code = exit_.code
+    if len(sys.argv) > 1 and sys.argv[1] in _ENDS_WITHOUT_TEARDOWN:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code if isinstance(code, int) else 0 if code is None else 1)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    app()
+    main()
