@@ -73,7 +73,9 @@ def whole_process_seconds(requests: list[dict[str, Any]], repeat: int) -> float:
             "mlops:pipelines": requests,
         }
         (project / "Pulumi.dev.yaml").write_text(json.dumps({"config": config}))  # JSON is YAML
-        command = [str(Path(sys.executable).parent / "mlops"), "plan", "--cwd", directory]
+        # `python -m mlops_cli.main` runs what the console script runs (main), even in a venv
+        # whose bin/mlops predates the entry point.
+        command = [sys.executable, "-m", "mlops_cli.main", "plan", "--cwd", directory]
         times = []
         for _ in range(repeat):
             start = time.perf_counter()
