@@ -98,9 +98,19 @@ def test_stack_all_plans_every_stack_file(tmp_path: Path, plan_in) -> None:
 
 
 def test_a_secure_value_is_planned_as_a_placeholder_with_what_depends_on_it(tmp_path: Path, plan_in) -> None:
-    config = {**MULTI_PROD, "mlops:deployRoleExternalId": {"secure": "v1:c2VjcmV0"}}
-    resources = resources_of(plan_in(write_project(tmp_path, {"ml-prod-eu": config}), "--json"))
-    trust = json.loads(resources["mlops-prod-deploy-role"]["inputs"]["assumeRolePolicy"])
+    config = {
+        "aws:region": "us-east-1",
+        "mlops:accounts": {"dev": "111111111111"},
+        "mlops:deployRoleExternalId": {"secure": "v1:c2VjcmV0"},
+    }
+    resources = resources_of(plan_in(write_project(tmp_path, {"dev": config}), "--json"))
+    parameter = resources["mlops-orchestrator-deploy-role-external-id"]["inputs"]
+    assert (parameter["name"], parameter["type"], parameter["value"]) == (
+        "/mlops/deploy-role-external-id",
+        "SecureString",
+        "[secret]",
+    )
+    trust = json.loads(resources["mlops-dev-deploy-role"]["inputs"]["assumeRolePolicy"])
     assert trust["Statement"][0]["Condition"]["StringEquals"] == {"sts:ExternalId": "[secret]"}
 
 
