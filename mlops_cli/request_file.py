@@ -132,9 +132,14 @@ def print_warnings(warnings: Sequence[FieldError]) -> None:
 def load_and_check(path: Path, mode: Mode, use_model_registry: bool, strict: bool = False) -> tuple[Any, PipelineSpec]:
     """The raw body and its spec, its warnings printed; prints the problems and exits 2 (unreadable) or
     1 (invalid) otherwise."""
+    body = load_or_exit(path)
+    return body, check_or_exit(body, mode, use_model_registry, strict)
+
+
+def check_or_exit(body: Any, mode: Mode, use_model_registry: bool, strict: bool = False) -> PipelineSpec:
+    """The body's spec, its warnings printed; prints the warnings and errors and exits 1 when invalid."""
     from mlops_spec.errors import SpecError  # lazily: it loads pydantic
 
-    body = load_or_exit(path)
     try:
         read = read_request(body, mode, use_model_registry, strict)
     except SpecError as exc:
@@ -142,4 +147,4 @@ def load_and_check(path: Path, mode: Mode, use_model_registry: bool, strict: boo
         print_field_errors(exc.errors)
         raise typer.Exit(EXIT_INVALID) from None
     print_warnings(read.warnings)
-    return body, read.spec
+    return read.spec

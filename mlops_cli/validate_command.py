@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -15,8 +14,9 @@ from mlops_cli.request_file import (
     RegistryOption,
     RequestFile,
     StrictOption,
-    load_and_check,
+    check_or_exit,
     load_or_exit,
+    print_field_errors,
     read_request,
 )
 from mlops_spec import naming
@@ -70,23 +70,25 @@ def validate(
         bool, typer.Option("--json", help="Print machine-readable JSON (field errors too, on stdout).")
     ] = False,
 ) -> None:
-    """Validate a pipeline request offline; print its normalised spec, pipeline id and stacks.
+    """Validate a pipeline request (or a model-card operation) offline; print its normalised spec,
+    pipeline id and stacks.
 
     Unknown keys are ignored with a `warning: <field>: <problem>` line on stderr, as the API ignores
     them (errors with --strict). Exit codes: 0 valid, 1 invalid (one `<field>: <problem>` line per
     error), 2 unreadable or not JSON.
     """
-    if as_json:
-        _validate_json(file, mode, model_registry, strict)
-        return
-    _, spec = load_and_check(file, mode, model_registry, strict)
-    _print_rich(_summary(spec, mode))
+    body = load_or_exit(file)
+    if _card_operation(body):
+        _validate_card_operation(body, as_json)
+    elif as_json:
+        _validate_json(body, mode, model_registry, strict)
+    else:
+        _print_rich(_summary(check_or_exit(body, mode, model_registry, strict), mode))
 
 
-def _validate_json(file: Path, mode: Mode, model_registry: bool, strict: bool) -> None:
+def _validate_json(body: Any, mode: Mode, model_registry: bool, strict: bool) -> None:
     from mlops_spec.errors import SpecError  # lazily: it loads pydantic
 
-    body = load_or_exit(file)
     try:
         read = read_request(body, mode, model_registry, strict)
     except SpecError as exc:
@@ -95,3 +97,34 @@ def _validate_json(file: Path, mode: Mode, model_registry: bool, strict: bool) -
         typer.echo(json.dumps(answer, indent=2))
         raise typer.Exit(EXIT_INVALID) from None
     typer.echo(json.dumps(_summary(read.spec, mode, read.warnings), indent=2))
+
+
+def _card_operation(body: Any) -> bool:
+    """True for a model-card operation in the old solution's form (pipeline_type create_model_card, ...)."""
+    from mlops_spec.modelcards import MODEL_CARD_OPERATIONS
+
+    return isinstance(body, dict) and body.get("pipeline_type") in MODEL_CARD_OPERATIONS
+
+
+def _validate_card_operation(body: dict[str, Any], as_json: bool) -> None:
+    """As POST /provisionpipeline?dry_run=true checks it: the normalised request, or its field errors."""
+    from mlops_cli.api_commands.modelcards import operation_request
+
+    operation = str(body["pipeline_type"])
+    request, errors = operation_request(operation, {k: v for k, v in body.items() if k != "pipeline_type"})
+    if errors:
+        if as_json:
+            answer: dict[str, Any] = {"message": "invalid model card request", "errors": [e.as_dict() for e in errors]}
+            typer.echo(json.dumps(answer, indent=2))
+        else:
+            print_field_errors(errors)
+        raise typer.Exit(EXIT_INVALID)
+    answer = {"pipeline_type": operation, "request": request}
+    if as_json:
+        typer.echo(json.dumps(answer, indent=2))
+        return
+    from rich.console import Console
+
+    console = Console()
+    console.print_json(data=request)
+    console.print(f"model card operation: [bold]{operation}[/bold] (SageMaker is called when it is provisioned)")

@@ -40,19 +40,31 @@ VersionOption = Annotated[int | None, typer.Option("--version", help="Card versi
 
 def local_problems(model_name: str, body: Any) -> list[FieldError]:
     """What the API would refuse in `body` as the request model `model_name` of mlops_spec.modelcards."""
+    from mlops_spec import modelcards
+
+    return checked_request(getattr(modelcards, model_name), body)[1]
+
+
+def operation_request(operation: str, fields: Any) -> tuple[dict[str, Any] | None, list[FieldError]]:
+    """A model-card operation of the old solution's form (`pipeline_type` = `operation`, dropped from
+    `fields`), as the API's dry run answers it: its normalised request, or the field errors."""
+    from mlops_spec.modelcards import MODEL_CARD_OPERATIONS
+
+    return checked_request(MODEL_CARD_OPERATIONS[operation], fields)
+
+
+def checked_request(model: Any, body: Any) -> tuple[dict[str, Any] | None, list[FieldError]]:
     # Imported here: the request models load pydantic, which `mlops --help` does without.
     from pydantic import ValidationError
 
-    from mlops_spec import modelcards
     from mlops_spec.errors import FieldError, field_errors
 
     if not isinstance(body, dict):
-        return [FieldError("(body)", "must be a JSON object")]
+        return None, [FieldError("(body)", "must be a JSON object")]
     try:
-        getattr(modelcards, model_name).model_validate(body)
+        return dict(model.model_validate(body).plain()), []
     except ValidationError as exc:
-        return field_errors(exc)
-    return []
+        return None, field_errors(exc)
 
 
 def _checked_file(path: Path, model_name: str, operation: str, name: str | None = None) -> dict[str, Any]:

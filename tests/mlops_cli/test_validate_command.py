@@ -232,3 +232,25 @@ def test_an_invalid_request_shows_its_warnings_before_its_errors(mlops: Run, tmp
         "warning: team: is not a known field; ignored",
         "inference_instance: must be a SageMaker instance type for endpoints; did you mean ml.m5.large?",
     ]
+
+
+# -- model-card operations, as POST /provisionpipeline?dry_run=true checks them ----------------------
+def test_a_model_card_operation_validates_as_the_apis_dry_run_answers_it(mlops: Run) -> None:
+    from tests.support.examples import EXAMPLES
+
+    result = mlops("validate", "--json", str(EXAMPLES / "model_cards" / "export_model_card.json"))
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "pipeline_type": "export_model_card",
+        "request": {"name": "churn-xgb-card", "export_job_name": "churn-xgb-card-export-1", "model_card_version": 1},
+    }
+
+
+def test_a_bad_model_card_operation_names_each_field(mlops: Run, tmp_path: Path) -> None:
+    body = {"pipeline_type": "create_model_card", "name": "card", "status": "Done"}
+
+    result = mlops("validate", write(tmp_path, body))
+
+    assert result.exit_code == 1
+    assert [line.split(":")[0] for line in result.stderr.splitlines()] == ["status"]
