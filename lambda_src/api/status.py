@@ -9,6 +9,7 @@ from aws_lambda_powertools import Logger
 from lambda_src.common import aws
 from lambda_src.common.submission import stack_names
 from lambda_src.registry import PipelineRecord
+from mlops_spec.approvers import Principal
 
 logger = Logger(child=True)
 
@@ -121,11 +122,29 @@ def summary(record: PipelineRecord) -> dict[str, Any]:
     }
 
 
+def answered_approvals(record: PipelineRecord) -> list[dict[str, Any]]:
+    """The current version's answered approvals as a status shows them: who answered (ARN, else principal
+    id), what and when."""
+    answered = []
+    for entry in record.approvals:
+        item = {"stage": entry.get("stage"), "decision": entry.get("decision"), "at": entry.get("at")}
+        for who in ("approved_by", "rejected_by"):
+            if who in entry:
+                item[who] = Principal.from_dict(entry[who]).label()
+        if entry.get("comment"):
+            item["comment"] = entry["comment"]
+        answered.append(item)
+    return answered
+
+
 def pipeline_status(record: PipelineRecord) -> dict[str, Any]:
-    """GET /pipelines/{id} and POST /pipelinestatus: the registry state and, once it exists, the delivery
-    pipeline's stages and pending approvals."""
+    """GET /pipelines/{id} and POST /pipelinestatus: the registry state (with who requested this version
+    and who answered its approvals) and, once it exists, the delivery pipeline's stages and pending
+    approvals."""
     body = {
         **summary(record),
+        "requested_by": Principal.from_dict(record.requested_by).label(),
+        "approvals": answered_approvals(record),
         "environments": list(record.environments),
         "stacks": stack_names(record.pipeline_id, record.environments) if record.environments else [],
         "source": record.source,

@@ -105,6 +105,19 @@ def _outputs_table(outputs: dict[str, Any]) -> Table:
     return table
 
 
+def _print_duties(console: Console, status: dict[str, Any]) -> None:
+    """Who requested this version and who answered its approvals, one line each (separation of duties)."""
+    if status.get("requested_by"):
+        console.print(f"requested by {text(status['requested_by'])}")
+    for answered in status.get("approvals") or []:
+        if not isinstance(answered, dict):
+            continue
+        verb = "approved" if answered.get("decision") == "approve" else "rejected"
+        who = answered.get(f"{verb}_by") or "an unidentified caller"
+        line = f"{text(answered.get('stage', '?'))} {verb} by {text(who)} at {text(answered.get('at', '?'))}"
+        console.print(line + (f": {text(answered['comment'])}" if answered.get("comment") else ""))
+
+
 def _print_problems(console: Console, status: dict[str, Any]) -> None:
     """Pending approvals, the last error and the request's errors, one line each."""
     for approval in status.get("pending_approvals") or []:
@@ -126,6 +139,7 @@ def render_status(console: Console, status: dict[str, Any]) -> None:
     console.print(headline(status.get("pipeline_id", "?"), styled(status.get("status"))))
     if isinstance(status.get("stages"), list) and status["stages"]:
         console.print(_stages_table(status["stages"]))
+    _print_duties(console, status)
     _print_problems(console, status)
     if status.get("delivery_pipeline_state"):
         console.print(f"delivery pipeline: {text(status['delivery_pipeline_state'])}")

@@ -109,6 +109,17 @@ class PendingApproval(BaseModel):
     action: str
 
 
+class AnsweredApproval(BaseModel):
+    """An approval of the pipeline's current version that was answered through the API."""
+
+    stage: str = Field(description="e.g. ApproveProd.")
+    decision: Literal["approve", "reject"]
+    approved_by: str | None = Field(default=None, description="Who approved (ARN, else principal id).")
+    rejected_by: str | None = Field(default=None, description="Who rejected (ARN, else principal id).")
+    at: str = Field(description="ISO-8601 time.")
+    comment: str | None = None
+
+
 class PipelineSummary(BaseModel):
     pipeline_id: str
     pipeline_type: str
@@ -129,6 +140,12 @@ class PipelineStatus(PipelineSummary):
     spec: dict[str, Any] | None = Field(default=None, description="The normalised request.")
     stages: list[StageStatus] = Field(description="The delivery pipeline's stages, once it exists.")
     pending_approvals: list[PendingApproval]
+    requested_by: str | None = Field(
+        default=None, description="Who requested this version (ARN, else principal id); null when not known."
+    )
+    approvals: list[AnsweredApproval] = Field(
+        default_factory=list, description="This version's approvals answered through the API, in order."
+    )
     delivery_pipeline_state: str | None = Field(default=None, description="Why stages are missing, if they are.")
 
 

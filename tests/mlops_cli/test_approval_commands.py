@@ -228,6 +228,37 @@ STATUS = {
 }
 
 
+def test_status_names_the_requester_and_who_answered_without_a_token(mlops: Run, api) -> None:
+    answered_status = {
+        **STATUS,
+        "requested_by": "arn:aws:iam::111111111111:user/data-scientist",
+        "approvals": [
+            {
+                "stage": "ApproveStaging",
+                "decision": "approve",
+                "approved_by": "arn:aws:sts::111111111111:assumed-role/Reviewer/bob",
+                "at": "2026-12-06T08:00:00.000Z",
+                "comment": "canary ok",
+            }
+        ],
+        # An orchestrator older than the separation of duties still sent tokens.
+        "pending_approvals": [{"stage": "ApproveProd", "action": "ApproveProd", "token": "tok-1"}],
+    }
+    api.answer("GET", f"/pipelines/{PIPELINE}", (200, answered_status))
+
+    result = mlops("status", PIPELINE)
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "requested by arn:aws:iam::111111111111:user/data-scientist" in lines
+    assert (
+        "ApproveStaging approved by arn:aws:sts::111111111111:assumed-role/Reviewer/bob at 2026-12-06T08:00:00.000Z: "
+        "canary ok"
+    ) in lines
+    assert "awaiting approval: ApproveProd / ApproveProd" in lines
+    assert "tok-1" not in result.stdout
+
+
 def test_status_json_prints_the_api_answer(mlops: Run, api) -> None:
     api.answer("GET", f"/pipelines/{PIPELINE}", (200, STATUS))
 

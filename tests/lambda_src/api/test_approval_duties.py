@@ -224,6 +224,30 @@ def test_the_record_keeps_the_requester_and_each_answer(orchestrator):
     ]
 
 
+def test_the_status_names_the_requester_and_who_answered(orchestrator):
+    provisioned()
+    answered(
+        {"decision": "approve", "comment": "ok"},
+        AT_STAGING,
+        put_params("ApproveStaging", "Approved", f"approved by {REVIEWER['userArn']} via the mlops API: ok"),
+        identity=REVIEWER,
+    )
+
+    with Stubber(aws.client("codepipeline")) as stub:
+        stub.add_response("get_pipeline_state", AT_PROD, {"name": CODEPIPELINE})
+        status = call(api_event("GET", f"/pipelines/{PIPELINE}", resource="/pipelines/{pipeline_id}")).body
+
+    assert status["requested_by"] == CALLER
+    [entry] = status["approvals"]
+    assert entry.pop("at").endswith("Z")
+    assert entry == {
+        "stage": "ApproveStaging",
+        "decision": "approve",
+        "approved_by": REVIEWER["userArn"],
+        "comment": "ok",
+    }
+
+
 def test_a_later_full_write_keeps_the_recorded_answer(orchestrator):
     provisioned()
     approve(AT_STAGING, put_params("ApproveStaging", "Approved", f"approved by {CALLER} via the mlops API"))
