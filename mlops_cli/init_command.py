@@ -72,7 +72,10 @@ def project_files(
     files = {"Pulumi.yaml": yaml.safe_dump(project, sort_keys=False), "__main__.py": MAIN}
     files["requirements.txt"] = _requirement()
     for stack in stacks:
-        files[f"Pulumi.{stack}.yaml"] = yaml.safe_dump({"config": {"mlops:environment": stack}}, sort_keys=False)
+        # The AWS provider refuses credentials of any other account, for every command (destroy and
+        # refresh too, which do not run the program and its own account check).
+        config = {"mlops:environment": stack, "aws:allowedAccountIds": [shared["mlops:accounts"][stack]]}
+        files[f"Pulumi.{stack}.yaml"] = yaml.safe_dump({"config": config}, sort_keys=False)
     return files
 
 

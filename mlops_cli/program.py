@@ -20,9 +20,24 @@ def run() -> None:
     """Read the stack's typed config, build its components, export their outputs."""
     check_config_as_set()
     config = read_stack_config()
+    check_account(config.account_id, config.environment)
     exports = build_stack(config, external_id=deploy_role_external_id())
     for name, value in exports.items():
         pulumi.export(name, value)
+
+
+def check_account(expected: str, environment: str) -> None:
+    """The credentials are of the account this stack deploys (mlops:accounts.<environment>): a stack
+    applied in the wrong account stops before any resource is declared, so nothing changes there."""
+    import pulumi_aws as aws
+
+    actual = aws.get_caller_identity().account_id
+    if actual != expected:
+        raise pulumi.RunError(
+            f"wrong account: the credentials are of account {actual}, but this stack deploys {environment} "
+            f"into account {expected} (mlops:accounts.{environment}); nothing was changed. Use credentials of "
+            f"{expected}, or correct mlops:accounts.{environment}"
+        )
 
 
 def check_config_as_set() -> None:

@@ -48,7 +48,9 @@ def test_a_multi_account_project_shares_its_settings_and_names_each_stacks_envir
         config = load_stack_config(project.read_stack(stack).values, stack)
         assert (config.environment, config.mode, config.region) == (stack, "multi", "eu-west-1")
         assert config.orchestrator_account_id == "111111111111"
-    assert (tmp_path / "Pulumi.prod.yaml").read_text() == "config:\n  mlops:environment: prod\n"
+    assert (tmp_path / "Pulumi.prod.yaml").read_text() == (
+        "config:\n  mlops:environment: prod\n  aws:allowedAccountIds:\n  - '333333333333'\n"
+    )
 
 
 @pytest.mark.fast

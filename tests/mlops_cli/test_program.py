@@ -49,3 +49,24 @@ def test_a_secret_key_in_plain_text_stops_the_program(monkeypatch: pytest.Monkey
 def test_without_the_engines_list_of_secrets_nothing_is_refused_for_them() -> None:
     pulumi.runtime.set_all_config({**BASE, "mlops:deployRoleExternalId": "abc"})
     check_config_as_set()
+
+
+def test_a_stack_applied_in_another_account_stops_before_any_resource() -> None:
+    from mlops_cli.mocks import PlanRecorder
+    from mlops_cli.program import check_account
+
+    recorder = PlanRecorder(account_id="999999999999")  # the account of the credentials
+
+    @pulumi.runtime.test
+    def applied() -> None:
+        with pytest.raises(pulumi.RunError) as stopped:
+            check_account("111111111111", "prod")
+        assert str(stopped.value).startswith(
+            "wrong account: the credentials are of account 999999999999, but this stack deploys prod "
+            "into account 111111111111 (mlops:accounts.prod); nothing was changed."
+        )
+        check_account("999999999999", "prod")
+
+    recorder.install("mlops-orchestrator", "prod")
+    applied()
+    assert recorder.resources == []
