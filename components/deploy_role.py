@@ -203,6 +203,8 @@ def deploy_statements(scope: DeployScope) -> list[Statement]:
         *_log_groups(scope),
         *_pipeline_roles(scope),
         *_environment_key(scope),
+        # The orchestrator checks this account's SageMaker quotas before it provisions anything here.
+        policies.statement(policies.QUOTA_READ, "*", sid="ReadQuotas"),
     ]
 
 

@@ -47,6 +47,9 @@ VPC_NETWORK_INTERFACES = [
 ]
 # Writing to an existing log group (its streams); creating the group is the deployment's job.
 LOG_WRITE = ["logs:CreateLogStream", "logs:PutLogEvents"]
+# The quota preflight (lambda_src/provisioner/preflight.py) reads SageMaker's quotas; Service Quotas'
+# list actions have no resource-level permissions: AWS requires "*".
+QUOTA_READ = ["servicequotas:ListAWSDefaultServiceQuotas", "servicequotas:ListServiceQuotas"]
 # What a deployment does to the roles it owns (PassRole is granted apart: who may pass them differs).
 ROLE_LIFECYCLE = [
     "iam:CreateRole",

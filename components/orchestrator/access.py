@@ -138,6 +138,8 @@ def provisioner_statements(
         _function_logs(args, "provisioner"),
         # Deletions run in teardown builds, as this role (components/orchestrator/teardown.py).
         *teardown_statements(args),
+        # The quota preflight of the environments in this account (others': through their deploy roles).
+        policies.statement(policies.QUOTA_READ, "*", sid="ReadQuotas"),
         *provisioner_guards(args),
     ]
 

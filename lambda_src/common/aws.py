@@ -29,6 +29,19 @@ def client(service: str) -> Any:
         return _clients[service]
 
 
+def assumed_client(service: str, region: str, credentials: dict[str, Any]) -> Any:
+    """A client of `service` acting with an assumed role's temporary `credentials` (STS AssumeRole's
+    answer), made anew each time: its credentials expire, the shared clients' do not."""
+    with _lock:
+        return _boto3_session().client(
+            service,
+            region_name=region,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+        )
+
+
 def _boto3_session() -> Any:
     if not _session:
         import boto3

@@ -5,17 +5,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeGuard
+from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from lambda_src.common import aws
-from lambda_src.provisioner import builds, runs, source, teardown
+from lambda_src.provisioner import builds, preflight, runs, source, teardown
+from lambda_src.provisioner.claims import already_claimed, claimable, held_by, invocation_id, skipped
 from lambda_src.provisioner.errors import ProvisioningError, SpecUnavailable, TimedOut
 from lambda_src.provisioner.program import delivery_program, stack_config, target_program
 from lambda_src.provisioner.runner import (
@@ -54,13 +54,6 @@ RunnerFactory = Callable[[RetryPolicy], StackRunner]
 
 
 # -- decisions -----------------------------------------------------------------------------------------
-def claimable(record: PipelineRecord | None, status: Status, version: int | None) -> TypeGuard[PipelineRecord]:
-    """Work runs only for the request that queued it: a duplicate or superseded event is skipped."""
-    if record is None or record.status != status:
-        return False
-    return version is None or record.version == version
-
-
 def destroy_order(environments: tuple[str, ...] | list[str]) -> list[str]:
     """Target stacks last-deployed-first (prod, staging, dev), then nothing depends on what goes."""
     return list(reversed(list(environments)))
@@ -83,6 +76,7 @@ class Provisioner:
     sns_client: Any = None
     codebuild_client: Any = None
     sleep: Callable[[float], None] = time.sleep
+    quotas_for: preflight.QuotasFor | None = None
 
     @property
     def sns(self) -> Any:
@@ -111,12 +105,14 @@ class Provisioner:
     def provision(self, pipeline_id: str, version: int | None, context: Any = None) -> dict[str, Any]:
         record = self.registry.get(pipeline_id)
         if not claimable(record, Status.QUEUED, version):
-            return _skipped(pipeline_id, "provision", record)
+            return skipped(pipeline_id, "provision", record)
         if not self._claim_provisioning(record):
-            return _already_claimed(pipeline_id, "provision")
+            return already_claimed(pipeline_id, "provision")
         with self._guard(pipeline_id, record.version, Status.PROVISIONING, context):
             spec_json = self._read_spec(pipeline_id)
             spec = self._parse(spec_json, pipeline_id)
+            # Before anything is created: a quota that cannot hold the request refuses it here.
+            preflight.check(spec, self.settings, self.registry, self._quotas_for(), self._spec_of)
             self._write_source(pipeline_id, spec_json)
             started = self.clock()
             outputs = self._up_delivery(spec)
@@ -126,7 +122,7 @@ class Provisioner:
                 # must not deploy what is being destroyed, nor any build it has started already.
                 runs.stop_running(self.codepipeline, name)
                 self._stop_deploy_builds(pipeline_id, list(outputs.get("environments") or ()))
-                return _skipped(pipeline_id, "provision", self.registry.get(pipeline_id))
+                return skipped(pipeline_id, "provision", self.registry.get(pipeline_id))
             execution = runs.started_during(runs.executions_or_none(self.codepipeline, name), started)
             if execution is None:
                 execution = self.codepipeline.start_pipeline_execution(name=name)
@@ -145,10 +141,13 @@ class Provisioner:
             )
             if recorded is None:
                 runs.stop_running(self.codepipeline, name)  # the record moved on between our check and the start
-                return _skipped(pipeline_id, "provision", self.registry.get(pipeline_id))
+                return skipped(pipeline_id, "provision", self.registry.get(pipeline_id))
             self._catch_up(pipeline_id, name, execution_id)
             return {"pipeline_id": pipeline_id, "action": "provision", "codepipeline_name": name}
         return {"pipeline_id": pipeline_id, "action": "provision", "status": str(Status.FAILED)}
+
+    def _quotas_for(self) -> preflight.QuotasFor:
+        return self.quotas_for or preflight.quotas_reader(self.settings)
 
     def _claim_provisioning(self, record: PipelineRecord) -> bool:
         """QUEUED -> PROVISIONING on condition that the record is still QUEUED at this version: of two
@@ -193,12 +192,12 @@ class Provisioner:
         """Claim the deletion and hand it to a teardown build, which has no 15-minute limit."""
         record = self.registry.get(pipeline_id)
         if not claimable(record, Status.DELETING, version):
-            return _skipped(pipeline_id, "delete", record)
+            return skipped(pipeline_id, "delete", record)
         # DELETING stays DELETING while the stacks go: the claim is the invocation's id on the record,
         # so a second delivery of the same request (or a re-sent start) does not destroy in parallel.
-        claim = _invocation_id(context)
+        claim = invocation_id(context)
         if not self.registry.claim_deletion(pipeline_id, record.version, claim):
-            return _already_claimed(pipeline_id, "delete")
+            return already_claimed(pipeline_id, "delete")
         if record.teardown_build and record.teardown_claim == claim:
             # A retry of this invocation after it started its build: that build is the deletion.
             return {"pipeline_id": pipeline_id, "action": "delete", "teardown_build": record.teardown_build}
@@ -217,8 +216,8 @@ class Provisioner:
         nothing can start a deploy any more), then its target stacks, and record DELETED. Each step
         runs only while the record still carries this build's claim."""
         record = self.registry.get(request.pipeline_id)
-        if not _held_by(record, request):
-            return _skipped(request.pipeline_id, "delete", record)
+        if not held_by(record, request):
+            return skipped(request.pipeline_id, "delete", record)
         with self._guard(request.pipeline_id, request.version, Status.DELETING, None):
             return self._tear_down(record, request)
         return {"pipeline_id": request.pipeline_id, "action": "delete", "status": str(Status.FAILED)}
@@ -233,8 +232,8 @@ class Provisioner:
         self._destroy(naming.delivery_stack_name(pipeline_id), program, TEARDOWN_DELIVERY_RETRY)
         door_closed = self.clock()
         for env in destroy_order(self._environments(record, spec)):
-            if not _held_by(self.registry.get(pipeline_id), request):
-                return _skipped(pipeline_id, "delete", self.registry.get(pipeline_id))
+            if not held_by(self.registry.get(pipeline_id), request):
+                return skipped(pipeline_id, "delete", self.registry.get(pipeline_id))
             program = target_program(spec, env, self.settings) if spec else _noop_program
             # Locks taken before the door closed are stopped runs'; a younger one is someone's live deploy.
             retry = locks_dead_before(self.clock() - door_closed)
@@ -248,7 +247,7 @@ class Provisioner:
             outputs={},
         )
         if deleted is None:
-            return _skipped(pipeline_id, "delete", self.registry.get(pipeline_id))
+            return skipped(pipeline_id, "delete", self.registry.get(pipeline_id))
         return {"pipeline_id": pipeline_id, "action": "delete", "status": str(Status.DELETED)}
 
     def _environments(self, record: PipelineRecord, spec: PipelineSpec | None) -> list[str]:
@@ -355,28 +354,6 @@ class Provisioner:
             ContentType="application/zip",
             **extra,
         )
-
-
-def _held_by(record: PipelineRecord | None, request: teardown.TeardownRequest) -> TypeGuard[PipelineRecord]:
-    """The record is still the deletion `request` was started for: DELETING, that version, that claim."""
-    return claimable(record, Status.DELETING, request.version) and record.claimed_by == request.claim
-
-
-def _already_claimed(pipeline_id: str, action: str) -> dict[str, Any]:
-    logger.info("request skipped: already claimed by another run", pipeline_id=pipeline_id, action=action)
-    return {"pipeline_id": pipeline_id, "action": action, "skipped": "already claimed"}
-
-
-def _invocation_id(context: Any) -> str:
-    """Lambda's request id (the same for a retry of this invocation); a fresh id without a context."""
-    request_id = getattr(context, "aws_request_id", None)
-    return request_id if isinstance(request_id, str) and request_id else f"local-{uuid.uuid4()}"
-
-
-def _skipped(pipeline_id: str, action: str, record: PipelineRecord | None) -> dict[str, Any]:
-    found = f"{record.status} v{record.version}" if record else "no record"
-    logger.info("request skipped: not the current one", pipeline_id=pipeline_id, action=action, found=found)
-    return {"pipeline_id": pipeline_id, "action": action, "skipped": found}
 
 
 def run(provisioner: Provisioner, event: dict[str, Any], context: Any = None) -> dict[str, Any]:

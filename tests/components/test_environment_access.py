@@ -33,9 +33,10 @@ SERVICES = {
     "application-autoscaling",
     "iam",
     "kms",
+    "servicequotas",  # the orchestrator's quota preflight reads this account's SageMaker quotas
 }
 # Actions AWS authorizes on "*" only (checked against IAM's reference below), and where they are.
-STAR_ONLY = {"ReadAutoscaling", "ListLogGroups"}
+STAR_ONLY = {"ReadAutoscaling", "ListLogGroups", "ReadQuotas"}
 PIPELINE = {"aws:RequestTag/mlops:pipeline-id": "churn-xgb-realtime-builtin"}
 OWNED = {"aws:ResourceTag/mlops:pipeline-id": "churn-xgb-realtime-builtin"}
 

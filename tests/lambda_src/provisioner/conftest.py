@@ -18,6 +18,7 @@ from moto import mock_aws
 
 from lambda_src.provisioner.settings import ProvisionerSettings
 from tests.support.fake_codebuild import FakeCodeBuild
+from tests.support.fake_quotas import FakeServiceQuotas
 from tests.support.provisioner_settings import (  # noqa: F401  (fixtures and helpers the tests here use)
     ACCOUNTS_MULTI,
     ACCOUNTS_SINGLE,
@@ -367,6 +368,8 @@ class World:
     codebuild: Any = field(default_factory=FakeCodeBuild)
     # Whether a delete's teardown build runs as soon as the provisioner has started it.
     run_teardowns: bool = True
+    # Each environment's Service Quotas as the quota preflight reads them (none listed: nothing checked).
+    quotas: dict[str, FakeServiceQuotas] = field(default_factory=dict)
 
     @property
     def registry(self) -> Any:
@@ -387,6 +390,7 @@ class World:
             clock=lambda: self.now[0],
             codebuild_client=self.codebuild,
             sleep=lambda seconds: self.advance_seconds(seconds),
+            quotas_for=lambda env: self.quotas.setdefault(env, FakeServiceQuotas()),
         )
 
     def advance_seconds(self, seconds: float) -> None:

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from lambda_src.common import aws
 from lambda_src.provisioner import deploy as deploy_module
 from lambda_src.provisioner.deploy import deploy
+from lambda_src.provisioner.errors import BeingDeleted
 from lambda_src.provisioner.promotion import Promotion, PromotionRefused
 from lambda_src.registry import Status
 from mlops_cli.main import app
@@ -212,13 +213,14 @@ def test_a_refused_promotion_fails_the_pipeline_and_touches_no_stack(
     assert multi.backend.history == history
 
 
-def test_a_refusal_during_a_deletion_leaves_the_deletion_alone(
+def test_a_deploy_during_a_deletion_is_refused_and_leaves_the_deletion_alone(
     multi: Any, example_body: Callable[..., dict[str, Any]], fakes: Any, tmp_path: Path
 ) -> None:
     pipeline_id, spec = provisioning(multi, example_body, tmp_path)
     assert multi.api("DELETE", f"/pipelines/{pipeline_id}")[0] == 202
 
-    with pytest.raises(PromotionRefused):
+    # Refused before the promotion is even asked about: the pipeline is going.
+    with pytest.raises(BeingDeleted):
         deploy(
             pipeline_id, "staging", multi.settings, spec_file=spec, registry=multi.registry, promotion=Promotion(None)
         )

@@ -1,0 +1,87 @@
+"""Quota preflight before provisioning: a request whose SageMaker instance quotas fall short in any of
+its environments is refused before anything is created, naming each quota, its value and the need
+(lambda_src/common/quotas.py), instead of a stack that fails minutes into the deploy.
+
+The provisioner reads each environment's quotas in that environment's account: with its own role in
+the orchestrator's account, through the environment's deploy role elsewhere (the role it already
+assumes to destroy target stacks; its external id too). A quota that cannot be read (the deploy role
+of an environment not yet upgraded lacks the permission) is logged and not checked: preflight
+refuses on what it knows, never on what it could not learn.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from lambda_src.common import aws
+from lambda_src.common.quotas import Preflight, held_by_endpoints, preflight
+from lambda_src.provisioner.errors import ProvisioningError
+from lambda_src.provisioner.program import deploy_role_external_id
+from lambda_src.provisioner.settings import ProvisionerSettings
+from lambda_src.registry import PipelineRecord, Registry
+from mlops_spec.base import PipelineSpec
+
+logger = logging.getLogger(__name__)
+
+# A reader of Service Quotas for one environment's account.
+QuotasFor = Callable[[str], Any]
+PAGE = 100
+
+
+class QuotaShortfall(ProvisioningError, reason="quota-shortfall", retryable=True):
+    """An environment's SageMaker quotas cannot hold what the request needs; retryable once raised."""
+
+
+def check(
+    spec: PipelineSpec,
+    settings: ProvisionerSettings,
+    registry: Registry,
+    quotas_for: QuotasFor,
+    parse: Callable[[PipelineRecord], PipelineSpec | None],
+) -> list[Preflight]:
+    """Every environment's preflight; QuotaShortfall naming each shortfall when any falls short."""
+    current = registry.get(spec.pipeline_id)
+    records = list(_all_records(registry))
+    results = []
+    for env in spec.environments(settings.mode, home=settings.orchestrator_environment):  # type: ignore[arg-type]
+        updating = current is not None and env in current.outputs
+        held = held_by_endpoints(records, env, parse, exclude=spec.pipeline_id)
+        try:
+            results.append(preflight(spec, env, quotas_for(env), held, updating=updating))
+        except ProvisioningError:
+            raise
+        except Exception as exc:
+            logger.warning("quotas of %s not checked: %s", env, exc)
+    short = [result.summary() for result in results if not result.ok]
+    if short:
+        raise QuotaShortfall(" ".join(short))
+    return results
+
+
+def _all_records(registry: Registry) -> Iterator[PipelineRecord]:
+    start_after: str | None = None
+    while True:
+        page, start_after = registry.list(PAGE, start_after=start_after)
+        yield from page
+        if start_after is None:
+            return
+
+
+def quotas_reader(settings: ProvisionerSettings) -> QuotasFor:
+    """Service Quotas of an environment's account: the provisioner's own in the orchestrator's account,
+    through the environment's deploy role in any other."""
+
+    def quotas_for(env: str) -> Any:
+        target = settings.target(env)
+        if target.account_id == settings.orchestrator_account_id:
+            return aws.client("service-quotas")
+        assume: dict[str, Any] = {"RoleArn": target.deploy_role_arn, "RoleSessionName": "mlops-quota-preflight"}
+        external_id = deploy_role_external_id(settings)
+        if external_id:
+            assume["ExternalId"] = external_id
+        credentials = aws.client("sts").assume_role(**assume)["Credentials"]
+        return aws.assumed_client("service-quotas", settings.region, credentials)
+
+    return quotas_for
