@@ -45,12 +45,13 @@ def plan(
     ] = False,
 ) -> None:
     """Run the project's Pulumi program offline under the mock engine and print what it would create."""
-    from mlops_cli.project import find_project  # lazily: it loads yaml and pydantic
+    from mlops_cli.project import check_shared_settings, find_project  # lazily: they load yaml and pydantic
     from mlops_spec.errors import SpecError
 
     try:
         project = find_project(cwd or Path.cwd())
         names = _selected_stacks(project, stack, env)
+        check_shared_settings(project)
         request_body = _read_request(request) if request else None
         _check_options(mode, delivery, request_body is not None, only_request)
         plans = _make_plans(project, names, request_body, mode, model_registry, delivery)

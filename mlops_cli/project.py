@@ -156,3 +156,15 @@ def stack_of_environment(project: Project, environment: str) -> str:
         found = ", ".join(matches) or "none"
         raise SpecError("which stack", [FieldError("--env", f"'{environment}' is the environment of {found} stacks")])
     return matches[0]
+
+
+def check_shared_settings(project: Project) -> None:
+    """The multi-account stacks of the project agree on the settings they share (region, mode,
+    accounts, ...): SpecError naming each that differs, whichever stack is planned."""
+    from mlops_spec.stack_config_checks import shared_setting_problems
+
+    values = {stack: project.read_stack(stack).values for stack in project.stacks()}
+    multi = {stack: config for stack, config in values.items() if config.get("mlops:mode") == "multi"}
+    problems = shared_setting_problems(multi) if len(multi) > 1 else []
+    if problems:
+        raise SpecError("stacks disagree", problems)

@@ -181,3 +181,49 @@ def plain_problem(problem: str) -> str:
         if pattern.fullmatch(problem):
             return pattern.sub(words, problem)
     return problem
+
+
+# Settings the stacks of one multi-account install must agree on: each stack derives the names and
+# ARNs of the others' resources from them.
+SHARED_KEYS = (
+    "aws:region",
+    f"{NAMESPACE}:mode",
+    f"{NAMESPACE}:accounts",
+    f"{NAMESPACE}:orchestratorEnvironment",
+    f"{NAMESPACE}:useModelRegistry",
+)
+
+
+def shared_setting_problems(values_by_stack: dict[str, dict[str, Any]]) -> list[FieldError]:
+    """Settings that differ between the stacks of one install (a prod file naming another dev
+    account), each named down to the entry that differs, with which stack holds which value."""
+    problems = []
+    for key in SHARED_KEYS:
+        for field, by_stack in _entries(key, values_by_stack).items():
+            groups: dict[str, list[str]] = {}
+            for stack, value in sorted(by_stack.items()):
+                groups.setdefault("(unset)" if value is None else str(value), []).append(stack)
+            if len(groups) > 1:
+                differing = "; ".join(f"{', '.join(stacks)}: {value}" for value, stacks in groups.items())
+                problems.append(
+                    FieldError(
+                        field,
+                        f"differs between stacks ({differing}); every stack of an install needs the same "
+                        "value: write it once, under config: in Pulumi.yaml",
+                    )
+                )
+    return problems
+
+
+def _entries(key: str, values_by_stack: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Field -> stack -> value; a map (mlops:accounts) compared entry by entry."""
+    values = {stack: values.get(key) for stack, values in values_by_stack.items()}
+    if not any(isinstance(value, dict) for value in values.values()):
+        return {key: values}
+    names = sorted({name for value in values.values() if isinstance(value, dict) for name in value})
+    return {
+        f"{key}.{name}": {
+            stack: account_id(value.get(name)) if isinstance(value, dict) else None for stack, value in values.items()
+        }
+        for name in names
+    }

@@ -165,3 +165,16 @@ def test_a_cwd_that_does_not_exist_is_refused_not_replaced_by_a_project_above(tm
     result = plan_in(project, "--cwd", str(project / "typo"))
     assert result.exit_code == 1
     assert result.stderr == f"error: {(project / 'typo').resolve()}: is not a directory\n"
+
+
+def test_a_stack_that_names_another_dev_account_than_its_siblings_is_refused(tmp_path: Path, plan_in) -> None:
+    other_dev = {**MULTI_PROD["mlops:accounts"], "dev": 999999999999}
+    stacks = {
+        "ml-prod-eu": {**MULTI_PROD, "mlops:accounts": other_dev},
+        "ml-stg-eu": {**MULTI_PROD, "mlops:environment": "staging"},
+    }
+    result = plan_in(write_project(tmp_path, stacks), "--stack", "ml-stg-eu")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "error: mlops:accounts.dev: differs between stacks (ml-prod-eu: 999999999999; ml-stg-eu: 111111111111)"
+    )

@@ -191,3 +191,19 @@ def test_a_secret_written_in_plain_text_is_refused_naming_the_command_to_run() -
 )
 def test_the_key_meant_is_named(key: str, meant: str) -> None:
     assert problem_of({**SINGLE, key: "x"}).endswith(f"did you mean {meant}?")
+
+
+def test_stacks_of_one_install_that_disagree_are_named_down_to_the_entry() -> None:
+    from mlops_spec.stack_config_checks import shared_setting_problems
+
+    accounts = {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"}
+    dev = {"aws:region": "us-east-1", "mlops:mode": "multi", "mlops:accounts": accounts}
+    staging = {**dev, "mlops:accounts": {**accounts, "dev": 111111111111}}  # the same id, stored as a number
+    prod = {**dev, "mlops:accounts": {**accounts, "dev": "999999999999"}, "aws:region": "eu-west-1"}
+    assert [str(p) for p in shared_setting_problems({"dev": dev, "staging": staging, "prod": prod})] == [
+        "aws:region: differs between stacks (dev, staging: us-east-1; prod: eu-west-1); every stack of an "
+        "install needs the same value: write it once, under config: in Pulumi.yaml",
+        "mlops:accounts.dev: differs between stacks (dev, staging: 111111111111; prod: 999999999999); every "
+        "stack of an install needs the same value: write it once, under config: in Pulumi.yaml",
+    ]
+    assert shared_setting_problems({"dev": dev, "staging": staging}) == []
