@@ -77,7 +77,23 @@ def parse_spec(body: Any, settings: Settings, strict: bool = False) -> ReadReque
     try:
         return read_pipeline_request(body, mode=mode, use_model_registry=registry, strict=strict, region=region)
     except SpecError as exc:
-        raise InvalidRequest(exc.message, [e.as_dict() for e in exc.errors]) from None
+        warnings = [e.as_dict() for e in getattr(exc, "warnings", [])]
+        raise InvalidPipelineRequest(exc.message, [e.as_dict() for e in exc.errors], warnings) from None
+
+
+class InvalidPipelineRequest(InvalidRequest):
+    """A pipeline request that does not validate; its answer also names the unknown keys it carried
+    (the warnings a valid request is answered with), so every path reports the same lists."""
+
+    def __init__(self, message: str, errors: list[dict[str, str]], warnings: list[dict[str, str]]):
+        super().__init__(message, errors)
+        self.warnings = warnings
+
+    def body(self) -> dict[str, Any]:
+        body = super().body()
+        if self.warnings:
+            body["warnings"] = self.warnings
+        return body
 
 
 def stack_names(pipeline_id: str, environments: tuple[str, ...] | list[str]) -> list[str]:

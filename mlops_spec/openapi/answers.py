@@ -28,6 +28,10 @@ class FieldProblem(BaseModel):
 class ErrorBody(BaseModel):
     message: str = Field(description="What went wrong, in one sentence.")
     errors: list[FieldProblem] = Field(default_factory=list, description="One entry per offending field.")
+    warnings: list[FieldProblem] = Field(
+        default_factory=list,
+        description="With an invalid pipeline request: the unknown keys it carried, which would have been ignored.",
+    )
 
 
 class ProvisionAccepted(BaseModel):

@@ -87,7 +87,7 @@ def test_errors_answer_with_message_and_field_problems(document):
                     schema = operation["responses"][code]["content"]["application/json"]["schema"]
                     assert schema == {"$ref": "#/components/schemas/ErrorBody"}
     error_body = document["components"]["schemas"]["ErrorBody"]
-    assert set(error_body["properties"]) == {"message", "errors"}
+    assert set(error_body["properties"]) == {"message", "errors", "warnings"}
 
 
 def test_a_spec_error_fits_the_documented_error_body():

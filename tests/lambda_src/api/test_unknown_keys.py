@@ -99,3 +99,12 @@ def test_a_builtin_image_missing_from_the_orchestrators_region_is_refused(orches
     assert response.body["errors"] == [
         {"field": "model_framework_version", "problem": "xgboost 1.7-1 images are not published in mx-central-1"}
     ]
+
+
+def test_an_invalid_request_also_names_the_unknown_keys_it_carried(orchestrator):
+    response = provision({**realtime_body(model_name=None), "description": "x"})
+
+    assert response.status == 400
+    assert response.body["errors"] == [{"field": "model_name", "problem": "is required"}]
+    assert response.body["warnings"] == WARNINGS[:1]
+    assert orchestrator.items() == []
