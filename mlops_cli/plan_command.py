@@ -43,6 +43,9 @@ def plan(
         bool,
         typer.Option(help="Plan the request's delivery pipeline (CodePipeline) instead of its target resources."),
     ] = False,
+    diff: Annotated[
+        Path | None, typer.Option("--diff", help="Show what changed since OLD.json (saved `mlops plan --json`).")
+    ] = None,
 ) -> None:
     """Run the project's Pulumi program offline under the mock engine and print what it would create."""
     from mlops_cli.project import check_shared_settings, find_project  # lazily: they load yaml and pydantic
@@ -52,16 +55,14 @@ def plan(
         project = find_project(cwd or Path.cwd())
         names = _selected_stacks(project, stack, env)
         check_shared_settings(project)
+        old_plan = _read_json_plan(diff) if diff else None
         request_body = _read_request(request) if request else None
         _check_options(mode, delivery, request_body is not None, only_request)
         plans = _make_plans(project, names, request_body, mode, model_registry, delivery)
     except SpecError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
-    if as_json:
-        print(json.dumps({"stacks": [p.as_dict() for p in plans]}, indent=2, default=str, sort_keys=True))
-        return
-    _print_plans(plans, only_request)
+    _show(plans, old_plan, as_json, only_request)
 
 
 def _selected_stacks(project: Project, stack: str | None, env: str | None) -> list[str]:
@@ -116,6 +117,19 @@ def _field(field: str, problem: str) -> FieldError:
     return FieldError(field, problem)
 
 
+def _read_json_plan(path: Path) -> dict[str, Any]:
+    """A plan saved with `mlops plan --json`."""
+    from mlops_spec.errors import SpecError
+
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise SpecError("bad plan", [_field(str(path), f"is not a saved JSON plan ({exc})")]) from None
+    if not isinstance(document, dict) or not isinstance(document.get("stacks"), list):
+        raise SpecError("bad plan", [_field(str(path), "is not a saved JSON plan (no stacks list)")])
+    return document
+
+
 def _read_request(path: Path) -> dict[str, Any]:
     """The request file as `validate` and `provision` read it: numbers out of range, nesting too deep
     and lone surrogates are refused here too, naming the field."""
@@ -133,6 +147,19 @@ def _read_request(path: Path) -> dict[str, Any]:
     if problems:
         raise SpecError("invalid request", [FieldError(p["field"], p["problem"]) for p in problems])
     return body
+
+
+def _show(plans: list[StackPlan], old_plan: dict[str, Any] | None, as_json: bool, only_request: bool) -> None:
+    """The changes since `old_plan`, or the plans as JSON, or as text."""
+    document = json.dumps({"stacks": [p.as_dict() for p in plans]}, indent=2, default=str, sort_keys=True)
+    if old_plan is not None:
+        from mlops_cli.plan_diff import plan_diff
+
+        typer.echo("\n".join(plan_diff(old_plan, json.loads(document))))
+    elif as_json:
+        print(document)
+    else:
+        _print_plans(plans, only_request)
 
 
 def _print_plans(plans: list[StackPlan], only_request: bool) -> None:
