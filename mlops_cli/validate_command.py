@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from mlops_cli.request_file import (
     EXIT_INVALID,
-    ModeOption,
-    RegistryOption,
     RequestFile,
     StrictOption,
     check_or_exit,
@@ -20,30 +20,97 @@ from mlops_cli.request_file import (
     read_request,
 )
 from mlops_spec import naming
-from mlops_spec.environments import Mode
+from mlops_spec.environments import Environment, Mode
 
 if TYPE_CHECKING:
     from mlops_spec.base import PipelineSpec
     from mlops_spec.errors import FieldError
+    from mlops_spec.stack_config import StackConfig
 
 
-def planned_stacks(spec: PipelineSpec, mode: Mode) -> list[tuple[str, str]]:
+StackOption = Annotated[
+    str | None,
+    typer.Option(
+        "--stack",
+        help="Stack whose config (mlops:mode, mlops:useModelRegistry, its environments) the request is checked "
+        "against [default: the project's only stack, else dev, when run in a project].",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Install:
+    """The orchestrator a request is checked for: its mode, model-registry switch and home environment
+    (the orchestrator's, where single-account pipelines and the orchestrator-only types deploy)."""
+
+    mode: Mode = "single"
+    use_model_registry: bool = False
+    home: Environment = "dev"
+    stack: str | None = None
+
+
+def install_of(stack: str | None, mode: Mode | None, registry: bool | None, cwd: Path) -> Install:
+    """The options given, else the stack's config (the named stack, or the project's default one when
+    run inside a project), else single-account mode in dev. Exits 1 naming the problem when a named
+    stack cannot be read."""
+    from mlops_spec.errors import SpecError
+
+    try:
+        found = _stack_config(stack, cwd)
+    except SpecError as exc:
+        print_field_errors(exc.errors)
+        raise typer.Exit(EXIT_INVALID) from None
+    if found is None:
+        return Install(mode or "single", bool(registry))
+    name, config = found
+    chosen_registry = config.use_model_registry if registry is None else registry
+    return Install(mode or config.mode, chosen_registry, config.orchestrator_environment, name)
+
+
+def _stack_config(stack: str | None, cwd: Path) -> tuple[str, StackConfig] | None:
+    """(stack, its config); None outside a project (or when its default stack cannot be read) unless
+    a stack was named."""
+    from mlops_cli.project import default_stack, find_project
+    from mlops_spec.errors import SpecError
+    from mlops_spec.stack_config import load_stack_config
+
+    try:
+        project = find_project(cwd)
+        name = stack or default_stack(project)
+        return name, load_stack_config(dict(project.read_stack(name).values), name)
+    except SpecError:
+        if stack is not None:
+            raise
+        return None
+
+
+def planned_stacks(spec: PipelineSpec, mode: Mode, home: Environment = "dev") -> list[tuple[str, str]]:
     """(stack name, role) for the delivery stack and each target stack the request would create."""
     pipeline = spec.pipeline_id
     stacks = [(naming.delivery_stack_name(pipeline), "delivery pipeline")]
-    stacks += [(naming.target_stack_name(pipeline, env), f"target ({env})") for env in spec.environments(mode)]
+    environments = spec.environments(mode, home=home)
+    stacks += [(naming.target_stack_name(pipeline, env), f"target ({env})") for env in environments]
     return stacks
 
 
-def _summary(spec: PipelineSpec, mode: Mode, warnings: Sequence[FieldError] = ()) -> dict[str, Any]:
+def _summary(spec: PipelineSpec, install: Install, warnings: Sequence[FieldError] = ()) -> dict[str, Any]:
     return {
         "pipeline_id": spec.pipeline_id,
         "pipeline_type": spec.pipeline_type,
-        "mode": mode,
-        "stacks": [{"name": name, "role": role} for name, role in planned_stacks(spec, mode)],
+        "mode": install.mode,
+        "stack": install.stack,
+        "stacks": [{"name": name, "role": role} for name, role in planned_stacks(spec, install.mode, install.home)],
+        "notes": _notes(spec, install),
         "spec": spec.model_dump(mode="json"),
         "warnings": [warning.as_dict() for warning in warnings],
     }
+
+
+def _notes(spec: PipelineSpec, install: Install) -> list[str]:
+    """Why a multi-account request deploys to one environment only."""
+    if install.mode == "multi" and not spec.MULTI_ACCOUNT:
+        return [f"{spec.pipeline_type} runs in the orchestrator's account only ({install.home}), as in MWO"]
+    return []
 
 
 def _print_rich(summary: dict[str, Any]) -> None:
@@ -54,7 +121,10 @@ def _print_rich(summary: dict[str, Any]) -> None:
 
     console = Console()
     console.print_json(data=summary["spec"])
-    console.print(f"pipeline id: [bold]{escape(summary['pipeline_id'])}[/bold] ({summary['mode']}-account mode)")
+    stack = f", stack {escape(summary['stack'])}" if summary["stack"] else ""
+    console.print(f"pipeline id: [bold]{escape(summary['pipeline_id'])}[/bold] ({summary['mode']}-account mode{stack})")
+    for note in summary["notes"]:
+        console.print(f"note: {escape(note)}")
     table = Table("stack", "role", title="stacks it would create", title_justify="left")
     for stack in summary["stacks"]:
         table.add_row(escape(stack["name"]), stack["role"])
@@ -63,8 +133,19 @@ def _print_rich(summary: dict[str, Any]) -> None:
 
 def validate(
     file: RequestFile,
-    mode: ModeOption = "single",
-    model_registry: RegistryOption = False,
+    mode: Annotated[
+        Mode | None,
+        typer.Option("--mode", envvar="MLOPS_MODE", help="Orchestrator mode [default: the stack's mlops:mode]."),
+    ] = None,
+    model_registry: Annotated[
+        bool | None,
+        typer.Option(
+            "--model-registry/--no-model-registry",
+            envvar="MLOPS_MODEL_REGISTRY",
+            help="The orchestrator uses the SageMaker model registry [default: the stack's mlops:useModelRegistry].",
+        ),
+    ] = None,
+    stack: StackOption = None,
     strict: StrictOption = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print machine-readable JSON (field errors too, on stdout).")
@@ -80,23 +161,25 @@ def validate(
     body = load_or_exit(file)
     if _card_operation(body):
         _validate_card_operation(body, as_json)
-    elif as_json:
-        _validate_json(body, mode, model_registry, strict)
+        return
+    install = install_of(stack, mode, model_registry, Path.cwd())
+    if as_json:
+        _validate_json(body, install, strict)
     else:
-        _print_rich(_summary(check_or_exit(body, mode, model_registry, strict), mode))
+        _print_rich(_summary(check_or_exit(body, install.mode, install.use_model_registry, strict), install))
 
 
-def _validate_json(body: Any, mode: Mode, model_registry: bool, strict: bool) -> None:
+def _validate_json(body: Any, install: Install, strict: bool) -> None:
     from mlops_spec.errors import SpecError  # lazily: it loads pydantic
 
     try:
-        read = read_request(body, mode, model_registry, strict)
+        read = read_request(body, install.mode, install.use_model_registry, strict)
     except SpecError as exc:
         warnings = [e.as_dict() for e in getattr(exc, "warnings", [])]
         answer = {"message": exc.message, "errors": [e.as_dict() for e in exc.errors], "warnings": warnings}
         typer.echo(json.dumps(answer, indent=2))
         raise typer.Exit(EXIT_INVALID) from None
-    typer.echo(json.dumps(_summary(read.spec, mode, read.warnings), indent=2))
+    typer.echo(json.dumps(_summary(read.spec, install, read.warnings), indent=2))
 
 
 def _card_operation(body: Any) -> bool:

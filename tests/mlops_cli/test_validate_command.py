@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from typer.testing import Result
 
+from tests.support.examples import EXAMPLES
+
 Run = Callable[..., Result]
 
 REALTIME = {
@@ -236,8 +238,6 @@ def test_an_invalid_request_shows_its_warnings_before_its_errors(mlops: Run, tmp
 
 # -- model-card operations, as POST /provisionpipeline?dry_run=true checks them ----------------------
 def test_a_model_card_operation_validates_as_the_apis_dry_run_answers_it(mlops: Run) -> None:
-    from tests.support.examples import EXAMPLES
-
     result = mlops("validate", "--json", str(EXAMPLES / "model_cards" / "export_model_card.json"))
 
     assert result.exit_code == 0, result.output
@@ -254,3 +254,65 @@ def test_a_bad_model_card_operation_names_each_field(mlops: Run, tmp_path: Path)
 
     assert result.exit_code == 1
     assert [line.split(":")[0] for line in result.stderr.splitlines()] == ["status"]
+
+
+# -- the stack's config: mode, model registry and environments -----------------------------------------
+MULTI_STACK = """config:
+  aws:region: us-east-1
+  mlops:environment: dev
+  mlops:mode: multi
+  mlops:accounts: {dev: "111111111111", staging: "222222222222", prod: "333333333333"}
+  mlops:notificationEmail: mlops-team@example.com
+"""
+PROD_STACK = """config:
+  aws:region: us-east-1
+  mlops:environment: prod
+  mlops:accounts: {prod: "333333333333"}
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project of two installs: a multi-account one (stack dev) and a single-account one in prod."""
+    (tmp_path / "Pulumi.yaml").write_text("name: mlops\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text(MULTI_STACK)
+    (tmp_path / "Pulumi.prod-install.yaml").write_text(PROD_STACK)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLOPS_MODE", raising=False)
+    return tmp_path
+
+
+def stacks_of(result: Result) -> list[str]:
+    assert result.exit_code == 0, result.output
+    return [stack["name"] for stack in json.loads(result.stdout)["stacks"]]
+
+
+def test_the_default_stacks_mode_decides_the_environments(mlops: Run, project: Path) -> None:
+    result = mlops("validate", "--json", write(project, REALTIME))
+    assert stacks_of(result) == [f"churn-xgb-realtime-builtin-{s}" for s in ("delivery", "dev", "staging", "prod")]
+
+
+def test_a_single_account_stack_in_prod_plans_prod_stacks(mlops: Run, project: Path) -> None:
+    result = mlops("validate", "--json", "--stack", "prod-install", write(project, REALTIME))
+    assert stacks_of(result) == ["churn-xgb-realtime-builtin-delivery", "churn-xgb-realtime-builtin-prod"]
+    assert json.loads(result.stdout)["mode"] == "single"
+
+
+def test_an_orchestrator_only_type_in_multi_mode_says_where_it_runs(mlops: Run, project: Path) -> None:
+    result = mlops("validate", write(project, json.loads((EXAMPLES / "model_training_builtin.json").read_text())))
+
+    assert result.exit_code == 0, result.output
+    assert "note: model_training_builtin runs in the orchestrator's account only (dev), as in MWO" in result.stdout
+    assert "churn-xgb-training-dev" in result.stdout and "churn-xgb-training-prod" not in result.stdout
+
+
+def test_the_mode_option_wins_over_the_stack(mlops: Run, project: Path) -> None:
+    result = mlops("validate", "--json", "--mode", "single", write(project, REALTIME))
+    assert stacks_of(result) == ["churn-xgb-realtime-builtin-delivery", "churn-xgb-realtime-builtin-dev"]
+
+
+def test_an_unknown_stack_is_one_line_and_exit_1(mlops: Run, project: Path) -> None:
+    result = mlops("validate", "--stack", "qa", write(project, REALTIME))
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == ["--stack: 'qa' has no Pulumi.qa.yaml (stacks: dev, prod-install)"]
