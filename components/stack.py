@@ -56,6 +56,7 @@ def orchestrator_args(config: StackConfig, external_id: pulumi.Input[str] | None
         tags=stack_tags(config),
         approvers=dict(config.approvers),
         allow_requester_approval=config.allow_requester_approval,
+        drift_schedule=config.drift_schedule,
     )
 
 

@@ -22,6 +22,7 @@ from mlops_spec.common import (
     checked,
     field_problem,
 )
+from mlops_spec.drift import DEFAULT_DRIFT_SCHEDULE, drift_schedule_problem
 from mlops_spec.errors import FieldError, SpecError, field_errors
 from mlops_spec.stack_config_checks import (
     NAMESPACE,
@@ -112,6 +113,21 @@ class StackConfig(StrictModel):
         return {**data, "approvers": approvers}
 
     # -- end of separation of duties ------------------------------------------------------------------
+
+    drift_schedule: str = Field(
+        default=DEFAULT_DRIFT_SCHEDULE,
+        description="How often deployed target stacks are checked for drift: a cron(...) or rate(...) expression, "
+        'or "off".',
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check_drift_schedule(cls, data: Any) -> Any:
+        value = data.get("driftSchedule", data.get("drift_schedule")) if isinstance(data, dict) else None
+        problem = drift_schedule_problem(value) if isinstance(value, str) else None
+        if problem:
+            raise field_problem("drift_schedule", problem)
+        return data
 
     @model_validator(mode="before")
     @classmethod

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import pulumi
 
 from mlops_spec.approvers import ApprovalRules
+from mlops_spec.drift import DEFAULT_DRIFT_SCHEDULE
 from mlops_spec.naming import DELIVERY_PIPELINE_PREFIX, EnvironmentNames, OrchestratorNames
 
 # The SSM SecureString holding the deploy roles' external id (the provisioner and its builds read it).
@@ -39,6 +40,8 @@ class OrchestratorArgs:
     """Per environment, who may answer its manual approval (mlops:approvers); left out: any API caller."""
     allow_requester_approval: bool = False
     """Whether a version's requester may approve its own promotion to prod (mlops:allowRequesterApproval)."""
+    drift_schedule: str = DEFAULT_DRIFT_SCHEDULE
+    """When deployed target stacks are checked for drift (mlops:driftSchedule); "off": never."""
 
     @property
     def approval_rules(self) -> ApprovalRules:

@@ -12,6 +12,7 @@ import pulumi_aws as aws
 
 from components.base import MlopsComponent
 from components.orchestrator.args import OrchestratorArgs
+from mlops_spec.drift import DRIFT_CHECK_EVENT, DRIFT_OFF
 from mlops_spec.naming import CONFIG_FILE_NAME, DELIVERY_PIPELINE_PREFIX
 
 SWEEP_SCHEDULE = "rate(5 minutes)"
@@ -98,6 +99,19 @@ def status_function_rules(
     _rule_to_function(
         owner, name, args, status, "status", "sweep", "mlops-sweep-lost-runs", schedule_expression=SWEEP_SCHEDULE
     )
+    if args.drift_schedule != DRIFT_OFF and args.provisioner_image_tag:
+        # The status function starts one drift check per deployed pipeline (lambda_src/provisioner/drift.py).
+        _rule_to_function(
+            owner,
+            name,
+            args,
+            status,
+            "status",
+            "drift-check",
+            "mlops-drift-check",
+            schedule_expression=args.drift_schedule,
+            target_input=json.dumps(DRIFT_CHECK_EVENT),
+        )
 
 
 def _rule_to_function(
@@ -110,6 +124,7 @@ def _rule_to_function(
     rule_name: str,
     schedule_expression: str | None = None,
     event_pattern: str | None = None,
+    target_input: str | None = None,
 ) -> None:
     """An EventBridge rule whose events invoke `function` (and only this rule may)."""
     rule = aws.cloudwatch.EventRule(
@@ -128,4 +143,6 @@ def _rule_to_function(
         source_arn=rule.arn,
         opts=owner.child,
     )
-    aws.cloudwatch.EventTarget(f"{name}-{purpose}-target", rule=rule.name, arn=function.arn, opts=owner.child)
+    aws.cloudwatch.EventTarget(
+        f"{name}-{purpose}-target", rule=rule.name, arn=function.arn, input=target_input, opts=owner.child
+    )

@@ -297,7 +297,9 @@ def store_spec(record: PipelineRecord, spec_json: str, settings: Settings) -> No
     )
 
 
-def start_provisioner(action: Literal["provision", "delete"], record: PipelineRecord, settings: Settings) -> None:
+def start_provisioner(
+    action: Literal["provision", "delete", "drift"], record: PipelineRecord, settings: Settings
+) -> None:
     if not settings.provisioner_function:
         raise ConfigurationError("environment variable MLOPS_PROVISIONER_FUNCTION is not set")
     payload = {"action": action, "pipeline_id": record.pipeline_id, "version": record.version}

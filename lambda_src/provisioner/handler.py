@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from lambda_src.common import aws
-from lambda_src.provisioner import builds, preflight, runs, source, teardown
+from lambda_src.provisioner import builds, drift, preflight, runs, source, teardown
 from lambda_src.provisioner.claims import already_claimed, claimable, held_by, invocation_id, skipped
 from lambda_src.provisioner.errors import ProvisioningError, SpecUnavailable, TimedOut
 from lambda_src.provisioner.program import delivery_program, stack_config, target_program
@@ -279,6 +279,27 @@ class Provisioner:
             else:
                 logger.info("stack does not exist; nothing to destroy", stack=stack_name)
 
+    # -- drift -----------------------------------------------------------------------------------------
+    def check_drift(self, pipeline_id: str, version: int | None) -> dict[str, Any]:
+        """A preview-only refresh of each deployed target stack, recorded and announced (drift.py)."""
+        return drift.check(
+            pipeline_id,
+            version,
+            registry=self.registry,
+            runners=self.runners,
+            settings=self.settings,
+            spec_of=self._spec_of,
+            announce=self._announce,
+            clock=self.clock,
+        )
+
+    def _announce(self, subject: str, message: str) -> None:
+        try:
+            self.sns.publish(TopicArn=self.settings.notification_topic_arn, Subject=subject, Message=message)
+        except Exception as exc:
+            # The check is recorded; a lost email is logged, not a failed run.
+            logger.warning("could not publish", subject=subject, error=str(exc))
+
     # -- failures ----------------------------------------------------------------------------------------
     @contextmanager
     def _guard(self, pipeline_id: str, version: int, claimed: Status, context: Any) -> Iterator[None]:
@@ -367,6 +388,8 @@ def run(provisioner: Provisioner, event: dict[str, Any], context: Any = None) ->
         return provisioner.provision(pipeline_id, version, context)
     if action == "delete":
         return provisioner.delete(pipeline_id, version, context)
+    if action == "drift":
+        return provisioner.check_drift(pipeline_id, version)
     logger.error("unknown provisioner action", action=str(action)[:40])
     return {"error": "unknown action"}
 

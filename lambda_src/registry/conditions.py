@@ -33,3 +33,8 @@ def write_if(call: Callable[..., Any], **request: Any) -> Any:
         if aws.error_code(exc) != "ConditionalCheckFailedException":
             raise
         raise ConditionFailed(getattr(exc, "response", {}).get("Item")) from None
+
+
+# Every write increments the record's revision (absent on records written before revisions: 0).
+REVISION_INCREMENT = "revision = if_not_exists(revision, :zero) + :one"
+NEXT_REVISION = {":zero": {"N": "0"}, ":one": {"N": "1"}}

@@ -12,7 +12,8 @@ owner (the pipeline's name exactly as it was created, and its
 owner: together its identity), revision (N, incremented by every write: each write is a
 compare-and-swap on it, so no writer can undo another's change; 0/absent on records written before),
 teardown_build and teardown_claim (the CodeBuild build that ran the record's latest deletion, and the
-deletion claim it was started for: it is this deletion's build while that claim holds).
+deletion claim it was started for: it is this deletion's build while that claim holds), drift (M: the
+last drift check of the deployed stacks, lambda_src/provisioner/drift.py).
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class PipelineRecord:
     approvals: tuple[dict[str, Any], ...] = ()
     teardown_build: str | None = None
     teardown_claim: str | None = None
+    drift: dict[str, Any] | None = None
 
     @property
     def tearing_down(self) -> bool:
@@ -105,6 +107,7 @@ class PipelineRecord:
             "approvals": [dict(a) for a in self.approvals],
             "teardown_build": self.teardown_build,
             "teardown_claim": self.teardown_claim,
+            "drift": self.drift,
         }
         return {key: to_attr(value) for key, value in plain.items() if value not in (None, [], {})}
 
@@ -137,6 +140,7 @@ class PipelineRecord:
             approvals=tuple(plain.get("approvals", ())),
             teardown_build=_optional_text(plain.get("teardown_build")),
             teardown_claim=_optional_text(plain.get("teardown_claim")),
+            drift=plain.get("drift") if isinstance(plain.get("drift"), dict) else None,
         )
 
 

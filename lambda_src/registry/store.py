@@ -13,15 +13,19 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from lambda_src.common import aws
-from lambda_src.registry.conditions import ConcurrentUpdate, ConditionFailed, RecordNotFound, write_if
+from lambda_src.registry.conditions import (
+    ConcurrentUpdate,
+    ConditionFailed,
+    RecordNotFound,
+    write_if,
+)
+from lambda_src.registry.notes import RunNotes
 from lambda_src.registry.record import EXECUTION_PENDING, PipelineRecord, now
 from mlops_spec.status import Status, check_transition
 
 CLIENT_TOKEN_INDEX = "client_token"
 logger = logging.getLogger(__name__)
 # In-place updates count as writes too: they increment the revision the full writes compare.
-_REVISION_INCREMENT = "revision = if_not_exists(revision, :zero) + :one"
-_NEXT_REVISION = {":zero": {"N": "0"}, ":one": {"N": "1"}}
 # Rounds of read-and-reapply for a move that does not depend on the state it was decided from.
 UNCONDITIONAL_ATTEMPTS = 5
 
@@ -53,7 +57,7 @@ class _Move:
         )
 
 
-class Registry:
+class Registry(RunNotes):
     """Reads and conditional writes of pipeline records in one table."""
 
     def __init__(self, table: str):
@@ -155,92 +159,6 @@ class Registry:
                 if not unconditional or attempt + 1 == UNCONDITIONAL_ATTEMPTS:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
-
-    def claim_deletion(self, pipeline_id: str, version: int, claimant: str) -> bool:
-        """Make `claimant` (a provisioner invocation) the one run that destroys this DELETING version.
-
-        False when another invocation holds the claim or the record moved on. The same claimant may
-        claim again (a retry of its own invocation). The sweep drops a claim when it re-sends the start.
-        """
-        try:
-            write_if(
-                self._db.update_item,
-                TableName=self.table,
-                Key={"pipeline_id": {"S": pipeline_id}},
-                UpdateExpression=f"SET claimed_by = :me, updated_at = :now, {_REVISION_INCREMENT}",
-                ConditionExpression=(
-                    "#status = :deleting AND #version = :version "
-                    "AND (attribute_not_exists(claimed_by) OR claimed_by = :me)"
-                ),
-                ExpressionAttributeNames={"#status": "status", "#version": "version"},
-                ExpressionAttributeValues={
-                    ":me": {"S": claimant},
-                    ":now": {"S": now()},
-                    **_NEXT_REVISION,
-                    ":deleting": {"S": str(Status.DELETING)},
-                    ":version": {"N": str(version)},
-                },
-            )
-        except ConditionFailed:
-            return False
-        return True
-
-    def record_teardown(self, pipeline_id: str, version: int, claimant: str, build_id: str) -> bool:
-        """Note the teardown build `claimant` started for this DELETING version (the sweep watches it,
-        the next deletion waits for it). False when the record moved on or another run holds the claim."""
-        try:
-            write_if(
-                self._db.update_item,
-                TableName=self.table,
-                Key={"pipeline_id": {"S": pipeline_id}},
-                UpdateExpression=(
-                    "SET teardown_build = :build, teardown_claim = :me, updated_at = :now, " + _REVISION_INCREMENT
-                ),
-                ConditionExpression="#status = :deleting AND #version = :version AND claimed_by = :me",
-                ExpressionAttributeNames={"#status": "status", "#version": "version"},
-                ExpressionAttributeValues={
-                    ":build": {"S": build_id},
-                    ":me": {"S": claimant},
-                    ":now": {"S": now()},
-                    **_NEXT_REVISION,
-                    ":deleting": {"S": str(Status.DELETING)},
-                    ":version": {"N": str(version)},
-                },
-            )
-        except ConditionFailed:
-            return False
-        return True
-
-    def record_restart(self, record: PipelineRecord) -> PipelineRecord:
-        """Count one re-sent start of a waiting record and restart its staleness clock.
-
-        Conditional on the record being exactly as read (status, version and last write time), so
-        two overlapping sweeps re-send once; a deletion claim left by a run that died is dropped, so
-        the re-sent run can claim. Raises ConcurrentUpdate when the record changed meanwhile.
-        """
-        try:
-            response = write_if(
-                self._db.update_item,
-                TableName=self.table,
-                Key={"pipeline_id": {"S": record.pipeline_id}},
-                UpdateExpression=(
-                    f"SET restarts = :restarts, updated_at = :now, {_REVISION_INCREMENT} REMOVE claimed_by"
-                ),
-                ConditionExpression="#status = :status AND #version = :version AND updated_at = :seen",
-                ExpressionAttributeNames={"#status": "status", "#version": "version"},
-                ExpressionAttributeValues={
-                    ":restarts": {"N": str(record.restarts + 1)},
-                    ":now": {"S": now()},
-                    **_NEXT_REVISION,
-                    ":status": {"S": str(record.status)},
-                    ":version": {"N": str(record.version)},
-                    ":seen": {"S": record.updated_at},
-                },
-                ReturnValues="ALL_NEW",
-            )
-        except ConditionFailed:
-            raise ConcurrentUpdate(f"{record.pipeline_id} changed since it was found waiting") from None
-        return PipelineRecord.from_item(response["Attributes"])
 
     def record_rejection(self, record: PipelineRecord) -> bool:
         """Store a REJECTED record (a config file that did not validate); replaces an earlier rejection only."""

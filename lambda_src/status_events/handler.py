@@ -192,6 +192,22 @@ def _sweep() -> dict[str, Any]:
     return {"outcome": "swept", "restarted": restarted}
 
 
+def _drift_checks() -> dict[str, Any]:
+    """One provisioner run per DEPLOYED pipeline checks its stacks for drift (lambda_src/provisioner/drift.py)."""
+    settings = Settings.from_env()
+    registry = StatusUpdater.from_env().registry
+    started = []
+    for record in sweeper.waiting_records(registry, Status.DEPLOYED):
+        try:
+            submission.start_provisioner("drift", record, settings)
+        except Exception:
+            # One start that fails must not stop the others; the next schedule checks it again.
+            logger.exception("drift check not started", pipeline_id=record.pipeline_id)
+            continue
+        started.append(record.pipeline_id)
+    return {"outcome": "drift checks started", "pipeline_ids": started}
+
+
 def _result(event: PipelineEvent, outcome: str) -> dict[str, Any]:
     logger.info("status event", pipeline_id=event.pipeline_id, kind=event.kind, state=event.state, outcome=outcome)
     return {"pipeline_id": event.pipeline_id, "outcome": outcome}
@@ -201,6 +217,8 @@ def _result(event: PipelineEvent, outcome: str) -> dict[str, Any]:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """CodePipeline state changes (the orchestrator's event rule), the provisioner's failed
     invocations (its asynchronous on-failure destination), and the periodic sweep for lost runs."""
+    if sweeper.is_drift_schedule(event):
+        return _drift_checks()
     if sweeper.is_scheduled_sweep(event):
         return _sweep()
     crash = ProvisionerCrash.parse(event)

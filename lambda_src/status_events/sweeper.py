@@ -26,6 +26,7 @@ from aws_lambda_powertools import Logger
 
 from lambda_src.registry import ConcurrentUpdate, InvalidTransition, PipelineRecord, RecordNotFound, Registry, Status
 from lambda_src.status_events import records
+from mlops_spec.drift import DRIFT_CHECK_EVENT
 
 # How long a record may wait before its run counts as lost. A QUEUED record is claimed (moved to
 # PROVISIONING) as soon as its run starts; a re-sent start whose original was only late is
@@ -54,6 +55,10 @@ Notifier = Callable[[PipelineRecord], None]
 Reconciler = Callable[[PipelineRecord, timedelta], str]
 # build ids -> the status CodeBuild reports for each it knows (see build_states).
 BuildStates = Callable[[list[str]], dict[str, str]]
+
+
+def is_drift_schedule(event: dict[str, Any]) -> bool:
+    return event == DRIFT_CHECK_EVENT
 
 
 def is_scheduled_sweep(event: dict[str, Any]) -> bool:

@@ -25,7 +25,14 @@ from lambda_src.provisioner.runner.faults import (
     remedy_for,
     still_locked_error,
 )
-from lambda_src.provisioner.runner.interface import OnOutput, PulumiProgram, StackRunner, UpOutcome
+from lambda_src.provisioner.runner.interface import (
+    DriftedResource,
+    DriftReport,
+    OnOutput,
+    PulumiProgram,
+    StackRunner,
+    UpOutcome,
+)
 from lambda_src.provisioner.runner.retry import (
     DELIVERY_RETRY,
     TARGET_RETRY,
@@ -41,6 +48,8 @@ __all__ = [
     "TARGET_RETRY",
     "TEARDOWN_DELIVERY_RETRY",
     "AutomationStackRunner",
+    "DriftReport",
+    "DriftedResource",
     "Failure",
     "FailureKind",
     "OnOutput",

@@ -33,7 +33,7 @@ from lambda_src.provisioner.runner.faults import (
     remedy_for,
     still_locked_error,
 )
-from lambda_src.provisioner.runner.interface import OnOutput, PulumiProgram, UpOutcome
+from lambda_src.provisioner.runner.interface import DriftedResource, DriftReport, OnOutput, PulumiProgram, UpOutcome
 from lambda_src.provisioner.runner.migration import StateMigration
 from lambda_src.provisioner.runner.retry import RetryPolicy
 from lambda_src.provisioner.runner.workspace import RunnerConfig, workspace_options
@@ -148,6 +148,17 @@ class AutomationStackRunner:
         stack = self._selected()
         with _classified(stack.name):
             stack.refresh(clear_pending_creates=clear_pending_creates, **_transcript(on_output))
+
+    def drift(self, on_output: OnOutput | None = None) -> DriftReport:
+        stack = self._selected()
+        events: list[auto.events.EngineEvent] = []
+        # run_program: the providers read with the deploy role as configured now (see destroy_and_remove).
+        result = self._run(
+            stack.name,
+            lambda: stack.preview_refresh(**_transcript(on_output), on_event=events.append, run_program=True),
+        )
+        changes = {str(getattr(op, "value", op)): count for op, count in (result.change_summary or {}).items()}
+        return DriftReport(changes=changes, resources=drifted_resources(events))
 
     def close(self) -> None:
         if self._owns_work_dir:
@@ -318,3 +329,36 @@ def _s3_client() -> Any:
     from lambda_src.common import aws
 
     return aws.client("s3")
+
+
+# Operations a refresh reports for a resource whose live state left the stack's.
+DRIFT_OPS = frozenset({"update", "delete", "replace"})
+
+
+def drifted_resources(events: list[auto.events.EngineEvent]) -> tuple[DriftedResource, ...]:
+    """The resources a preview-only refresh found changed or gone, from its engine events (one entry
+    per resource; its refresh step's outputs or diffs say what changed)."""
+    found: dict[str, DriftedResource] = {}
+    for event in events:
+        step = event.res_outputs_event or event.resource_pre_event
+        if step is None:
+            continue
+        drifted = _drifted(step.metadata)
+        if drifted is not None:
+            found[drifted.urn] = drifted
+    return tuple(found[urn] for urn in sorted(found))
+
+
+def _drifted(meta: auto.events.StepEventMetadata) -> DriftedResource | None:
+    op = str(getattr(meta.op, "value", meta.op))
+    old = (meta.old.outputs if meta.old else None) or {}
+    new = (meta.new.outputs if meta.new else None) or {}
+    changed = tuple(sorted(meta.diffs or [key for key in set(old) | set(new) if old.get(key) != new.get(key)]))
+    if op == "refresh":
+        if meta.old is not None and meta.new is None:
+            op = "delete"
+        elif changed:
+            op = "update"
+    if op not in DRIFT_OPS:
+        return None
+    return DriftedResource(urn=meta.urn, type=meta.type, op=op, properties=changed)

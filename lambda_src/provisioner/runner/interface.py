@@ -30,6 +30,28 @@ class UpOutcome:
         return self.resource_changes.get("create", 0)
 
 
+@dataclass(frozen=True)
+class DriftedResource:
+    """One resource whose live state differs from the stack's state: how (update, delete) and in what."""
+
+    urn: str
+    type: str
+    op: str
+    properties: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    """A preview-only refresh: the operations a refresh would apply, and the resources they touch."""
+
+    changes: dict[str, int] = field(default_factory=dict)
+    resources: tuple[DriftedResource, ...] = ()
+
+    @property
+    def in_sync(self) -> bool:
+        return not any(count for op, count in self.changes.items() if op != "same") and not self.resources
+
+
 class StackRunner(Protocol):
     """Create/select one stack, configure it, and run it. One stack at a time per runner."""
 
@@ -50,6 +72,10 @@ class StackRunner(Protocol):
     def cancel(self) -> None: ...
 
     def refresh(self, clear_pending_creates: bool = False, on_output: OnOutput | None = None) -> None: ...
+
+    def drift(self, on_output: OnOutput | None = None) -> DriftReport:
+        """What a refresh would change (`pulumi refresh --preview-only`): nothing is written."""
+        ...
 
     def close(self) -> None: ...
 

@@ -198,6 +198,8 @@ class FakeBackend:
     faults: dict[str, list[Exception]] = field(default_factory=dict)
     block: Callable[[], None] = lambda: None
     retries: list[Any] = field(default_factory=list)
+    # What a preview-only refresh of a stack finds (in sync when absent).
+    drift: dict[str, Any] = field(default_factory=dict)
 
     def raise_fault(self, op: str) -> None:
         queue = self.faults.get(op, [])
@@ -249,6 +251,13 @@ class FakeStackRunner:
 
     def cancel(self) -> None:
         self.backend.history.append(("cancel", self.name))
+
+    def drift(self, on_output: Any = None) -> Any:
+        from lambda_src.provisioner.runner import DriftReport
+
+        self.backend.raise_fault("drift")
+        self.backend.history.append(("drift", self.name))
+        return self.backend.drift.get(self.name, DriftReport(changes={"same": 5}))
 
     def refresh(self, clear_pending_creates: bool = False, on_output: Any = None) -> None:
         self.backend.history.append(("refresh", self.name))

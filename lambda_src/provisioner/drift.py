@@ -1,0 +1,126 @@
+"""Drift detection: does each deployed target stack of a pipeline still match what AWS holds?
+
+A schedule (the orchestrator's `mlops-drift-check` rule, `mlops:driftSchedule`) makes the status
+function start one provisioner run per DEPLOYED pipeline; the run does a preview-only refresh of
+each environment's target stack (nothing is written to the state or to AWS), records the result on
+the registry item (`drift`) and emails when a pipeline newly drifts. Reconciling is the normal
+update path: sending the pipeline's request again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from contextlib import closing
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from lambda_src.provisioner.errors import ProvisioningError
+from lambda_src.provisioner.program import target_program
+from lambda_src.provisioner.runner import TARGET_RETRY, DriftReport, StackRunner
+from lambda_src.provisioner.settings import ProvisionerSettings
+from lambda_src.registry import PipelineRecord, Registry, Status
+from mlops_spec import naming
+from mlops_spec.base import PipelineSpec
+
+logger = Logger(child=True)
+
+# Resources listed per environment in the record (a registry item holds at most 400 KB).
+RESOURCES_KEPT = 25
+
+
+# -- decisions -----------------------------------------------------------------------------------------
+def environment_entry(report: DriftReport | ProvisioningError) -> dict[str, Any]:
+    """One environment's result as the record keeps it; an environment that could not be checked says why."""
+    if isinstance(report, ProvisioningError):
+        return {"in_sync": None, "error": f"{report.reason}: {report.message}"[:500]}
+    resources = [
+        {"urn": r.urn, "type": r.type, "op": r.op, "properties": list(r.properties)[:20]}
+        for r in report.resources[:RESOURCES_KEPT]
+    ]
+    changes = {op: count for op, count in sorted(report.changes.items()) if count and op != "same"}
+    return {"in_sync": report.in_sync, "changes": changes, "resources": resources}
+
+
+def drift_document(entries: Mapping[str, dict[str, Any]], checked_at: str) -> dict[str, Any]:
+    """The record's `drift`: in sync only if every environment is; unknown (None) when none drifted
+    but one could not be checked."""
+    states = [entry["in_sync"] for entry in entries.values()]
+    in_sync: bool | None = False if False in states else (None if None in states else True)
+    return {"checked_at": checked_at, "in_sync": in_sync, "environments": dict(entries)}
+
+
+def newly_drifted(previous: Mapping[str, Any] | None, current: Mapping[str, Any]) -> list[str]:
+    """Environments drifted now whose drifted resources differ from the previous check's: announced
+    once per change of drift, not at every check."""
+
+    def drifted_urns(document: Mapping[str, Any] | None, env: str) -> frozenset[str] | None:
+        entry = (document or {}).get("environments", {}).get(env)
+        if not entry or entry.get("in_sync") is not False:
+            return None
+        return frozenset(resource["urn"] for resource in entry.get("resources", []))
+
+    return [
+        env
+        for env in sorted(current.get("environments", {}))
+        if drifted_urns(current, env) is not None and drifted_urns(current, env) != drifted_urns(previous, env)
+    ]
+
+
+def drift_message(pipeline_id: str, document: Mapping[str, Any], envs: list[str]) -> tuple[str, str]:
+    """Subject and body of the email announcing new drift."""
+    lines = [f"MLOps pipeline {pipeline_id} no longer matches its stacks in {', '.join(envs)}:"]
+    for env in envs:
+        for resource in document["environments"][env].get("resources", []):
+            what = f" ({', '.join(resource['properties'])})" if resource.get("properties") else ""
+            lines.append(f"  {env}: {resource['op']} {resource['type']} {resource['urn'].split('::')[-1]}{what}")
+    lines.append("Send the pipeline's request again to restore what it declares (`mlops provision`).")
+    return f"MLOps pipeline {pipeline_id} has drifted", "\n".join(lines)
+
+
+# -- the check -------------------------------------------------------------------------------------------
+def check(
+    pipeline_id: str,
+    version: int | None,
+    *,
+    registry: Registry,
+    runners: Callable[[Any], StackRunner],
+    settings: ProvisionerSettings,
+    spec_of: Callable[[PipelineRecord], PipelineSpec | None],
+    announce: Callable[[str, str], None],
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> dict[str, Any]:
+    """Check the deployed environments of a DEPLOYED pipeline; record and announce the result."""
+    record = registry.get(pipeline_id)
+    if record is None or record.status != Status.DEPLOYED or (version is not None and record.version != version):
+        found = f"{record.status} v{record.version}" if record else "no record"
+        return {"pipeline_id": pipeline_id, "action": "drift", "skipped": found}
+    spec = spec_of(record)
+    entries = {
+        env: environment_entry(_report(runners, spec, env, settings, pipeline_id))
+        for env in record.environments
+        if env in record.outputs and spec is not None
+    }
+    document = drift_document(entries, clock().strftime("%Y-%m-%dT%H:%M:%SZ"))
+    if not registry.record_drift(pipeline_id, record.version, document):
+        return {"pipeline_id": pipeline_id, "action": "drift", "skipped": "the record changed meanwhile"}
+    envs = newly_drifted(record.drift, document)
+    if envs:
+        announce(*drift_message(pipeline_id, document, envs))
+    return {"pipeline_id": pipeline_id, "action": "drift", "in_sync": document["in_sync"], "announced": envs}
+
+
+def _report(
+    runners: Callable[[Any], StackRunner], spec: Any, env: str, settings: ProvisionerSettings, pipeline_id: str
+) -> DriftReport | ProvisioningError:
+    try:
+        with closing(runners(TARGET_RETRY)) as runner:
+            if not runner.select_existing(
+                naming.target_stack_name(pipeline_id, env), target_program(spec, env, settings)
+            ):
+                return ProvisioningError(f"stack {naming.target_stack_name(pipeline_id, env)} does not exist")
+            return runner.drift()
+    except ProvisioningError as error:
+        logger.warning("drift not checked", pipeline_id=pipeline_id, environment=env, reason=error.reason)
+        return error

@@ -1,0 +1,41 @@
+"""The drift-check rule (issue 15): on the configured schedule it sends the status function the
+drift-check input; none when drift checks are off or there is no provisioner yet."""
+
+from __future__ import annotations
+
+import json
+
+from mlops_cli.planner import plan_stack
+from mlops_spec.drift import DRIFT_CHECK_EVENT
+from tests.components.orchestrator.test_orchestrator_plan import FIRST_INSTALL
+from tests.components.orchestrator.test_teardown_project import INSTALLED
+
+RULE = "aws:cloudwatch/eventRule:EventRule"
+
+
+def drift_rules(values: dict[str, object]) -> list[dict[str, object]]:
+    plan = plan_stack("dev", config_values=values)
+    return [r.inputs for r in plan.recorder.of_type(RULE) if r.inputs.get("name") == "mlops-drift-check"]
+
+
+def test_the_rule_runs_on_the_configured_schedule_and_sends_the_drift_check_input() -> None:
+    plan = plan_stack("dev", config_values={**INSTALLED, "mlops:driftSchedule": "cron(0 4 * * ? *)"})
+    [rule] = [r for r in plan.recorder.of_type(RULE) if r.inputs.get("name") == "mlops-drift-check"]
+    [target] = [
+        t
+        for t in plan.recorder.of_type("aws:cloudwatch/eventTarget:EventTarget")
+        if t.name.endswith("-drift-check-target")
+    ]
+    [permission] = [
+        p for p in plan.recorder.of_type("aws:lambda/permission:Permission") if p.name.endswith("-from-drift-check")
+    ]
+
+    assert rule.inputs["scheduleExpression"] == "cron(0 4 * * ? *)"
+    assert json.loads(target.inputs["input"]) == DRIFT_CHECK_EVENT
+    assert permission.inputs["principal"] == "events.amazonaws.com"
+
+
+def test_no_rule_when_drift_checks_are_off_or_before_the_provisioner_exists() -> None:
+    assert drift_rules({**INSTALLED, "mlops:driftSchedule": "off"}) == []
+    assert drift_rules(FIRST_INSTALL) == []
+    assert [r["scheduleExpression"] for r in drift_rules(INSTALLED)] == ["rate(1 day)"]
