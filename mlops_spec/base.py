@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any, ClassVar, Self, get_args
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from mlops_spec import naming
 from mlops_spec.common import STAGED, Environment, NonEmptyStr, StrictModel, Tags, TagValue, field_problem
@@ -28,6 +28,10 @@ class PipelineSpec(StrictModel):
       - `MULTI_ACCOUNT`: False for types that always deploy in the orchestrator account only
         (training, tuning, autopilot, image building), as in the solution we replace.
     """
+
+    # Validators are built on first use, not at import: a request is validated by its own type's model
+    # only, so the API's cold start pays for one type, not twelve (issue 12).
+    model_config = ConfigDict(defer_build=True)
 
     TYPE_SLUG: ClassVar[str]
     MULTI_ACCOUNT: ClassVar[bool] = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar, Union, get_args
 
 from pydantic import (
@@ -257,7 +258,11 @@ def first_problem(exc: ValidationError) -> str:
 
 
 def _staged_field(inner: Any) -> Any:
-    adapter: TypeAdapter[Any] = TypeAdapter(inner)
+    @cache
+    def adapter() -> TypeAdapter[Any]:
+        # Built on first use, not at import: a request validates the fields of its own type only,
+        # and the API's cold start does not pay for every type's (issue 12).
+        return TypeAdapter(inner)
 
     def validate_one(value: Any, env: str | None) -> Any:
         if isinstance(value, str):
@@ -265,7 +270,7 @@ def _staged_field(inner: Any) -> Any:
             # solution trimmed names, so "my-endpoint " is my-endpoint.
             value = value.strip()
         try:
-            return adapter.validate_python(value)
+            return adapter().validate_python(value)
         except ValidationError as exc:
             prefix = f"{env}: " if env else ""
             raise ValueError(prefix + first_problem(exc)) from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from functools import cache
 from typing import Annotated, Any, Union, get_args
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
@@ -49,7 +50,14 @@ SPEC_CLASSES: tuple[type[PipelineSpec], ...] = (
 SPEC_TYPES: dict[str, type[PipelineSpec]] = {spec.type_name(): spec for spec in SPEC_CLASSES}
 
 PipelineRequest = Annotated[Union[SPEC_CLASSES], Field(discriminator="pipeline_type")]  # type: ignore[valid-type]
-_ADAPTER: TypeAdapter[PipelineSpec] = TypeAdapter(PipelineRequest)  # type: ignore[arg-type]
+
+
+@cache
+def _union() -> TypeAdapter[PipelineSpec]:
+    """The union of every type, built only for a body whose pipeline_type names none (for its error)."""
+    return TypeAdapter(PipelineRequest)  # type: ignore[arg-type]
+
+
 UNKNOWN_FIELD = "is not a known field"
 
 
@@ -87,13 +95,25 @@ def read_pipeline_request(
         warnings = [_at(root, error) for error in unknown_keys(body)]
         ignored = {error.field for error in unknown_keys(body)}
         body = {key: value for key, value in body.items() if key not in ignored}
+    context = {"mode": mode, "use_model_registry": use_model_registry, "region": region}
+    spec_class = _spec_class(body)
     try:
-        context = {"mode": mode, "use_model_registry": use_model_registry, "region": region}
-        spec = _ADAPTER.validate_python(body, context=context)
+        # Its own type's model when the type is known: the union would build every type's validator.
+        if spec_class is not None:
+            spec: PipelineSpec = spec_class.model_validate(body, context=context)
+        else:
+            spec = _union().validate_python(body, context=context)
     except ValidationError as exc:
-        errors = [_with_suggestion(error, body, root) for error in field_errors(exc, tagged_union=True, root=root)]
-        raise RequestError("invalid pipeline request", errors, warnings) from None
+        found = field_errors(exc, tagged_union=spec_class is None, root=root)
+        raise RequestError(
+            "invalid pipeline request", [_with_suggestion(e, body, root) for e in found], warnings
+        ) from None
     return ReadRequest(spec, tuple(warnings))
+
+
+def _spec_class(body: dict[str, Any]) -> type[PipelineSpec] | None:
+    pipeline_type = body.get("pipeline_type")
+    return SPEC_TYPES.get(pipeline_type) if isinstance(pipeline_type, str) else None
 
 
 class RequestError(SpecError):
@@ -107,8 +127,7 @@ class RequestError(SpecError):
 def unknown_keys(body: dict[str, Any]) -> list[FieldError]:
     """A warning per top-level key the request's type does not know (none when the type is unknown:
     that is the error then), with the closest known field when one is close."""
-    pipeline_type = body.get("pipeline_type")
-    spec_class = SPEC_TYPES.get(pipeline_type) if isinstance(pipeline_type, str) else None
+    spec_class = _spec_class(body)
     if spec_class is None:
         return []
     known = spec_class.accepted_keys()
@@ -134,7 +153,7 @@ def _with_suggestion(error: FieldError, body: dict[str, Any], root: str) -> Fiel
         return error
     path = error.field.removeprefix(f"{root}.") if root else error.field
     *parents, key = path.split(".")
-    spec_class = SPEC_TYPES.get(body.get("pipeline_type"))  # type: ignore[arg-type]
+    spec_class = _spec_class(body)
     model = _model_at(spec_class, parents) if spec_class else None
     if model is None or "[" in path:
         return error
