@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
+import typer
+from click.testing import CliRunner
 
 from lambda_src.common import aws, settings
 from lambda_src.trigger.handler import process
@@ -67,6 +68,8 @@ def _example(name: str) -> dict[str, Any]:
 
 
 CASES = _cases()
+# The `mlops` command built once (Typer builds it again on every CliRunner call of the app).
+MLOPS = typer.main.get_command(app)
 CARDS = [json.loads(path.read_text()) for path in sorted((EXAMPLES / "model_cards").glob("*.json"))] + [
     {"pipeline_type": "create_model_card", "name": "c", "status": "Done"},
     {"pipeline_type": "update_model_card", "name": "c"},
@@ -84,7 +87,7 @@ def via_api(body: dict[str, Any]) -> tuple[bool, list[str], list[str]]:
 def via_cli(body: dict[str, Any], mode: str, folder: Path) -> tuple[bool, list[str], list[str]]:
     path = folder / "request.json"
     path.write_text(json.dumps(body))
-    result = CliRunner().invoke(app, ["validate", "--json", "--mode", mode, str(path)])
+    result = CliRunner().invoke(MLOPS, ["validate", "--json", "--mode", mode, str(path)])
     assert result.exit_code in (0, 1), result.output
     answer = json.loads(result.stdout)
     errors, warnings = answer.get("errors", []), answer.get("warnings", [])
