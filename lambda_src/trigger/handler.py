@@ -103,6 +103,8 @@ def _reject(config: Settings, source: str, body: Any, error: ApiError) -> FileRe
     )
     Registry(config.registry_table).record_rejection(record)
     problems = [f"- {e['field']}: {e['problem']}" for e in error.errors] or [f"- {error.message}"]
+    # Unknown keys of an invalid request (InvalidPipelineRequest), named as for an accepted one.
+    problems += [f"Warning: {w['field']}: {w['problem']}" for w in getattr(error, "warnings", [])]
     _announce(
         config,
         f"MLOps: rejected {source.rsplit('/', 1)[-1]}",

@@ -26,3 +26,15 @@ def test_unknown_keys_are_ignored_and_named_in_the_notification(orchestrator):
         "Warning: description: is not a known field; ignored",
         "Warning: modle_name: is not a known field; ignored (did you mean model_name?)",
     ]
+
+
+def test_a_rejected_file_names_its_unknown_keys_too(orchestrator):
+    body = {**realtime_body(model_name=None), "description": "churn model"}
+    aws.client("s3").put_object(Bucket=BUCKET, Key=KEY, Body=json.dumps(body))
+
+    result = process(settings(), BUCKET, KEY)
+
+    assert (result.outcome, result.errors) == ("rejected", [{"field": "model_name", "problem": "is required"}])
+    [announcement] = orchestrator.announcements()
+    lines = announcement["Message"].splitlines()
+    assert lines[lines.index("- model_name: is required") + 1] == "Warning: description: is not a known field; ignored"
