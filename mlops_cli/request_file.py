@@ -94,7 +94,9 @@ def load_or_exit(path: Path) -> Any:
         raise typer.Exit(EXIT_UNREADABLE) from None
 
 
-def read_request(body: Any, mode: Mode, use_model_registry: bool, strict: bool = False) -> ReadRequest:
+def read_request(
+    body: Any, mode: Mode, use_model_registry: bool, strict: bool = False, region: str | None = None
+) -> ReadRequest:
     """The request's spec and warnings (unknown keys ignored, as the API does; refused when `strict`);
     SpecError (mlops_spec.errors) naming each bad field otherwise.
 
@@ -109,7 +111,7 @@ def read_request(body: Any, mode: Mode, use_model_registry: bool, strict: bool =
     problems = untrusted_json.structure_problems(body)
     if problems:
         raise SpecError("invalid request", [FieldError(p["field"], p["problem"]) for p in problems])
-    return read_pipeline_request(body, mode=mode, use_model_registry=use_model_registry, strict=strict)
+    return read_pipeline_request(body, mode=mode, use_model_registry=use_model_registry, strict=strict, region=region)
 
 
 def parse_request(body: Any, mode: Mode, use_model_registry: bool, strict: bool = False) -> PipelineSpec:
@@ -136,12 +138,14 @@ def load_and_check(path: Path, mode: Mode, use_model_registry: bool, strict: boo
     return body, check_or_exit(body, mode, use_model_registry, strict)
 
 
-def check_or_exit(body: Any, mode: Mode, use_model_registry: bool, strict: bool = False) -> PipelineSpec:
+def check_or_exit(
+    body: Any, mode: Mode, use_model_registry: bool, strict: bool = False, region: str | None = None
+) -> PipelineSpec:
     """The body's spec, its warnings printed; prints the warnings and errors and exits 1 when invalid."""
     from mlops_spec.errors import SpecError  # lazily: it loads pydantic
 
     try:
-        read = read_request(body, mode, use_model_registry, strict)
+        read = read_request(body, mode, use_model_registry, strict, region)
     except SpecError as exc:
         print_warnings(getattr(exc, "warnings", []))
         print_field_errors(exc.errors)

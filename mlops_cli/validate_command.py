@@ -47,6 +47,8 @@ class Install:
     use_model_registry: bool = False
     home: Environment = "dev"
     stack: str | None = None
+    # The orchestrator's region (aws:region), where built-in images must exist; unknown outside a project.
+    region: str | None = None
 
 
 def install_of(stack: str | None, mode: Mode | None, registry: bool | None, cwd: Path) -> Install:
@@ -64,7 +66,7 @@ def install_of(stack: str | None, mode: Mode | None, registry: bool | None, cwd:
         return Install(mode or "single", bool(registry))
     name, config = found
     chosen_registry = config.use_model_registry if registry is None else registry
-    return Install(mode or config.mode, chosen_registry, config.orchestrator_environment, name)
+    return Install(mode or config.mode, chosen_registry, config.orchestrator_environment, name, config.region)
 
 
 def _stack_config(stack: str | None, cwd: Path) -> tuple[str, StackConfig] | None:
@@ -166,14 +168,15 @@ def validate(
     if as_json:
         _validate_json(body, install, strict)
     else:
-        _print_rich(_summary(check_or_exit(body, install.mode, install.use_model_registry, strict), install))
+        spec = check_or_exit(body, install.mode, install.use_model_registry, strict, install.region)
+        _print_rich(_summary(spec, install))
 
 
 def _validate_json(body: Any, install: Install, strict: bool) -> None:
     from mlops_spec.errors import SpecError  # lazily: it loads pydantic
 
     try:
-        read = read_request(body, install.mode, install.use_model_registry, strict)
+        read = read_request(body, install.mode, install.use_model_registry, strict, install.region)
     except SpecError as exc:
         warnings = [e.as_dict() for e in getattr(exc, "warnings", [])]
         answer = {"message": exc.message, "errors": [e.as_dict() for e in exc.errors], "warnings": warnings}

@@ -316,3 +316,14 @@ def test_an_unknown_stack_is_one_line_and_exit_1(mlops: Run, project: Path) -> N
 
     assert result.exit_code == 1
     assert result.stderr.splitlines() == ["--stack: 'qa' has no Pulumi.qa.yaml (stacks: dev, prod-install)"]
+
+
+def test_a_builtin_image_missing_from_the_stacks_region_is_refused(mlops: Run, project: Path) -> None:
+    (project / "Pulumi.mx.yaml").write_text(PROD_STACK.replace("us-east-1", "mx-central-1"))
+
+    result = mlops("validate", "--stack", "mx", write(project, REALTIME))
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "model_framework_version: xgboost 1.7-1 images are not published in mx-central-1"
+    ]
