@@ -52,7 +52,15 @@ def version_problem(framework: str, version: str, scope: Scope, repository: str)
     if legacy:
         # xgboost "1": the SDK's legacy algorithm image, which the image lookup of the deploy cannot name.
         problem += f" in {repository} ({version!r} is the legacy {legacy['repository']}:{version} image, not deployed)"
-    return f"{problem}; valid versions: {', '.join(framework_versions(framework, scope, repository))}"
+    valid = framework_versions(framework, scope, repository)
+    same = [other for other in valid if _separators_aside(other) == _separators_aside(version)]
+    hint = f" (did you mean {same[0]}?)" if same else ""
+    return f"{problem}{hint}; valid versions: {', '.join(valid)}"
+
+
+def _separators_aside(version: str) -> str:
+    """1.7.1 and 1.7-1 alike: the same version written with the other separator."""
+    return version.replace("-", ".")
 
 
 def region_problem(framework: str, version: str, scope: Scope, repository: str, region: str) -> str | None:

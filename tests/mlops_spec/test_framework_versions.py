@@ -34,7 +34,7 @@ XGBOOST_SERVING = "0.90-1, 0.90-2, 1.0-1, 1.2-1, 1.2-2, 1.3-1, 1.5-1, 1.7-1, 3.0
         (
             "byom_realtime_builtin",
             {"model_framework_version": "1.7.1"},
-            f"xgboost has no serving image '1.7.1'; valid versions: {XGBOOST_SERVING}",
+            f"xgboost has no serving image '1.7.1' (did you mean 1.7-1?); valid versions: {XGBOOST_SERVING}",
         ),
         (
             "byom_batch_builtin",
