@@ -92,9 +92,9 @@ def read_pipeline_request(
         raise SpecError("request body must be a JSON object", [FieldError(root or "(body)", "must be a JSON object")])
     warnings: list[FieldError] = []
     if not strict:
-        warnings = [_at(root, error) for error in unknown_keys(body)]
-        ignored = {error.field for error in unknown_keys(body)}
-        body = {key: value for key, value in body.items() if key not in ignored}
+        unknown = unknown_keys(body)
+        warnings = [_at(root, error) for error in unknown]
+        body = {key: value for key, value in body.items() if key not in {error.field for error in unknown}}
     context = {"mode": mode, "use_model_registry": use_model_registry, "region": region}
     spec_class = _spec_class(body)
     try:
