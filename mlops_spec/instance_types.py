@@ -27,7 +27,7 @@ PURPOSE_SOURCES: dict[str, tuple[str, str]] = {
 # Words of an error message: "must be a SageMaker instance type for <words>".
 _PURPOSE_WORDS = {
     "hosting": "endpoints",
-    "transform": "batch transform",
+    "transform": "batch transform jobs",
     "processing": "processing (monitoring) jobs",
     "training": "training jobs",
     "tuning": "tuning jobs",
@@ -48,16 +48,42 @@ def _table() -> dict[str, Any]:
 
 
 def instance_type_problem(value: str, purpose: Purpose) -> str | None:
-    """None for a valid instance type of `purpose`; otherwise the problem, with the closest valid type."""
+    """None for a valid instance type of `purpose`; otherwise the problem: the family that does not run
+    this purpose, or the closest valid type (a typo), or an example."""
     valid = valid_instance_types(purpose)
     if value in valid:
         return None
     problem = f"must be a SageMaker instance type for {_PURPOSE_WORDS[purpose]}"
+    family = _family(value)
+    if family and family in _families_of_other_purposes(purpose):
+        return f"{problem} (no ml.{family} type runs them), like {_example(valid, value)}"
     close = closest_instance_type(value, valid)
     if close:
         return f"{problem}; did you mean {close}?"
-    example = "ml.m5.large" if "ml.m5.large" in valid else valid[0]
-    return f"{problem}, like {example} ({len(valid)} types are valid here)"
+    return f"{problem}, like {_example(valid, value)} ({len(valid)} types are valid here)"
+
+
+def _family(value: str) -> str | None:
+    """ "m5" of "ml.m5.large"; None for what is not written ml.<family>.<size>."""
+    parts = value.split(".")
+    return parts[1] if len(parts) == 3 and parts[0] == "ml" else None
+
+
+@cache
+def _families_of_other_purposes(purpose: Purpose) -> frozenset[str]:
+    """Families SageMaker runs for some other purpose but for none of `purpose`'s types."""
+    mine = {_family(kind) for kind in valid_instance_types(purpose)}
+    others = {_family(kind) for name in PURPOSE_SOURCES for kind in valid_instance_types(name)}  # type: ignore[arg-type]
+    return frozenset(family for family in others - mine if family)
+
+
+def _example(valid: tuple[str, ...], value: str) -> str:
+    """A valid type of the same size if there is one (ml.m5.xlarge for ml.inf1.xlarge), else ml.m5.large."""
+    size = value.rsplit(".", 1)[-1]
+    for preferred in (f"ml.m5.{size}", "ml.m5.large"):
+        if preferred in valid:
+            return preferred
+    return valid[0]
 
 
 def closest_instance_type(value: str, valid: tuple[str, ...]) -> str | None:

@@ -28,11 +28,23 @@ def test_committed_table_matches_the_installed_botocore():
         ("ml.m5.largee", "hosting", "must be a SageMaker instance type for endpoints; did you mean ml.m5.large?"),
         ("ml.t2.micro", "hosting", "must be a SageMaker instance type for endpoints; did you mean ml.t2.medium?"),
         ("m5.large", "training", "must be a SageMaker instance type for training jobs; did you mean ml.m5.large?"),
+        ("ml.m55.large", "training", "must be a SageMaker instance type for training jobs; did you mean ml.m5.large?"),
+        (
+            # A family that serves endpoints but runs no tuning job: said so, with a type of its size.
+            "ml.inf1.xlarge",
+            "tuning",
+            "must be a SageMaker instance type for tuning jobs (no ml.inf1 type runs them), like ml.m5.xlarge",
+        ),
+        (
+            "huge",
+            "hosting",
+            "must be a SageMaker instance type for endpoints, like ml.m5.large (277 types are valid here)",
+        ),
         # Valid for endpoints, not for transform jobs.
         (
             "ml.t2.medium",
             "transform",
-            "must be a SageMaker instance type for batch transform, like ml.m5.large (116 types are valid here)",
+            "must be a SageMaker instance type for batch transform jobs (no ml.t2 type runs them), like ml.m5.large",
         ),
     ],
 )
