@@ -16,6 +16,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from lambda_src.provisioner import state_guard
 from lambda_src.provisioner.errors import ProvisioningError
 from lambda_src.provisioner.program import target_program
 from lambda_src.provisioner.runner import TARGET_RETRY, DriftReport, StackRunner
@@ -79,6 +80,19 @@ def drift_message(pipeline_id: str, document: Mapping[str, Any], envs: list[str]
     return f"MLOps pipeline {pipeline_id} has drifted", "\n".join(lines)
 
 
+def announcer(sns: Any, topic_arn: str) -> Callable[[str, str], None]:
+    """Email through the notification topic; the check is recorded either way, so a lost email is
+    logged, not a failed run."""
+
+    def announce(subject: str, message: str) -> None:
+        try:
+            sns.publish(TopicArn=topic_arn, Subject=subject, Message=message)
+        except Exception as exc:
+            logger.warning("could not publish", subject=subject, error=str(exc))
+
+    return announce
+
+
 # -- the check -------------------------------------------------------------------------------------------
 def check(
     pipeline_id: str,
@@ -120,6 +134,7 @@ def _report(
                 naming.target_stack_name(pipeline_id, env), target_program(spec, env, settings)
             ):
                 return ProvisioningError(f"stack {naming.target_stack_name(pipeline_id, env)} does not exist")
+            state_guard.guard_target(runner, naming.target_stack_name(pipeline_id, env), env, settings)
             return runner.drift()
     except ProvisioningError as error:
         logger.warning("drift not checked", pipeline_id=pipeline_id, environment=env, reason=error.reason)

@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from lambda_src.common import aws
-from lambda_src.provisioner import builds, drift, preflight, runs, source, teardown
+from lambda_src.provisioner import builds, drift, preflight, runs, source, state_guard, teardown
 from lambda_src.provisioner.claims import already_claimed, claimable, held_by, invocation_id, skipped
 from lambda_src.provisioner.errors import ProvisioningError, SpecUnavailable, TimedOut
 from lambda_src.provisioner.program import delivery_program, stack_config, target_program
@@ -237,7 +237,7 @@ class Provisioner:
             program = target_program(spec, env, self.settings) if spec else _noop_program
             # Locks taken before the door closed are stopped runs'; a younger one is someone's live deploy.
             retry = locks_dead_before(self.clock() - door_closed)
-            self._destroy(naming.target_stack_name(pipeline_id, env), program, retry)
+            self._destroy(naming.target_stack_name(pipeline_id, env), program, retry, env)
         deleted = records.set_status(
             self.registry,
             pipeline_id,
@@ -271,9 +271,12 @@ class Provisioner:
         projects = [naming.deploy_project_name(pipeline_id, env) for env in envs]
         builds.stop_and_wait(self.codebuild, projects, sleep=self.sleep)
 
-    def _destroy(self, stack_name: str, program: PulumiProgram, retry: RetryPolicy) -> None:
+    def _destroy(self, stack_name: str, program: PulumiProgram, retry: RetryPolicy, env: str | None = None) -> None:
+        """Destroy the stack and forget it; a target stack (`env`) only if its state is that environment's."""
         with closing(self.runners(retry)) as runner:
             if runner.select_existing(stack_name, program):
+                if env is not None:
+                    state_guard.guard_target(runner, stack_name, env, self.settings)
                 runner.destroy_and_remove(self.on_output)
                 logger.info("stack destroyed", stack=stack_name)
             else:
@@ -289,16 +292,9 @@ class Provisioner:
             runners=self.runners,
             settings=self.settings,
             spec_of=self._spec_of,
-            announce=self._announce,
+            announce=drift.announcer(self.sns, self.settings.notification_topic_arn),
             clock=self.clock,
         )
-
-    def _announce(self, subject: str, message: str) -> None:
-        try:
-            self.sns.publish(TopicArn=self.settings.notification_topic_arn, Subject=subject, Message=message)
-        except Exception as exc:
-            # The check is recorded; a lost email is logged, not a failed run.
-            logger.warning("could not publish", subject=subject, error=str(exc))
 
     # -- failures ----------------------------------------------------------------------------------------
     @contextmanager

@@ -13,13 +13,14 @@ Pure decisions are `StateLayout`'s; `LegacyStacks` is the only code here that ca
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,6 +28,8 @@ from lambda_src.provisioner.errors import ProvisioningError, StackBusy
 from lambda_src.provisioner.settings import ProvisionerSettings
 from mlops_spec import naming
 from mlops_spec.environments import ENVIRONMENTS
+
+logger = logging.getLogger(__name__)
 
 
 class StateNotMigrated(ProvisioningError, reason="state-not-moved", retryable=True):
@@ -123,10 +126,17 @@ class LegacyStacks:
     """
 
     def __init__(
-        self, s3: Any, bucket: str, project: str = naming.PULUMI_PROJECT, clock: Callable[[], datetime] | None = None
+        self,
+        s3: Any,
+        bucket: str,
+        project: str = naming.PULUMI_PROJECT,
+        clock: Callable[[], datetime] | None = None,
+        stale_after: timedelta = timedelta(minutes=65),
     ):
         self.s3, self.bucket, self.project = s3, bucket, project
         self._clock = clock or (lambda: datetime.now(UTC))
+        # A lock file older than any run may last belongs to a killed run (runner/retry.py).
+        self.stale_after = stale_after
 
     def exists(self, stack_name: str) -> bool:
         key = naming.legacy_stack_key(stack_name, self.project)
@@ -137,11 +147,11 @@ class LegacyStacks:
         """Hold the stack's lock as Pulumi's S3 backend does (a lock file in its lock folder, checked
         before and after writing it), so that no update of the legacy stack runs while it is moved."""
         folder = naming.legacy_lock_folder(stack_name, self.project)
-        self._refuse_if_locked(stack_name, self._keys(folder))
+        self._refuse_if_locked(stack_name, self._live_locks(folder))
         mine = f"{folder}{uuid.uuid4()}.json"
         self.s3.put_object(Bucket=self.bucket, Key=mine, Body=self._lock_content().encode())
         try:
-            self._refuse_if_locked(stack_name, self._keys(folder) - {mine})
+            self._refuse_if_locked(stack_name, self._live_locks(folder, mine))
             yield
         finally:
             self.s3.delete_object(Bucket=self.bucket, Key=mine)
@@ -152,6 +162,20 @@ class LegacyStacks:
         key = naming.legacy_stack_key(stack_name, self.project)
         for found in sorted(self._keys(key) & {key, f"{key}.gz", f"{key}.bak", f"{key}.gz.bak"}):
             self.s3.delete_object(Bucket=self.bucket, Key=found)
+
+    def _live_locks(self, folder: str, mine: str | None = None) -> set[str]:
+        """The lock files of live runs. One older than `stale_after` is a killed run's (a Lambda timeout,
+        a stopped build): it is removed, as `pulumi cancel` would, instead of blocking the move forever."""
+        live = set()
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=folder)
+        for item in (item for page in pages for item in page.get("Contents", []) if item["Key"] != mine):
+            modified = item.get("LastModified")
+            if isinstance(modified, datetime) and self._clock() - modified.astimezone(UTC) > self.stale_after:
+                logger.warning("removing the lock of a killed run: %s", item["Key"])
+                self.s3.delete_object(Bucket=self.bucket, Key=item["Key"])
+            else:
+                live.add(item["Key"])
+        return live
 
     def _keys(self, prefix: str) -> set[str]:
         pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)

@@ -221,7 +221,13 @@ class AutomationStackRunner:
         layout = self.config.layout
         if layout is None:
             return
-        legacy = LegacyStacks(self._s3 or _s3_client(), layout.bucket, self.config.project_name)
+        legacy = LegacyStacks(
+            self._s3 or _s3_client(),
+            layout.bucket,
+            self.config.project_name,
+            clock=self._clock,
+            stale_after=self.retry.stale_lock_after,
+        )
         migration = StateMigration(layout, legacy, self._runner_at)
         waits = iter(self.retry.delays())
         while True:

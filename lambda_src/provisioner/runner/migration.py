@@ -18,7 +18,6 @@ from lambda_src.provisioner.state_layout import (
     StackPlace,
     StateLayout,
     StateNotMigrated,
-    has_resources,
     stacks_to_settle,
     with_secrets_provider,
 )
@@ -99,8 +98,8 @@ class StateMigration:
         """The legacy deployment imported at the stack's place, its secrets under the new provider."""
         with closing(self.runner_at(self.layout.place_of(stack_name))) as new:
             new.select_or_create(stack_name, _no_program)
-            if has_resources(new.export_deployment()):
-                return  # copied by a run that stopped before removing the original
+            # A copy left by a run that stopped before removing the original is made again from the
+            # original, which an older image's build may have updated since (it is the one in use).
             provider = new.secrets_provider_state()
             if provider is None:
                 # Created by a run that stopped before importing: its data key is unknown here.

@@ -100,7 +100,7 @@ elif key == "stack rm":
 elif key == "stack export":
     deployment = {{
         "manifest": {{"time": "2026-11-01T10:00:00Z", "magic": "", "version": "v3.272.0"}},
-        "secrets_providers": {{"type": "cloud", "state": {{"url": "awskms://alias/mlops-pulumi-secrets"}}}},
+        "secrets_providers": {{"type": "cloud", "state": {{"url": state.get("secrets_url", "awskms://alias/mlops-pulumi-secrets")}}}},
         "resources": [],
     }}
     if state.get("pending_operations"):
@@ -200,6 +200,8 @@ class FakeBackend:
     retries: list[Any] = field(default_factory=list)
     # What a preview-only refresh of a stack finds (in sync when absent).
     drift: dict[str, Any] = field(default_factory=dict)
+    # Exported states of stacks (`stack export`), where a test needs more than an empty one.
+    exports: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def raise_fault(self, op: str) -> None:
         queue = self.faults.get(op, [])
@@ -251,6 +253,10 @@ class FakeStackRunner:
 
     def cancel(self) -> None:
         self.backend.history.append(("cancel", self.name))
+
+    def export_deployment(self) -> dict[str, Any]:
+        """The stack's state as `stack export` gives it (no provider unless a test plants one)."""
+        return self.backend.exports.get(self.name, {"version": 3, "deployment": {"resources": []}})
 
     def drift(self, on_output: Any = None) -> Any:
         from lambda_src.provisioner.runner import DriftReport

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -297,3 +298,22 @@ def test_the_runner_moves_a_deployment_through_the_cli(fake_pulumi: Any, tmp_pat
     [remove] = fake_pulumi.argv_of("stack rm")
     assert "--force" in remove and remove[-1] == f"{PIPELINE}-dev"  # state only: resources are not touched
     assert f"{PIPELINE}-dev" not in fake_pulumi.state()["stacks"]
+
+
+def test_a_killed_runs_lock_on_a_legacy_stack_is_removed_once_older_than_any_run(s3: Any) -> None:
+    """A run killed while it held the lock (a Lambda timeout, a stopped build) would block the move for
+    good: a lock older than the stale limit is removed, as `pulumi cancel` would."""
+    folder = ".pulumi/locks/organization/mlops-pipelines/a-dev/"
+    s3.put_object(Bucket=BUCKET, Key=f"{folder}killed.json", Body=b"{}")
+    two_hours_later = datetime.now(UTC) + timedelta(hours=2)
+    legacy = LegacyStacks(s3, BUCKET, clock=lambda: two_hours_later, stale_after=timedelta(minutes=65))
+
+    with legacy.lock("a-dev"):
+        held = [item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET, Prefix=folder)["Contents"]]
+
+    assert len(held) == 1 and held[0] != f"{folder}killed.json"
+    assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix=folder)
+    # A lock younger than the limit is a live run's: still refused.
+    s3.put_object(Bucket=BUCKET, Key=f"{folder}live.json", Body=b"{}")
+    with pytest.raises(StackBusy), LegacyStacks(s3, BUCKET, stale_after=timedelta(minutes=65)).lock("a-dev"):
+        pass

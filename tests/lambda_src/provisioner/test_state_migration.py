@@ -163,13 +163,19 @@ def test_a_failed_import_leaves_the_legacy_stack_in_place_and_a_retry_moves_it()
     assert backends.at(NEW)[STACK]["deployment"]["resources"][0]["urn"] == ENDPOINT
 
 
-def test_a_copy_left_by_a_run_stopped_before_removing_the_original_is_not_written_again() -> None:
+def test_a_copy_left_by_a_run_stopped_before_removing_the_original_is_made_again_from_the_original() -> None:
+    """An older image's build may have updated the original since the interrupted copy: the original
+    (still the one in use) wins, and only then is it removed."""
     backends = with_legacy()
-    backends.at(NEW)[STACK] = legacy_deployment()
+    stale_copy = legacy_deployment()
+    stale_copy["deployment"]["resources"][0]["id"] = "churn-prod-before-the-last-update"
+    backends.at(NEW)[STACK] = stale_copy
 
     assert migration(backends).settle(STACK, may_move=True) == [STACK]
 
-    assert ("import", "new") not in backends.calls and not backends.exists(STACK)
+    assert ("remove", "new") in backends.calls and ("import", "new") in backends.calls
+    assert backends.at(NEW)[STACK]["deployment"]["resources"] == legacy_deployment()["deployment"]["resources"]
+    assert not backends.exists(STACK)
 
 
 def test_an_empty_stack_left_by_a_run_stopped_before_importing_is_created_again_then_filled() -> None:

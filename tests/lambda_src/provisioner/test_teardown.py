@@ -201,7 +201,11 @@ def test_the_real_runner_in_a_teardown_breaks_a_killed_builds_fresh_lock_without
     single: Any, example_body: Callable[..., dict[str, Any]], fake_pulumi: Any, tmp_path: Path
 ) -> None:
     pipeline_id = deployed(single, example_body)
-    fake_pulumi.set(stacks=[f"{pipeline_id}-dev", f"{pipeline_id}-delivery"])
+    fake_pulumi.set(
+        stacks=[f"{pipeline_id}-dev", f"{pipeline_id}-delivery"],
+        # The dev stack's state names its environment's secrets (state_guard checks it before destroying).
+        secrets_url="awskms://alias/mlops-pulumi-secrets?region=us-east-1&context_mlops-environment=dev",
+    )
     # The delivery stack goes, then the dev stack is found locked by a deploy build stopped earlier.
     fake_pulumi.fail_next("destroy", "", lock_message(datetime.now(UTC) - timedelta(minutes=1)))
     sleeps: list[float] = []
