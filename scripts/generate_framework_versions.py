@@ -74,10 +74,19 @@ def table_from_configs(configs: dict[str, dict[str, Any]], source: str) -> dict[
 
 
 def main(argv: list[str]) -> int:
+    """`[WHEEL]`: write the table (from WHEEL, or a downloaded SDK wheel). `--check [WHEEL]`: exit 1 when
+    the committed table is not what the wheel gives (run it when the pinned SDK version changes)."""
+    check = "--check" in argv
+    args = [arg for arg in argv if arg != "--check"]
     with tempfile.TemporaryDirectory() as folder:
-        wheel = Path(argv[0]) if argv else download_wheel(Path(folder))
+        wheel = Path(args[0]) if args else download_wheel(Path(folder))
         version = wheel.name.split("-")[1]
         table = table_from_configs(read_configs(wheel), f"sagemaker {version} ({CONFIG_DIR})")
+    if check:
+        committed = json.loads(DATA_FILE.read_text())
+        same = {**committed, "source": ""} == {**table, "source": ""}
+        print(f"{DATA_FILE.relative_to(ROOT)} {'matches' if same else 'differs from'} {table['source']}")
+        return 0 if same else 1
     DATA_FILE.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
     print(f"wrote {DATA_FILE.relative_to(ROOT)} from {table['source']}")
     return 0

@@ -4,8 +4,6 @@ requests held to it with the valid versions in the error."""
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 
@@ -108,10 +106,5 @@ def test_the_generator_reads_both_config_layouts():
     }
 
 
-WHEEL = os.environ.get("SAGEMAKER_WHEEL", "")
-
-
-@pytest.mark.skipif(not Path(WHEEL).is_file(), reason="set SAGEMAKER_WHEEL to the SDK wheel (pip download) to compare")
-def test_the_committed_table_is_what_the_sdk_wheel_gives():
-    table = GENERATOR.table_from_configs(GENERATOR.read_configs(Path(WHEEL)), "")
-    assert {**json.loads(frameworks.DATA_FILE.read_text()), "source": ""} == table
+# The committed table against the SDK wheel itself (a download): `python scripts/generate_framework_versions.py
+# --check`, run when the pinned SDK version changes; the tests here check the table's reading and shape.
