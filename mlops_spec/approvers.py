@@ -18,6 +18,7 @@ from mlops_spec.environments import ENVIRONMENTS
 
 # The environments a manual approval promotes into (every one after the first: dev has none).
 APPROVAL_ENVIRONMENTS: tuple[str, ...] = ENVIRONMENTS[1:]
+_ENVIRONMENTS = ", ".join(APPROVAL_ENVIRONMENTS)
 # Where, by default, the principal that requested a version may not approve its promotion.
 GUARDED_ENVIRONMENT = "prod"
 # More approvers than this per environment is a group's job (one role that several people assume).
@@ -30,12 +31,16 @@ _PRINCIPAL_ARN = re.compile(rf"arn:{_PARTITION}:iam::(\d{{12}}):(role|user)/(?:[
 # What a caller of the API who assumed a role is: arn:aws:sts::123456789012:assumed-role/Approver/alice.
 _SESSION_ARN = re.compile(rf"arn:{_PARTITION}:sts::(\d{{12}}):assumed-role/({_NAME})/[\w+=,.@-]{{2,64}}")
 _ARN_FORMS = "arn:aws:iam::<account>:role/<name> or arn:aws:iam::<account>:user/<name>"
+# IAM unique ids of users and roles (every other principal id is not one identity's own).
+_UNIQUE_ID_PREFIXES = ("AIDA", "AROA")
 
 
 @dataclass(frozen=True)
 class PrincipalKey:
     """One IAM identity, whichever ARN names it: a role and every session of it are one key (a session
-    name is whatever the one who assumes the role chooses). Paths are left out: a session ARN has none."""
+    name is whatever the one who assumes the role chooses). Paths are left out: a session ARN has none.
+    The name is kept in lower case: IAM role and user names are unique regardless of case, so
+    `role/reviewer` and `role/Reviewer` cannot be two identities of one account."""
 
     partition: str
     account: str
@@ -44,13 +49,14 @@ class PrincipalKey:
 
 
 def principal_key(arn: str | None) -> PrincipalKey | None:
-    """The identity a role, user or assumed-role session ARN names; None for anything else (root, services)."""
+    """The identity a role, user or assumed-role session ARN names; None for anything else (root,
+    federated users, services: compared by their full ARN, see same_principal)."""
     if not arn:
         return None
     if found := _PRINCIPAL_ARN.fullmatch(arn):
-        return PrincipalKey(found[1], found[2], found[3], found[4])
+        return PrincipalKey(found[1], found[2], found[3], found[4].lower())
     if found := _SESSION_ARN.fullmatch(arn):
-        return PrincipalKey(found[1], found[2], "role", found[3])
+        return PrincipalKey(found[1], found[2], "role", found[3].lower())
     return None
 
 
@@ -119,14 +125,20 @@ class Principal:
 
     @property
     def known(self) -> bool:
-        return bool(self.arn or self.principal_id)
+        """Whether the principal can be compared with another: it has an ARN or an IAM unique id. A
+        principal id that is neither (a federated user's `<account>:<name>`, the root user's account
+        id) names no one in particular."""
+        return bool(self.arn or self.unique_id)
 
     @property
     def unique_id(self) -> str | None:
-        """The IAM unique id without the session name: every session of a role shares its role's id."""
+        """The IAM unique id without the session name: every session of a role shares its role's id.
+        Only a user's (`AIDA…`) or a role's (`AROA…`): the principal id of a federated user or of the
+        root user starts with the account id, which every principal of the account shares."""
         if not self.principal_id:
             return None
-        return self.principal_id.removeprefix("AWS:").split(":", 1)[0] or None
+        unique = self.principal_id.removeprefix("AWS:").split(":", 1)[0]
+        return unique if unique.startswith(_UNIQUE_ID_PREFIXES) else None
 
     def label(self) -> str | None:
         """How an answer names the principal: its ARN, else its principal id."""
@@ -146,8 +158,11 @@ class Principal:
 
 def same_principal(a: Principal, b: Principal) -> bool:
     """True when any identifier both carry names one identity: the unique id (a role recreated under
-    the same name gets a new one) or the identity its ARN names (a role and its sessions are one)."""
+    the same name gets a new one), the identity its ARN names (a role and its sessions are one), or,
+    for the principals no key names (federated users, root), the full ARN."""
     if a.unique_id and a.unique_id == b.unique_id:
+        return True
+    if a.arn and a.arn == b.arn:
         return True
     key = principal_key(a.arn)
     return key is not None and key == principal_key(b.arn)
@@ -190,14 +205,31 @@ class ApprovalRules:
         return cls(check_approvers(data.get("approvers", {})), may)
 
     def refusals(self, environment: str | None, decision: str, caller: Principal, requester: Principal) -> list[str]:
-        """Why `caller` may not give `decision` on the approval promoting into `environment` (empty: it may)."""
+        """Why `caller` may not give `decision` on the approval promoting into `environment` (empty: it may).
+        An approval that promotes into no environment of ours (None) is refused: no rule could be checked."""
+        if environment is None or environment not in APPROVAL_ENVIRONMENTS:
+            return [f"promotes into no environment with approval rules ({_ENVIRONMENTS}): none could be checked"]
         problems = []
-        approvers = self.approvers.get(environment or "")
+        approvers = self.approvers.get(environment)
         if approvers and not is_approver(caller, approvers):
             problems.append(f"is not an approver of {environment}")
-        guarded = environment == GUARDED_ENVIRONMENT and decision == "approve" and not self.requester_may_approve
-        if guarded and requester.known and not caller.known:
-            problems.append("is unidentified: it cannot be told apart from the requester of this version")
-        elif guarded and requester.known and same_principal(caller, requester):
-            problems.append(f"requested this version: a requester cannot approve their own promotion to {environment}")
+        if environment == GUARDED_ENVIRONMENT and decision == "approve" and not self.requester_may_approve:
+            problems += _requester_refusals(environment, caller, requester)
         return problems
+
+
+def _requester_refusals(environment: str, caller: Principal, requester: Principal) -> list[str]:
+    """Why `caller` may not approve a promotion into the guarded `environment` under the requester rule.
+    A version whose requester is not recorded cannot be told apart from anyone's: refused for everyone
+    (it would otherwise let the requester through, as anyone else)."""
+    if not requester.known:
+        return [
+            f"cannot approve the promotion to {environment}: the requester of this version is not recorded, so "
+            "it cannot be told apart from the caller; send the same request again through the API (its sender "
+            "is recorded as the requester), or answer the approval in CodePipeline under IAM"
+        ]
+    if not caller.known:
+        return ["is unidentified: it cannot be told apart from the requester of this version"]
+    if same_principal(caller, requester):
+        return [f"requested this version: a requester cannot approve their own promotion to {environment}"]
+    return []

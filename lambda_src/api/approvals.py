@@ -1,9 +1,11 @@
 """POST /pipelines/{id}/approval: approve or reject the pending manual approval of a pipeline's delivery pipeline.
 
 Separation of duties (mlops_spec/approvers.py) is checked before CodePipeline is asked anything that
-changes it: a caller who is not an approver of the environment, or the requester of the version
-approving its promotion to prod, gets 403 and no answer is sent. The token comes from CodePipeline
-itself, never from the caller, and the answer is recorded on the registry record with both principals.
+changes it: a caller who is not an approver of the environment, the requester of the version
+approving its promotion to prod (or anyone, when that requester is not recorded), or an approval at a
+stage that promotes into no environment of ours, gets 403 and no answer is sent. The token comes from
+CodePipeline itself, never from the caller. CodePipeline's summary names both principals (the record of
+last resort); the registry record of the answer, with both, is best effort.
 """
 
 from __future__ import annotations
@@ -81,10 +83,12 @@ class ApprovalRequest:
             raise InvalidRequest("invalid approval request", errors)
         return cls(str(decision), (comment or "").strip() or None, stage)
 
-    def summary(self, caller: str | None) -> str:
-        """What CodePipeline records with the decision: who answered (for the audit trail), then the comment."""
+    def summary(self, caller: str | None, requester: str | None) -> str:
+        """What CodePipeline records with the decision: who answered and who requested (the audit trail
+        that stays when the registry's record of the answer could not be written), then the comment."""
         verb = "approved" if self.decision == "approve" else "rejected"
         text = f"{verb} by {caller or 'an unidentified caller'} via the mlops API"
+        text += f"; requested by {requester or 'an unrecorded requester'}"
         if self.comment:
             text += f": {self.comment}"
         return text if len(text) <= SUMMARY_LIMIT else text[: SUMMARY_LIMIT - 1] + "\u2026"
@@ -95,10 +99,11 @@ def answer(pipeline_id: Any, request: ApprovalRequest, caller: Principal, settin
     may give this answer, answer it, and record who requested and who answered."""
     record = find(pipeline_id, settings)
     approval = _choose(record, _pending_approvals(record), request.stage)
-    _check_same_version(record, approval)
-    requester = Principal.from_dict(record.requested_by)
+    stale = _stale_run(record, approval, request.decision)
+    # The record's requester is its current version's; an earlier version's run has none we know.
+    requester = Principal() if stale else Principal.from_dict(record.requested_by)
     check_duties(record, approval["stage"], request.decision, caller, requester, settings.approval_rules)
-    _put_result(record, approval, request, caller)
+    _put_result(record, approval, request, caller, requester)
     answered_at = now()
     entry = {
         "stage": approval["stage"],
@@ -107,11 +112,16 @@ def answer(pipeline_id: Any, request: ApprovalRequest, caller: Principal, settin
         "decision": request.decision,
         _ANSWERED_BY[request.decision]: caller.as_dict(),
         "requested_by": requester.as_dict(),
-        "version": record.version,
+        "version": None if stale else record.version,
         "at": answered_at,
         "comment": request.comment,
     }
-    _record(record, {key: value for key, value in entry.items() if value is not None}, settings)
+    entry = {key: value for key, value in entry.items() if value is not None}
+    if stale:
+        # The record holds a newer version, whose approvals these are not: CodePipeline's summary keeps it.
+        logger.info("approval of an earlier version's run answered", execution_id=approval.get("execution_id"))
+    else:
+        _record(record, entry, settings)
     logger.info("approval answered", pipeline_id=record.pipeline_id, **{k: v for k, v in entry.items() if k != "at"})
     return {
         "pipeline_id": record.pipeline_id,
@@ -127,38 +137,46 @@ def answer(pipeline_id: Any, request: ApprovalRequest, caller: Principal, settin
 def check_duties(
     record: PipelineRecord, stage: str, decision: str, caller: Principal, requester: Principal, rules: ApprovalRules
 ) -> None:
-    """403 naming every reason `caller` may not give `decision` at `stage`; nothing is sent then."""
+    """403 naming every reason `caller` may not give `decision` at `stage`; nothing is sent then. A stage
+    that promotes into no environment of ours is refused (naming it): none of the rules could be checked."""
     environment = _ENVIRONMENT_OF.get(stage)
     problems = rules.refusals(environment, decision, caller, requester)
     if problems:
         who = caller.label() or "an unidentified caller"
-        raise Forbidden(
-            f"{who} may not {decision} the promotion of pipeline {record.pipeline_id} to {environment}",
-            [field_error("(caller)", problem) for problem in problems],
-        )
+        what = f"the promotion of pipeline {record.pipeline_id} to {environment}"
+        if environment is None:
+            what = f"the approval at stage {stage} of pipeline {record.pipeline_id}"
+        field = "(caller)" if environment else "stage"
+        raise Forbidden(f"{who} may not {decision} {what}", [field_error(field, problem) for problem in problems])
 
 
-def _check_same_version(record: PipelineRecord, approval: dict[str, Any]) -> None:
-    """409 when the waiting approval belongs to another run than the record's version: a newer version
-    was queued meanwhile, and its requester is not the one of the run that waits (records written before
-    runs were tracked have no execution id: nothing to compare)."""
+def _stale_run(record: PipelineRecord, approval: dict[str, Any], decision: str) -> bool:
+    """Whether the waiting approval belongs to another run than the record's version (a newer version was
+    queued meanwhile; records written before runs were tracked have no execution id: nothing to compare).
+    Rejecting it is safe (it stops an old run); approving it is a 409: its requester is not the record's."""
     if record.execution_id is None or approval.get("execution_id") == record.execution_id:
-        return
+        return False
+    if decision == "reject":
+        return True
     run = "has not started yet" if record.execution_id == EXECUTION_PENDING else f"is {record.execution_id}"
     raise Conflict(
         f"the approval {_label(approval)} of pipeline {record.pipeline_id} waits in run "
-        f"{approval.get('execution_id')}, not in version {record.version}'s run (which {run}); see its status"
+        f"{approval.get('execution_id')}, not in version {record.version}'s run (which {run}); it may only be "
+        "rejected; see its status"
     )
 
 
-def _put_result(record: PipelineRecord, approval: dict[str, Any], request: ApprovalRequest, caller: Principal) -> None:
+def _put_result(
+    record: PipelineRecord, approval: dict[str, Any], request: ApprovalRequest, caller: Principal, requester: Principal
+) -> None:
     """Answer the approval in CodePipeline; 409 when it was answered (or went away) meanwhile."""
+    summary = request.summary(caller.label(), requester.label())
     try:
         aws.client("codepipeline").put_approval_result(
             pipelineName=record.codepipeline_name,
             stageName=approval["stage"],
             actionName=approval["action"],
-            result={"summary": request.summary(caller.label()), "status": DECISIONS[request.decision]},
+            result={"summary": summary, "status": DECISIONS[request.decision]},
             token=approval["token"],
         )
     except Exception as exc:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from aws_lambda_powertools import Logger
@@ -42,6 +42,7 @@ from lambda_src.registry import (
     Status,
     now,
 )
+from lambda_src.registry.approvals import record_requester
 from mlops_spec import naming
 from mlops_spec.approvers import Principal
 
@@ -209,7 +210,8 @@ def decide(current: PipelineRecord, new: PipelineRecord, names_pipeline: bool = 
 
 def submit(request: Plan, settings: Settings, source: str, requested_by: Principal | None = None) -> Outcome:
     """Record the request (idempotently) and, when something new was queued, start the provisioner.
-    `requested_by` is kept with a queued version (a replay keeps the requester of the version it repeats)."""
+    `requested_by` is kept with a queued version (a replay keeps the requester of the version it repeats,
+    and names it only where none is recorded)."""
     registry = Registry(settings.registry_table)
     candidate = request.new_record(source, requested_by)
     if candidate.client_token:
@@ -232,13 +234,27 @@ def _record(registry: Registry, candidate: PipelineRecord, names_pipeline: bool)
             return Outcome(candidate, queued=True)
         decision = decide(current, candidate, names_pipeline)
         if decision == "replay":
-            return Outcome(current, queued=False)
+            return Outcome(_with_requester(registry, current, candidate), queued=False)
         _check_decision(current, decision)
         try:
             return Outcome(registry.replace_spec(current, candidate), queued=True)
         except ConcurrentUpdate:
             continue  # someone else changed it: decide again from the fresh record
     raise Conflict(f"pipeline {candidate.pipeline_id} is being changed by other requests; retry")
+
+
+def _with_requester(registry: Registry, current: PipelineRecord, replay: PipelineRecord) -> PipelineRecord:
+    """The replayed record, naming the replay's sender as its requester when it has none recorded (an
+    upload whose event did not name its uploader, a version queued before requesters were kept): the
+    same request sent again by a known principal makes the prod approval checkable. A recorded requester
+    is never replaced (record_requester's condition)."""
+    sender = Principal.from_dict(replay.requested_by)
+    if current.requested_by or not sender.known:
+        return current
+    if not record_requester(registry.table, current.pipeline_id, current.version, sender.as_dict()):
+        return current  # another version by now, or another replay named its requester first
+    logger.info("requester recorded by a replay", pipeline_id=current.pipeline_id, version=current.version)
+    return replace(current, requested_by=sender.as_dict(), revision=current.revision + 1)
 
 
 def _check_decision(current: PipelineRecord, decision: Decision) -> None:

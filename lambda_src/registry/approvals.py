@@ -1,8 +1,8 @@
-"""Recording an answered manual approval on its pipeline's record: an attribute-level append.
+"""Recording who answered a manual approval, and who requested the version, on its pipeline's record.
 
-An in-place update that touches the `approvals` list only and increments the record's revision, so
-it never undoes another writer's field, and a full write that read the record before it fails its
-compare-and-swap and reads again (store.py) instead of dropping the entry.
+In-place updates that touch one attribute (the `approvals` list, a missing `requested_by`) and
+increment the record's revision, so they never undo another writer's field, and a full write that read
+the record before them fails its compare-and-swap and reads again (store.py) instead of dropping them.
 """
 
 from __future__ import annotations
@@ -33,6 +33,33 @@ def record_approval(table: str, pipeline_id: str, version: int, entry: dict[str,
             ExpressionAttributeValues={
                 ":none": {"L": []},
                 ":entry": {"L": [to_attr(entry)]},
+                ":version": {"N": str(version)},
+                ":zero": {"N": "0"},
+                ":one": {"N": "1"},
+            },
+        )
+    except ConditionFailed:
+        return False
+    return True
+
+
+_FILL_REQUESTER = "SET requested_by = :requester, revision = if_not_exists(revision, :zero) + :one"
+
+
+def record_requester(table: str, pipeline_id: str, version: int, requester: dict[str, str]) -> bool:
+    """Name the requester of `version` when none is recorded (separation of duties: a prod approval needs
+    one to check). False when the record holds another version by now or names a requester already: a
+    recorded requester is never replaced."""
+    try:
+        write_if(
+            aws.client("dynamodb").update_item,
+            TableName=table,
+            Key={"pipeline_id": {"S": pipeline_id}},
+            UpdateExpression=_FILL_REQUESTER,
+            ConditionExpression="#version = :version AND attribute_not_exists(requested_by)",
+            ExpressionAttributeNames={"#version": "version"},
+            ExpressionAttributeValues={
+                ":requester": to_attr(requester),
                 ":version": {"N": str(version)},
                 ":zero": {"N": "0"},
                 ":one": {"N": "1"},

@@ -29,7 +29,7 @@ SUBJECT_LIMIT = 100  # SNS subjects are at most 100 characters
 @dataclass
 class FileResult:
     source: str
-    outcome: str  # queued | unchanged | rejected | conflict | skipped
+    outcome: str  # queued | unchanged | rejected | conflict | skipped | superseded
     pipeline_id: str | None = None
     errors: list[dict[str, str]] = field(default_factory=list)
 
@@ -42,29 +42,45 @@ def rejection_id(source: str) -> str:
     return f"rejected-{naming.short_hash(source, 12)}"
 
 
-def read_config(bucket: str, key: str) -> tuple[Any, str | None]:
-    """The file as it is now, not the version the event names, and the version it is (None: unversioned).
+class Superseded(Exception):
+    """The event names an upload that a newer one has replaced: that upload's own event applies the file."""
+
+    def __init__(self, event_version: str, read_version: str | None):
+        super().__init__(f"version {event_version} was replaced by {read_version} before it was read")
+        self.event_version = event_version
+        self.read_version = read_version
+
+
+def read_config(bucket: str, key: str, event_version: str | None = None) -> tuple[Any, str | None]:
+    """The file as it is now, and the version it is (None: unversioned); Superseded when the event names
+    a version (`event_version`) that is no longer the current one.
 
     S3 delivers notifications at least once and in no particular order: applying the version an
     event names would let an older upload's late event roll the pipeline back to it. The current
-    object is always the newest upload, so every event of a key applies the same (latest) request,
-    and the events of older versions become replays of it. (The alternative, ordering events by
-    their `sequencer`, would need the last sequencer applied per key stored somewhere; reading the
-    latest version needs no state.)
+    object is always the newest upload, and S3 delivers that upload's own event too, which names its
+    uploader: so the event of an older version is skipped, and the newest file is applied by its own
+    event, under its real uploader. (Applying the newest file from an older upload's event would queue
+    it under no requester, or under the wrong one; ordering events by their `sequencer` would need the
+    last sequencer applied per key stored somewhere: comparing versions needs no state.) An event
+    without a version (an unversioned bucket) applies what it reads.
     """
     response = aws.client("s3").get_object(Bucket=bucket, Key=key)
+    read_version = response.get("VersionId")
+    if event_version is not None and event_version != read_version:
+        raise Superseded(event_version, read_version)
     if response.get("ContentLength", 0) > untrusted_json.MAX_BODY_BYTES:
         raise PayloadTooLarge(
             "mlops-config.json is too large",
             [field_error("(file)", f"must be at most {untrusted_json.MAX_BODY_BYTES} bytes")],
         )
-    return untrusted_json.decode(response["Body"].read(), what="mlops-config.json"), response.get("VersionId")
+    return untrusted_json.decode(response["Body"].read(), what="mlops-config.json"), read_version
 
 
 def requester(uploader: str | None, event_version: str | None, read_version: str | None) -> Principal | None:
     """Who requested what was read: the event's uploader (S3's principal id, `AWS:AROA...:<session>`) when
-    the event names the version read. An event of an older upload applies the latest file, whose
-    uploader it does not know: then no requester is recorded (docs/security.md)."""
+    the event names the version read (an event of another version is skipped before: read_config). An
+    event that names no version in a versioned bucket does not say which upload it is: then no
+    requester is recorded (docs/security.md)."""
     if not uploader or event_version != read_version:
         return None
     return Principal(principal_id=uploader)
@@ -129,7 +145,13 @@ def process(
     event's principal) uploaded what is applied: see read_config."""
     source = f"s3://{bucket}/{key}"
     try:
-        body, read_version = read_config(bucket, key)
+        body, read_version = read_config(bucket, key, version_id)
+    except Superseded as exc:
+        # Not announced: the newer upload's event announces what it applies.
+        logger.info(
+            "event superseded by a newer upload; its own event applies the file", source=source, reason=str(exc)
+        )
+        return FileResult(source, "superseded", errors=[field_error("(file)", f"{exc}: its own event applies it")])
     except ApiError as exc:
         return _reject(config, source, None, exc)
     except Exception as exc:

@@ -154,4 +154,69 @@ def test_an_unidentified_caller_cannot_be_told_from_a_known_requester() -> None:
     refusals = ApprovalRules().refusals("prod", "approve", Principal(), Principal(ALICE))
 
     assert refusals == ["is unidentified: it cannot be told apart from the requester of this version"]
-    assert ApprovalRules().refusals("prod", "approve", Principal(ALICE), Principal()) == []
+
+
+def test_a_version_without_a_recorded_requester_lets_nobody_approve_prod_but_anyone_reject_it() -> None:
+    rules = ApprovalRules()
+
+    [refusal] = rules.refusals("prod", "approve", Principal(ALICE, "AIDAALICE"), Principal())
+    assert refusal.startswith("cannot approve the promotion to prod: the requester of this version is not recorded")
+    assert rules.refusals("prod", "reject", Principal(ALICE, "AIDAALICE"), Principal()) == []
+    assert rules.refusals("staging", "approve", Principal(ALICE, "AIDAALICE"), Principal()) == []
+    assert ApprovalRules(requester_may_approve=True).refusals("prod", "approve", Principal(ALICE), Principal()) == []
+
+
+def test_a_requester_known_only_by_a_principal_id_that_names_no_one_is_not_recorded() -> None:
+    # A federated user's or the root user's principal id starts with the account id they share.
+    for principal_id in ("AWS:111111111111:alice", "111111111111"):
+        assert Principal(principal_id=principal_id).known is False
+        assert Principal(principal_id=principal_id).unique_id is None
+    assert Principal(principal_id="AWS:AROAROLE:alice").unique_id == "AROAROLE"
+    assert Principal(principal_id="AIDAALICE").unique_id == "AIDAALICE"
+
+
+def test_an_approval_that_promotes_into_no_environment_of_ours_is_refused_whatever_the_rules() -> None:
+    for rules in (ApprovalRules(), ApprovalRules(requester_may_approve=True)):
+        assert rules.refusals(None, "reject", Principal(ALICE), Principal(RELEASE)) == [
+            "promotes into no environment with approval rules (staging, prod): none could be checked"
+        ]
+
+
+def test_approver_names_are_compared_as_iam_compares_them_regardless_of_case() -> None:
+    rules = ApprovalRules({"prod": ("arn:aws:iam::111111111111:role/teams/releasemanagers",)})
+    session = Principal("arn:aws:sts::111111111111:assumed-role/ReleaseManagers/bob", "AROARM:bob")
+
+    assert rules.refusals("prod", "approve", session, Principal(ALICE)) == []
+    assert principal_key("arn:aws:iam::111111111111:user/Alice") == principal_key(ALICE)
+    # The account and the kind still tell identities apart.
+    assert principal_key("arn:aws:iam::111111111111:user/RELEASEMANAGERS") != principal_key(RELEASE)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        (  # two federated users of one account share no unique id, only the account's
+            Principal("arn:aws:sts::111111111111:federated-user/alice", "111111111111:alice"),
+            Principal("arn:aws:sts::111111111111:federated-user/bob", "111111111111:bob"),
+            False,
+        ),
+        (
+            Principal("arn:aws:sts::111111111111:federated-user/alice", "111111111111:alice"),
+            Principal("arn:aws:sts::111111111111:federated-user/alice", "111111111111:alice"),
+            True,
+        ),
+        (  # the root user and a federated user of the same account
+            Principal("arn:aws:iam::111111111111:root", "111111111111"),
+            Principal("arn:aws:sts::111111111111:federated-user/alice", "111111111111:alice"),
+            False,
+        ),
+        (
+            Principal("arn:aws:iam::111111111111:root", "111111111111"),
+            Principal("arn:aws:iam::111111111111:root"),
+            True,
+        ),
+    ],
+)
+def test_federated_users_and_root_are_compared_by_their_full_arn(a: Principal, b: Principal, same: bool) -> None:
+    assert same_principal(a, b) is same
+    assert same_principal(b, a) is same

@@ -120,7 +120,9 @@ def answered(body: dict[str, Any], state: dict[str, Any], expected_put: dict[str
 
 
 def test_approve_answers_the_pending_approval_in_the_callers_name(awaiting):
-    expected = put_params("ApproveStaging", "Approved", f"approved by {CALLER} via the mlops API")
+    expected = put_params(
+        "ApproveStaging", "Approved", f"approved by {CALLER} via the mlops API; requested by {CALLER}"
+    )
 
     response = answered({"decision": "approve"}, AT_STAGING, expected)
 
@@ -138,7 +140,9 @@ def test_approve_answers_the_pending_approval_in_the_callers_name(awaiting):
 
 
 def test_reject_with_a_comment_records_who_and_why(awaiting):
-    expected = put_params("ApproveProd", "Rejected", f"rejected by {CALLER} via the mlops API: latency regressed")
+    expected = put_params(
+        "ApproveProd", "Rejected", f"rejected by {CALLER} via the mlops API; requested by {CALLER}: latency regressed"
+    )
 
     # The requester may stop their own promotion to prod: only approving it is someone else's job.
     response = answered({"decision": "reject", "comment": "  latency regressed \n"}, AT_PROD, expected)
@@ -151,7 +155,9 @@ def test_reject_with_a_comment_records_who_and_why(awaiting):
 
 
 def test_the_given_stage_is_answered_when_it_is_the_pending_one(awaiting):
-    expected = put_params("ApproveProd", "Approved", f"approved by {REVIEWER['userArn']} via the mlops API: ok")
+    expected = put_params(
+        "ApproveProd", "Approved", f"approved by {REVIEWER['userArn']} via the mlops API; requested by {CALLER}: ok"
+    )
 
     response = answered(
         {"decision": "approve", "stage": "ApproveProd", "comment": "ok"}, AT_PROD, expected, identity=REVIEWER
@@ -163,14 +169,16 @@ def test_the_given_stage_is_answered_when_it_is_the_pending_one(awaiting):
 
 @pytest.mark.parametrize("comment", ["", "   ", None])
 def test_a_blank_or_null_comment_gets_the_default_summary(awaiting, comment):
-    expected = put_params("ApproveStaging", "Approved", f"approved by {CALLER} via the mlops API")
+    expected = put_params(
+        "ApproveStaging", "Approved", f"approved by {CALLER} via the mlops API; requested by {CALLER}"
+    )
 
     assert answered({"decision": "approve", "comment": comment, "stage": None}, AT_STAGING, expected).status == 200
 
 
 def test_a_long_comment_is_cut_so_the_summary_fits_codepipelines_limit(awaiting):
     comment = "x" * COMMENT_LIMIT
-    head = f"approved by {CALLER} via the mlops API: "
+    head = f"approved by {CALLER} via the mlops API; requested by {CALLER}: "
     summary = head + "x" * (SUMMARY_LIMIT - len(head) - 1) + "\u2026"
     assert len(summary) == SUMMARY_LIMIT
 
@@ -186,7 +194,9 @@ def test_a_request_without_a_caller_identity_is_recorded_as_unidentified(awaitin
         "POST", f"/pipelines/{PIPELINE}/approval", {"decision": "reject"}, resource="/pipelines/{pipeline_id}/approval"
     )
     event["requestContext"]["identity"].update(userArn=None, caller=None)
-    expected = put_params("ApproveStaging", "Rejected", "rejected by an unidentified caller via the mlops API")
+    expected = put_params(
+        "ApproveStaging", "Rejected", f"rejected by an unidentified caller via the mlops API; requested by {CALLER}"
+    )
     with Stubber(aws.client("codepipeline")) as stub:
         stub.add_response("get_pipeline_state", AT_STAGING, {"name": CODEPIPELINE})
         stub.add_response("put_approval_result", {"approvedAt": T0}, expected)
@@ -197,7 +207,9 @@ def test_a_request_without_a_caller_identity_is_recorded_as_unidentified(awaitin
 
 def test_the_approval_is_recorded_and_changes_nothing_else_on_the_record(awaiting):
     before = from_item(awaiting.item(PIPELINE))
-    expected = put_params("ApproveStaging", "Approved", f"approved by {CALLER} via the mlops API")
+    expected = put_params(
+        "ApproveStaging", "Approved", f"approved by {CALLER} via the mlops API; requested by {CALLER}"
+    )
 
     assert answered({"decision": "approve"}, AT_STAGING, expected).status == 200
 
@@ -241,7 +253,7 @@ def test_two_pending_approvals_need_a_stage(awaiting):
     both = pipeline_state({"ApproveStaging": TOKEN, "ApproveProd": OTHER_TOKEN})
 
     unclear = answered({"decision": "approve"}, both, None)
-    summary = f"approved by {REVIEWER['userArn']} via the mlops API"
+    summary = f"approved by {REVIEWER['userArn']} via the mlops API; requested by {CALLER}"
     chosen = answered(
         {"decision": "approve", "stage": "ApproveProd"},
         both,
@@ -271,7 +283,9 @@ def test_an_approval_answered_meanwhile_is_a_conflict(awaiting, code):
             "put_approval_result",
             service_error_code=code,
             http_status_code=400,
-            expected_params=put_params("ApproveStaging", "Approved", f"approved by {CALLER} via the mlops API"),
+            expected_params=put_params(
+                "ApproveStaging", "Approved", f"approved by {CALLER} via the mlops API; requested by {CALLER}"
+            ),
         )
         response = approval(body={"decision": "approve"})
         stub.assert_no_pending_responses()
@@ -401,7 +415,7 @@ def test_a_body_that_is_not_a_json_object_is_400(awaiting, raw, field):
 def test_a_comment_of_exactly_the_limit_is_accepted(awaiting):
     # Counted in characters, not bytes.
     comment = "é" * COMMENT_LIMIT
-    head = f"rejected by {CALLER} via the mlops API: "
+    head = f"rejected by {CALLER} via the mlops API; requested by {CALLER}: "
     summary = (head + comment)[: SUMMARY_LIMIT - 1] + "\u2026"
 
     response = answered(

@@ -59,7 +59,7 @@ def approve(state: dict[str, Any], expected_put: dict[str, Any] | None, identity
 
 
 def approved_by(identity: dict[str, Any], stage: str) -> dict[str, Any]:
-    return put_params(stage, "Approved", f"approved by {identity['userArn']} via the mlops API")
+    return put_params(stage, "Approved", f"approved by {identity['userArn']} via the mlops API; requested by {CALLER}")
 
 
 def forbidden(response: Any, caller: str, environment: str, *problems: str) -> None:
@@ -134,7 +134,10 @@ def test_the_requester_may_not_approve_the_promotion_to_prod(orchestrator):
 def test_the_requester_may_approve_the_promotion_to_staging(orchestrator):
     provisioned()
 
-    response = approve(AT_STAGING, put_params("ApproveStaging", "Approved", f"approved by {CALLER} via the mlops API"))
+    response = approve(
+        AT_STAGING,
+        put_params("ApproveStaging", "Approved", f"approved by {CALLER} via the mlops API; requested by {CALLER}"),
+    )
 
     assert response.status == 200, response.body
 
@@ -168,7 +171,9 @@ def test_the_stack_setting_lets_the_requester_approve_prod(orchestrator, monkeyp
     rules(monkeypatch, ApprovalRules(requester_may_approve=True))
     provisioned()
 
-    response = approve(AT_PROD, put_params("ApproveProd", "Approved", f"approved by {CALLER} via the mlops API"))
+    response = approve(
+        AT_PROD, put_params("ApproveProd", "Approved", f"approved by {CALLER} via the mlops API; requested by {CALLER}")
+    )
 
     assert response.status == 200, response.body
     assert response.body["approved_by"] == response.body["requested_by"] == CALLER
@@ -189,7 +194,7 @@ def test_an_approval_waiting_in_an_earlier_versions_run_is_not_answered_under_th
     assert response.status == once_started.status == 409
     assert response.body["message"] == (
         f"the approval ApproveProd of pipeline {PIPELINE} waits in run e1, not in version 2's run "
-        "(which has not started yet); see its status"
+        "(which has not started yet); it may only be rejected; see its status"
     )
     assert "(which is e2)" in once_started.body["message"]
 
@@ -204,7 +209,11 @@ def test_the_record_keeps_the_requester_and_each_answer(orchestrator):
     response = answered(
         {"decision": "approve", "comment": "looks good"},
         AT_PROD,
-        put_params("ApproveProd", "Approved", f"approved by {REVIEWER['userArn']} via the mlops API: looks good"),
+        put_params(
+            "ApproveProd",
+            "Approved",
+            f"approved by {REVIEWER['userArn']} via the mlops API; requested by {CALLER}: looks good",
+        ),
         identity=REVIEWER,
     )
 
@@ -229,7 +238,11 @@ def test_the_status_names_the_requester_and_who_answered(orchestrator):
     answered(
         {"decision": "approve", "comment": "ok"},
         AT_STAGING,
-        put_params("ApproveStaging", "Approved", f"approved by {REVIEWER['userArn']} via the mlops API: ok"),
+        put_params(
+            "ApproveStaging",
+            "Approved",
+            f"approved by {REVIEWER['userArn']} via the mlops API; requested by {CALLER}: ok",
+        ),
         identity=REVIEWER,
     )
 
@@ -250,7 +263,10 @@ def test_the_status_names_the_requester_and_who_answered(orchestrator):
 
 def test_a_later_full_write_keeps_the_recorded_answer(orchestrator):
     provisioned()
-    approve(AT_STAGING, put_params("ApproveStaging", "Approved", f"approved by {CALLER} via the mlops API"))
+    approve(
+        AT_STAGING,
+        put_params("ApproveStaging", "Approved", f"approved by {CALLER} via the mlops API; requested by {CALLER}"),
+    )
 
     # The status function's next move is a compare-and-swap write of the whole record.
     Registry(TABLE).transition(PIPELINE, Status.DEPLOYED, outputs={"endpoint_name": "churn-xgb-prod"})
@@ -262,7 +278,10 @@ def test_a_later_full_write_keeps_the_recorded_answer(orchestrator):
 
 def test_a_new_version_has_its_own_requester_and_no_answers_yet(orchestrator):
     provisioned()
-    approve(AT_STAGING, put_params("ApproveStaging", "Approved", f"approved by {CALLER} via the mlops API"))
+    approve(
+        AT_STAGING,
+        put_params("ApproveStaging", "Approved", f"approved by {CALLER} via the mlops API; requested by {CALLER}"),
+    )
 
     event = api_event("POST", "/provisionpipeline", realtime_body(inference_instance="ml.m5.xlarge"))
     event["requestContext"]["identity"].update(REVIEWER)

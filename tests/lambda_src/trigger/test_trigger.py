@@ -269,7 +269,7 @@ def test_an_older_uploads_event_processed_last_does_not_roll_the_pipeline_back(o
     Registry(TABLE).transition("churn-xgb-realtime-builtin", Status.DEPLOYED)
     late = handler(first, LAMBDA_CONTEXT)
 
-    assert late["results"][0]["outcome"] == "unchanged"
+    assert late["results"][0]["outcome"] == "superseded"
     item = orchestrator.item("churn-xgb-realtime-builtin")
     assert json.loads(item["spec"]["S"])["inference_instance"] == "ml.c5.xlarge"
     assert (item["version"], item["status"]) == ({"N": "1"}, {"S": "DEPLOYED"})

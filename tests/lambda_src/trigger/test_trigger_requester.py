@@ -44,16 +44,63 @@ def test_the_uploader_of_the_file_is_the_requester(orchestrator, s3_events):  # 
     assert requested_by(orchestrator) == {"principal_id": UPLOADER}
 
 
-def test_an_event_of_an_older_upload_does_not_name_the_requester_of_the_newer_file(orchestrator, s3_events):  # noqa: F811
+def test_an_event_of_an_older_upload_is_skipped_and_the_newer_uploads_event_names_its_uploader(
+    orchestrator,
+    s3_events,  # noqa: F811
+):
+    # Alice uploads the same file twice quickly: the first event reads the second upload.
     key = "team/mlops-config.json"
-    older = s3_events((key, json.dumps(realtime_body())))
-    s3_events((key, json.dumps(realtime_body(inference_instance="ml.m5.xlarge"))))
-    as_s3_sends_it(older["Records"][0], versions(key)[0])
+    first = s3_events((key, json.dumps(realtime_body())))
+    second = s3_events((key, json.dumps(realtime_body())))
+    older, newer = versions(key)
+    as_s3_sends_it(first["Records"][0], older)
+    as_s3_sends_it(second["Records"][0], newer)
 
-    # The older event applies the newer file (read_config), which someone else may have uploaded.
-    assert handler(older, LAMBDA_CONTEXT)["results"][0]["outcome"] == "queued"
+    [skipped] = handler(first, LAMBDA_CONTEXT)["results"]
+    assert orchestrator.items() == []  # not queued under no requester
+    [applied] = handler(second, LAMBDA_CONTEXT)["results"]
 
+    assert skipped == {
+        "source": f"s3://{BUCKET}/{key}",
+        "outcome": "superseded",
+        "pipeline_id": None,
+        "errors": [
+            {
+                "field": "(file)",
+                "problem": f"version {older} was replaced by {newer} before it was read: its own event applies it",
+            }
+        ],
+    }
+    assert applied["outcome"] == "queued"
+    assert requested_by(orchestrator) == {"principal_id": UPLOADER}
+
+
+def test_a_replay_by_a_known_uploader_names_the_missing_requester(orchestrator, s3_events):  # noqa: F811
+    key = "team/mlops-config.json"
+    unnamed = s3_events((key, json.dumps(realtime_body())))  # moto's event: no uploader, no version
+    assert handler(unnamed, LAMBDA_CONTEXT)["results"][0]["outcome"] == "queued"
     assert requested_by(orchestrator) is None
+    again = s3_events((key, json.dumps(realtime_body())))
+    as_s3_sends_it(again["Records"][0], versions(key)[-1])
+
+    assert handler(again, LAMBDA_CONTEXT)["results"][0]["outcome"] == "unchanged"
+
+    assert requested_by(orchestrator) == {"principal_id": UPLOADER}
+    assert orchestrator.item(PIPELINE)["version"] == {"N": "1"}
+
+
+def test_a_replay_never_replaces_a_recorded_requester(orchestrator, s3_events):  # noqa: F811
+    key = "team/mlops-config.json"
+    first = s3_events((key, json.dumps(realtime_body())))
+    as_s3_sends_it(first["Records"][0], versions(key)[-1])
+    handler(first, LAMBDA_CONTEXT)
+    again = s3_events((key, json.dumps(realtime_body())))
+    as_s3_sends_it(again["Records"][0], versions(key)[-1])
+    again["Records"][0]["userIdentity"]["principalId"] = "AWS:AROAOTHER:mallory"
+
+    assert handler(again, LAMBDA_CONTEXT)["results"][0]["outcome"] == "unchanged"
+
+    assert requested_by(orchestrator) == {"principal_id": UPLOADER}
 
 
 def test_the_requester_rule_needs_the_event_to_name_the_version_read():
