@@ -244,15 +244,15 @@ def _record(registry: Registry, candidate: PipelineRecord, names_pipeline: bool)
 
 
 def _with_requester(registry: Registry, current: PipelineRecord, replay: PipelineRecord) -> PipelineRecord:
-    """The replayed record, naming the replay's sender as its requester when it has none recorded (an
-    upload whose event did not name its uploader, a version queued before requesters were kept): the
-    same request sent again by a known principal makes the prod approval checkable. A recorded requester
-    is never replaced (record_requester's condition)."""
+    """The replayed record, naming the replay's sender as its requester when it has none that can be
+    compared (an upload whose event did not name its uploader, or named a federated or root principal
+    id; a version queued before requesters were kept): the same request sent again by a known principal
+    makes the prod approval checkable. A requester that can be compared is never replaced."""
     sender = Principal.from_dict(replay.requested_by)
-    if current.requested_by or not sender.known:
+    if Principal.from_dict(current.requested_by).known or not sender.known:
         return current
-    if not record_requester(registry.table, current.pipeline_id, current.version, sender.as_dict()):
-        return current  # another version by now, or another replay named its requester first
+    if not record_requester(registry.table, current.pipeline_id, current.revision, sender.as_dict()):
+        return current  # changed since it was read: another version, or another replay named one first
     logger.info("requester recorded by a replay", pipeline_id=current.pipeline_id, version=current.version)
     return replace(current, requested_by=sender.as_dict(), revision=current.revision + 1)
 

@@ -43,27 +43,25 @@ def record_approval(table: str, pipeline_id: str, version: int, entry: dict[str,
     return True
 
 
-_FILL_REQUESTER = "SET requested_by = :requester, revision = if_not_exists(revision, :zero) + :one"
+_NAME_REQUESTER = "SET requested_by = :requester, revision = if_not_exists(revision, :zero) + :one"
 
 
-def record_requester(table: str, pipeline_id: str, version: int, requester: dict[str, str]) -> bool:
-    """Name the requester of `version` when none is recorded (separation of duties: a prod approval needs
-    one to check). False when the record holds another version by now or names a requester already: a
-    recorded requester is never replaced."""
+def record_requester(table: str, pipeline_id: str, revision: int, requester: dict[str, str]) -> bool:
+    """Name the requester of the record as it was read (`revision`; 0: written before revisions), which
+    the caller found without a requester it can compare (separation of duties: a prod approval needs
+    one). False when the record changed since: another version, or another replay named one first."""
+    condition = "revision = :revision" if revision else "attribute_not_exists(revision)"
+    values = {":requester": to_attr(requester), ":zero": {"N": "0"}, ":one": {"N": "1"}}
+    if revision:
+        values[":revision"] = {"N": str(revision)}
     try:
         write_if(
             aws.client("dynamodb").update_item,
             TableName=table,
             Key={"pipeline_id": {"S": pipeline_id}},
-            UpdateExpression=_FILL_REQUESTER,
-            ConditionExpression="#version = :version AND attribute_not_exists(requested_by)",
-            ExpressionAttributeNames={"#version": "version"},
-            ExpressionAttributeValues={
-                ":requester": to_attr(requester),
-                ":version": {"N": str(version)},
-                ":zero": {"N": "0"},
-                ":one": {"N": "1"},
-            },
+            UpdateExpression=_NAME_REQUESTER,
+            ConditionExpression=condition,
+            ExpressionAttributeValues=values,
         )
     except ConditionFailed:
         return False

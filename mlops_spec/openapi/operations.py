@@ -144,7 +144,8 @@ def _delete_pipeline() -> dict[str, Any]:
 def _answer_approval() -> dict[str, Any]:
     nothing_pending = (
         "No approval is pending (or not at the given stage; the message names what is), it was answered meanwhile, "
-        "or it waits in the run of an earlier version than the pipeline's current one."
+        "or `approve` of one that waits in the run of an earlier version than the pipeline's current one (such an "
+        "approval may only be rejected)."
     )
     return {
         "requestBody": _body("ApprovalRequest"),
@@ -153,8 +154,10 @@ def _answer_approval() -> dict[str, Any]:
             **_errors(400, 404, 413),
             "403": _answer(
                 "The caller may not give this answer (separation of duties): not an approver of the environment "
-                "(mlops:approvers), or the requester of this version approving its promotion to prod. `errors` "
-                "names each reason; nothing was sent to CodePipeline.",
+                "(mlops:approvers); the requester of this version approving its promotion to prod; any caller "
+                "approving the promotion to prod of a version whose requester is not recorded (send the same "
+                "request again through the API to record one); or an approval at a stage that promotes into no "
+                "known environment. `errors` names each reason; nothing was sent to CodePipeline.",
                 "ErrorBody",
             ),
             "409": _answer(nothing_pending, "ErrorBody"),

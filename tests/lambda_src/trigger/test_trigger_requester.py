@@ -7,11 +7,12 @@ import json
 
 from lambda_src.common import aws
 from lambda_src.registry import from_attr
+from lambda_src.registry.approvals import record_requester
 from lambda_src.trigger.handler import handler, requester
 from mlops_spec.approvers import Principal
 from tests.lambda_src.trigger.test_trigger import s3_events  # noqa: F401 (the fixture)
 from tests.support.api_gateway import LAMBDA_CONTEXT
-from tests.support.moto_orchestrator import BUCKET
+from tests.support.moto_orchestrator import BUCKET, TABLE
 from tests.support.requests import realtime_body
 
 PIPELINE = "churn-xgb-realtime-builtin"
@@ -89,6 +90,22 @@ def test_a_replay_by_a_known_uploader_names_the_missing_requester(orchestrator, 
     assert orchestrator.item(PIPELINE)["version"] == {"N": "1"}
 
 
+def test_a_replay_by_a_known_uploader_replaces_a_requester_that_names_no_one(orchestrator, s3_events):  # noqa: F811
+    # The root user's principal id is its account id, which every principal of the account shares.
+    key = "team/mlops-config.json"
+    by_root = s3_events((key, json.dumps(realtime_body())))
+    as_s3_sends_it(by_root["Records"][0], versions(key)[-1])
+    by_root["Records"][0]["userIdentity"]["principalId"] = "AWS:111111111111"
+    handler(by_root, LAMBDA_CONTEXT)
+    assert requested_by(orchestrator) == {"principal_id": "AWS:111111111111"}
+    again = s3_events((key, json.dumps(realtime_body())))
+    as_s3_sends_it(again["Records"][0], versions(key)[-1])
+
+    assert handler(again, LAMBDA_CONTEXT)["results"][0]["outcome"] == "unchanged"
+
+    assert requested_by(orchestrator) == {"principal_id": UPLOADER}
+
+
 def test_a_replay_never_replaces_a_recorded_requester(orchestrator, s3_events):  # noqa: F811
     key = "team/mlops-config.json"
     first = s3_events((key, json.dumps(realtime_body())))
@@ -108,3 +125,16 @@ def test_the_requester_rule_needs_the_event_to_name_the_version_read():
     assert requester(UPLOADER, None, None) == Principal(principal_id=UPLOADER)  # an unversioned bucket
     assert requester(UPLOADER, "v1", "v2") is None
     assert requester(None, "v2", "v2") is None
+
+
+def test_a_requester_is_named_only_on_the_record_as_it_was_read(orchestrator, s3_events):  # noqa: F811
+    key = "team/mlops-config.json"
+    handler(s3_events((key, json.dumps(realtime_body()))), LAMBDA_CONTEXT)
+    revision = int(orchestrator.item(PIPELINE)["revision"]["N"])
+
+    # Another writer moved the record on since it was read: the replay names no one.
+    assert record_requester(TABLE, PIPELINE, revision - 1, {"principal_id": UPLOADER}) is False
+    assert requested_by(orchestrator) is None
+    assert record_requester(TABLE, PIPELINE, revision, {"principal_id": UPLOADER}) is True
+    assert requested_by(orchestrator) == {"principal_id": UPLOADER}
+    assert orchestrator.item(PIPELINE)["revision"] == {"N": str(revision + 1)}
