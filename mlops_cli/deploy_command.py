@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from mlops_cli.extras import require_orchestrator
+
 EXIT_FAILED = 1
 EXIT_MISCONFIGURED = 2
 
@@ -37,6 +39,7 @@ def deploy(
     Needs the pulumi CLI, a role the deploy role trusts and the provisioner's MLOPS_* settings. An
     approval-guarded environment is deployed only in the delivery pipeline's run that approved it.
     """
+    require_orchestrator("deploy")
     # Imported here: pulumi and pulumi_aws take a while to load, and `mlops --help` should not wait.
     from lambda_src.provisioner.deploy import deploy as deploy_stack
     from lambda_src.provisioner.errors import ProvisioningError

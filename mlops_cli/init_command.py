@@ -97,8 +97,12 @@ def _environment_and_account(item: str) -> tuple[str, str]:
 
 
 def _requirement() -> str:
-    """The installed distribution, pinned, for `pulumi install` to put into the project's virtualenv."""
+    """The installed distribution, pinned, for `pulumi install` to put into the project's virtualenv.
+
+    With its orchestrator extra: the project runs the Pulumi program, which a light install lacks.
+    """
     from mlops_cli.version import DISTRIBUTION, package_version
 
     version = package_version()
-    return f"{DISTRIBUTION}=={version}\n" if " " not in version else f"{DISTRIBUTION}\n"
+    requirement = f"{DISTRIBUTION}[orchestrator]"
+    return f"{requirement}=={version}\n" if " " not in version else f"{requirement}\n"

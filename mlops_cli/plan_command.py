@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from mlops_cli.extras import require_orchestrator
+
 if TYPE_CHECKING:
     from mlops_cli.planner import StackPlan
     from mlops_cli.project import Project
@@ -48,6 +50,7 @@ def plan(
     ] = None,
 ) -> None:
     """Run the project's Pulumi program offline under the mock engine and print what it would create."""
+    require_orchestrator("plan")
     from mlops_cli.project import check_shared_settings, find_project  # lazily: they load yaml and pydantic
     from mlops_spec.errors import SpecError
 

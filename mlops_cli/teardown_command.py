@@ -12,12 +12,15 @@ import json
 
 import typer
 
+from mlops_cli.extras import require_orchestrator
+
 EXIT_FAILED = 1
 EXIT_MISCONFIGURED = 2
 
 
 def teardown() -> None:
     """Delete the pipeline this teardown build was started for (run by the orchestrator's teardown project)."""
+    require_orchestrator("teardown")
     # Imported here: pulumi and pulumi_aws take a while to load, and `mlops --help` should not wait.
     from lambda_src.provisioner.handler import Provisioner
     from lambda_src.provisioner.settings import SettingsError
