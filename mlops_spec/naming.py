@@ -172,7 +172,8 @@ def secrets_provider_of(secrets_provider: str, env: str) -> str:
     split = urlsplit(secrets_provider)
     query = [(k, v) for k, v in parse_qsl(split.query) if not k.startswith("context_")]
     query.append((f"context_{STATE_CONTEXT_KEY}", env))
-    return urlunsplit((split.scheme, split.netloc, split.path, urlencode(query, safe="/:"), ""))
+    # Written out, not urlunsplit: that drops the `//` of a URL without a host (`awskms:///arn:...`).
+    return f"{split.scheme}://{split.netloc}{split.path}?{urlencode(query, safe='/:')}"
 
 
 def resource_name(pipeline: str, env: str, suffix: str, limit: int = SAGEMAKER_NAME_LIMIT) -> str:

@@ -111,6 +111,11 @@ class ProvisionerSettings:
     _resolved_secrets: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if self.backend_url and urlsplit(self.backend_url).path not in ("", "/"):
+            # Target stacks live under prefixes of the bucket (mlops_spec/naming.py), legacy ones at its root.
+            raise SettingsError(
+                f"{ENV_VARS['backend_url']} must name the state bucket only (s3://<bucket>?region=<region>), not a path"
+            )
         if self.mode not in ("single", "multi"):
             raise SettingsError(f"{ENV_VARS['mode']} must be 'single' or 'multi', not {self.mode!r}")
         if self.orchestrator_environment not in self.accounts:

@@ -63,3 +63,13 @@ def test_a_target_stack_name_gives_back_its_pipeline_and_environment_and_nothing
 def test_legacy_stacks_are_where_pulumis_s3_backend_kept_them_at_the_root() -> None:
     assert naming.legacy_stack_key("churn-dev") == ".pulumi/stacks/mlops-pipelines/churn-dev.json"
     assert naming.legacy_lock_folder("churn-dev") == ".pulumi/locks/organization/mlops-pipelines/churn-dev/"
+
+
+@pytest.mark.fast
+def test_a_secrets_provider_naming_a_key_by_arn_keeps_its_form():
+    from mlops_spec.naming import secrets_provider_of
+
+    url = "awskms:///arn:aws:kms:us-east-1:111111111111:key/abc?region=us-east-1"
+    assert secrets_provider_of(url, "prod") == (
+        "awskms:///arn:aws:kms:us-east-1:111111111111:key/abc?region=us-east-1&context_mlops-environment=prod"
+    )

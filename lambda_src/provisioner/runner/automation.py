@@ -174,8 +174,14 @@ class AutomationStackRunner:
     def import_deployment(self, exported: dict[str, Any]) -> None:
         stack = self._selected()
         state = auto.Deployment(version=exported.get("version"), deployment=exported.get("deployment"))
-        with _classified(stack.name):
-            stack.import_stack(state)
+        # The SDK writes the deployment (its secrets in plain text) to a temporary file it removes only
+        # when the import succeeds: keep that file in this runner's work directory, removed on close.
+        default_tempdir, tempfile.tempdir = tempfile.tempdir, self.work_dir
+        try:
+            with _classified(stack.name):
+                stack.import_stack(state)
+        finally:
+            tempfile.tempdir = default_tempdir
 
     def secrets_provider_state(self) -> dict[str, Any] | None:
         stack = self._selected()

@@ -4,6 +4,7 @@ the state bucket's root as S3 holds them: seen, locked as Pulumi locks, removed.
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,8 +13,9 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from lambda_src.provisioner.errors import StackBusy
+from lambda_src.provisioner.errors import ProvisioningError, StackBusy
 from lambda_src.provisioner.runner import AutomationStackRunner, RunnerConfig
+from lambda_src.provisioner.settings import ProvisionerSettings, SettingsError
 from lambda_src.provisioner.state_layout import (
     LegacyStacks,
     StackPlace,
@@ -317,3 +319,32 @@ def test_a_killed_runs_lock_on_a_legacy_stack_is_removed_once_older_than_any_run
     s3.put_object(Bucket=BUCKET, Key=f"{folder}live.json", Body=b"{}")
     with pytest.raises(StackBusy), LegacyStacks(s3, BUCKET, stale_after=timedelta(minutes=65)).lock("a-dev"):
         pass
+
+
+def test_a_failed_import_leaves_no_plain_text_secrets_outside_the_runners_work_directory(
+    fake_pulumi: Any, tmp_path: Path, s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shared_tmp = tmp_path / "shared-tmp"
+    shared_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(shared_tmp))
+    runner = runner_on(fake_pulumi, tmp_path, s3, moves=True)
+    runner.select_or_create(f"{PIPELINE}-dev", lambda: None)
+    exported = {"version": 3, "deployment": {"resources": [], "secret": "s3cret-in-plain-text"}}
+    fake_pulumi.fail_next("stack import", "error: import failed")
+
+    with pytest.raises(ProvisioningError):
+        runner.import_deployment(exported)
+    left_in_work_dir = [p for p in Path(runner.work_dir).rglob("*") if p.is_file() and "s3cret" in p.read_text()]
+
+    # In the runner's work directory (a runner that made its own removes it on close), not the shared /tmp.
+    assert list(shared_tmp.iterdir()) == []
+    assert len(left_in_work_dir) == 1
+    assert tempfile.tempdir == str(shared_tmp)
+
+
+@pytest.mark.fast
+def test_a_state_backend_url_with_a_path_is_refused() -> None:
+    with pytest.raises(SettingsError, match="must name the state bucket only"):
+        ProvisionerSettings(
+            region="us-east-1", accounts={"dev": "111111111111"}, backend_url="s3://b/custom?region=us-east-1"
+        )
