@@ -65,7 +65,7 @@ def read_config(bucket: str, key: str, event_version: str | None = None) -> tupl
     without a version (an unversioned bucket) applies what it reads.
     """
     response = aws.client("s3").get_object(Bucket=bucket, Key=key)
-    read_version = response.get("VersionId")
+    read_version = object_version(response.get("VersionId"))
     if event_version is not None and event_version != read_version:
         raise Superseded(event_version, read_version)
     if response.get("ContentLength", 0) > untrusted_json.MAX_BODY_BYTES:
@@ -74,6 +74,12 @@ def read_config(bucket: str, key: str, event_version: str | None = None) -> tupl
             [field_error("(file)", f"must be at most {untrusted_json.MAX_BODY_BYTES} bytes")],
         )
     return untrusted_json.decode(response["Body"].read(), what="mlops-config.json"), read_version
+
+
+def object_version(value: Any) -> str | None:
+    """A version id as S3 names it, None for none: an unversioned object has none, which events and
+    reads may also spell "null" (S3's version id of an object written while versioning was off)."""
+    return value if isinstance(value, str) and value not in ("", "null") else None
 
 
 def requester(uploader: str | None, event_version: str | None, read_version: str | None) -> Principal | None:
@@ -201,7 +207,7 @@ def _config_upload(bucket: Any, raw_key: Any, version: Any, config: Settings, up
     key = unquote_plus(str(raw_key or ""))
     if bucket != config.assets_bucket or not key.endswith(naming.CONFIG_FILE_NAME):
         return None
-    return bucket, key, version, uploader if isinstance(uploader, str) and uploader else None
+    return bucket, key, object_version(version), uploader if isinstance(uploader, str) and uploader else None
 
 
 def _target(record: dict[str, Any], config: Settings) -> Upload | None:

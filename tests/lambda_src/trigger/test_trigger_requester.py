@@ -8,7 +8,7 @@ import json
 from lambda_src.common import aws
 from lambda_src.registry import from_attr
 from lambda_src.registry.approvals import record_requester
-from lambda_src.trigger.handler import handler, requester
+from lambda_src.trigger.handler import handler, object_version, requester
 from mlops_spec.approvers import Principal
 from tests.lambda_src.trigger.test_trigger import s3_events  # noqa: F401 (the fixture)
 from tests.support.api_gateway import LAMBDA_CONTEXT
@@ -138,3 +138,12 @@ def test_a_requester_is_named_only_on_the_record_as_it_was_read(orchestrator, s3
     assert record_requester(TABLE, PIPELINE, revision, {"principal_id": UPLOADER}) is True
     assert requested_by(orchestrator) == {"principal_id": UPLOADER}
     assert orchestrator.item(PIPELINE)["revision"] == {"N": str(revision + 1)}
+
+
+def test_an_unversioned_object_is_never_superseded_however_its_event_spells_no_version(orchestrator, s3_events):  # noqa: F811
+    aws.client("s3").put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Suspended"})
+    event = s3_events(("team/mlops-config.json", json.dumps(realtime_body())))
+    event["Records"][0]["s3"]["object"]["versionId"] = "null"
+
+    assert handler(event, LAMBDA_CONTEXT)["results"][0]["outcome"] == "queued"
+    assert object_version("null") is object_version("") is object_version(None) is None
