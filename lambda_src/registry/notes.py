@@ -33,71 +33,54 @@ class RunNotes:
         False when another invocation holds the claim or the record moved on. The same claimant may
         claim again (a retry of its own invocation). The sweep drops a claim when it re-sends the start.
         """
-        try:
-            write_if(
-                self._db.update_item,
-                TableName=self.table,
-                Key={"pipeline_id": {"S": pipeline_id}},
-                UpdateExpression=f"SET claimed_by = :me, updated_at = :now, {REVISION_INCREMENT}",
-                ConditionExpression=(
-                    "#status = :deleting AND #version = :version "
-                    "AND (attribute_not_exists(claimed_by) OR claimed_by = :me)"
-                ),
-                ExpressionAttributeNames={"#status": "status", "#version": "version"},
-                ExpressionAttributeValues={
-                    ":me": {"S": claimant},
-                    ":now": {"S": now()},
-                    **NEXT_REVISION,
-                    ":deleting": {"S": str(Status.DELETING)},
-                    ":version": {"N": str(version)},
-                },
-            )
-        except ConditionFailed:
-            return False
-        return True
+        return self._note_if(
+            pipeline_id,
+            (Status.DELETING, version),
+            "claimed_by = :me, updated_at = :now",
+            {":me": {"S": claimant}, ":now": {"S": now()}},
+            also="(attribute_not_exists(claimed_by) OR claimed_by = :me)",
+        )
 
     def record_teardown(self, pipeline_id: str, version: int, claimant: str, build_id: str) -> bool:
         """Note the teardown build `claimant` started for this DELETING version (the sweep watches it,
         the next deletion waits for it). False when the record moved on or another run holds the claim."""
-        try:
-            write_if(
-                self._db.update_item,
-                TableName=self.table,
-                Key={"pipeline_id": {"S": pipeline_id}},
-                UpdateExpression=(
-                    "SET teardown_build = :build, teardown_claim = :me, updated_at = :now, " + REVISION_INCREMENT
-                ),
-                ConditionExpression="#status = :deleting AND #version = :version AND claimed_by = :me",
-                ExpressionAttributeNames={"#status": "status", "#version": "version"},
-                ExpressionAttributeValues={
-                    ":build": {"S": build_id},
-                    ":me": {"S": claimant},
-                    ":now": {"S": now()},
-                    **NEXT_REVISION,
-                    ":deleting": {"S": str(Status.DELETING)},
-                    ":version": {"N": str(version)},
-                },
-            )
-        except ConditionFailed:
-            return False
-        return True
+        return self._note_if(
+            pipeline_id,
+            (Status.DELETING, version),
+            "teardown_build = :build, teardown_claim = :me, updated_at = :now",
+            {":build": {"S": build_id}, ":me": {"S": claimant}, ":now": {"S": now()}},
+            also="claimed_by = :me",
+        )
 
     def record_drift(self, pipeline_id: str, version: int, drift: dict[str, Any]) -> bool:
         """Keep the latest drift check of a DEPLOYED version (an attribute of its own: no other field is
         written, so no other writer's change is undone). False when the record moved on meanwhile."""
+        return self._note_if(pipeline_id, (Status.DEPLOYED, version), "drift = :drift", {":drift": to_attr(drift)})
+
+    def _note_if(
+        self,
+        pipeline_id: str,
+        state: tuple[Status, int],
+        assignments: str,
+        values: dict[str, Any],
+        also: str | None = None,
+    ) -> bool:
+        """SET `assignments` (and the next revision) while the record is in `state` (status, version)
+        and `also` holds; False when it is not."""
+        condition = "#status = :expected_status AND #version = :expected_version" + (f" AND {also}" if also else "")
         try:
             write_if(
                 self._db.update_item,
                 TableName=self.table,
                 Key={"pipeline_id": {"S": pipeline_id}},
-                UpdateExpression=f"SET drift = :drift, {REVISION_INCREMENT}",
-                ConditionExpression="#status = :deployed AND #version = :version",
+                UpdateExpression=f"SET {assignments}, {REVISION_INCREMENT}",
+                ConditionExpression=condition,
                 ExpressionAttributeNames={"#status": "status", "#version": "version"},
                 ExpressionAttributeValues={
-                    ":drift": to_attr(drift),
+                    **values,
                     **NEXT_REVISION,
-                    ":deployed": {"S": str(Status.DEPLOYED)},
-                    ":version": {"N": str(version)},
+                    ":expected_status": {"S": str(state[0])},
+                    ":expected_version": {"N": str(state[1])},
                 },
             )
         except ConditionFailed:
