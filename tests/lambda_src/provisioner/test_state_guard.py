@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -14,7 +13,7 @@ from lambda_src.provisioner.state_guard import same_secrets_provider, state_prob
 from lambda_src.registry import Status
 from tests.lambda_src.provisioner.test_drift import check
 from tests.lambda_src.provisioner.test_drift import deployed as deployed_for_drift
-from tests.lambda_src.provisioner.test_teardown import deployed
+from tests.lambda_src.provisioner.test_teardown import delete_without_running_the_teardown, deployed
 
 DEV_ROLE = "arn:aws:iam::111111111111:role/mlops-dev-deploy"
 PROD_ROLE = "arn:aws:iam::333333333333:role/mlops-prod-deploy"
@@ -72,9 +71,7 @@ def test_a_teardown_refuses_a_dev_stack_whose_state_steers_to_prod(
 ) -> None:
     pipeline_id = deployed(single, example_body)
     single.backend.exports[f"{pipeline_id}-dev"] = exported(provider("planted", [{"roleArn": PROD_ROLE}]))
-    single.run_teardowns = False
-    single.api("DELETE", f"/pipelines/{pipeline_id}")
-    started = single.run_provisioner(SimpleNamespace(aws_request_id="req-A"))
+    started = delete_without_running_the_teardown(single, pipeline_id)
 
     outcome = single.run_teardown(started["teardown_build"])
 

@@ -119,6 +119,14 @@ def deployed(world: Any, example_body: Callable[..., dict[str, Any]]) -> str:
     return pipeline_id
 
 
+def delete_without_running_the_teardown(world: Any, pipeline_id: str) -> dict[str, Any]:
+    """DELETE, and the provisioner's start of the teardown build (claim req-A), which does not run yet."""
+    world.run_teardowns = False
+    assert world.api("DELETE", f"/pipelines/{pipeline_id}")[0] == 202
+    started: dict[str, Any] = world.run_provisioner(SimpleNamespace(aws_request_id="req-A"))
+    return started
+
+
 def test_the_provisioner_only_starts_the_teardown_and_a_killed_one_is_retried_to_the_end(
     single: Any, example_body: Callable[..., dict[str, Any]]
 ) -> None:
@@ -166,9 +174,7 @@ def test_a_teardown_whose_claim_is_not_the_records_destroys_nothing(
     single: Any, example_body: Callable[..., dict[str, Any]]
 ) -> None:
     pipeline_id = deployed(single, example_body)
-    single.run_teardowns = False
-    single.api("DELETE", f"/pipelines/{pipeline_id}")
-    single.run_provisioner(SimpleNamespace(aws_request_id="req-A"))
+    delete_without_running_the_teardown(single, pipeline_id)
     before = single.record(pipeline_id)
 
     outcome = single.provisioner().tear_down(TeardownRequest(pipeline_id, before.version, "forged"))
@@ -182,9 +188,7 @@ def test_a_teardown_stops_a_previous_teardown_still_running_before_destroying(
     single: Any, example_body: Callable[..., dict[str, Any]]
 ) -> None:
     pipeline_id = deployed(single, example_body)
-    single.run_teardowns = False
-    single.api("DELETE", f"/pipelines/{pipeline_id}")
-    started = single.run_provisioner(SimpleNamespace(aws_request_id="req-A"))
+    started = delete_without_running_the_teardown(single, pipeline_id)
     record = single.record(pipeline_id)
     single.codebuild.add("mlops-orch-teardown", "mlops-orch-teardown:old")
 
@@ -215,9 +219,7 @@ def test_the_real_runner_in_a_teardown_breaks_a_killed_builds_fresh_lock_without
         pulumi_home=str(tmp_path / "home"),
         pulumi_root=str(fake_pulumi.root),
     )
-    single.run_teardowns = False
-    single.api("DELETE", f"/pipelines/{pipeline_id}")
-    single.run_provisioner(SimpleNamespace(aws_request_id="req-A"))
+    delete_without_running_the_teardown(single, pipeline_id)
     provisioner = single.provisioner()
     provisioner.runners = lambda retry: AutomationStackRunner(config, retry=retry, sleep=sleeps.append)
 
@@ -236,9 +238,7 @@ def test_a_teardown_that_loses_its_claim_midway_destroys_nothing_more_and_record
     single: Any, example_body: Callable[..., dict[str, Any]]
 ) -> None:
     pipeline_id = deployed(single, example_body)
-    single.run_teardowns = False
-    single.api("DELETE", f"/pipelines/{pipeline_id}")
-    started = single.run_provisioner(SimpleNamespace(aws_request_id="req-A"))
+    started = delete_without_running_the_teardown(single, pipeline_id)
     raise_fault = single.backend.raise_fault
 
     def failed_while_destroying(op: str) -> None:
