@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 
+from components import policies
 from mlops_spec.approvers import ApprovalRules
 from mlops_spec.drift import DEFAULT_DRIFT_SCHEDULE
 from mlops_spec.naming import DELIVERY_PIPELINE_PREFIX, EnvironmentNames, OrchestratorNames
@@ -101,3 +102,17 @@ STATUS_FAILURES_QUEUE = "mlops-status-failures"
 
 def status_failures_queue_arn(args: OrchestratorArgs) -> str:
     return f"arn:aws:sqs:{args.region}:{args.account_id}:{STATUS_FAILURES_QUEUE}"
+
+
+def provisioner_image_pull(args: OrchestratorArgs, pull_sid: str, login_sid: str) -> list[policies.Statement]:
+    """A CodeBuild project running the provisioner image pulls it with its own role."""
+    repository = f"arn:aws:ecr:{args.region}:{args.account_id}:repository/{args.names.provisioner_repository}"
+    return [
+        policies.statement(
+            ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+            [repository],
+            sid=pull_sid,
+        ),
+        # GetAuthorizationToken has no resource-level permissions: AWS requires "*".
+        policies.statement(["ecr:GetAuthorizationToken"], "*", sid=login_sid),
+    ]

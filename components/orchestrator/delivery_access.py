@@ -18,6 +18,7 @@ from components.orchestrator.args import (
     EXTERNAL_ID_PARAMETER,
     OrchestratorArgs,
     delivery_pipelines_arn,
+    provisioner_image_pull,
     topic_arn,
 )
 from mlops_spec.naming import (
@@ -196,13 +197,7 @@ def build_role_statements(
         policies.statement(["s3:GetObject", "s3:GetObjectVersion"], [_run_artifacts(args)], sid="SourceArtifact"),
         policies.statement(policies.KEY_USE, [data_key], sid="ArtifactKey"),
         policies.statement(policies.LOG_WRITE, [logs, f"{logs}:*"], sid="BuildLogs"),
-        policies.statement(
-            ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-            [f"arn:aws:ecr:{region}:{account}:repository/{args.names.provisioner_repository}"],
-            sid="ProvisionerImage",
-        ),
-        # GetAuthorizationToken has no resource-level permissions: AWS requires "*".
-        policies.statement(["ecr:GetAuthorizationToken"], "*", sid="EcrLogin"),
+        *provisioner_image_pull(args, "ProvisionerImage", "EcrLogin"),
         *_promotion_checks(args, env),
         *_deploy_command_records(args),
         *deny_bent_deploy_builds(args),

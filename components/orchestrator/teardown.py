@@ -17,7 +17,7 @@ import pulumi_aws as aws
 
 from components import policies
 from components.base import MlopsComponent
-from components.orchestrator.args import OrchestratorArgs
+from components.orchestrator.args import OrchestratorArgs, provisioner_image_pull
 from mlops_spec.env_vars import TEARDOWN_VARIABLE_PATTERN
 
 # A teardown destroys up to three target stacks and a delivery stack (SageMaker endpoints take
@@ -76,13 +76,7 @@ def teardown_statements(args: OrchestratorArgs) -> list[policies.Statement]:
         # A teardown waits for (and stops) the pipeline's previous teardown build.
         policies.statement(["codebuild:BatchGetBuilds", "codebuild:StopBuild"], [project], sid="TeardownBuilds"),
         policies.statement(policies.LOG_WRITE, [logs, f"{logs}:*"], sid="TeardownLogs"),
-        policies.statement(
-            ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-            [f"arn:aws:ecr:{region}:{account}:repository/{args.names.provisioner_repository}"],
-            sid="TeardownImage",
-        ),
-        # GetAuthorizationToken has no resource-level permissions: AWS requires "*".
-        policies.statement(["ecr:GetAuthorizationToken"], "*", sid="TeardownEcrLogin"),
+        *provisioner_image_pull(args, "TeardownImage", "TeardownEcrLogin"),
         *deny_bent_teardowns(args),
     ]
 
