@@ -101,9 +101,27 @@ class ServedModelSpec(PipelineSpec):
     kms_key_arn: Staged[KmsKeyArn] | None = Field(
         default=None, description="Customer KMS key; the environment's key is used when absent."
     )
+    deploy_on_approval: bool = Field(
+        default=False,
+        description="Deploy each newer version of model_package_name's group once it is Approved in the model "
+        "registry (through the normal update path, approvals included).",
+    )
+    rollback_on_reject: bool = Field(
+        default=False,
+        description="When the deployed version is Rejected in the registry, deploy the newest Approved version "
+        "before it (with deploy_on_approval).",
+    )
+
+    def _require_follow_source(self) -> None:
+        """Following the registry needs a package to follow; a rollback needs the following."""
+        if self.deploy_on_approval and not self.model_package_name:
+            raise field_problem("deploy_on_approval", "needs model_package_name (the version deployed first)")
+        if self.rollback_on_reject and not self.deploy_on_approval:
+            raise field_problem("rollback_on_reject", "needs deploy_on_approval")
 
     def _require_source(self, info: ValidationInfo, image_fields: tuple[str, ...]) -> None:
         """Either a model package, or an image plus an artifact; name the first missing key."""
+        self._require_follow_source()
         if (info.context or {}).get("use_model_registry") and not self.model_package_name:
             raise field_problem("model_package_name", "is required when the model registry is enabled")
         if self.model_package_name:
@@ -114,8 +132,15 @@ class ServedModelSpec(PipelineSpec):
 
 
 def _source(image_fields: tuple[str, ...]) -> dict[str, Any]:
-    """JSON Schema of `_require_source`: a model package, or the image fields and the artifact."""
-    return {"anyOf": [given("model_package_name"), all_given((*image_fields, "model_artifact_location"))]}
+    """JSON Schema of `_require_source`: a model package, or the image fields and the artifact; following
+    the registry needs a package, a rollback the following."""
+    return {
+        "allOf": [
+            {"anyOf": [given("model_package_name"), all_given((*image_fields, "model_artifact_location"))]},
+            when(value_in("deploy_on_approval", [True]), given("model_package_name")),
+            when(value_in("rollback_on_reject", [True]), value_in("deploy_on_approval", [True])),
+        ]
+    }
 
 
 class BuiltinImageSpec(ServedModelSpec):
