@@ -94,6 +94,9 @@ def trigger_statements(args: OrchestratorArgs, data_key: str, topic_arn: str) ->
         # The trigger reads the exact object version named in the S3 event.
         policies.statement(["s3:GetObject", "s3:GetObjectVersion"], [f"{_assets(args)}/*{CONFIG_FILE_NAME}"]),
         *_submission_statements(args, data_key, topic_arn),
+        # A rejected version's rollback finds the newest approved one before it (model_approvals.py);
+        # ListModelPackages has no resource-level permissions: AWS requires "*".
+        policies.statement(["sagemaker:ListModelPackages"], "*", sid="ListModelPackages"),
         _function_logs(args, "trigger"),
     ]
 

@@ -86,6 +86,26 @@ def config_trigger(
     )
 
 
+def model_approval_pattern() -> dict[str, object]:
+    """Approvals and rejections of model package versions in this account's registry."""
+    return {
+        "source": ["aws.sagemaker"],
+        "detail-type": ["SageMaker Model Package State Change"],
+        "detail": {"ModelApprovalStatus": ["Approved", "Rejected"]},
+    }
+
+
+def model_approval_rule(
+    owner: MlopsComponent, name: str, args: OrchestratorArgs, trigger: aws.lambda_.Function
+) -> None:
+    """Pipelines that follow their model package group are updated by the trigger function when a
+    newer version is approved (lambda_src/trigger/model_approvals.py)."""
+    pattern = json.dumps(model_approval_pattern(), sort_keys=True)
+    _rule_to_function(
+        owner, name, args, trigger, "trigger", "model-approvals", "mlops-model-approvals", event_pattern=pattern
+    )
+
+
 def status_function_rules(
     owner: MlopsComponent, name: str, args: OrchestratorArgs, status: aws.lambda_.Function
 ) -> None:

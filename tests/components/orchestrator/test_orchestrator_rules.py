@@ -1,5 +1,6 @@
-"""The drift-check rule (issue 15): on the configured schedule it sends the status function the
-drift-check input; none when drift checks are off or there is no provisioner yet."""
+"""The orchestrator's own rules: the drift check (issue 15) sends the status function the
+drift-check input on its schedule (none when drift checks are off or there is no provisioner yet);
+model package approvals and rejections reach the trigger function (issue 14)."""
 
 from __future__ import annotations
 
@@ -39,3 +40,21 @@ def test_no_rule_when_drift_checks_are_off_or_before_the_provisioner_exists() ->
     assert drift_rules({**INSTALLED, "mlops:driftSchedule": "off"}) == []
     assert drift_rules(FIRST_INSTALL) == []
     assert [r["scheduleExpression"] for r in drift_rules(INSTALLED)] == ["rate(1 day)"]
+
+
+def test_model_package_approvals_and_rejections_reach_the_trigger_function() -> None:
+    plan = plan_stack("dev", config_values=INSTALLED)
+    [rule] = [r for r in plan.recorder.of_type(RULE) if r.inputs.get("name") == "mlops-model-approvals"]
+    [permission] = [
+        p for p in plan.recorder.of_type("aws:lambda/permission:Permission") if p.name.endswith("-from-model-approvals")
+    ]
+
+    assert json.loads(rule.inputs["eventPattern"]) == {
+        "source": ["aws.sagemaker"],
+        "detail-type": ["SageMaker Model Package State Change"],
+        "detail": {"ModelApprovalStatus": ["Approved", "Rejected"]},
+    }
+    assert (permission.inputs["function"], permission.inputs["principal"]) == (
+        "mlops-orch-trigger",
+        "events.amazonaws.com",
+    )
