@@ -135,10 +135,11 @@ def pipeline_kinds(scope: DeployScope) -> list[Kind]:
                 *_TAGS,
             ),
         ),
-        # The endpoints' rollback alarms (components.pipelines.realtime.rollback_alarms).
+        # The endpoints' rollback alarms (components.pipelines.realtime.rollback_alarms) and the
+        # scale-from-zero alarm of async endpoints (components.pipelines.endpoint_options.backlog_alarm).
         Kind(
             "cloudwatch",
-            ("alarm:*-5xx-errors", "alarm:*-p99-latency"),
+            ("alarm:*-5xx-errors", "alarm:*-p99-latency", "alarm:*-backlog-without-capacity"),
             ("PutMetricAlarm", "TagResource"),
             ("PutMetricAlarm", "DeleteAlarms", *_TAGS),
         ),

@@ -9,7 +9,8 @@ deployment writes into a pipeline role's policy, the role can do no more than th
 jobs and models of this account, read and write data in buckets of this account and of the
 orchestrator's account (never the Pulumi state), use keys of those accounts (never the state's
 secrets key), pull images, push images of this account (never the provisioner's), write pipeline
-logs, start the pipelines' own state machines and image builds, and pass pipeline roles to SageMaker.
+logs, publish to SNS topics of this account (async inference notifications), start the pipelines'
+own state machines and image builds, and pass pipeline roles to SageMaker.
 Nothing else in IAM, no STS: a boundary role cannot create, change or assume any role.
 """
 
@@ -135,6 +136,8 @@ def _sagemaker(scope: BoundaryScope) -> list[Statement]:
         # The EC2 network-interface calls SageMaker makes for VPC-attached models support no
         # resource-level permissions: AWS requires "*".
         policies.statement(policies.VPC_NETWORK_INTERFACES, "*", sid="VpcNetworkInterfaces"),
+        # Async endpoints announce their responses and failures on the request's topics, in this account.
+        policies.statement(["sns:Publish"], [scope.arn("sns", "*")], sid="AsyncInferenceNotifications"),
     ]
 
 

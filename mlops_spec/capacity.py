@@ -100,6 +100,8 @@ def unknown_needs(spec: PipelineSpec) -> str | None:
 
 
 def _endpoint_needs(spec: RealtimeFields, updating: bool) -> list[InstanceNeed]:
+    if spec.serverless is not None:
+        return []  # no instances: serverless concurrency has quotas of its own, not instance quotas
     count = int(spec.instance_count)  # type: ignore[arg-type]  # resolved for env
     why = f"{count} endpoint instance{'s' if count > 1 else ''}"
     if spec.autoscaling is not None and spec.autoscaling.max_capacity > count:

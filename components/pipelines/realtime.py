@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 import pulumi
 import pulumi_aws as aws
 
+from components.pipelines import endpoint_options as options
 from components.pipelines.base import PipelineComponent, PipelineContext
 from components.pipelines.served_model import (
     create_model,
@@ -62,6 +64,32 @@ def production_variant(
         "initial_instance_count": instance_count,
         "initial_variant_weight": 1,
     }
+
+
+def endpoint_writes(spec: RealtimeFields) -> list[str]:
+    """Where SageMaker writes for the endpoint: captured data, async responses and failures."""
+    capture = [resolved(spec.data_capture_location)] if spec.data_capture_location is not None else []
+    return capture + options.async_writes(spec.async_inference)
+
+
+def endpoint_config_args(
+    spec: RealtimeFields, model_name: pulumi.Input[str], kms_key: pulumi.Input[str]
+) -> dict[str, Any]:
+    """The endpoint config's inputs: the variant, its volume key and data capture (on instances), or the
+    serverless variant (no instance, so no volume to encrypt and nothing captured); the async config."""
+    args: dict[str, Any] = {}
+    if spec.serverless is not None:
+        args["production_variants"] = [options.serverless_variant(model_name, VARIANT, spec.serverless)]
+    else:
+        instance_type, capture = resolved(spec.inference_instance), resolved(spec.data_capture_location)
+        if instance_type is None or capture is None:  # the request's validation makes this impossible
+            raise ValueError("an endpoint on instances needs inference_instance and data_capture_location")
+        args["production_variants"] = [production_variant(model_name, instance_type, resolved(spec.instance_count))]
+        args["kms_key_arn"] = volume_kms_key(instance_type, kms_key)
+        args["data_capture_config"] = data_capture_config(spec.data_capture_percentage, capture, kms_key)
+    if spec.async_inference is not None:
+        args["async_inference_config"] = options.async_inference_config(spec.async_inference, kms_key)
+    return args
 
 
 TrafficRouting = aws.sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfigurationArgsDict
@@ -186,17 +214,27 @@ class RealtimeEndpoint(PipelineComponent):
     ):
         super().__init__(name, spec, context, opts)
         spec = spec.for_env(cast(Environment, context.environment))  # a no-op when the caller already resolved it
-        capture_location = resolved(spec.data_capture_location)
         kms_key: pulumi.Input[str] = resolved(spec.kms_key_arn) or context.kms_key_arn
         self.endpoint_name = endpoint_name_for(spec, self.physical_name("endpoint"))
 
         source = model_source(spec, prebuilt_image_lookup(self))
-        self.role = model_role(name, self, source, kms_key, writes=[capture_location], vpc=bool(spec.subnet_ids))
+        if spec.serverless is not None:
+            # SageMaker refuses network isolation on serverless endpoints.
+            source = dataclasses.replace(source, network_isolation=False)
+        self.role = model_role(
+            name,
+            self,
+            source,
+            kms_key,
+            writes=endpoint_writes(spec),
+            vpc=bool(spec.subnet_ids),
+            publishes=options.async_topics(spec.async_inference),
+        )
         self.model = create_model(name, self, source, self.role, vpc_config(spec.subnet_ids, spec.security_group_ids))
         self.endpoint_config = self._endpoint_config(name, spec, kms_key)
         self.endpoint = self._endpoint(name, spec.deployment)
         if spec.autoscaling:
-            self._autoscale(name, spec.autoscaling)
+            self._autoscale(name, spec.autoscaling, asynchronous=spec.async_inference is not None)
 
         self.finish(
             {
@@ -211,17 +249,13 @@ class RealtimeEndpoint(PipelineComponent):
     def _endpoint_config(
         self, name: str, spec: RealtimeFields, kms_key: pulumi.Input[str]
     ) -> aws.sagemaker.EndpointConfiguration:
-        """The model on its instances, with data capture. It has no fixed name: the config is immutable, so
-        every change makes a new one, and the endpoint moves to it (blue/green) before Pulumi deletes the old one.
+        """The model on its instances with data capture (or serverless), asynchronous or not. It has no fixed
+        name: the config is immutable, so every change makes a new one, and the endpoint moves to it
+        (blue/green) before Pulumi deletes the old one.
         """
-        instance_type = resolved(spec.inference_instance)
         return aws.sagemaker.EndpointConfiguration(
             f"{name}-config",
-            production_variants=[production_variant(self.model.name, instance_type, resolved(spec.instance_count))],
-            kms_key_arn=volume_kms_key(instance_type, kms_key),
-            data_capture_config=data_capture_config(
-                spec.data_capture_percentage, resolved(spec.data_capture_location), kms_key
-            ),
+            **endpoint_config_args(spec, self.model.name, kms_key),
             tags=self.tags,
             opts=self.child,
         )
@@ -244,7 +278,7 @@ class RealtimeEndpoint(PipelineComponent):
             opts=self.child,
         )
 
-    def _autoscale(self, name: str, autoscaling: Autoscaling) -> None:
+    def _autoscale(self, name: str, autoscaling: Autoscaling, asynchronous: bool) -> None:
         # Application Auto Scaling refuses an endpoint update that changes the instance type of a scaled
         # variant: change the instance type with autoscaling off, then turn it back on.
         target = aws.appautoscaling.Target(
@@ -264,6 +298,31 @@ class RealtimeEndpoint(PipelineComponent):
             service_namespace=target.service_namespace,
             resource_id=target.resource_id,
             scalable_dimension=target.scalable_dimension,
-            target_tracking_scaling_policy_configuration=target_tracking(autoscaling),
+            target_tracking_scaling_policy_configuration=(
+                options.backlog_tracking(autoscaling, self.endpoint_name)
+                if asynchronous
+                else target_tracking(autoscaling)
+            ),
+            opts=self.child,
+        )
+        if asynchronous and autoscaling.min_capacity == 0:
+            self._scale_from_zero(name, target, autoscaling)
+
+    def _scale_from_zero(self, name: str, target: aws.appautoscaling.Target, autoscaling: Autoscaling) -> None:
+        """An async endpoint scaled in to no instance starts one when requests wait."""
+        step = aws.appautoscaling.Policy(
+            f"{name}-scale-from-zero",
+            policy_type="StepScaling",
+            service_namespace=target.service_namespace,
+            resource_id=target.resource_id,
+            scalable_dimension=target.scalable_dimension,
+            step_scaling_policy_configuration=options.scale_from_zero_step(autoscaling),
+            opts=self.child,
+        )
+        aws.cloudwatch.MetricAlarm(
+            f"{name}-{options.BACKLOG_ALARM_SUFFIX}",
+            **options.backlog_alarm(self.endpoint_name),
+            alarm_actions=[step.arn],
+            tags=self.tags,
             opts=self.child,
         )

@@ -74,6 +74,11 @@ def assets_key_decrypt(assets_key: str | None) -> list[Statement]:
     return [policies.statement(["kms:Decrypt"], [assets_key])] if assets_key else []
 
 
+def sns_publish(topic_arns: Sequence[str]) -> Statement:
+    """Publish to these SNS topics only (async inference notifications)."""
+    return policies.statement(["sns:Publish"], list(topic_arns))
+
+
 def vpc_access() -> Statement:
     # The EC2 network-interface calls SageMaker makes for VPC-attached models do not support
     # resource-level permissions, so AWS requires "*" here.

@@ -128,6 +128,8 @@ class RoleScope:
     custom_repository_url: str | None = None
     """The orchestrator's ECR repository, where model packages' custom images live."""
     vpc: bool = False
+    publishes: tuple[str, ...] = ()
+    """SNS topics the model's endpoint publishes to (async inference notifications)."""
 
 
 def model_access_statements(source: ModelSource, scope: RoleScope) -> list[policies.Statement]:
@@ -163,6 +165,8 @@ def execution_statements(context: PipelineContext, source: ModelSource, scope: R
     statements.append(roles.sagemaker_logs(context))
     if scope.vpc:
         statements.append(roles.vpc_access())
+    if scope.publishes:
+        statements.append(roles.sns_publish(scope.publishes))
     return statements
 
 
@@ -173,6 +177,7 @@ def execution_statements_output(
     reads: Sequence[str] = (),
     writes: Sequence[str] = (),
     vpc: bool = False,
+    publishes: Sequence[str] = (),
 ) -> pulumi.Output[list[policies.Statement]]:
     """`execution_statements` once the context's bucket, keys and repository are known."""
 
@@ -185,6 +190,7 @@ def execution_statements_output(
             writes=tuple(writes),
             custom_repository_url=values["repository_url"],
             vpc=vpc,
+            publishes=tuple(publishes),
         )
         return execution_statements(context, source, scope)
 
@@ -205,9 +211,10 @@ def model_role(
     reads: Sequence[str] = (),
     writes: Sequence[str] = (),
     vpc: bool = False,
+    publishes: Sequence[str] = (),
 ) -> roles.ExecutionRole:
     """The SageMaker execution role of a pipeline's served model: read the model and `reads`, write `writes`,
-    use the environment's key and `kms_key` (the request's, or the environment's again)."""
+    publish to `publishes`, use the environment's key and `kms_key` (the request's, or the environment's again)."""
     context = component.context
     return roles.ExecutionRole(
         f"{name}-sagemaker",
@@ -216,7 +223,7 @@ def model_role(
         account_id=context.account_id,
         permissions_boundary=context.permissions_boundary,
         statements=execution_statements_output(
-            context, source, [context.kms_key_arn, kms_key], reads=reads, writes=writes, vpc=vpc
+            context, source, [context.kms_key_arn, kms_key], reads=reads, writes=writes, vpc=vpc, publishes=publishes
         ),
         tags=component.tags,
         opts=component.child,

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import Field, model_validator
 
-from mlops_spec.common import PositiveInt, S3Location, SageMakerName, Staged, StrictModel, field_problem
+from mlops_spec.common import (
+    Environment,
+    HostingInstanceType,
+    PositiveInt,
+    S3Location,
+    SageMakerName,
+    Staged,
+    StrictModel,
+    field_problem,
+)
+from mlops_spec.pipelines.endpoint_options import (
+    SERVERLESS_EXCLUSIONS,
+    AsyncInference,
+    Serverless,
+    at_env,
+    endpoint_kind_rules,
+)
 from mlops_spec.pipelines.model_source import BuiltinImageSpec, CustomImageSpec, ServedModelSpec
 from mlops_spec.published import Rule, given, rule, value_in, when
 
@@ -38,13 +54,17 @@ class DeploymentStrategy(StrictModel):
 
 
 class Autoscaling(StrictModel):
-    """Target-tracking autoscaling on invocations per instance."""
+    """Target-tracking autoscaling: on invocations per instance, or on the queued requests per instance
+    (ApproximateBacklogSizePerInstance) of an async_inference endpoint, which may scale down to 0."""
 
     SCHEMA_RULES: ClassVar[tuple[Rule, ...]] = (rule("max_capacity", "must be at least min_capacity"),)
 
-    min_capacity: int = Field(default=1, ge=1, le=100)
+    min_capacity: int = Field(default=1, ge=0, le=100, description="0 only with async_inference.")
     max_capacity: int = Field(default=4, ge=1, le=100)
     target_invocations_per_instance: int = Field(default=1000, ge=1)
+    target_backlog_per_instance: int = Field(
+        default=5, ge=1, description="async_inference endpoints: queued requests per instance to keep."
+    )
     scale_in_cooldown_seconds: int = Field(default=300, ge=0)
     scale_out_cooldown_seconds: int = Field(default=60, ge=0)
 
@@ -83,9 +103,16 @@ class RealtimeFields(ServedModelSpec):
         when(given("subnet_ids", non_empty=True), given("security_group_ids", non_empty=True)),
         when(given("security_group_ids", non_empty=True), given("subnet_ids", non_empty=True)),
         _SPLIT_NEEDS_TWO,
+        *endpoint_kind_rules(),
     )
 
-    data_capture_location: Staged[S3Location] = Field(description="bucket/prefix receiving captured requests.")
+    inference_instance: Staged[HostingInstanceType] | None = Field(
+        default=None,
+        description="Instance type, e.g. ml.m5.large; per environment in multi-account mode. Not with serverless.",
+    )
+    data_capture_location: Staged[S3Location] | None = Field(
+        default=None, description="bucket/prefix receiving captured requests. Not with serverless."
+    )
     endpoint_name: Staged[SageMakerName] | None = Field(
         default=None, description="Endpoint name; derived from the pipeline id and environment when absent."
     )
@@ -99,6 +126,37 @@ class RealtimeFields(ServedModelSpec):
     security_group_ids: list[Annotated[str, Field(pattern=r"^sg-[0-9a-f]{8,17}$")]] = Field(
         default_factory=list, max_length=5
     )
+    serverless: Serverless | None = Field(
+        default=None, description="Serve on demand (SageMaker Serverless Inference) instead of on instances."
+    )
+    async_inference: AsyncInference | None = Field(
+        default=None, description="Queue requests and write responses to S3 (SageMaker Asynchronous Inference)."
+    )
+
+    @model_validator(mode="after")
+    def _endpoint_kind(self) -> Self:
+        """Serverless endpoints have no instances, capture, VPC or stepped rollout; instances need a type."""
+        if self.serverless is None:
+            for name in ("inference_instance", "data_capture_location"):
+                if getattr(self, name) is None:
+                    raise field_problem(name, "is required")
+            if self.autoscaling and self.autoscaling.min_capacity == 0 and self.async_inference is None:
+                raise field_problem(
+                    "autoscaling.min_capacity", "may be 0 only on an async_inference endpoint; give at least 1", 0
+                )
+            return self
+        if self.async_inference is not None:
+            raise field_problem("async_inference", "cannot be combined with serverless: choose one of them")
+        for name, problem in SERVERLESS_EXCLUSIONS.items():
+            if name in self.model_fields_set and getattr(self, name) not in (None, []):
+                raise field_problem(name, problem)
+        if self.deployment.type != "all_at_once":
+            raise field_problem(
+                "deployment.type",
+                "must be all_at_once on a serverless endpoint (it has no instances to shift traffic in steps)",
+                self.deployment.type,
+            )
+        return self
 
     @model_validator(mode="after")
     def _vpc_pairs(self) -> Self:
@@ -110,10 +168,24 @@ class RealtimeFields(ServedModelSpec):
     @model_validator(mode="after")
     def _rollout_fits_capacity(self) -> Self:
         # Canary and linear shifts need at least two instances to split traffic across.
+        if self.serverless is not None:
+            return self  # `_endpoint_kind` refuses any stepped rollout of a serverless endpoint
         counts = self.instance_count.values() if isinstance(self.instance_count, dict) else [self.instance_count]
         if self.deployment.type != "all_at_once" and min(counts) < 2:
             raise field_problem("instance_count", f"must be at least 2 for a {self.deployment.type} deployment")
         return self
+
+    def for_env(self, env: Environment) -> Self:
+        """As `PipelineSpec.for_env`, with the per-environment values of the endpoint options resolved too."""
+        spec = super().for_env(env)
+        update: dict[str, Any] = {}
+        for name in ("serverless", "async_inference"):
+            option = getattr(spec, name)
+            if option is not None:
+                update[name] = option.model_copy(
+                    update={field: at_env(getattr(option, field), env) for field in type(option).model_fields}
+                )
+        return spec.model_copy(update=update) if update else spec
 
 
 class RealtimeBuiltinSpec(RealtimeFields, BuiltinImageSpec):

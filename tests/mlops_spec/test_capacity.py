@@ -37,6 +37,11 @@ def test_autoscaling_counts_up_to_its_maximum():
     assert (need.count, need.why) == (5, "up to 5 with autoscaling")
 
 
+def test_a_serverless_endpoint_holds_no_instances():
+    assert needs("byom_realtime_serverless") == []
+    assert needs("byom_realtime_serverless", updating=True) == []
+
+
 def test_jobs_draw_on_their_own_usage_quotas():
     [transform] = needs("byom_batch_builtin", instance_count=3)
     [monitor] = needs("byom_data_quality_monitor")

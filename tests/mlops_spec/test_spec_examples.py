@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from mlops_spec.errors import SpecError
@@ -11,12 +13,15 @@ PIPELINE_TYPES = sorted(SPEC_TYPES)
 SINGLE_ACCOUNT_ONLY = sorted(name for name, spec in SPEC_TYPES.items() if not spec.MULTI_ACCOUNT)
 STAGE_AWARE = sorted(name for name, spec in SPEC_TYPES.items() if spec.MULTI_ACCOUNT)
 REGISTRY_TYPES = ["byom_batch_builtin", "byom_realtime_builtin"]
+# Examples of a request option rather than of a type (named after the option, in both modes).
+OPTION_EXAMPLES = {"byom_realtime_async": "byom_realtime_custom", "byom_realtime_serverless": "byom_realtime_builtin"}
 
 
 def test_there_is_an_example_per_type_and_mode(examples_dir):
-    for folder in ("", "multi"):
-        names = sorted(path.stem for path in (examples_dir / folder).glob("*.json"))
-        assert names == PIPELINE_TYPES, folder
+    single, multi = (sorted(path.stem for path in (examples_dir / folder).glob("*.json")) for folder in ("", "multi"))
+    # One per type, and the examples of request options (named after the option), in both modes.
+    assert set(PIPELINE_TYPES) <= set(single) and set(OPTION_EXAMPLES) <= set(single)
+    assert multi == single
     assert sorted(path.stem for path in (examples_dir / "registry").glob("*.json")) == REGISTRY_TYPES
 
 
@@ -92,3 +97,15 @@ def test_a_validated_request_reads_back_unchanged(example, pipeline_type, folder
     again = parse_pipeline_request(spec.model_dump(mode="json"), mode=mode)
     assert again == spec
     assert again.spec_hash() == spec.spec_hash()
+
+
+@pytest.mark.parametrize(("folder", "mode"), [("", "single"), ("multi", "multi")])
+@pytest.mark.parametrize(("name", "pipeline_type"), sorted(OPTION_EXAMPLES.items()))
+def test_option_example_is_accepted_as_its_type(examples_dir, folder, mode, name, pipeline_type):
+    body = json.loads((examples_dir / folder / f"{name}.json").read_text())
+    spec = parse_pipeline_request(body, mode=mode)
+    assert type(spec) is SPEC_TYPES[pipeline_type]
+    assert (spec.serverless is not None, spec.async_inference is not None) == (
+        name.endswith("serverless"),
+        name.endswith("async"),
+    )
