@@ -70,6 +70,20 @@ ANSWER_APPROVAL = Route(
     "Approve or reject the pending manual approval of the pipeline's delivery pipeline "
     "(multi-account mode); the caller's identity is recorded with the decision.",
 )
+PIPELINE_DRIFT = Route(
+    "GET",
+    "/pipelines/{pipeline_id}/drift",
+    "getPipelineDrift",
+    "The last drift check of the pipeline's deployed target stacks: in sync or not, per environment, and "
+    "which resources and properties differ.",
+)
+RECONCILE_PIPELINE = Route(
+    "POST",
+    "/pipelines/{pipeline_id}/reconcile",
+    "reconcilePipeline",
+    "Deploy the pipeline's current spec again as a new version (unchanged), restoring what it declares over "
+    "drifted stacks; the caller is recorded as its requester.",
+)
 LIST_MODEL_CARDS = Route("GET", "/modelcards", "listModelCards", "List model cards.")
 CREATE_MODEL_CARD = Route("POST", "/modelcards", "createModelCard", "Create a model card.")
 DESCRIBE_MODEL_CARD = Route(
@@ -93,6 +107,8 @@ ROUTES: tuple[Route, ...] = (
     GET_PIPELINE,
     DELETE_PIPELINE,
     ANSWER_APPROVAL,
+    PIPELINE_DRIFT,
+    RECONCILE_PIPELINE,
     LIST_MODEL_CARDS,
     CREATE_MODEL_CARD,
     DESCRIBE_MODEL_CARD,

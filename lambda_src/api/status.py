@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from lambda_src.api.drift import drift_state
 from lambda_src.common import aws
 from lambda_src.common.submission import stack_names
 from lambda_src.registry import PipelineRecord
@@ -119,6 +120,8 @@ def summary(record: PipelineRecord) -> dict[str, Any]:
         "created_at": record.created_at,
         "updated_at": record.updated_at,
         "last_error": record.last_error,
+        # The last drift check's verdict (mlops list's column); its details: GET /pipelines/{id}/drift.
+        "drift": drift_state(record.drift),
     }
 
 

@@ -18,6 +18,9 @@ whose owner differs, is a Conflict (409) naming the existing pipeline: it never 
 retries someone else's pipeline. A DELETED pipeline's id is free again.
 The record keeps the spec hash and client_token of the request that queued its version (both are
 written together), so a token is always compared with the spec it was sent with.
+Reconciling (`reconcile`, POST /pipelines/{id}/reconcile) is the one way to queue an unchanged spec of a
+deployed pipeline again: it bypasses the replay rule on purpose, to restore what the spec declares
+over stacks that drifted.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from aws_lambda_powertools import Logger
 
 from lambda_src.common import aws
-from lambda_src.common.errors import Conflict, InvalidRequest, PayloadTooLarge, field_error
+from lambda_src.common.errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge, field_error
 from lambda_src.common.settings import ConfigurationError, Settings
 from lambda_src.registry import (
     EXECUTION_PENDING,
@@ -223,8 +226,48 @@ def submit(request: Plan, settings: Settings, source: str, requested_by: Princip
             _check_decision(earlier, "token-reused")
     outcome = _record(registry, candidate, request.names_pipeline)
     if outcome.queued:
-        _start(registry, outcome.record, request, settings)
+        _start(registry, outcome.record, request.spec_json, settings)
     return outcome
+
+
+def reconcile(pipeline_id: str, settings: Settings, source: str, requested_by: Principal | None = None) -> Outcome:
+    """Queue the pipeline's current spec again as a new version and start the provisioner: the normal
+    update, which restores what the spec declares over drifted stacks. Unlike `submit`, an unchanged
+    spec is not a replay. Only a DEPLOYED pipeline, or a FAILED one that was deployed (it kept outputs);
+    `requested_by` becomes the new version's requester, as with any update."""
+    registry = Registry(settings.registry_table)
+    for _ in range(MAX_ATTEMPTS):
+        current = registry.get(pipeline_id)
+        if current is None:
+            raise NotFound(f"pipeline {pipeline_id!r} not found")
+        _check_reconcilable(current)
+        requester = (requested_by.as_dict() or None) if requested_by else None
+        again = replace(current, updated_at=now(), source=source, requested_by=requester)
+        try:
+            queued = registry.replace_spec(current, again)
+        except ConcurrentUpdate:
+            continue  # changed meanwhile: judge the fresh record
+        _start(registry, queued, str(current.spec), settings)
+        return Outcome(queued, queued=True)
+    raise Conflict(f"pipeline {pipeline_id} is being changed by other requests; retry")
+
+
+def _check_reconcilable(current: PipelineRecord) -> None:
+    """Raise the Conflict of a pipeline that has no deployment to restore, or whose work still runs."""
+    deployed = current.status == Status.DEPLOYED or (current.status == Status.FAILED and bool(current.outputs))
+    if deployed and current.spec:
+        return
+    if current.status in IN_PROGRESS or current.status == Status.AWAITING_APPROVAL:
+        why = "wait until its current operation has finished"
+    elif not current.spec and deployed:
+        why = "its record holds no spec to deploy again; send its request again (mlops provision)"
+    else:
+        why = "it has no deployment to restore; send its request again (mlops provision)"
+    raise Conflict(
+        f"pipeline {current.pipeline_id} is {current.status}: only a DEPLOYED pipeline (or a FAILED one that "
+        f"was deployed) can be reconciled; {why}",
+        [field_error("pipeline_id", f"is {current.status}")],
+    )
 
 
 def _record(registry: Registry, candidate: PipelineRecord, names_pipeline: bool) -> Outcome:
@@ -285,13 +328,13 @@ def _check_decision(current: PipelineRecord, decision: Decision) -> None:
         )
 
 
-def _start(registry: Registry, record: PipelineRecord, request: Plan, settings: Settings) -> None:
+def _start(registry: Registry, record: PipelineRecord, spec_json: str, settings: Settings) -> None:
     """Store the spec (the delivery pipeline's source) and start the provisioner asynchronously.
 
     If either fails the record is marked FAILED, so the same request can be sent again.
     """
     try:
-        store_spec(record, request.spec_json, settings)
+        store_spec(record, spec_json, settings)
         start_provisioner("provision", record, settings)
     except Exception as exc:
         logger.exception("could not start provisioning", pipeline_id=record.pipeline_id)

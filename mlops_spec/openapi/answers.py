@@ -11,10 +11,15 @@ from mlops_spec.common import Environment, StrictModel
 from mlops_spec.modelcards import ModelCardStatus
 from mlops_spec.status import STATUS_NAMES
 
+# The one-word verdict of a pipeline's last drift check (lambda_src/api/drift.py: drift_state).
+DRIFT_STATES = ("IN_SYNC", "DRIFTED", "UNKNOWN", "NOT_CHECKED")
+
 if TYPE_CHECKING:
     PipelineState = str
     ApprovalStage = str
+    DriftState = str
 else:
+    DriftState = Literal[DRIFT_STATES]
     ApprovalStage = Literal[APPROVAL_STAGES]
     # The registry's status names (mlops_spec/status.py), as an enum of strings in the schema.
     PipelineState = Literal[STATUS_NAMES]
@@ -132,6 +137,10 @@ class PipelineSummary(BaseModel):
     created_at: str = Field(description="ISO-8601 time.")
     updated_at: str = Field(description="ISO-8601 time.")
     last_error: str | None = None
+    drift: DriftState = Field(
+        description="The last drift check of its deployed stacks: IN_SYNC, DRIFTED, UNKNOWN (an environment could "
+        "not be checked and none drifted) or NOT_CHECKED. Details: GET /pipelines/{pipeline_id}/drift."
+    )
 
 
 class PipelineStatus(PipelineSummary):
@@ -169,6 +178,46 @@ class ApprovalAnswered(BaseModel):
 class PipelineList(BaseModel):
     pipelines: list[PipelineSummary]
     next_token: str | None = Field(default=None, description="Pass as next_token to get the next page.")
+
+
+class DriftedResource(BaseModel):
+    urn: str = Field(description="The resource's Pulumi URN in the target stack.")
+    type: str = Field(description="Its Pulumi type, e.g. aws:sagemaker/endpoint:Endpoint.")
+    op: str = Field(description="What the next update would do to it: update, replace, create (it went), delete.")
+    properties: list[str] = Field(description="The properties that differ from the declared state.")
+
+
+class EnvironmentDrift(BaseModel):
+    in_sync: bool | None = Field(description="Null when the environment could not be checked (`error` says why).")
+    changes: dict[str, int] = Field(description="How many resources each operation would touch (e.g. update: 1).")
+    resources: list[DriftedResource] = Field(description="The resources that differ (at most 25 are kept).")
+    error: str | None = Field(default=None, description="Why the environment could not be checked.")
+
+
+class PipelineDrift(BaseModel):
+    """The last drift check of a pipeline's deployed target stacks (a schedule runs it: mlops:driftSchedule)."""
+
+    pipeline_id: str
+    status: PipelineState = Field(description="The pipeline's status now (the check was of its deployed version).")
+    version: int = Field(description="The pipeline's spec version now.")
+    checked: bool = Field(description="False until the first check of the deployed pipeline.")
+    drift: DriftState
+    checked_at: str | None = Field(description="ISO-8601 time of the check; null when never checked.")
+    in_sync: bool | None = Field(
+        description="True when every environment is in sync, false when one drifted, null when unknown or not checked."
+    )
+    environments: dict[str, EnvironmentDrift] = Field(description="Per environment checked (dev, staging, prod).")
+
+
+class ReconcileAccepted(BaseModel):
+    pipeline_id: str
+    status: PipelineState
+    pipeline_type: str
+    version: int = Field(description="The new spec version: the current spec, queued again unchanged.")
+    environments: list[Environment]
+    stacks: list[str]
+    requested_by: str | None = Field(description="Who asked (ARN, else principal id), recorded as its requester.")
+    source: str = Field(description="reconcile:<caller ARN>, as the pipeline's status shows it.")
 
 
 class DeletionAccepted(BaseModel):

@@ -165,6 +165,37 @@ def _answer_approval() -> dict[str, Any]:
     }
 
 
+def _pipeline_drift() -> dict[str, Any]:
+    return {
+        "responses": {
+            "200": _answer("The last drift check (`checked: false` when there was none yet).", "PipelineDrift"),
+            **_errors(404),
+        }
+    }
+
+
+def _reconcile_pipeline() -> dict[str, Any]:
+    refused = (
+        "The pipeline is not DEPLOYED (nor FAILED after a deployment): work still runs, or it has no deployment "
+        "to restore; the message says which and what to do."
+    )
+    return {
+        "responses": {
+            "202": _answer(
+                "Its current spec was queued again as a new version; provisioning has started.", "ReconcileAccepted"
+            ),
+            **_errors(404),
+            "409": _answer(refused, "ErrorBody"),
+            "503": _answer(
+                "Queued but provisioning could not start (the pipeline is marked FAILED: reconcile again), or an "
+                "AWS service failed.",
+                "NotStarted",
+                "ErrorBody",
+            ),
+        }
+    }
+
+
 # -- model cards ----------------------------------------------------------------------------------
 def _list_model_cards() -> dict[str, Any]:
     return {
@@ -217,6 +248,8 @@ OPERATIONS: dict[routes.Route, Callable[[], dict[str, Any]]] = {
     routes.GET_PIPELINE: _get_pipeline,
     routes.DELETE_PIPELINE: _delete_pipeline,
     routes.ANSWER_APPROVAL: _answer_approval,
+    routes.PIPELINE_DRIFT: _pipeline_drift,
+    routes.RECONCILE_PIPELINE: _reconcile_pipeline,
     routes.LIST_MODEL_CARDS: _list_model_cards,
     routes.CREATE_MODEL_CARD: _create_model_card,
     routes.DESCRIBE_MODEL_CARD: _describe_model_card,

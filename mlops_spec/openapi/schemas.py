@@ -22,10 +22,12 @@ from mlops_spec.openapi.answers import (
     ModelCardExport,
     ModelCardList,
     NotStarted,
+    PipelineDrift,
     PipelineList,
     PipelineStatus,
     PipelineStatusRequest,
     ProvisionAccepted,
+    ReconcileAccepted,
 )
 from mlops_spec.published import blank_means_absent, not_blank
 from mlops_spec.request import PipelineRequest
@@ -68,6 +70,8 @@ _SCHEMAS: dict[str, tuple[JsonSchemaMode, Any]] = {
             PipelineStatus,
             PipelineList,
             DeletionAccepted,
+            PipelineDrift,
+            ReconcileAccepted,
             ApprovalAnswered,
             ModelCard,
             ModelCardList,

@@ -37,6 +37,28 @@ SEEDS = (
     ("byom_realtime_custom", Status.AWAITING_APPROVAL),
 )
 
+# The deployed seed's last drift check (as lambda_src/provisioner/drift.py records it): one environment
+# drifted, one that could not be checked; GET /pipelines/{id}/drift answers it.
+DRIFT = {
+    "checked_at": "2026-12-06T03:00:00Z",
+    "in_sync": False,
+    "environments": {
+        "dev": {
+            "in_sync": False,
+            "changes": {"update": 1},
+            "resources": [
+                {
+                    "urn": "urn:pulumi:p-dev::mlops-target::aws:sagemaker/endpoint:Endpoint::p-dev",
+                    "type": "aws:sagemaker/endpoint:Endpoint",
+                    "op": "update",
+                    "properties": ["endpointConfigName"],
+                }
+            ],
+        },
+        "staging": {"in_sync": None, "error": "untrusted-state: not staging's deploy role"},
+    },
+}
+
 
 def seeded_pipeline_ids() -> list[str]:
     """The ids of the seeded pipelines, known before the account exists (cases may be generated first)."""
@@ -99,8 +121,8 @@ def _approval_result(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dic
 
 
 def _seed(world: World) -> None:
-    """A queued pipeline, a deployed one and one waiting for approval (registry + delivery state), and
-    two model cards: all created through the API itself."""
+    """A queued pipeline, a deployed one (with a drift check) and one waiting for approval (registry +
+    delivery state), and two model cards: all created through the API itself."""
     registry = Registry(TABLE)
     for example, status in SEEDS:
         answer = call(api_event("POST", "/provisionpipeline", load_example(example, "multi")))
@@ -111,6 +133,8 @@ def _seed(world: World) -> None:
             delivery = f"mlops-{pipeline_id}"
             registry.transition(pipeline_id, Status.PROVISIONING, codepipeline_name=delivery)
             registry.transition(pipeline_id, status)
+            if status == Status.DEPLOYED:
+                assert registry.record_drift(pipeline_id, 1, DRIFT)
             world.delivery[delivery] = "ApproveStaging" if status == Status.AWAITING_APPROVAL else None
     for card in world.cards:
         assert call(api_event("POST", "/modelcards", {"name": card})).status == 201

@@ -235,6 +235,7 @@ def test_list_paginates_with_limit_and_next_token(orchestrator):
         "created_at",
         "updated_at",
         "last_error",
+        "drift",
     }
 
 
