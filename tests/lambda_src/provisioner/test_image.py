@@ -18,8 +18,10 @@ def dockerfile_args() -> dict[str, str]:
 
 
 def requirements() -> dict[str, Requirement]:
+    """The base dependencies and the orchestrator extra (the Pulumi program's), by name."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    return {(req := Requirement(line)).name: req for line in project["dependencies"]}
+    lines = [*project["dependencies"], *project["optional-dependencies"]["orchestrator"]]
+    return {(req := Requirement(line)).name: req for line in lines}
 
 
 def test_the_cli_is_the_pulumi_sdk_version_the_project_uses():
@@ -43,3 +45,12 @@ def test_plugins_are_installed_at_build_time_and_never_fetched_at_run_time():
     assert "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true" in text
     assert re.search(r"^FROM public\.ecr\.aws/lambda/python:3\.11$", text, flags=re.MULTILINE)
     assert text.rstrip().endswith('CMD ["lambda_src.provisioner.handler.handler"]')
+
+
+def test_the_image_installs_the_project_with_the_orchestrator_extra():
+    """The provisioner's handler logs with Powertools and runs the Pulumi program: both come with the
+    extra, not with the light base install."""
+    text = (ROOT / "Dockerfile.provisioner").read_text()
+
+    assert re.search(r'"/tmp/mlops-src\[orchestrator\]"', text)
+    assert {"pulumi", "pulumi-aws", "aws-lambda-powertools"} <= set(requirements())
