@@ -129,6 +129,14 @@ class ApiClient:
     def delete_pipeline(self, pipeline_id: str) -> dict[str, Any]:
         return self.send(routes.DELETE_PIPELINE, pipeline_id=pipeline_id)
 
+    def get_drift(self, pipeline_id: str) -> dict[str, Any]:
+        """The pipeline's last drift check (GET /pipelines/{id}/drift)."""
+        return self.send(routes.PIPELINE_DRIFT, pipeline_id=pipeline_id)
+
+    def reconcile_pipeline(self, pipeline_id: str) -> dict[str, Any]:
+        """Deploy the pipeline's current spec again as a new version (POST /pipelines/{id}/reconcile)."""
+        return self.send(routes.RECONCILE_PIPELINE, pipeline_id=pipeline_id)
+
     def answer_approval(
         self, pipeline_id: str, decision: str, stage: str | None = None, comment: str | None = None
     ) -> dict[str, Any]:

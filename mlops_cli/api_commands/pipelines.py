@@ -110,7 +110,9 @@ def status(
 # -- list ---------------------------------------------------------------------------------------
 
 
-def _pages(client: ApiClient, limit: int | None, everything: bool, **filters: str | None) -> Iterator[dict[str, Any]]:
+def list_pages(
+    client: ApiClient, limit: int | None, everything: bool, **filters: str | None
+) -> Iterator[dict[str, Any]]:
     """Pages of GET /pipelines; with `everything`, follows next_token until the last page."""
     token: str | None = None
     seen: set[str] = set()
@@ -149,7 +151,7 @@ def list_pipelines(
     pages: list[dict[str, Any]] = []
     with api_errors():
         client = connect(api_url, region, profile)
-        for page in _pages(client, limit, everything, pipeline_type=pipeline_type, status=status_filter):
+        for page in list_pages(client, limit, everything, pipeline_type=pipeline_type, status=status_filter):
             pages.append(page)
             items += [item for item in page.get("pipelines") or [] if isinstance(item, dict)]
             more = page.get("next_token")

@@ -27,6 +27,13 @@ _STYLES = {
     Status.REJECTED: "red",
     Status.AWAITING_APPROVAL: "yellow",
 }
+# A pipeline's drift state (the API's word) as `mlops list` and `mlops drift` show it.
+_DRIFT = {
+    "IN_SYNC": "[green]in sync[/green]",
+    "DRIFTED": "[red]drifted[/red]",
+    "UNKNOWN": "[yellow]unknown[/yellow]",
+    "NOT_CHECKED": "not checked",
+}
 # Fields of an approval or error that say where and what; the others follow as k=v.
 _WHERE = ("stage", "action", "name")
 _WHAT = ("field", "problem")
@@ -43,6 +50,14 @@ def styled(status: Any) -> str:
     shown = text(status or "UNKNOWN")
     style = _STYLES.get(str(status))
     return f"[{style}]{shown}[/{style}]" if style else shown
+
+
+def drift_label(state: Any) -> str:
+    """A drift state in words and colour; blank when the orchestrator sent none (one older than drift
+    detection), the value as it is when it is not one we know."""
+    if state is None:
+        return ""
+    return _DRIFT.get(str(state), text(state))
 
 
 def headline(pipeline_id: Any, state: str) -> str:
@@ -159,14 +174,15 @@ def show_status(status: dict[str, Any], as_json: bool) -> None:
 
 
 def pipelines_table(items: list[dict[str, Any]]) -> Table:
-    """One row per pipeline: id, type, status and when it last changed."""
-    table = Table("pipeline", "type", "status", "updated")
+    """One row per pipeline: id, type, status, drift and when it last changed."""
+    table = Table("pipeline", "type", "status", "drift", "updated")
     for item in items:
         updated = item.get("updated_at") or item.get("created_at") or ""
         table.add_row(
             text(item.get("pipeline_id", "?")),
             text(item.get("pipeline_type", "")),
             styled(item.get("status")),
+            drift_label(item.get("drift")),
             text(updated),
         )
     return table
