@@ -4,7 +4,7 @@ A schedule (the orchestrator's `mlops-drift-check` rule, `mlops:driftSchedule`) 
 function start one provisioner run per DEPLOYED pipeline; the run does a preview-only refresh of
 each environment's target stack (nothing is written to the state or to AWS), records the result on
 the registry item (`drift`) and emails when a pipeline newly drifts. Reconciling is the normal
-update path: sending the pipeline's request again.
+update path: `mlops reconcile` (POST /pipelines/{id}/reconcile) queues the unchanged spec again.
 """
 
 from __future__ import annotations
@@ -76,7 +76,10 @@ def drift_message(pipeline_id: str, document: Mapping[str, Any], envs: list[str]
         for resource in document["environments"][env].get("resources", []):
             what = f" ({', '.join(resource['properties'])})" if resource.get("properties") else ""
             lines.append(f"  {env}: {resource['op']} {resource['type']} {resource['urn'].split('::')[-1]}{what}")
-    lines.append("Send the pipeline's request again to restore what it declares (`mlops provision`).")
+    # Not "send the request again": an unchanged request of a DEPLOYED pipeline is a replay that does nothing.
+    lines.append(
+        f"Restore what it declares with `mlops reconcile {pipeline_id}` (POST /pipelines/{pipeline_id}/reconcile)."
+    )
     return f"MLOps pipeline {pipeline_id} has drifted", "\n".join(lines)
 
 

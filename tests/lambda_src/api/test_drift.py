@@ -7,6 +7,7 @@ import json
 import pytest
 
 from lambda_src.api.drift import DRIFT_STATES, drift_state
+from lambda_src.provisioner.drift import drift_message
 from lambda_src.registry import Registry, Status
 from mlops_spec import naming
 from mlops_spec.openapi.answers import DRIFT_STATES as PUBLISHED_DRIFT_STATES
@@ -79,6 +80,16 @@ def test_drift_state_of_a_record(document, state):
 @pytest.mark.fast
 def test_the_api_and_the_document_name_the_same_drift_states():
     assert DRIFT_STATES == PUBLISHED_DRIFT_STATES
+
+
+@pytest.mark.fast
+def test_the_drift_email_points_at_the_reconcile_not_at_a_replay():
+    subject, body = drift_message(PIPELINE, DRIFTED, ["dev"])
+    assert subject == f"MLOps pipeline {PIPELINE} has drifted"
+    assert body.splitlines()[1:] == [
+        "  dev: update aws:sagemaker/endpoint:Endpoint churn-xgb-dev (endpointConfigName)",
+        f"Restore what it declares with `mlops reconcile {PIPELINE}` (POST /pipelines/{PIPELINE}/reconcile).",
+    ]
 
 
 # -- GET /pipelines/{id}/drift -----------------------------------------------------------------------
