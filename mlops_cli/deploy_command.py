@@ -39,7 +39,7 @@ def deploy(
     Needs the pulumi CLI, a role the deploy role trusts and the provisioner's MLOPS_* settings. An
     approval-guarded environment is deployed only in the delivery pipeline's run that approved it.
     """
-    require_orchestrator("deploy")  # imported here, not at the top: `mlops --help` should not wait for pulumi
+    require_orchestrator("deploy")  # the imports below load pulumi: here, so that `mlops --help` does not wait
     from lambda_src.provisioner.deploy import deploy as deploy_stack
     from lambda_src.provisioner.errors import ProvisioningError
     from lambda_src.provisioner.settings import ProvisionerSettings, SettingsError
