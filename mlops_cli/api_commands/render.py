@@ -158,6 +158,9 @@ def render_status(console: Console, status: dict[str, Any]) -> None:
     _print_problems(console, status)
     if status.get("delivery_pipeline_state"):
         console.print(f"delivery pipeline: {text(status['delivery_pipeline_state'])}")
+    if status.get("drift") in ("DRIFTED", "UNKNOWN"):
+        # Only news is shown; `mlops drift <id>` has the details of every check.
+        console.print(f"drift: {drift_label(status['drift'])} (details: mlops drift {text(status.get('pipeline_id'))})")
     if isinstance(status.get("outputs"), dict) and status["outputs"]:
         console.print(_outputs_table(status["outputs"]))
 

@@ -12,7 +12,7 @@ from rich.console import Console
 from typer.testing import Result
 
 from mlops_cli.api_commands.drift import drift_lines
-from mlops_cli.api_commands.render import drift_label, pipelines_table
+from mlops_cli.api_commands.render import drift_label, pipelines_table, render_status
 
 Run = Callable[..., Result]
 
@@ -114,6 +114,22 @@ def test_the_list_shows_each_drift_state_in_words(state, shown):
 def test_an_orchestrator_older_than_drift_detection_leaves_the_column_blank():
     assert drift_label(None) == ""
     assert drift_label("SOMETHING_NEW") == "SOMETHING_NEW"
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize(("state", "line"), [("DRIFTED", "drift: drifted"), ("UNKNOWN", "drift: unknown")])
+def test_a_status_says_when_the_pipeline_drifted_or_could_not_be_checked(state, line):
+    out = io.StringIO()
+    render_status(Console(file=out, width=200), {"pipeline_id": PIPELINE, "status": "DEPLOYED", "drift": state})
+    assert f"{line} (details: mlops drift {PIPELINE})" in out.getvalue().splitlines()
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize("state", ["IN_SYNC", "NOT_CHECKED", None])
+def test_a_status_in_sync_or_never_checked_says_nothing_of_drift(state):
+    out = io.StringIO()
+    render_status(Console(file=out, width=200), {"pipeline_id": PIPELINE, "status": "DEPLOYED", "drift": state})
+    assert "drift" not in out.getvalue()
 
 
 # -- commands ----------------------------------------------------------------------------------------
