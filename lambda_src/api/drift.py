@@ -83,7 +83,8 @@ def drift_body(record: PipelineRecord) -> dict[str, Any]:
 
 
 def find(pipeline_id: str, settings: Settings) -> PipelineRecord:
-    """The pipeline's record; an id the orchestrator never creates is a 404 without a table read."""
+    """The pipeline's record; an id the orchestrator never creates is a 404 without a table read.
+    (pipelines.find does the same, but pipelines imports status, which imports this module.)"""
     record = Registry(settings.registry_table).get(pipeline_id) if _PIPELINE_ID.fullmatch(pipeline_id) else None
     if record is None:
         raise NotFound(f"pipeline {pipeline_id[:128]!r} not found")

@@ -257,8 +257,10 @@ def _check_reconcilable(current: PipelineRecord) -> None:
     deployed = current.status == Status.DEPLOYED or (current.status == Status.FAILED and bool(current.outputs))
     if deployed and current.spec:
         return
-    if current.status in IN_PROGRESS or current.status == Status.AWAITING_APPROVAL:
+    if current.status in IN_PROGRESS:
         why = "wait until its current operation has finished"
+    elif current.status == Status.AWAITING_APPROVAL:
+        why = "answer its pending approval first (mlops approve or mlops reject)"
     elif not current.spec and deployed:
         why = "its record holds no spec to deploy again; send its request again (mlops provision)"
     else:

@@ -239,12 +239,14 @@ def test_a_failed_pipeline_that_was_deployed_may_be_reconciled(orchestrator):
     [
         (Status.QUEUED, "wait until its current operation has finished"),
         (Status.PROVISIONING, "wait until its current operation has finished"),
+        (Status.AWAITING_APPROVAL, "answer its pending approval first (mlops approve or mlops reject)"),
         (Status.FAILED, "it has no deployment to restore; send its request again (mlops provision)"),
     ],
 )
 def test_reconcile_without_a_deployment_to_restore_is_409_and_writes_nothing(orchestrator, status, why):
     assert call(api_event("POST", "/provisionpipeline", realtime_body())).status == 202
     if status != Status.QUEUED:
+        Registry(TABLE).transition(PIPELINE, Status.PROVISIONING)
         Registry(TABLE).transition(PIPELINE, status)
     item = orchestrator.item(PIPELINE)
     orchestrator.invocations.calls.clear()
