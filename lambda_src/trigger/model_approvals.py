@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from aws_lambda_powertools import Logger
 
@@ -23,8 +23,10 @@ from lambda_src.common import aws, submission
 from lambda_src.common.settings import Settings
 from lambda_src.registry import PipelineRecord, Registry, Status
 from mlops_spec.approvers import Principal
-from mlops_spec.base import PipelineSpec
 from mlops_spec.model_packages import PackageVersion, package_version
+
+if TYPE_CHECKING:  # pydantic stays out of the trigger's import (its cold start)
+    from mlops_spec.base import PipelineSpec
 
 logger = Logger(child=True)
 
