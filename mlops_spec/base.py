@@ -116,8 +116,10 @@ class PipelineSpec(StrictModel):
         return naming.pipeline_id(self.name_infix, self.TYPE_SLUG)
 
     def spec_hash(self) -> str:
-        """Hash of the normalised request (without the client token): equal requests, equal hash."""
-        body = self.model_dump(mode="json", exclude={"client_token"})
+        """Hash of the normalised request (without the client token): equal requests, equal hash. Values
+        left at their defaults are left out, so an option added in a later release changes the hash of
+        no request that does not use it (re-sending it stays a replay)."""
+        body = self.model_dump(mode="json", exclude={"client_token"}, exclude_defaults=True)
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
     def run_name(self, env: Environment, kind: str, limit: int = naming.SAGEMAKER_NAME_LIMIT) -> str:
@@ -126,7 +128,7 @@ class PipelineSpec(StrictModel):
         Job names can never be reused in an account, so the name carries a hash of the request as
         resolved for `env`: an unchanged request keeps its job (no re-run), a changed one gets a new one.
         """
-        resolved = self.for_env(env).model_dump_json(exclude={"client_token", "tags"})
+        resolved = self.for_env(env).model_dump_json(exclude={"client_token", "tags"}, exclude_defaults=True)
         return naming.resource_name(self.pipeline_id, env, f"{kind}-{naming.short_hash(resolved)}", limit)
 
     # -- environments ---------------------------------------------------------------------

@@ -41,3 +41,18 @@ def test_a_request_following_its_group_keeps_both_switches():
     body = {**load_example("byom_batch_builtin"), "model_package_name": V3, "deploy_on_approval": True}
     spec = parse_pipeline_request({**body, "rollback_on_reject": True}, mode="single")
     assert (spec.deploy_on_approval, spec.rollback_on_reject) == (True, True)
+
+
+def test_an_option_added_in_a_later_release_changes_no_requests_hash_or_job_names():
+    """Re-sending an unchanged request after an upgrade stays a replay, and its jobs keep their names."""
+    spec = parse_pipeline_request(load_example("model_training_builtin"), mode="single")
+
+    class WithALaterOption(type(spec)):  # type: ignore[misc, valid-type]
+        a_later_option: bool = False
+
+    later = WithALaterOption.model_validate(spec.model_dump())
+    assert later.spec_hash() == spec.spec_hash()
+    assert later.run_name("dev", "training") == spec.run_name("dev", "training")
+    assert (
+        WithALaterOption.model_validate({**spec.model_dump(), "a_later_option": True}).spec_hash() != spec.spec_hash()
+    )
