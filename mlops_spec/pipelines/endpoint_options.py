@@ -9,12 +9,12 @@ or asynchronous does not: the endpoint's kind is the same in every environment i
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, ClassVar, Self, TypeVar
+from typing import Annotated, ClassVar, Self, TypeVar
 
 from pydantic import Field, model_validator
 
 from mlops_spec.common import ENVIRONMENTS, Environment, S3Location, Staged, StrictModel, field_problem
-from mlops_spec.published import Rule, given, rule, value_in, when
+from mlops_spec.published import Rule, rule
 
 T = TypeVar("T")
 
@@ -92,39 +92,16 @@ class AsyncInference(StrictModel):
     )
 
 
-def _stepped_rollout() -> dict[str, Any]:
-    return {
-        "required": ["deployment"],
-        "properties": {"deployment": {"type": "object", **value_in("type", ("canary", "linear"))}},
-    }
-
-
-def _scales_to_zero() -> dict[str, Any]:
-    return {
-        "required": ["autoscaling"],
-        "properties": {
-            "autoscaling": {
-                "type": "object",
-                "required": ["min_capacity"],
-                "properties": {"min_capacity": {"const": 0}},
-            }
-        },
-    }
-
-
 def endpoint_kind_rules() -> tuple[Rule, ...]:
-    """JSON Schema of RealtimeFields._endpoint_kind."""
-    list_fields = ("subnet_ids", "security_group_ids")
-    excluded = [{"not": given(name, non_empty=name in list_fields)} for name in SERVERLESS_EXCLUSIONS]
+    """RealtimeFields._endpoint_kind, published as `x-rules` (the field and the problem the API answers
+    with). JSON Schema can state these rules, but every branch they add multiplies what schema-driven
+    generators must expand, and the request schema (a oneOf of every type, the built-in real-time one
+    the largest) is at the limit of the one the contract test runs (jsonschema_rs's canonical form)."""
+    excluded = [rule(name, "is not allowed with serverless") for name in SERVERLESS_EXCLUSIONS]
     return (
-        # An instance-backed endpoint needs its instance type and capture location.
-        {
-            "if": {"not": given("serverless")},
-            "then": {"allOf": [given("inference_instance"), given("data_capture_location")]},
-        },
-        when(
-            given("serverless"),
-            {"allOf": [{"not": given("async_inference")}, *excluded, {"not": _stepped_rollout()}]},
-        ),
-        when(_scales_to_zero(), given("async_inference")),
+        rule("inference_instance", "is required"),
+        rule("data_capture_location", "is required"),
+        *excluded,
+        rule("async_inference", "cannot be combined with serverless"),
+        rule("deployment", "must be all_at_once on a serverless endpoint"),
     )

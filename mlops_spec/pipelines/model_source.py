@@ -71,16 +71,25 @@ def published_versions(scope: frameworks.Scope) -> Rule:
     """JSON Schema of check_builtin_image's version check: per framework, its versions (or blank, absent)."""
 
     def rule(cls: type) -> dict[str, Any]:
-        return {
-            "allOf": [
-                when(
-                    value_in("model_framework", [name]),
-                    {"properties": {"model_framework_version": {"anyOf": [{"enum": versions}, BLANK]}}},
-                )
-                for name, repository in BUILTIN_FRAMEWORKS.items()
-                if (versions := frameworks.framework_versions(name, scope, repository))
-            ]
+        published = {
+            name: versions
+            for name, repository in BUILTIN_FRAMEWORKS.items()
+            if (versions := frameworks.framework_versions(name, scope, repository))
         }
+        # One anyOf (a branch per framework, and one for none of them), not an if/then per framework:
+        # schema-driven generators (the contract test's) expand every combination of if/then branches,
+        # which left no room for another rule or field in the built-in requests.
+        framework_branches = [
+            {
+                **value_in("model_framework", [name]),
+                "properties": {
+                    "model_framework": {"enum": [name]},
+                    "model_framework_version": {"anyOf": [{"enum": versions}, BLANK]},
+                },
+            }
+            for name, versions in published.items()
+        ]
+        return {"anyOf": [*framework_branches, {"not": value_in("model_framework", list(published))}]}
 
     return rule
 

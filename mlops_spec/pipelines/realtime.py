@@ -24,7 +24,7 @@ from mlops_spec.pipelines.endpoint_options import (
     endpoint_kind_rules,
 )
 from mlops_spec.pipelines.model_source import BuiltinImageSpec, CustomImageSpec, ServedModelSpec
-from mlops_spec.published import Rule, given, rule, value_in, when
+from mlops_spec.published import Rule, rule
 
 AlarmName = Annotated[str, Field(min_length=1, max_length=255)]
 
@@ -57,7 +57,12 @@ class Autoscaling(StrictModel):
     """Target-tracking autoscaling: on invocations per instance, or on the queued requests per instance
     (ApproximateBacklogSizePerInstance) of an async_inference endpoint, which may scale down to 0."""
 
-    SCHEMA_RULES: ClassVar[tuple[Rule, ...]] = (rule("max_capacity", "must be at least min_capacity"),)
+    SCHEMA_RULES: ClassVar[tuple[Rule, ...]] = (
+        rule("max_capacity", "must be at least min_capacity"),
+        # RealtimeFields._endpoint_kind: an x-rule, as a JSON Schema branch more made the request schema
+        # too large for schema-driven generators.
+        rule("min_capacity", "may be 0 only on an async_inference endpoint"),
+    )
 
     min_capacity: int = Field(default=1, ge=0, le=100, description="0 only with async_inference.")
     max_capacity: int = Field(default=4, ge=1, le=100)
@@ -75,33 +80,48 @@ class Autoscaling(StrictModel):
         return self
 
 
+# The rules between fields below are each one anyOf of two, not if/then pairs: schema-driven generators
+# (the contract test's) expand every combination of branches, and the request schema (a oneOf of every
+# type, the built-in real-time request the largest) is near the limit of the one the contract test runs.
+
 # JSON Schema of `_rollout_fits_capacity`: a canary or linear rollout needs two instances (in each environment).
-_SPLIT_NEEDS_TWO = when(
-    {
-        "required": ["deployment"],
-        "properties": {"deployment": {"type": "object", **value_in("type", ("canary", "linear"))}},
-    },
-    {
-        "required": ["instance_count"],
-        "properties": {
-            "instance_count": {
-                "anyOf": [
-                    {"type": "integer", "minimum": 2},
-                    {"type": "object", "additionalProperties": {"type": "integer", "minimum": 2}},
-                ]
-            }
+_SPLIT_NEEDS_TWO = {
+    "anyOf": [
+        {"properties": {"deployment": {"properties": {"type": {"enum": ["all_at_once"]}}}}},
+        {
+            "required": ["instance_count"],
+            "properties": {
+                "instance_count": {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 2},
+                        {"type": "object", "additionalProperties": {"type": "integer", "minimum": 2}},
+                    ]
+                }
+            },
         },
-    },
-)
+    ]
+}
+
+# JSON Schema of `_vpc_pairs`: subnets and security groups come together, or neither.
+_VPC_PAIRS = {
+    "anyOf": [
+        {
+            "required": ["subnet_ids", "security_group_ids"],
+            "properties": {
+                "subnet_ids": {"type": "array", "minItems": 1},
+                "security_group_ids": {"type": "array", "minItems": 1},
+            },
+        },
+        {"properties": {"subnet_ids": {"maxItems": 0}, "security_group_ids": {"maxItems": 0}}},
+    ]
+}
 
 
 class RealtimeFields(ServedModelSpec):
     """Endpoint options shared by the built-in and custom real-time requests."""
 
     SCHEMA_RULES: ClassVar[tuple[Rule, ...]] = (
-        # `_vpc_pairs`: subnets and security groups come together.
-        when(given("subnet_ids", non_empty=True), given("security_group_ids", non_empty=True)),
-        when(given("security_group_ids", non_empty=True), given("subnet_ids", non_empty=True)),
+        _VPC_PAIRS,
         _SPLIT_NEEDS_TWO,
         *endpoint_kind_rules(),
     )

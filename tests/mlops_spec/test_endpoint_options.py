@@ -176,27 +176,61 @@ def test_per_environment_option_values_need_multi_account_mode():
     assert "only allowed in multi-account mode" in text
 
 
-# -- the published schema agrees -----------------------------------------------------------------
+# -- the published contract -------------------------------------------------------------------------
+REALTIME_RULES = json_schema()["$defs"]["RealtimeBuiltinSpec"]["x-rules"]
+
+
+def published_rule_for(field: str, text: str) -> bool:
+    """As the contract test judges a refusal the schema let through: one of the document's x-rules."""
+    return any(r["field"] in field.split(".") and text.startswith(r["problem"]) for r in REALTIME_RULES)
+
+
 @pytest.mark.parametrize(
     "body",
     [
-        serverless(),
         serverless(inference_instance="ml.m5.large"),
         serverless(instance_count=1),
         serverless(data_capture_percentage=5),
         serverless(subnet_ids=["subnet-0123456789abcdef0"], security_group_ids=["sg-0123456789abcdef0"]),
         serverless(async_inference=ASYNC),
-        serverless(deployment={"type": "canary"}),
+        serverless(deployment={"type": "linear"}, instance_count=None),
         serverless(serverless=None),
-        on_instances(async_inference=ASYNC, autoscaling={"min_capacity": 0}),
-        on_instances(autoscaling={"min_capacity": 0}),
         on_instances(data_capture_location=None),
     ],
 )
-def test_the_published_schema_gives_the_apis_verdict(body):
+def test_each_refusal_of_the_endpoints_kind_is_a_published_rule(body):
+    """Published as x-rules, not JSON Schema branches (see endpoint_kind_rules): the schema lets these
+    through, and the API's refusal is one of the document's rules, as the contract test requires."""
+    field, text = problem(body)
+    assert published_rule_for(field, text), (field, text)
+
+
+@pytest.mark.parametrize(
+    ("body", "accepted"),
+    [
+        (serverless(), True),
+        (on_instances(async_inference=ASYNC, autoscaling={"min_capacity": 0}), True),
+        (serverless(serverless={**SERVERLESS, "memory_size_in_mb": 1536}), False),
+        (serverless(serverless={**SERVERLESS, "max_concurrency": 201}), False),
+        (on_instances(async_inference={**ASYNC, "error_topic": "done"}), False),
+        (on_instances(async_inference={**ASYNC, "max_concurrent_invocations_per_instance": 0}), False),
+    ],
+)
+def test_the_published_schema_states_sagemakers_limits(body, accepted):
+    assert VALIDATOR.is_valid(body) is accepted
     try:
         parse_pipeline_request(body, mode="single")
-        accepted = True
+        assert accepted
     except SpecError:
-        accepted = False
-    assert VALIDATOR.is_valid(body) is accepted
+        assert not accepted
+
+
+def test_scaling_to_zero_off_async_is_a_published_rule_the_schema_cannot_state():
+    autoscaling = json_schema()["$defs"]["Autoscaling"]
+    assert {"field": "min_capacity", "problem": "may be 0 only on an async_inference endpoint"} in autoscaling[
+        "x-rules"
+    ]
+    body = on_instances(autoscaling={"min_capacity": 0})
+    field, text = problem(body)
+    assert (field, VALIDATOR.is_valid(body)) == ("autoscaling.min_capacity", True)
+    assert text.startswith("may be 0 only on an async_inference endpoint")
