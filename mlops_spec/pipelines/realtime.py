@@ -168,7 +168,8 @@ class RealtimeFields(ServedModelSpec):
         if self.async_inference is not None:
             raise field_problem("async_inference", "cannot be combined with serverless: choose one of them")
         for name, problem in SERVERLESS_EXCLUSIONS.items():
-            if name in self.model_fields_set and getattr(self, name) not in (None, []):
+            # Against the default, not the fields given: a stored request (model_dump) spells defaults out.
+            if getattr(self, name) != type(self).model_fields[name].get_default(call_default_factory=True):
                 raise field_problem(name, problem)
         if self.deployment.type != "all_at_once":
             raise field_problem(

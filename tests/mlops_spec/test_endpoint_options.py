@@ -105,7 +105,7 @@ def test_async_with_every_option_is_accepted():
     ("changes", "field", "fix"),
     [
         ({"inference_instance": "ml.m5.large"}, "inference_instance", "serverless.memory_size_in_mb"),
-        ({"instance_count": 1}, "instance_count", "serverless.max_concurrency"),
+        ({"instance_count": 2}, "instance_count", "serverless.max_concurrency"),
         ({"autoscaling": {"max_capacity": 2}}, "autoscaling", "remove it"),
         ({"data_capture_location": "bucket/capture"}, "data_capture_location", "no monitor"),
         ({"data_capture_percentage": 10}, "data_capture_percentage", "captures no data"),
@@ -189,7 +189,7 @@ def published_rule_for(field: str, text: str) -> bool:
     "body",
     [
         serverless(inference_instance="ml.m5.large"),
-        serverless(instance_count=1),
+        serverless(instance_count=2),
         serverless(data_capture_percentage=5),
         serverless(subnet_ids=["subnet-0123456789abcdef0"], security_group_ids=["sg-0123456789abcdef0"]),
         serverless(async_inference=ASYNC),
@@ -234,3 +234,11 @@ def test_scaling_to_zero_off_async_is_a_published_rule_the_schema_cannot_state()
     field, text = problem(body)
     assert (field, VALIDATOR.is_valid(body)) == ("autoscaling.min_capacity", True)
     assert text.startswith("may be 0 only on an async_inference endpoint")
+
+
+def test_a_serverless_request_as_stored_validates_again():
+    """The API stores the validated request with its defaults spelled out (instance_count 1, capture 100%)."""
+    spec = parse_pipeline_request(serverless(), mode="single")
+    stored = spec.model_dump(mode="json", exclude_none=True)
+    assert stored["instance_count"] == 1 and stored["data_capture_percentage"] == 100
+    assert parse_pipeline_request(stored, mode="single") == spec
