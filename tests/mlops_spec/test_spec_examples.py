@@ -14,7 +14,11 @@ SINGLE_ACCOUNT_ONLY = sorted(name for name, spec in SPEC_TYPES.items() if not sp
 STAGE_AWARE = sorted(name for name, spec in SPEC_TYPES.items() if spec.MULTI_ACCOUNT)
 REGISTRY_TYPES = ["byom_batch_builtin", "byom_realtime_builtin"]
 # Examples of a request option rather than of a type (named after the option, in both modes).
-OPTION_EXAMPLES = {"byom_realtime_async": "byom_realtime_custom", "byom_realtime_serverless": "byom_realtime_builtin"}
+OPTION_EXAMPLES = {
+    "byom_realtime_async": "byom_realtime_custom",
+    "byom_realtime_serverless": "byom_realtime_builtin",
+    "byom_realtime_deploy_on_approval": "byom_realtime_builtin",
+}
 
 
 def test_there_is_an_example_per_type_and_mode(examples_dir):
