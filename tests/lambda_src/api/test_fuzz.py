@@ -190,12 +190,12 @@ requests = st.tuples(
 )
 
 
-def test_two_thousand_hostile_bodies_get_a_4xx_json_answer_and_write_nothing(orchestrator):
+def test_twelve_hundred_hostile_bodies_get_a_4xx_json_answer_and_write_nothing(orchestrator):
     statuses: dict[int, int] = {}
     kinds: dict[str, int] = {}
 
     @settings(
-        max_examples=2000,
+        max_examples=1200,
         deadline=None,
         database=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -216,11 +216,11 @@ def test_two_thousand_hostile_bodies_get_a_4xx_json_answer_and_write_nothing(orc
 
     one()
 
-    assert sum(statuses.values()) >= 2000
+    assert sum(statuses.values()) >= 1200
     assert set(statuses) <= {400, 404, 413}, statuses
-    assert statuses[400] > 1200
+    assert statuses[400] > 700
     assert set(kinds) == {attack.__name__ for attack in ATTACKS}
-    assert min(kinds.values()) > 60, kinds
+    assert min(kinds.values()) > 35, kinds
     assert orchestrator.items() == []
     assert orchestrator.object_keys() == []
     assert orchestrator.invocations.calls == []
