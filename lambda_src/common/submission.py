@@ -224,7 +224,7 @@ def submit(request: Plan, settings: Settings, source: str, requested_by: Princip
         earlier = registry.find_by_client_token(candidate.client_token)
         if earlier is not None and earlier.pipeline_id != candidate.pipeline_id:
             _check_decision(earlier, "token-reused")
-    outcome = _record(registry, candidate, request.names_pipeline)
+    outcome = _record(registry, candidate, request.names_pipeline, settings)
     if outcome.queued:
         _start(registry, outcome.record, request.spec_json, settings)
     return outcome
@@ -272,12 +272,12 @@ def _check_reconcilable(current: PipelineRecord) -> None:
     )
 
 
-def _record(registry: Registry, candidate: PipelineRecord, names_pipeline: bool) -> Outcome:
+def _record(registry: Registry, candidate: PipelineRecord, names_pipeline: bool, settings: Settings) -> Outcome:
     for _ in range(MAX_ATTEMPTS):
         current = registry.create(candidate)
         if current is None:
             return Outcome(candidate, queued=True)
-        decision = decide(current, candidate, names_pipeline)
+        decision = decide(_hashed_today(current, candidate, settings), candidate, names_pipeline)
         if decision == "replay":
             return Outcome(_with_requester(registry, current, candidate), queued=False)
         _check_decision(current, decision)
@@ -286,6 +286,19 @@ def _record(registry: Registry, candidate: PipelineRecord, names_pipeline: bool)
         except ConcurrentUpdate:
             continue  # someone else changed it: decide again from the fresh record
     raise Conflict(f"pipeline {candidate.pipeline_id} is being changed by other requests; retry")
+
+
+def _hashed_today(current: PipelineRecord, candidate: PipelineRecord, settings: Settings) -> PipelineRecord:
+    """The record as today's hashing sees it. A version recorded by an earlier release was hashed with
+    every default spelled out (mlops_spec/base.py spec_hash): the same request sent again must still be
+    a replay (and its client token not "reused"), so its stored spec is hashed again when they differ."""
+    if current.spec_hash == candidate.spec_hash or not current.spec:
+        return current
+    try:
+        today = parse_spec(json.loads(current.spec), settings).spec.spec_hash()
+    except Exception:
+        return current  # a stored spec today's rules refuse is not the same request as a valid one
+    return replace(current, spec_hash=today)
 
 
 def _with_requester(registry: Registry, current: PipelineRecord, replay: PipelineRecord) -> PipelineRecord:
