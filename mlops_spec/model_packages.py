@@ -10,6 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+# The orchestrator's own group (mlops_spec/naming.py), where every training pipeline registers its
+# models: a pipeline may not follow it, or approving one team's model would deploy it to another's endpoint.
+SHARED_MODEL_PACKAGE_GROUP = "mlops-models"
+
 _VERSION_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):sagemaker:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
     r"model-package/(?P<group>[A-Za-z0-9-]{1,63})/(?P<version>\d+)$"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from mlops_spec.environments import ENVIRONMENTS
+from mlops_spec.model_packages import SHARED_MODEL_PACKAGE_GROUP
 
 # SageMaker names (endpoint, model, job, schedule) are limited to 63 characters.
 SAGEMAKER_NAME_LIMIT = 63
@@ -271,7 +272,7 @@ class OrchestratorNames:
 
     @property
     def model_package_group(self) -> str:
-        return "mlops-models"
+        return SHARED_MODEL_PACKAGE_GROUP
 
     def role(self, purpose: str) -> str:
         """Name of an orchestrator role (or function): `mlops-orch-<purpose>`."""

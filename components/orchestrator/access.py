@@ -94,7 +94,13 @@ def trigger_statements(args: OrchestratorArgs, data_key: str, topic_arn: str) ->
         # The trigger reads the exact object version named in the S3 event.
         policies.statement(["s3:GetObject", "s3:GetObjectVersion"], [f"{_assets(args)}/*{CONFIG_FILE_NAME}"]),
         *_submission_statements(args, data_key, topic_arn),
-        # A rejected version's rollback finds the newest approved one before it (model_approvals.py);
+        # A package's status and approver are read again before a deploy on approval (model_approvals.py).
+        policies.statement(
+            ["sagemaker:DescribeModelPackage"],
+            [f"arn:aws:sagemaker:{args.region}:{args.account_id}:model-package/*"],
+            sid="ReadModelPackages",
+        ),
+        # A rejected version's rollback finds the newest approved one before it;
         # ListModelPackages has no resource-level permissions: AWS requires "*".
         policies.statement(["sagemaker:ListModelPackages"], "*", sid="ListModelPackages"),
         _function_logs(args, "trigger"),

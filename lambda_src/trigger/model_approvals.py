@@ -6,15 +6,19 @@ spec version, a delivery run, the manual approvals between environments, like an
 versions act: SageMaker may deliver an event more than once (the second finds the version deployed, or
 the same request a replay), and an older version approved later never replaces a newer one. When the
 deployed version is Rejected, the pipeline's owners are told, and with `rollback_on_reject` the newest
-Approved version before it is deployed. The requester of such a version is the package version
-itself (its ARN): the registry does not say which IAM principal approved it, and no person's approval
-of the promotion to prod is refused for having asked for it.
+Approved version before it is deployed.
+
+The event is a hint, not the truth: events may come late, out of order or more than once, so the
+package's status is read again from the registry (DescribeModelPackage) before anything acts, and the
+IAM principal that last changed it (its approver) becomes the new version's requester, who may then
+not approve its promotion to prod. A package whose approver the registry does not name has an unknown
+requester, whose promotion to prod only an answer in CodePipeline (under IAM) can approve.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from aws_lambda_powertools import Logger
@@ -42,18 +46,27 @@ PAGE = 100
 class ApprovalEvent:
     package: PackageVersion
     status: str
+    approver: Principal = field(default_factory=Principal)
 
     @classmethod
     def parse(cls, event: dict[str, Any]) -> ApprovalEvent | None:
-        """The package version and its approval status; None for any other event."""
+        """The package version and its approval status; None for any other event, or one about a
+        package of another account than the event's own."""
         if event.get("source") != SOURCE or event.get("detail-type") != DETAIL_TYPE:
             return None
         detail = event.get("detail") or {}
         package = package_version(detail.get("ModelPackageArn"))
         status = detail.get("ModelApprovalStatus")
-        if package is None or not isinstance(status, str):
+        if package is None or not isinstance(status, str) or event.get("account") != package.account:
             return None
         return cls(package, status)
+
+    def as_the_registry_says(self, sagemaker: Any) -> ApprovalEvent:
+        """The package's status now and who last changed it, read from the registry."""
+        described = sagemaker.describe_model_package(ModelPackageName=self.package.arn)
+        identity = (described.get("LastModifiedBy") or {}).get("IamIdentity") or {}
+        approver = Principal(arn=identity.get("Arn") or None, principal_id=identity.get("PrincipalId") or None)
+        return ApprovalEvent(self.package, str(described.get("ModelApprovalStatus", "")), approver)
 
 
 @dataclass(frozen=True)
@@ -83,17 +96,26 @@ def decide(spec: PipelineSpec | None, status: Status, event: ApprovalEvent) -> D
 
 def handle(event: dict[str, Any], config: Settings, announce: Callable[[str, str], None]) -> dict[str, Any]:
     """Act on one model package event for every pipeline following its group."""
-    approval = ApprovalEvent.parse(event)
-    if approval is None:
+    parsed = ApprovalEvent.parse(event)
+    if parsed is None:
         return {"outcome": "ignored"}
-    results = []
+    approval = parsed.as_the_registry_says(aws.client("sagemaker"))
+    results, failed = [], []
     for record in _records(Registry(config.registry_table)):
         spec = _spec_of(record, config)
         decision = decide(spec, record.status, approval)
         if decision.action == "none" or spec is None:
             continue
-        results.append(_act(record, spec, approval, decision, config, announce))
+        try:
+            results.append(_act(record, spec, approval, decision, config, announce))
+        except Exception:
+            # One pipeline that cannot take it now (an operation under way) must not cost the others.
+            logger.exception("model package event not applied", pipeline_id=record.pipeline_id)
+            failed.append(record.pipeline_id)
     logger.info("model package event", package=approval.package.arn, status=approval.status, results=results)
+    if failed:
+        # Lambda retries the event: the pipelines done by now find it a replay, these try again.
+        raise RuntimeError(f"model package {approval.package.arn} not applied to {', '.join(failed)}")
     return {"outcome": "model package event", "package": approval.package.arn, "results": results}
 
 
@@ -106,7 +128,7 @@ def _act(
     announce: Callable[[str, str], None],
 ) -> dict[str, Any]:
     if decision.action == "deploy":
-        return _deploy(record, approval.package.arn, config, decision.why)
+        return _deploy(record, approval.package.arn, config, decision.why, approval.approver)
     rollback = _previous_approved(approval.package) if getattr(spec, "rollback_on_reject", False) else None
     lines = [
         f"Version {approval.package.version} of model package group {approval.package.group}, deployed by "
@@ -116,16 +138,19 @@ def _act(
     announce(f"MLOps pipeline {record.pipeline_id}: deployed model version rejected", "\n".join(lines))
     if rollback is None:
         return {"pipeline_id": record.pipeline_id, "outcome": "rejection announced"}
-    return _deploy(record, rollback.arn, config, f"rollback from rejected version {approval.package.version}")
+    why = f"rollback from rejected version {approval.package.version}"
+    return _deploy(record, rollback.arn, config, why, approval.approver)
 
 
-def _deploy(record: PipelineRecord, package_arn: str, config: Settings, why: str) -> dict[str, Any]:
-    """The pipeline's own request, naming `package_arn`, sent through the normal update path."""
+def _deploy(
+    record: PipelineRecord, package_arn: str, config: Settings, why: str, approver: Principal
+) -> dict[str, Any]:
+    """The pipeline's own request, naming `package_arn`, sent through the normal update path (without
+    its client token: that token belongs to the request its sender sent)."""
     body = {**(record.spec_document() or {}), "model_package_name": package_arn}
+    body.pop("client_token", None)
     request = submission.plan(body, config)
-    outcome = submission.submit(
-        request, config, source=f"model registry: {package_arn}", requested_by=Principal(arn=package_arn)
-    )
+    outcome = submission.submit(request, config, source=f"model registry: {package_arn}", requested_by=approver)
     verb = "queued" if outcome.queued else "unchanged"
     return {"pipeline_id": record.pipeline_id, "outcome": verb, "version": outcome.record.version, "why": why}
 

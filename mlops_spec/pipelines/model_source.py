@@ -20,8 +20,9 @@ from mlops_spec.common import (
     Staged,
     field_problem,
 )
+from mlops_spec.model_packages import SHARED_MODEL_PACKAGE_GROUP, package_version
 from mlops_spec.pipelines import frameworks
-from mlops_spec.published import BLANK, Rule, all_given, given, value_in, when
+from mlops_spec.published import BLANK, Rule, all_given, given, rule, value_in, when
 
 # model_framework -> SageMaker prebuilt ECR repository (aws.sagemaker.get_prebuilt_ecr_image).
 BUILTIN_FRAMEWORKS: dict[str, str] = {
@@ -127,6 +128,14 @@ class ServedModelSpec(PipelineSpec):
             raise field_problem("deploy_on_approval", "needs model_package_name (the version deployed first)")
         if self.rollback_on_reject and not self.deploy_on_approval:
             raise field_problem("rollback_on_reject", "needs deploy_on_approval")
+        followed = package_version(self.model_package_name) if self.deploy_on_approval else None
+        if followed is not None and followed.group.lower() == SHARED_MODEL_PACKAGE_GROUP:
+            # Every training pipeline registers there: approving one team's model would deploy it here.
+            raise field_problem(
+                "deploy_on_approval",
+                f"cannot follow the shared group {SHARED_MODEL_PACKAGE_GROUP}, which holds every pipeline's models: "
+                "register this model's versions in a group of its own",
+            )
 
     def _require_source(self, info: ValidationInfo, image_fields: tuple[str, ...]) -> None:
         """Either a model package, or an image plus an artifact; name the first missing key."""
@@ -148,6 +157,7 @@ def _source(image_fields: tuple[str, ...]) -> dict[str, Any]:
             {"anyOf": [given("model_package_name"), all_given((*image_fields, "model_artifact_location"))]},
             when(value_in("deploy_on_approval", [True]), given("model_package_name")),
             when(value_in("rollback_on_reject", [True]), value_in("deploy_on_approval", [True])),
+            rule("deploy_on_approval", "cannot follow the shared group"),
         ]
     }
 

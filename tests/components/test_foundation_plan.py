@@ -369,8 +369,11 @@ def test_external_id_is_kept_in_ssm_and_only_its_name_reaches_the_provisioner(pu
 def test_the_trigger_records_requests_but_cannot_touch_model_cards_or_approvals(dev_multi: StackPlan) -> None:
     actions = {a for s in statements_of(dev_multi, "mlops-orchestrator-trigger-policy") for a in s["Action"]}
     assert {"dynamodb:PutItem", "lambda:InvokeFunction", "s3:GetObjectVersion", "sns:Publish"} <= actions
-    # Of SageMaker, only reading the model registry (a rejected version's rollback: model_approvals.py).
-    assert {a for a in actions if a.startswith(("sagemaker:", "codepipeline:"))} == {"sagemaker:ListModelPackages"}
+    # Of SageMaker, only reading the model registry (deploys on approval: model_approvals.py).
+    assert {a for a in actions if a.startswith(("sagemaker:", "codepipeline:"))} == {
+        "sagemaker:DescribeModelPackage",
+        "sagemaker:ListModelPackages",
+    }
     api_actions = {a for s in statements_of(dev_multi, "mlops-orchestrator-api-policy") for a in s["Action"]}
     assert {"codepipeline:PutApprovalResult", "sagemaker:CreateModelCard"} <= api_actions
 

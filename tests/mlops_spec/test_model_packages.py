@@ -29,6 +29,10 @@ def test_a_version_supersedes_only_older_versions_of_its_own_group():
     [
         ({"deploy_on_approval": True}, "deploy_on_approval: needs model_package_name"),
         ({"rollback_on_reject": True, "model_package_name": V3}, "rollback_on_reject: needs deploy_on_approval"),
+        (
+            {"deploy_on_approval": True, "model_package_name": V3.replace("churn", "mlops-models")},
+            "deploy_on_approval: cannot follow the shared group mlops-models",
+        ),
     ],
 )
 def test_following_the_registry_needs_a_package_and_a_rollback_needs_the_following(changes, problem):

@@ -61,6 +61,21 @@ def deployed(orchestrator: Orchestrator, body: dict[str, Any]) -> str:
     return pipeline_id
 
 
+APPROVER = {"Arn": "arn:aws:sts::111111111111:assumed-role/ModelReviewer/alice", "PrincipalId": "AROAREVIEWER:alice"}
+
+
+def registry_says(status: str, approver: dict[str, str] | None = None) -> Any:
+    """DescribeModelPackage as the model registry answers it now (whatever the event said)."""
+
+    def describe(request: dict[str, Any]) -> dict[str, Any]:
+        answer: dict[str, Any] = {"ModelPackageArn": request["ModelPackageName"], "ModelApprovalStatus": status}
+        if approver:
+            answer["LastModifiedBy"] = {"IamIdentity": approver}
+        return answer
+
+    return answering(aws.client("sagemaker"), "DescribeModelPackage", describe)
+
+
 def stored_package(orchestrator: Orchestrator, pipeline_id: str) -> str:
     record = Registry(orchestrator.table).get(pipeline_id)
     return str(json.loads(record.spec)["model_package_name"])
@@ -107,7 +122,8 @@ def test_an_approved_version_delivered_three_times_is_deployed_once(orchestrator
     other = deployed(orchestrator, realtime_body(model_name="not-following"))
     before = len(orchestrator.invocations.calls)
 
-    results = [handler(package_event(4), LAMBDA_CONTEXT) for _ in range(3)]
+    with registry_says("Approved", APPROVER):
+        results = [handler(package_event(4), LAMBDA_CONTEXT) for _ in range(3)]
 
     assert results[0]["results"] == [
         {"pipeline_id": pipeline_id, "outcome": "queued", "version": 2, "why": "version 4 supersedes 3"}
@@ -117,7 +133,9 @@ def test_an_approved_version_delivered_three_times_is_deployed_once(orchestrator
         {"action": "provision", "pipeline_id": pipeline_id, "version": 2}
     ]
     record = Registry(orchestrator.table).get(pipeline_id)
-    assert (record.status, record.version, record.requested_by) == (Status.QUEUED, 2, {"arn": version(4)})
+    # The registry's approver is the requester: they may not approve this version's promotion to prod.
+    assert (record.status, record.version) == (Status.QUEUED, 2)
+    assert record.requested_by == {"arn": APPROVER["Arn"], "principal_id": APPROVER["PrincipalId"]}
     assert stored_package(orchestrator, pipeline_id) == version(4)
     assert Registry(orchestrator.table).get(other).version == 1
 
@@ -127,7 +145,8 @@ def test_pending_older_and_other_groups_deploy_nothing(orchestrator: Orchestrato
     before = len(orchestrator.invocations.calls)
 
     for event in (package_event(5, "PendingManualApproval"), package_event(2), package_event(5, "Rejected")):
-        assert handler(event, LAMBDA_CONTEXT)["results"] == []
+        with registry_says(event["detail"]["ModelApprovalStatus"]):
+            assert handler(event, LAMBDA_CONTEXT)["results"] == []
 
     assert len(orchestrator.invocations.calls) == before
     assert stored_package(orchestrator, pipeline_id) == version(3)
@@ -142,7 +161,7 @@ def test_a_rejected_deployed_version_is_announced_and_rolled_back_when_asked(orc
         listed.append(request)
         return {"ModelPackageSummaryList": [{"ModelPackageArn": version(n)} for n in (5, 2, 1)]}
 
-    with answering(aws.client("sagemaker"), "ListModelPackages", approved_versions):
+    with answering(aws.client("sagemaker"), "ListModelPackages", approved_versions), registry_says("Rejected"):
         result = handler(package_event(3, "Rejected"), LAMBDA_CONTEXT)
 
     assert listed[0]["ModelPackageGroupName"] == "churn" and listed[0]["ModelApprovalStatus"] == "Approved"
@@ -152,3 +171,44 @@ def test_a_rejected_deployed_version_is_announced_and_rolled_back_when_asked(orc
     assert stored_package(orchestrator, pipeline_id) == version(2)
     [announced] = [a for a in orchestrator.announcements() if "rejected" in a["Subject"]]
     assert "Rolling back to version 2." in announced["Message"]
+
+
+def test_a_late_approved_event_of_a_version_rejected_since_deploys_nothing(orchestrator: Orchestrator) -> None:
+    pipeline_id = deployed(orchestrator, following())
+
+    with registry_says("Rejected"):
+        assert handler(package_event(4, "Approved"), LAMBDA_CONTEXT)["results"] == []
+
+    assert stored_package(orchestrator, pipeline_id) == version(3)
+
+
+def test_an_event_naming_another_accounts_package_is_ignored(orchestrator: Orchestrator) -> None:
+    deployed(orchestrator, following())
+    forged = {**package_event(4), "account": "999999999999"}
+
+    assert handler(forged, LAMBDA_CONTEXT) == {"results": []}
+
+
+def test_a_pipeline_sent_with_a_client_token_follows_too(orchestrator: Orchestrator) -> None:
+    pipeline_id = deployed(orchestrator, following(client_token="ci-run-12345678"))
+
+    with registry_says("Approved", APPROVER):
+        result = handler(package_event(4), LAMBDA_CONTEXT)
+
+    assert [r["outcome"] for r in result["results"]] == ["queued"]
+    assert stored_package(orchestrator, pipeline_id) == version(4)
+
+
+def test_a_busy_pipeline_does_not_cost_the_others_their_deploy_and_the_event_is_retried(
+    orchestrator: Orchestrator,
+) -> None:
+    busy = deployed(orchestrator, following(model_name="busy-model"))
+    Registry(orchestrator.table).transition(busy, Status.DELETING)
+    call(api_event("POST", "/provisionpipeline", following(model_name="queued-model")))
+    free = deployed(orchestrator, following(model_name="free-model"))
+
+    with registry_says("Approved", APPROVER), pytest.raises(RuntimeError, match="queued-model"):
+        handler(package_event(4), LAMBDA_CONTEXT)
+
+    assert stored_package(orchestrator, free) == version(4)
+    assert stored_package(orchestrator, busy) == version(3)
