@@ -27,8 +27,11 @@ from mlops_spec.base import PipelineSpec
 
 logger = Logger(child=True)
 
-# Resources listed per environment in the record (a registry item holds at most 400 KB).
+# What the record keeps of a check: a registry item holds at most 400 KB, and the request itself may
+# take 300 KB of it (lambda_src/common/submission.py), so resources, properties and texts are bounded.
 RESOURCES_KEPT = 25
+PROPERTIES_KEPT = 20
+TEXT_KEPT = 256
 
 
 # -- decisions -----------------------------------------------------------------------------------------
@@ -37,19 +40,26 @@ def environment_entry(report: DriftReport | ProvisioningError) -> dict[str, Any]
     if isinstance(report, ProvisioningError):
         return {"in_sync": None, "error": f"{report.reason}: {report.message}"[:500]}
     resources = [
-        {"urn": r.urn, "type": r.type, "op": r.op, "properties": list(r.properties)[:20]}
+        {
+            "urn": r.urn[:TEXT_KEPT],
+            "type": r.type[:TEXT_KEPT],
+            "op": r.op,
+            "properties": [name[:TEXT_KEPT] for name in r.properties[:PROPERTIES_KEPT]],
+        }
         for r in report.resources[:RESOURCES_KEPT]
     ]
     changes = {op: count for op, count in sorted(report.changes.items()) if count and op != "same"}
     return {"in_sync": report.in_sync, "changes": changes, "resources": resources}
 
 
-def drift_document(entries: Mapping[str, dict[str, Any]], checked_at: str) -> dict[str, Any]:
-    """The record's `drift`: in sync only if every environment is; unknown (None) when none drifted
-    but one could not be checked."""
+def drift_document(
+    entries: Mapping[str, dict[str, Any]], checked_at: str, version: int | None = None
+) -> dict[str, Any]:
+    """The record's `drift` of the pipeline's `version`: in sync only if every environment is and one
+    at least was checked; unknown (None) when none drifted but one could not be checked, or none was."""
     states = [entry["in_sync"] for entry in entries.values()]
-    in_sync: bool | None = False if False in states else (None if None in states else True)
-    return {"checked_at": checked_at, "in_sync": in_sync, "environments": dict(entries)}
+    in_sync: bool | None = False if False in states else (None if None in states or not states else True)
+    return {"checked_at": checked_at, "version": version, "in_sync": in_sync, "environments": dict(entries)}
 
 
 def newly_drifted(previous: Mapping[str, Any] | None, current: Mapping[str, Any]) -> list[str]:
@@ -114,12 +124,13 @@ def check(
         found = f"{record.status} v{record.version}" if record else "no record"
         return {"pipeline_id": pipeline_id, "action": "drift", "skipped": found}
     spec = spec_of(record)
+    unreadable = ProvisioningError("the stored request no longer validates: send it again to check its stacks")
     entries = {
-        env: environment_entry(_report(runners, spec, env, settings, pipeline_id))
+        env: environment_entry(_report(runners, spec, env, settings, pipeline_id) if spec else unreadable)
         for env in record.environments
-        if env in record.outputs and spec is not None
+        if env in record.outputs
     }
-    document = drift_document(entries, clock().strftime("%Y-%m-%dT%H:%M:%SZ"))
+    document = drift_document(entries, clock().strftime("%Y-%m-%dT%H:%M:%SZ"), record.version)
     if not registry.record_drift(pipeline_id, record.version, document):
         return {"pipeline_id": pipeline_id, "action": "drift", "skipped": "the record changed meanwhile"}
     envs = newly_drifted(record.drift, document)

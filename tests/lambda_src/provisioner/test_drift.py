@@ -3,6 +3,7 @@ registry item and announced once per change of drift."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -196,3 +197,36 @@ def test_only_a_deployed_version_is_checked(single: Any, example_body: Callable[
     assert result == {"pipeline_id": pipeline_id, "action": "drift", "skipped": "PROVISIONING v1"}
     assert single.record(pipeline_id).drift is None
     assert not [op for op, _ in single.backend.history if op == "drift"]
+
+
+@pytest.mark.fast
+def test_a_check_that_checked_nothing_is_unknown_and_a_long_report_is_bounded():
+    huge = DriftReport(
+        changes={"update": 40},
+        resources=tuple(
+            DriftedResource("urn:" + "x" * 5000 + f"::r{i}", "aws:t", "update", tuple("p" * 900 for _ in range(80)))
+            for i in range(40)
+        ),
+    )
+
+    entry = environment_entry(huge)
+
+    assert drift_document({}, "t", 3) == {"checked_at": "t", "version": 3, "in_sync": None, "environments": {}}
+    assert len(entry["resources"]) == 25
+    assert max(len(r["urn"]) for r in entry["resources"]) == 256
+    assert {len(r["properties"]) for r in entry["resources"]} == {20}
+    assert len(json.dumps(entry)) < 200_000
+
+
+def test_a_stored_request_that_no_longer_validates_is_recorded_unknown_not_in_sync(
+    single: Any, example_body: Callable[..., dict[str, Any]]
+) -> None:
+    pipeline_id = deployed(single, example_body("byom_realtime_builtin"))
+    provisioner = single.provisioner()
+    provisioner._spec_of = lambda record: None  # as for a request today's rules refuse
+
+    result = provisioner.check_drift(pipeline_id, single.record(pipeline_id).version)
+
+    assert result["in_sync"] is None
+    entry = single.record(pipeline_id).drift["environments"]["dev"]
+    assert entry["error"].startswith("provisioning-failed: the stored request no longer validates")
