@@ -69,12 +69,17 @@ class Shortfall:
         )
 
 
-def instance_needs(spec: PipelineSpec, env: Environment, *, updating: bool = False) -> list[InstanceNeed]:
+def instance_needs(
+    spec: PipelineSpec, env: Environment, *, updating: bool = False, at_rest: bool = False
+) -> list[InstanceNeed]:
     """What `spec` holds in `env` at its peak. `updating`: the pipeline is live there already, so an
-    endpoint update runs SageMaker's blue/green deployment, which builds the new fleet beside the old."""
+    endpoint update may run SageMaker's blue/green deployment, which builds a new fleet of the
+    endpoint's instance count beside the old. `at_rest`: what a deployed endpoint holds between
+    deployments (its instance count; autoscaling may hold more for a while, which no quota check
+    before the fact can know)."""
     resolved = spec.for_env(env)
     if isinstance(resolved, RealtimeFields):
-        return _endpoint_needs(resolved, updating)
+        return _endpoint_needs(resolved, updating, at_rest)
     if isinstance(resolved, BatchFields):
         count = int(resolved.instance_count)  # type: ignore[arg-type]  # resolved for env
         return [InstanceNeed(str(resolved.inference_instance), Usage.TRANSFORM, count, "batch transform job")]
@@ -99,16 +104,16 @@ def unknown_needs(spec: PipelineSpec) -> str | None:
     return None
 
 
-def _endpoint_needs(spec: RealtimeFields, updating: bool) -> list[InstanceNeed]:
+def _endpoint_needs(spec: RealtimeFields, updating: bool, at_rest: bool) -> list[InstanceNeed]:
     if spec.serverless is not None:
         return []  # no instances: serverless concurrency has quotas of its own, not instance quotas
-    count = int(spec.instance_count)  # type: ignore[arg-type]  # resolved for env
-    why = f"{count} endpoint instance{'s' if count > 1 else ''}"
-    if spec.autoscaling is not None and spec.autoscaling.max_capacity > count:
+    fleet = int(spec.instance_count)  # type: ignore[arg-type]  # resolved for env
+    count, why = fleet, f"{fleet} endpoint instance{'s' if fleet > 1 else ''}"
+    if not at_rest and spec.autoscaling is not None and spec.autoscaling.max_capacity > fleet:
         count, why = spec.autoscaling.max_capacity, f"up to {spec.autoscaling.max_capacity} with autoscaling"
     if updating:
-        # Blue/green: the new fleet (as large as the old) runs beside the old one during the switch.
-        count, why = count * 2, f"{why}, twice during a blue/green update"
+        # Blue/green: a new fleet of the endpoint's instance count runs beside the old during the switch.
+        count, why = count + fleet, f"{why}, and {fleet} more during a blue/green update"
     return [InstanceNeed(str(spec.inference_instance), Usage.ENDPOINT, count, why)]
 
 

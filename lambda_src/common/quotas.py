@@ -71,17 +71,20 @@ def held_by_endpoints(
     parse: Callable[[PipelineRecord], PipelineSpec | None],
     exclude: str | None = None,
 ) -> dict[str, int]:
-    """Instances this project's pipelines hold in `env` (endpoints: jobs come and go), by quota: those
-    deployed there (their stack recorded outputs for `env`), whatever their status since, until
-    deleted. `exclude`: the pipeline being checked, whose own need is counted as the request's."""
+    """Instances this project's pipelines hold in `env` (endpoints at their instance count: jobs come
+    and go), by quota: those deployed there (their stack recorded outputs for `env`), whatever their
+    status since, until deleted. `exclude`: the pipeline being checked, whose own need is counted as
+    the request's. A record whose request no longer reads is left out."""
     held: dict[str, int] = {}
     for record in records:
         if record.pipeline_id == exclude or record.status in GONE or env not in record.outputs:
             continue
-        spec = parse(record)
-        if spec is None:
+        try:
+            spec = parse(record)
+            needs = instance_needs(spec, env, at_rest=True) if spec is not None else []
+        except Exception:
             continue
-        for quota, count in total_by_quota(instance_needs(spec, env)).items():
+        for quota, count in total_by_quota(needs).items():
             if "endpoint usage" in quota:
                 held[quota] = held.get(quota, 0) + count
     return held

@@ -94,3 +94,14 @@ def test_a_shortfall_counts_what_is_held_and_names_quota_value_and_need():
         s.value for s in shortfalls({"ml.g5.xlarge for endpoint usage": 1}, {"ml.g5.xlarge for endpoint usage": 0}, {})
     ] == [0]
     assert shortfalls({"ml.new.large for endpoint usage": 1}, {}, {}) == []
+
+
+def test_an_autoscaled_endpoint_is_held_at_its_instance_count_and_updated_beside_a_fleet_of_that_size():
+    scaled = {"instance_count": 2, "autoscaling": {"min_capacity": 2, "max_capacity": 5}}
+    spec = parse_pipeline_request({**load_example("byom_realtime_builtin"), **scaled}, mode="single")
+
+    [at_rest] = instance_needs(spec, "dev", at_rest=True)
+    [update] = instance_needs(spec, "dev", updating=True)
+
+    assert at_rest.count == 2
+    assert (update.count, update.why) == (7, "up to 5 with autoscaling, and 2 more during a blue/green update")
