@@ -233,7 +233,7 @@ def submit(request: Plan, settings: Settings, source: str, requested_by: Princip
 def reconcile(pipeline_id: str, settings: Settings, source: str, requested_by: Principal | None = None) -> Outcome:
     """Queue the pipeline's current spec again as a new version and start the provisioner: the normal
     update, which restores what the spec declares over drifted stacks. Unlike `submit`, an unchanged
-    spec is not a replay. Only a DEPLOYED pipeline, or a FAILED one that was deployed (it kept outputs);
+    spec is not a replay. Only a DEPLOYED pipeline;
     `requested_by` becomes the new version's requester, as with any update."""
     registry = Registry(settings.registry_table)
     for _ in range(MAX_ATTEMPTS):
@@ -253,21 +253,23 @@ def reconcile(pipeline_id: str, settings: Settings, source: str, requested_by: P
 
 
 def _check_reconcilable(current: PipelineRecord) -> None:
-    """Raise the Conflict of a pipeline that has no deployment to restore, or whose work still runs."""
-    deployed = current.status == Status.DEPLOYED or (current.status == Status.FAILED and bool(current.outputs))
-    if deployed and current.spec:
+    """Raise the Conflict of a pipeline that has no deployment to restore, or whose work still runs. A
+    FAILED pipeline is not reconciled: its record holds the version that failed, never deployed nor
+    approved, which a reconcile would queue again under the reconciler's name."""
+    if current.status == Status.DEPLOYED and current.spec:
         return
     if current.status in IN_PROGRESS:
         why = "wait until its current operation has finished"
     elif current.status == Status.AWAITING_APPROVAL:
         why = "answer its pending approval first (mlops approve or mlops reject)"
-    elif not current.spec and deployed:
+    elif current.status == Status.DEPLOYED:
         why = "its record holds no spec to deploy again; send its request again (mlops provision)"
+    elif current.status == Status.FAILED:
+        why = "its last version did not deploy; send its request again (mlops provision)"
     else:
         why = "it has no deployment to restore; send its request again (mlops provision)"
     raise Conflict(
-        f"pipeline {current.pipeline_id} is {current.status}: only a DEPLOYED pipeline (or a FAILED one that "
-        f"was deployed) can be reconciled; {why}",
+        f"pipeline {current.pipeline_id} is {current.status}: only a DEPLOYED pipeline can be reconciled; {why}",
         [field_error("pipeline_id", f"is {current.status}")],
     )
 

@@ -129,7 +129,7 @@ def reconcile(
 ) -> None:
     """Deploy a pipeline's current spec again, unchanged, as a new version: the normal update, which
     restores what it declares over drifted stacks (its approvals apply as for any update). Only a
-    DEPLOYED pipeline, or a FAILED one that was deployed."""
+    DEPLOYED pipeline."""
     if not yes:
         typer.confirm(f"Deploy pipeline {pipeline_id}'s current spec again to restore its stacks?", abort=True)
     with api_errors():

@@ -176,8 +176,8 @@ def _pipeline_drift() -> dict[str, Any]:
 
 def _reconcile_pipeline() -> dict[str, Any]:
     refused = (
-        "The pipeline is not DEPLOYED (nor FAILED after a deployment): work still runs, or it has no deployment "
-        "to restore; the message says which and what to do."
+        "The pipeline is not DEPLOYED: work still runs, an approval waits, or it has no deployed version to "
+        "restore (a FAILED one holds the version that did not deploy); the message says which and what to do."
     )
     return {
         "responses": {
@@ -187,8 +187,8 @@ def _reconcile_pipeline() -> dict[str, Any]:
             **_errors(404),
             "409": _answer(refused, "ErrorBody"),
             "503": _answer(
-                "Queued but provisioning could not start (the pipeline is marked FAILED: reconcile again), or an "
-                "AWS service failed.",
+                "Queued but provisioning could not start (the pipeline is marked FAILED: send its request "
+                "again), or an AWS service failed.",
                 "NotStarted",
                 "ErrorBody",
             ),

@@ -226,12 +226,15 @@ def test_the_same_request_sent_again_is_still_a_replay(orchestrator):
     assert orchestrator.invocations.calls == []
 
 
-def test_a_failed_pipeline_that_was_deployed_may_be_reconciled(orchestrator):
+def test_a_failed_pipeline_is_not_reconciled_even_after_a_deployment(orchestrator):
+    """Its record holds the version that failed (never deployed, never approved): a reconcile would
+    queue it again under the reconciler's name."""
     deployed(status=Status.FAILED)
 
     answer = reconcile(PIPELINE)
 
-    assert (answer.status, answer.body["version"], answer.body["status"]) == (202, 2, "QUEUED")
+    assert answer.status == 409
+    assert answer.body["message"].endswith("its last version did not deploy; send its request again (mlops provision)")
 
 
 @pytest.mark.parametrize(
@@ -240,7 +243,7 @@ def test_a_failed_pipeline_that_was_deployed_may_be_reconciled(orchestrator):
         (Status.QUEUED, "wait until its current operation has finished"),
         (Status.PROVISIONING, "wait until its current operation has finished"),
         (Status.AWAITING_APPROVAL, "answer its pending approval first (mlops approve or mlops reject)"),
-        (Status.FAILED, "it has no deployment to restore; send its request again (mlops provision)"),
+        (Status.FAILED, "its last version did not deploy; send its request again (mlops provision)"),
     ],
 )
 def test_reconcile_without_a_deployment_to_restore_is_409_and_writes_nothing(orchestrator, status, why):
@@ -255,8 +258,7 @@ def test_reconcile_without_a_deployment_to_restore_is_409_and_writes_nothing(orc
 
     assert answer.status == 409
     assert answer.body == {
-        "message": f"pipeline {PIPELINE} is {status}: only a DEPLOYED pipeline (or a FAILED one that was "
-        f"deployed) can be reconciled; {why}",
+        "message": f"pipeline {PIPELINE} is {status}: only a DEPLOYED pipeline can be reconciled; {why}",
         "errors": [{"field": "pipeline_id", "problem": f"is {status}"}],
     }
     assert orchestrator.item(PIPELINE) == item
@@ -271,7 +273,7 @@ def test_reconcile_of_an_unknown_pipeline_is_404(orchestrator):
     assert orchestrator.invocations.calls == []
 
 
-def test_reconcile_that_cannot_start_the_provisioner_is_503_and_may_be_sent_again(orchestrator):
+def test_reconcile_that_cannot_start_the_provisioner_is_503_and_the_request_sent_again_retries_it(orchestrator):
     deployed()
     orchestrator.invocations.fail_with = RuntimeError("lambda down")
 
@@ -280,5 +282,6 @@ def test_reconcile_that_cannot_start_the_provisioner_is_503_and_may_be_sent_agai
     assert first.status == 503
     assert Registry(TABLE).get(PIPELINE).status == Status.FAILED  # type: ignore[union-attr]
     orchestrator.invocations.fail_with = None
-    again = reconcile(PIPELINE)
+    # FAILED holds the deployed spec queued again: the same request sent again is its retry.
+    again = call(api_event("POST", "/provisionpipeline", realtime_body()))
     assert (again.status, again.body["version"]) == (202, 3)
