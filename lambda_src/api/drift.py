@@ -13,7 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from lambda_src.common import submission
+from lambda_src.common import reconciling
 from lambda_src.common.errors import NotFound
 from lambda_src.common.settings import Settings
 from lambda_src.registry import PipelineRecord, Registry
@@ -97,10 +97,10 @@ def drift(pipeline_id: str, settings: Settings) -> dict[str, Any]:
 
 def reconcile(pipeline_id: str, requester: Principal, settings: Settings) -> dict[str, Any]:
     """POST /pipelines/{id}/reconcile: queue the current spec again (a new version, the caller its
-    requester); 409 unless DEPLOYED, or FAILED after a deployment (lambda_src/common/submission.py)."""
+    requester); 409 unless DEPLOYED (lambda_src/common/reconciling.py)."""
     find(pipeline_id, settings)
     source = f"reconcile:{requester.arn}" if requester.arn else "reconcile"
-    outcome = submission.reconcile(pipeline_id, settings, source=source, requested_by=requester)
+    outcome = reconciling.reconcile(pipeline_id, settings, source=source, requested_by=requester)
     logger.info("pipeline reconcile queued", pipeline_id=pipeline_id, version=outcome.record.version)
     body = outcome.body()
     del body["idempotent_replay"]

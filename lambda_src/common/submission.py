@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from aws_lambda_powertools import Logger
 
 from lambda_src.common import aws
-from lambda_src.common.errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge, field_error
+from lambda_src.common.errors import Conflict, InvalidRequest, PayloadTooLarge, field_error
 from lambda_src.common.settings import ConfigurationError, Settings
 from lambda_src.registry import (
     EXECUTION_PENDING,
@@ -226,52 +226,8 @@ def submit(request: Plan, settings: Settings, source: str, requested_by: Princip
             _check_decision(earlier, "token-reused")
     outcome = _record(registry, candidate, request.names_pipeline, settings)
     if outcome.queued:
-        _start(registry, outcome.record, request.spec_json, settings)
+        start_queued(registry, outcome.record, request.spec_json, settings)
     return outcome
-
-
-def reconcile(pipeline_id: str, settings: Settings, source: str, requested_by: Principal | None = None) -> Outcome:
-    """Queue the pipeline's current spec again as a new version and start the provisioner: the normal
-    update, which restores what the spec declares over drifted stacks. Unlike `submit`, an unchanged
-    spec is not a replay. Only a DEPLOYED pipeline;
-    `requested_by` becomes the new version's requester, as with any update."""
-    registry = Registry(settings.registry_table)
-    for _ in range(MAX_ATTEMPTS):
-        current = registry.get(pipeline_id)
-        if current is None:
-            raise NotFound(f"pipeline {pipeline_id!r} not found")
-        _check_reconcilable(current)
-        requester = (requested_by.as_dict() or None) if requested_by else None
-        again = replace(current, updated_at=now(), source=source, requested_by=requester)
-        try:
-            queued = registry.replace_spec(current, again)
-        except ConcurrentUpdate:
-            continue  # changed meanwhile: judge the fresh record
-        _start(registry, queued, str(current.spec), settings)
-        return Outcome(queued, queued=True)
-    raise Conflict(f"pipeline {pipeline_id} is being changed by other requests; retry")
-
-
-def _check_reconcilable(current: PipelineRecord) -> None:
-    """Raise the Conflict of a pipeline that has no deployment to restore, or whose work still runs. A
-    FAILED pipeline is not reconciled: its record holds the version that failed, never deployed nor
-    approved, which a reconcile would queue again under the reconciler's name."""
-    if current.status == Status.DEPLOYED and current.spec:
-        return
-    if current.status in IN_PROGRESS:
-        why = "wait until its current operation has finished"
-    elif current.status == Status.AWAITING_APPROVAL:
-        why = "answer its pending approval first (mlops approve or mlops reject)"
-    elif current.status == Status.DEPLOYED:
-        why = "its record holds no spec to deploy again; send its request again (mlops provision)"
-    elif current.status == Status.FAILED:
-        why = "its last version did not deploy; send its request again (mlops provision)"
-    else:
-        why = "it has no deployment to restore; send its request again (mlops provision)"
-    raise Conflict(
-        f"pipeline {current.pipeline_id} is {current.status}: only a DEPLOYED pipeline can be reconciled; {why}",
-        [field_error("pipeline_id", f"is {current.status}")],
-    )
 
 
 def _record(registry: Registry, candidate: PipelineRecord, names_pipeline: bool, settings: Settings) -> Outcome:
@@ -345,7 +301,7 @@ def _check_decision(current: PipelineRecord, decision: Decision) -> None:
         )
 
 
-def _start(registry: Registry, record: PipelineRecord, spec_json: str, settings: Settings) -> None:
+def start_queued(registry: Registry, record: PipelineRecord, spec_json: str, settings: Settings) -> None:
     """Store the spec (the delivery pipeline's source) and start the provisioner asynchronously.
 
     If either fails the record is marked FAILED, so the same request can be sent again.

@@ -1,0 +1,57 @@
+"""Reconcile: queue a DEPLOYED pipeline's current spec again as a new version (the normal update path),
+which restores what it declares over drifted stacks. Unlike a request sent again, an unchanged spec is
+not a replay here."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from lambda_src.common.errors import Conflict, NotFound, field_error
+from lambda_src.common.settings import Settings
+from lambda_src.common.submission import MAX_ATTEMPTS, Outcome, start_queued
+from lambda_src.registry import IN_PROGRESS, ConcurrentUpdate, PipelineRecord, Registry, Status, now
+from mlops_spec.approvers import Principal
+
+
+def reconcile(pipeline_id: str, settings: Settings, source: str, requested_by: Principal | None = None) -> Outcome:
+    """Queue the pipeline's current spec again as a new version and start the provisioner: the normal
+    update, which restores what the spec declares over drifted stacks. Unlike `submit`, an unchanged
+    spec is not a replay. Only a DEPLOYED pipeline;
+    `requested_by` becomes the new version's requester, as with any update."""
+    registry = Registry(settings.registry_table)
+    for _ in range(MAX_ATTEMPTS):
+        current = registry.get(pipeline_id)
+        if current is None:
+            raise NotFound(f"pipeline {pipeline_id!r} not found")
+        check_reconcilable(current)
+        requester = (requested_by.as_dict() or None) if requested_by else None
+        again = replace(current, updated_at=now(), source=source, requested_by=requester)
+        try:
+            queued = registry.replace_spec(current, again)
+        except ConcurrentUpdate:
+            continue  # changed meanwhile: judge the fresh record
+        start_queued(registry, queued, str(current.spec), settings)
+        return Outcome(queued, queued=True)
+    raise Conflict(f"pipeline {pipeline_id} is being changed by other requests; retry")
+
+
+def check_reconcilable(current: PipelineRecord) -> None:
+    """Raise the Conflict of a pipeline that has no deployment to restore, or whose work still runs. A
+    FAILED pipeline is not reconciled: its record holds the version that failed, never deployed nor
+    approved, which a reconcile would queue again under the reconciler's name."""
+    if current.status == Status.DEPLOYED and current.spec:
+        return
+    if current.status in IN_PROGRESS:
+        why = "wait until its current operation has finished"
+    elif current.status == Status.AWAITING_APPROVAL:
+        why = "answer its pending approval first (mlops approve or mlops reject)"
+    elif current.status == Status.DEPLOYED:
+        why = "its record holds no spec to deploy again; send its request again (mlops provision)"
+    elif current.status == Status.FAILED:
+        why = "its last version did not deploy; send its request again (mlops provision)"
+    else:
+        why = "it has no deployment to restore; send its request again (mlops provision)"
+    raise Conflict(
+        f"pipeline {current.pipeline_id} is {current.status}: only a DEPLOYED pipeline can be reconciled; {why}",
+        [field_error("pipeline_id", f"is {current.status}")],
+    )
