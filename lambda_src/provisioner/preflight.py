@@ -12,7 +12,7 @@ refuses on what it knows, never on what it could not learn.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from lambda_src.common import aws
@@ -27,7 +27,6 @@ logger = logging.getLogger(__name__)
 
 # A reader of Service Quotas for one environment's account.
 QuotasFor = Callable[[str], Any]
-PAGE = 100
 
 
 class QuotaShortfall(ProvisioningError, reason="quota-shortfall", retryable=True):
@@ -43,7 +42,7 @@ def check(
 ) -> list[Preflight]:
     """Every environment's preflight; QuotaShortfall naming each shortfall when any falls short."""
     current = registry.get(spec.pipeline_id)
-    records = list(_all_records(registry))
+    records = list(registry.each())
     results = []
     for env in spec.environments(settings.mode, home=settings.orchestrator_environment):  # type: ignore[arg-type]
         updating = current is not None and env in current.outputs
@@ -58,15 +57,6 @@ def check(
     if short:
         raise QuotaShortfall(" ".join(short))
     return results
-
-
-def _all_records(registry: Registry) -> Iterator[PipelineRecord]:
-    start_after: str | None = None
-    while True:
-        page, start_after = registry.list(PAGE, start_after=start_after)
-        yield from page
-        if start_after is None:
-            return
 
 
 def quotas_reader(settings: ProvisionerSettings) -> QuotasFor:

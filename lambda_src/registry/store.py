@@ -9,6 +9,7 @@ Table schema (created by components/orchestrator):
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -187,6 +188,15 @@ class Registry(RunNotes):
         )
         items = response.get("Items", [])
         return PipelineRecord.from_item(items[0]) if items else None
+
+    def each(self, status: str | None = None, page: int = 100) -> Iterator[PipelineRecord]:
+        """Every record (of `status`, if given), page by page."""
+        start_after: str | None = None
+        while True:
+            records, start_after = self.list(page, start_after=start_after, status=status)
+            yield from records
+            if start_after is None:
+                return
 
     def list(
         self,

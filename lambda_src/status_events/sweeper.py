@@ -72,12 +72,7 @@ def is_stale(record: PipelineRecord, now: datetime) -> bool:
 
 
 def waiting_records(registry: Registry, status: Status) -> Iterator[PipelineRecord]:
-    start_after: str | None = None
-    while True:
-        records, start_after = registry.list(PAGE, start_after=start_after, status=str(status))
-        yield from records
-        if start_after is None:
-            return
+    return registry.each(status=str(status), page=PAGE)
 
 
 def sweep(

@@ -17,7 +17,7 @@ requester, whose promotion to prod only an answer in CodePipeline (under IAM) ca
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -39,7 +39,6 @@ DETAIL_TYPE = "SageMaker Model Package State Change"
 APPROVED, REJECTED = "Approved", "Rejected"
 # Pipelines whose resources are gone or going: a new version is not theirs to deploy.
 GONE = frozenset({Status.DELETED, Status.DELETING, Status.REJECTED})
-PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -101,7 +100,7 @@ def handle(event: dict[str, Any], config: Settings, announce: Callable[[str, str
         return {"outcome": "ignored"}
     approval = parsed.as_the_registry_says(aws.client("sagemaker"))
     results, failed = [], []
-    for record in _records(Registry(config.registry_table)):
+    for record in Registry(config.registry_table).each():
         spec = _spec_of(record, config)
         decision = decide(spec, record.status, approval)
         if decision.action == "none" or spec is None:
@@ -174,15 +173,6 @@ def _previous_approved(rejected: PackageVersion) -> PackageVersion | None:
     ]
     older = [v for v in versions if v is not None and rejected.supersedes(v)]
     return max(older, key=lambda v: v.version, default=None)
-
-
-def _records(registry: Registry) -> Iterator[PipelineRecord]:
-    start_after: str | None = None
-    while True:
-        page, start_after = registry.list(PAGE, start_after=start_after)
-        yield from page
-        if start_after is None:
-            return
 
 
 def _spec_of(record: PipelineRecord, config: Settings) -> PipelineSpec | None:
