@@ -7,10 +7,12 @@ STAMP := $(VENV)/.installed
 .PHONY: plan plan-all test lint bench clean
 
 # uv installs the same versions in seconds where pip takes one to two minutes; pip when uv cannot be had.
+# Byte-compiled as pip does: the tests import the whole stack in every worker, and this machine's
+# PYTHONDONTWRITEBYTECODE would otherwise make each process compile it again.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	if $(BIN)/pip install --quiet --disable-pip-version-check uv; then \
-		$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'; \
+		$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev]'; \
 	else \
 		$(BIN)/pip install --quiet --upgrade pip && $(BIN)/pip install --quiet -e '.[dev]'; \
 	fi
