@@ -85,7 +85,8 @@ def resolve_region(url: str, flag: str | None, session_region: str | None) -> st
     match = _REGION_IN_URL.search(urlsplit(url).netloc)
     region = flag or (match.group(1) if match else None) or session_region
     if not region:
-        raise ApiError("no AWS region: pass --region or set AWS_REGION")
+        # boto3's default session reads AWS_DEFAULT_REGION (or the profile's region), not AWS_REGION.
+        raise ApiError("no AWS region: pass --region or set AWS_DEFAULT_REGION")
     return region
 
 

@@ -420,3 +420,13 @@ def test_validate_refuses_what_the_api_would_not_parse(mlops: Run, tmp_path: Pat
     assert result.exit_code == 2
     assert problem in result.stderr
     assert "Traceback" not in result.output
+
+
+@pytest.mark.fast
+def test_without_a_region_the_error_names_what_boto3_reads():
+    from mlops_cli.api_client import ApiError, resolve_region
+
+    with pytest.raises(ApiError) as refused:
+        resolve_region("https://api.example.com/v1", None, None)
+    assert str(refused.value) == "no AWS region: pass --region or set AWS_DEFAULT_REGION"
+    assert resolve_region("https://abc123.execute-api.eu-west-1.amazonaws.com/v1", None, None) == "eu-west-1"
