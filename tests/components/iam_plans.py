@@ -12,7 +12,7 @@ from typing import Any
 from mlops_cli.mocks import PlannedResource, policy_of
 from mlops_cli.planner import StackPlan, plan_stack
 from mlops_cli.project import find_project
-from tests.support.urn_snapshot import CONFIG_BY_FOLDER, MULTI, STACKS_PROJECT, example_requests
+from tests.support.urn_snapshot import CONFIG_BY_FOLDER, MULTI, STACKS_PROJECT, example_requests, shipped_plan
 
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
@@ -28,6 +28,9 @@ EXAMPLE_PLANS = [name for name in PLANS if name.startswith("examples:")]
 
 @functools.cache
 def plan(name: str) -> StackPlan:
+    kind, _, what = name.partition(":")
+    if kind in ("stack", "examples") and "@" not in what:
+        return shipped_plan(kind, what)  # the URN snapshot's own plan of it, planned once per process
     stack, config, folder = PLANS[name]
     requests = list(example_requests(folder).values()) if folder else None
     # The shipped multi-account stacks (examples/stacks/multi-account/), as the URN snapshot plans them.

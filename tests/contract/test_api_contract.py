@@ -34,7 +34,7 @@ from tests.support.contract_world import CARDS, World, contract_world, seeded_pi
 
 # Fixed for CI. To explore further: CONTRACT_SEED / CONTRACT_EXAMPLES (e.g. 200 examples, other
 # seeds), or CONTRACT_COVERAGE=1 for schemathesis's boundary-value phase instead (minutes).
-EXAMPLES_PER_OPERATION = int(os.environ.get("CONTRACT_EXAMPLES", "6"))
+EXAMPLES_PER_OPERATION = int(os.environ.get("CONTRACT_EXAMPLES", "4"))
 SEED = int(os.environ.get("CONTRACT_SEED", "20260611"))
 COVERAGE = os.environ.get("CONTRACT_COVERAGE") == "1"
 CONFIG = Config.from_dict(

@@ -11,6 +11,7 @@ Update the snapshot only on purpose, in its own commit:  .venv/bin/python -m tes
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
@@ -71,14 +72,20 @@ def plan_names() -> list[str]:
 def urns_for(plan_name: str) -> list[str]:
     """The sorted URNs of one plan named by `plan_names()`."""
     kind, _, what = plan_name.partition(":")
-    if kind == "stack":
-        return urns_of(plan_stack(what, find_project(STACKS_PROJECT)))
+    if kind in ("stack", "examples"):
+        return urns_of(shipped_plan(kind, what))
     folder, _, example = what.partition("/")
-    config = CONFIG_BY_FOLDER[folder]
-    requests = example_requests(folder)
-    if kind == "examples":
-        return urns_of(plan_stack("dev", config_values=config, extra_pipelines=list(requests.values())))
-    return urns_of(plan_delivery("dev", requests[example], config))
+    return urns_of(plan_delivery("dev", example_requests(folder)[example], CONFIG_BY_FOLDER[folder]))
+
+
+@functools.cache
+def shipped_plan(kind: str, what: str) -> StackPlan:
+    """A shipped stack (`stack`, dev/staging/prod) or an example folder planned as declared pipelines of
+    the dev stack (`examples`): planned once per process, for the snapshot and the IAM tests alike."""
+    if kind == "stack":
+        return plan_stack(what, find_project(STACKS_PROJECT))
+    requests = list(example_requests(what).values())
+    return plan_stack("dev", config_values=CONFIG_BY_FOLDER[what], extra_pipelines=requests)
 
 
 def collect() -> dict[str, list[str]]:
