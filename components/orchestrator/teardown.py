@@ -18,6 +18,7 @@ import pulumi_aws as aws
 from components import policies
 from components.base import MlopsComponent
 from components.orchestrator.args import OrchestratorArgs, provisioner_image_pull
+from components.orchestrator.delivery_access import CODEBUILD, RETRY_BUILD, START_BUILD
 from mlops_spec.env_vars import TEARDOWN_VARIABLE_PATTERN
 
 # A teardown destroys up to three target stacks and a delivery stack (SageMaker endpoints take
@@ -25,9 +26,6 @@ from mlops_spec.env_vars import TEARDOWN_VARIABLE_PATTERN
 # lambda_src/provisioner/teardown.py runs in it.
 TEARDOWN_TIMEOUT_MINUTES = 120
 TEARDOWN_LOG_RETENTION_DAYS = 90
-CODEBUILD = "codebuild.amazonaws.com"
-START_BUILD = ["codebuild:StartBuild", "codebuild:StartBuildBatch"]
-RETRY_BUILD = ["codebuild:RetryBuild", "codebuild:RetryBuildBatch"]
 
 
 def teardown_project_arn(args: OrchestratorArgs) -> str:

@@ -250,13 +250,23 @@ def _hashed_today(current: PipelineRecord, candidate: PipelineRecord, settings: 
     """The record as today's hashing sees it. A version recorded by an earlier release was hashed with
     every default spelled out (mlops_spec/base.py spec_hash): the same request sent again must still be
     a replay (and its client token not "reused"), so its stored spec is hashed again when they differ."""
-    if current.spec_hash == candidate.spec_hash or not current.spec:
+    if current.spec_hash == candidate.spec_hash:
         return current
+    spec = stored_spec(current, settings)
+    # A stored spec today's rules refuse is not the same request as a valid one.
+    return replace(current, spec_hash=spec.spec_hash()) if spec is not None else current
+
+
+def stored_spec(record: PipelineRecord, settings: Settings) -> PipelineSpec | None:
+    """The record's stored request read under today's rules; None when it has none, or they refuse it."""
+    document = record.spec_document()
+    if document is None:
+        return None
     try:
-        today = parse_spec(json.loads(current.spec), settings).spec.spec_hash()
-    except Exception:
-        return current  # a stored spec today's rules refuse is not the same request as a valid one
-    return replace(current, spec_hash=today)
+        return parse_spec(document, settings).spec
+    except Exception as exc:
+        logger.info("stored request no longer validates", pipeline_id=record.pipeline_id, error=str(exc))
+        return None
 
 
 def _with_requester(registry: Registry, current: PipelineRecord, replay: PipelineRecord) -> PipelineRecord:

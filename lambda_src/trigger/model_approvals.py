@@ -101,7 +101,7 @@ def handle(event: dict[str, Any], config: Settings, announce: Callable[[str, str
     approval = parsed.as_the_registry_says(aws.client("sagemaker"))
     results, failed = [], []
     for record in Registry(config.registry_table).each():
-        spec = _spec_of(record, config)
+        spec = submission.stored_spec(record, config)
         decision = decide(spec, record.status, approval)
         if decision.action == "none" or spec is None:
             continue
@@ -173,15 +173,3 @@ def _previous_approved(rejected: PackageVersion) -> PackageVersion | None:
     ]
     older = [v for v in versions if v is not None and rejected.supersedes(v)]
     return max(older, key=lambda v: v.version, default=None)
-
-
-def _spec_of(record: PipelineRecord, config: Settings) -> PipelineSpec | None:
-    """The record's request as it validates today; None when it no longer does (it is not followed)."""
-    document = record.spec_document()
-    if document is None:
-        return None
-    try:
-        return submission.plan(document, config).spec
-    except Exception as exc:
-        logger.warning("stored request no longer validates", pipeline_id=record.pipeline_id, error=str(exc))
-        return None

@@ -67,40 +67,30 @@ def test_drift_is_announced_once_per_change_of_what_drifted():
 
 @pytest.mark.fast
 def test_the_engine_events_of_a_preview_refresh_name_what_drifted():
+    def state(urn: str, outputs: dict[str, Any] | None) -> engine.StepEventStateMetadata | None:
+        if outputs is None:
+            return None
+        return engine.StepEventStateMetadata(
+            type="",
+            urn=urn,
+            custom=True,
+            delete=False,
+            id="i",
+            parent="",
+            protect=False,
+            provider="",
+            inputs={},
+            outputs=outputs,
+        )
+
     def step(op: str, urn: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> engine.EngineEvent:
         meta = engine.StepEventMetadata(
             op=engine.OpType(op),
             urn=urn,
             type=urn.split("::")[-2].split("$")[-1],
             provider="",
-            old=engine.StepEventStateMetadata(
-                type="",
-                urn=urn,
-                custom=True,
-                delete=False,
-                id="i",
-                parent="",
-                protect=False,
-                provider="",
-                inputs={},
-                outputs=old,
-            )
-            if old is not None
-            else None,
-            new=engine.StepEventStateMetadata(
-                type="",
-                urn=urn,
-                custom=True,
-                delete=False,
-                id="i",
-                parent="",
-                protect=False,
-                provider="",
-                inputs={},
-                outputs=new,
-            )
-            if new is not None
-            else None,
+            old=state(urn, old),
+            new=state(urn, new),
         )
         return engine.EngineEvent(sequence=1, timestamp=1, res_outputs_event=engine.ResOutputsEvent(metadata=meta))
 
