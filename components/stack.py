@@ -57,6 +57,7 @@ def orchestrator_args(config: StackConfig, external_id: pulumi.Input[str] | None
         approvers=dict(config.approvers),
         allow_requester_approval=config.allow_requester_approval,
         drift_schedule=config.drift_schedule,
+        strict_requests=config.strict_requests,
     )
 
 

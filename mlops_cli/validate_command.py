@@ -49,12 +49,16 @@ class Install:
     stack: str | None = None
     # The orchestrator's region (aws:region), where built-in images must exist; unknown outside a project.
     region: str | None = None
+    # mlops:strictRequests: the install refuses unknown keys, so the CLI does too (as --strict).
+    strict: bool = False
 
 
-def install_of(stack: str | None, mode: Mode | None, registry: bool | None, cwd: Path) -> Install:
+def install_of(
+    stack: str | None, mode: Mode | None, registry: bool | None, cwd: Path, fallback_mode: Mode = "single"
+) -> Install:
     """The options given, else the stack's config (the named stack, or the project's default one when
-    run inside a project), else single-account mode in dev. Exits 1 naming the problem when a named
-    stack cannot be read."""
+    run inside a project), else `fallback_mode`. Exits 1 naming the problem when a named stack cannot
+    be read. `mlops validate`, `provision` and `plan --request` decide with it."""
     from mlops_spec.errors import SpecError
 
     try:
@@ -62,11 +66,20 @@ def install_of(stack: str | None, mode: Mode | None, registry: bool | None, cwd:
     except SpecError as exc:
         print_field_errors(exc.errors)
         raise typer.Exit(EXIT_INVALID) from None
+    return chosen_install(found, mode, registry, fallback_mode)
+
+
+def chosen_install(
+    found: tuple[str, StackConfig] | None, mode: Mode | None, registry: bool | None, fallback_mode: Mode = "single"
+) -> Install:
+    """The install a request is checked for: an option given wins, then the stack's config; without a
+    stack, `fallback_mode` in dev."""
     if found is None:
-        return Install(mode or "single", bool(registry))
+        return Install(mode or fallback_mode, bool(registry))
     name, config = found
     chosen_registry = config.use_model_registry if registry is None else registry
-    return Install(mode or config.mode, chosen_registry, config.orchestrator_environment, name, config.region)
+    home = config.orchestrator_environment
+    return Install(mode or config.mode, chosen_registry, home, name, config.region, config.strict_requests)
 
 
 def _stack_config(stack: str | None, cwd: Path) -> tuple[str, StackConfig] | None:
@@ -157,14 +170,15 @@ def validate(
     pipeline id and stacks.
 
     Unknown keys are ignored with a `warning: <field>: <problem>` line on stderr, as the API ignores
-    them (errors with --strict). Exit codes: 0 valid, 1 invalid (one `<field>: <problem>` line per
+    them (errors with --strict, or when the stack sets mlops:strictRequests). Exit codes: 0 valid, 1 invalid (one `<field>: <problem>` line per
     error), 2 unreadable or not JSON.
     """
     body = load_or_exit(file)
-    if _card_operation(body):
+    if card_operation(body):
         _validate_card_operation(body, as_json)
         return
     install = install_of(stack, mode, model_registry, Path.cwd())
+    strict = strict or install.strict
     if as_json:
         _validate_json(body, install, strict)
     else:
@@ -185,19 +199,32 @@ def _validate_json(body: Any, install: Install, strict: bool) -> None:
     typer.echo(json.dumps(_summary(read.spec, install, read.warnings), indent=2))
 
 
-def _card_operation(body: Any) -> bool:
+def card_operation(body: Any) -> bool:
     """True for a model-card operation in the old solution's form (pipeline_type create_model_card, ...)."""
     from mlops_spec.modelcards import MODEL_CARD_OPERATIONS
 
     return isinstance(body, dict) and body.get("pipeline_type") in MODEL_CARD_OPERATIONS
 
 
-def _validate_card_operation(body: dict[str, Any], as_json: bool) -> None:
+def card_operation_request(body: dict[str, Any]) -> tuple[dict[str, Any] | None, list[FieldError]]:
     """As POST /provisionpipeline?dry_run=true checks it: the normalised request, or its field errors."""
     from mlops_cli.api_commands.modelcards import operation_request
 
+    return operation_request(str(body["pipeline_type"]), {k: v for k, v in body.items() if k != "pipeline_type"})
+
+
+def check_card_operation_or_exit(body: dict[str, Any]) -> dict[str, Any]:
+    """The operation's normalised request; prints one line per field error and exits 1 otherwise."""
+    request, errors = card_operation_request(body)
+    if errors or request is None:
+        print_field_errors(errors)
+        raise typer.Exit(EXIT_INVALID)
+    return request
+
+
+def _validate_card_operation(body: dict[str, Any], as_json: bool) -> None:
     operation = str(body["pipeline_type"])
-    request, errors = operation_request(operation, {k: v for k, v in body.items() if k != "pipeline_type"})
+    request, errors = card_operation_request(body)
     if errors:
         if as_json:
             answer: dict[str, Any] = {"message": "invalid model card request", "errors": [e.as_dict() for e in errors]}

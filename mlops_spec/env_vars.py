@@ -24,6 +24,8 @@ class EnvVar(StrEnum):
     PROVISIONER_FUNCTION = "MLOPS_PROVISIONER_FUNCTION"
     # Who may answer manual approvals (mlops_spec/approvers.py ApprovalRules, as JSON); read by the API.
     APPROVAL_RULES = "MLOPS_APPROVAL_RULES"
+    # "true": a request's unknown keys are errors, not warnings (mlops:strictRequests); read by the API and trigger.
+    STRICT_REQUESTS = "MLOPS_STRICT_REQUESTS"
     STATE_BACKEND_URL = "MLOPS_STATE_BACKEND_URL"
     SECRETS_PROVIDER = "MLOPS_SECRETS_PROVIDER"
     STATE_KEY_ARN = "MLOPS_STATE_KEY_ARN"
@@ -69,12 +71,16 @@ LIGHT_FUNCTION_VARIABLES = frozenset(
         EnvVar.TOPIC_ARN,
         EnvVar.PROVISIONER_FUNCTION,
         EnvVar.APPROVAL_RULES,
+        EnvVar.STRICT_REQUESTS,
         EnvVar.POWERTOOLS_SERVICE_NAME,
         EnvVar.POWERTOOLS_LOG_LEVEL,
     }
 )
-# The provisioner answers no approval: it is not given the approval rules.
-PROVISIONER_VARIABLES = (LIGHT_FUNCTION_VARIABLES - {EnvVar.PROVISIONER_FUNCTION, EnvVar.APPROVAL_RULES}) | {
+# The provisioner answers no approval and reads only stored (normalised) requests: it is not given
+# the approval rules nor the strictness of request reading.
+PROVISIONER_VARIABLES = (
+    LIGHT_FUNCTION_VARIABLES - {EnvVar.PROVISIONER_FUNCTION, EnvVar.APPROVAL_RULES, EnvVar.STRICT_REQUESTS}
+) | {
     EnvVar.STATE_KEY_ARN,
     EnvVar.PROVISIONER_IMAGE_URI,
     EnvVar.ECR_REPOSITORY,

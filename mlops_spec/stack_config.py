@@ -69,6 +69,11 @@ class StackConfig(StrictModel):
     )
     notification_email: EmailAddress | None = Field(default=None, description="Receives approvals and results.")
     use_model_registry: bool = Field(default=False, description="Serve model packages from the model registry.")
+    strict_requests: bool = Field(
+        default=False,
+        description="Refuse a request's unknown keys (the API, the config-file trigger and the CLI), instead of "
+        "ignoring them with a warning as MWO's users expect.",
+    )
     existing_assets_bucket: BucketName | None = None
     existing_ecr_repository: str | None = Field(default=None, description="Name of an ECR repository to reuse.")
     organizational_units: dict[Environment, OrganizationalUnitId] = Field(default_factory=dict)

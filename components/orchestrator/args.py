@@ -43,6 +43,8 @@ class OrchestratorArgs:
     """Whether a version's requester may approve its own promotion to prod (mlops:allowRequesterApproval)."""
     drift_schedule: str = DEFAULT_DRIFT_SCHEDULE
     """When deployed target stacks are checked for drift (mlops:driftSchedule); "off": never."""
+    strict_requests: bool = False
+    """Whether the API and the trigger refuse a request's unknown keys (mlops:strictRequests)."""
 
     @property
     def approval_rules(self) -> ApprovalRules:

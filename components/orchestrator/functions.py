@@ -74,7 +74,13 @@ def light_function_environment(args: OrchestratorArgs, data_key: str) -> dict[st
     are written even when they are the defaults, so what the API applies is visible in the function."""
     return {
         **function_environment(args, provisioner_function=args.provisioner_name),
-        **_plain({EnvVar.ASSETS_KMS_KEY_ARN: data_key, EnvVar.APPROVAL_RULES: args.approval_rules.to_json()}),
+        **_plain(
+            {
+                EnvVar.ASSETS_KMS_KEY_ARN: data_key,
+                EnvVar.APPROVAL_RULES: args.approval_rules.to_json(),
+                EnvVar.STRICT_REQUESTS: "true" if args.strict_requests else "false",
+            }
+        ),
     }
 
 

@@ -23,6 +23,8 @@ ORCHESTRATOR_ENVIRONMENT = EnvVar.ORCHESTRATOR_ENVIRONMENT
 ASSETS_KMS_KEY_ARN = EnvVar.ASSETS_KMS_KEY_ARN
 # Who may answer manual approvals; unset (a function deployed before it existed): the default rules.
 APPROVAL_RULES = EnvVar.APPROVAL_RULES
+# Unset (a function deployed before it existed): compatibility mode, unknown keys are warnings.
+STRICT_REQUESTS = EnvVar.STRICT_REQUESTS
 
 ALL_VARIABLES = (
     REGISTRY_TABLE,
@@ -34,6 +36,7 @@ ALL_VARIABLES = (
     ORCHESTRATOR_ENVIRONMENT,
     ASSETS_KMS_KEY_ARN,
     APPROVAL_RULES,
+    STRICT_REQUESTS,
 )
 
 
@@ -52,6 +55,8 @@ class Settings:
     orchestrator_environment: Environment
     assets_kms_key_arn: str | None = None
     approval_rules: ApprovalRules = field(default_factory=ApprovalRules)
+    # mlops:strictRequests: unknown keys of a request are errors even without ?strict=true.
+    strict_requests: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -66,6 +71,7 @@ class Settings:
             orchestrator_environment=cast(Environment, _choice(env, ORCHESTRATOR_ENVIRONMENT, ENVIRONMENTS, "dev")),
             assets_kms_key_arn=env.get(ASSETS_KMS_KEY_ARN) or None,
             approval_rules=_approval_rules(env),
+            strict_requests=_flag(env, STRICT_REQUESTS),
         )
 
 

@@ -164,7 +164,9 @@ class Plan:
 
 
 def plan(body: Any, settings: Settings, strict: bool = False) -> Plan:
-    read = parse_spec(body, settings, strict)
+    """What a request body asks for; its unknown keys are errors when the caller asks (`strict`) or
+    the install does (mlops:strictRequests), warnings otherwise."""
+    read = parse_spec(body, settings, strict or settings.strict_requests)
     spec = read.spec
     spec_json = json.dumps(spec.model_dump(mode="json", exclude_none=True), sort_keys=True, separators=(",", ":"))
     if len(spec_json) > MAX_SPEC_BYTES:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -26,7 +27,9 @@ from mlops_cli.api_commands.render import (
     styled,
     text,
 )
-from mlops_cli.request_file import ModeOption, RegistryOption, RequestFile, load_and_check
+from mlops_cli.request_file import RequestFile, StrictOption, check_or_exit, load_or_exit
+from mlops_cli.validate_command import StackOption, card_operation, check_card_operation_or_exit, install_of
+from mlops_spec.environments import Mode
 
 if TYPE_CHECKING:
     from mlops_cli.api_client import ApiClient
@@ -39,20 +42,42 @@ def provision(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Let the orchestrator validate only; create nothing.")
     ] = False,
-    # Checked locally in multi-account mode unless told otherwise: it accepts every single-account
-    # request too, so a request is never refused here that the orchestrator would take.
-    mode: ModeOption = "multi",
-    model_registry: RegistryOption = False,
+    mode: Annotated[
+        Mode | None,
+        typer.Option(
+            "--mode", envvar="MLOPS_MODE", help="Orchestrator mode [default: the stack's mlops:mode, else multi]."
+        ),
+    ] = None,
+    model_registry: Annotated[
+        bool | None,
+        typer.Option(
+            "--model-registry/--no-model-registry",
+            envvar="MLOPS_MODEL_REGISTRY",
+            help="The orchestrator uses the SageMaker model registry [default: the stack's mlops:useModelRegistry].",
+        ),
+    ] = None,
+    stack: StackOption = None,
+    strict: StrictOption = False,
     api_url: ApiUrlOption = None,
     region: RegionOption = None,
     profile: ProfileOption = None,
 ) -> None:
-    """Validate a pipeline request locally, then send it to the orchestrator (POST /provisionpipeline)."""
-    body, _ = load_and_check(file, mode, model_registry)
+    """Validate a pipeline request (or a model-card operation) locally, then send it to the orchestrator
+    (POST /provisionpipeline). It is checked for the stack's install, as `mlops validate` checks it."""
+    body = load_or_exit(file)
+    if card_operation(body):
+        check_card_operation_or_exit(body)
+    else:
+        # Outside a project: multi-account mode, which accepts every single-account request too, so a
+        # request is never refused here that the orchestrator would take (it checks it again).
+        install = install_of(stack, mode, model_registry, Path.cwd(), fallback_mode="multi")
+        check_or_exit(body, install.mode, install.use_model_registry, strict or install.strict, install.region)
     with api_errors():
         answer = connect(api_url, region, profile).provision(body, dry_run=dry_run)
     if dry_run:
         _print_dry_run(answer)
+    elif card_operation(body):
+        print_json(answer)
     else:
         _print_queued(answer)
 

@@ -399,7 +399,11 @@ def test_status_wait_rides_out_throttling(mlops: Run, api) -> None:
     assert len(api.received) == 2
 
 
-def test_provision_of_a_multi_account_request_is_not_refused_locally_by_default(mlops: Run, api) -> None:
+def test_provision_of_a_multi_account_request_is_not_refused_locally_by_default(
+    mlops: Run, api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Outside a project (no stack config to follow): multi-account mode, which accepts either kind.
+    monkeypatch.chdir(tmp_path)
     example = Path(__file__).parents[2] / "examples" / "multi" / "byom_realtime_builtin.json"
     api.answer("POST", "/provisionpipeline", (202, {"pipeline_id": "churn-xgb-realtime-builtin", "status": "QUEUED"}))
 
