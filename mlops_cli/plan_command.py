@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from mlops_cli.extras import require_orchestrator
+from mlops_cli.request_file import EXIT_INVALID, StrictOption, print_field_errors, print_warnings
+from mlops_cli.validate_command import card_operation, check_card_operation_or_exit
 
 if TYPE_CHECKING:
     from mlops_cli.planner import StackPlan
@@ -48,8 +50,13 @@ def plan(
     diff: Annotated[
         Path | None, typer.Option("--diff", help="Show what changed since OLD.json (saved `mlops plan --json`).")
     ] = None,
+    strict: StrictOption = False,
 ) -> None:
-    """Run the project's Pulumi program offline under the mock engine and print what it would create."""
+    """Run the project's Pulumi program offline under the mock engine and print what it would create.
+
+    A --request is checked first as `mlops validate` checks it, for each planned stack's install: its
+    unknown keys are `warning:` lines (errors with --strict or the stack's mlops:strictRequests), and an
+    invalid request is one `<field>: <problem>` line per error and exit 1."""
     require_orchestrator("plan")
     from mlops_cli.project import check_shared_settings, find_project  # lazily: they load yaml and pydantic
     from mlops_spec.errors import SpecError
@@ -61,7 +68,14 @@ def plan(
         old_plan = _read_json_plan(diff) if diff else None
         request_body = _read_request(request) if request else None
         _check_options(mode, delivery, request_body is not None, only_request)
-        plans = _make_plans(project, names, request_body, mode, model_registry, delivery)
+        if card_operation(request_body):
+            _card_operation_plans_nothing(request_body)
+            return
+        plans = _make_plans(project, names, request_body, (mode, model_registry, strict), delivery)
+    except RequestRejected as exc:
+        print_warnings(exc.warnings)
+        print_field_errors(exc.errors)
+        raise typer.Exit(EXIT_INVALID) from None
     except SpecError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -83,24 +97,65 @@ def _make_plans(
     project: Project,
     names: list[str],
     request_body: dict[str, Any] | None,
-    mode: str | None,
-    model_registry: bool | None,
+    overrides: tuple[str | None, bool | None, bool],
     delivery: bool,
 ) -> list[StackPlan]:
-    """One plan per selected stack: its own resources plus the request's, or the request's delivery pipeline."""
+    """One plan per selected stack: its own resources plus the request's, or the request's delivery
+    pipeline. `overrides`: --mode, --model-registry and --strict."""
     # Imported here, not at the top: the planner loads pulumi, pulumi_aws and every component
     # (1-3 s), which `mlops --help` and the other commands should not wait for.
     from mlops_cli import planner
 
+    mode, model_registry, strict = overrides
     plans = []
+    warned: list[FieldError] = []
     for name in names:
         values = planner.with_overrides(planner.read_stack_file(name, project), name, mode, model_registry)
-        if delivery and request_body is not None:
-            plans.append(planner.plan_delivery(name, request_body, values))
+        body = _checked_request(request_body, values, name, strict, warned) if request_body else None
+        if delivery and body is not None:
+            plans.append(planner.plan_delivery(name, body, values))
         else:
-            extra = [request_body] if request_body else None
+            extra = [body] if body else None
             plans.append(planner.plan_stack(name, project, extra_pipelines=extra, config_values=values))
+    print_warnings(warned)
     return plans
+
+
+class RequestRejected(Exception):
+    """The --request does not validate for a planned stack: every field error, and its unknown keys."""
+
+    def __init__(self, errors: list[FieldError], warnings: list[FieldError]):
+        super().__init__("invalid request")
+        self.errors, self.warnings = errors, warnings
+
+
+def _checked_request(
+    body: dict[str, Any], values: dict[str, Any], stack: str, strict: bool, warned: list[FieldError]
+) -> dict[str, Any]:
+    """The request as the stack's install reads it (as `mlops validate --stack` does: its mode, model
+    registry, strictness and region), without the unknown keys it ignores (each added to `warned` once);
+    RequestRejected naming every field otherwise."""
+    from mlops_cli.planner import config_strings
+    from mlops_cli.request_file import read_request
+    from mlops_spec.errors import SpecError
+    from mlops_spec.stack_config import load_stack_config
+
+    config = load_stack_config(config_strings({**values, "mlops:pipelines": []}), stack)
+    strict = strict or config.strict_requests
+    try:
+        read = read_request(body, config.mode, config.use_model_registry, strict, config.region)
+    except SpecError as exc:
+        raise RequestRejected(exc.errors, list(getattr(exc, "warnings", []))) from None
+    warned.extend(warning for warning in read.warnings if warning not in warned)
+    ignored = {warning.field for warning in read.warnings}
+    return {key: value for key, value in body.items() if key not in ignored}
+
+
+def _card_operation_plans_nothing(body: dict[str, Any]) -> None:
+    """A model-card operation creates no stack: checked as the API's dry run checks it, and said so."""
+    check_card_operation_or_exit(body)
+    operation = body["pipeline_type"]
+    typer.echo(f"model card operation {operation}: valid; it plans no resources (SageMaker is called when provisioned)")
 
 
 def _check_options(mode: str | None, delivery: bool, has_request: bool, only_request: bool) -> None:
@@ -134,11 +189,9 @@ def _read_json_plan(path: Path) -> dict[str, Any]:
 
 
 def _read_request(path: Path) -> dict[str, Any]:
-    """The request file as `validate` and `provision` read it: numbers out of range, nesting too deep
-    and lone surrogates are refused here too, naming the field."""
-    from lambda_src.common import untrusted_json
+    """The request file's JSON object (what it holds is checked per stack: _checked_request)."""
     from mlops_cli.request_file import RequestFileError, load_request
-    from mlops_spec.errors import FieldError, SpecError
+    from mlops_spec.errors import SpecError
 
     try:
         body = load_request(path)
@@ -146,9 +199,6 @@ def _read_request(path: Path) -> dict[str, Any]:
         raise SpecError("bad request", [_field(str(path), str(exc))]) from None
     if not isinstance(body, dict):
         raise SpecError("bad request", [_field(str(path), "must hold a JSON object")])
-    problems = untrusted_json.structure_problems(body)
-    if problems:
-        raise SpecError("invalid request", [FieldError(p["field"], p["problem"]) for p in problems])
     return body
 
 
