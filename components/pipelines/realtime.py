@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.pipelines import endpoint_options as options
+from components.pipelines import shadow as shadows
 from components.pipelines.base import PipelineComponent, PipelineContext
 from components.pipelines.served_model import (
     create_model,
@@ -23,10 +24,11 @@ from components.pipelines.served_model import (
 )
 from mlops_spec.common import Environment
 from mlops_spec.pipelines.realtime import Autoscaling, DeploymentStrategy, RealtimeFields
+from mlops_spec.pipelines.shadow import PRODUCTION_VARIANT
 
 # The one production variant of every endpoint. Blue/green updates need the same variant name in the
 # old and new endpoint configs, so it never changes.
-VARIANT = "AllTraffic"
+VARIANT = PRODUCTION_VARIANT
 # SageMaker's limit on alarms in an AutoRollbackConfiguration.
 MAX_ROLLBACK_ALARMS = 10
 
@@ -73,10 +75,14 @@ def endpoint_writes(spec: RealtimeFields) -> list[str]:
 
 
 def endpoint_config_args(
-    spec: RealtimeFields, model_name: pulumi.Input[str], kms_key: pulumi.Input[str]
+    spec: RealtimeFields,
+    model_name: pulumi.Input[str],
+    kms_key: pulumi.Input[str],
+    shadow_model_name: pulumi.Input[str] | None = None,
 ) -> dict[str, Any]:
     """The endpoint config's inputs: the variant, its volume key and data capture (on instances), or the
-    serverless variant (no instance, so no volume to encrypt and nothing captured); the async config."""
+    serverless variant (no instance, so no volume to encrypt and nothing captured); the async config; the
+    shadow variant of a shadow test (`shadow_model_name` is its model)."""
     args: dict[str, Any] = {}
     if spec.serverless is not None:
         args["production_variants"] = [options.serverless_variant(model_name, VARIANT, spec.serverless)]
@@ -85,10 +91,15 @@ def endpoint_config_args(
         if instance_type is None or capture is None:  # the request's validation makes this impossible
             raise ValueError("an endpoint on instances needs inference_instance and data_capture_location")
         args["production_variants"] = [production_variant(model_name, instance_type, resolved(spec.instance_count))]
-        args["kms_key_arn"] = volume_kms_key(instance_type, kms_key)
+        args["kms_key_arn"] = volume_kms_key(instance_type, kms_key) if shadows.takes_volume_key(spec) else None
         args["data_capture_config"] = data_capture_config(spec.data_capture_percentage, capture, kms_key)
     if spec.async_inference is not None:
         args["async_inference_config"] = options.async_inference_config(spec.async_inference, kms_key)
+    shadow = shadows.shadow_of(spec)
+    if shadow is not None:
+        if shadow_model_name is None:  # the component creates the shadow's model first
+            raise ValueError("a shadow-tested endpoint config needs the shadow's model")
+        args["shadow_production_variants"] = [shadows.shadow_variant(shadow_model_name, shadow)]
     return args
 
 
@@ -119,6 +130,8 @@ _TRAFFIC_ROUTING: dict[str, Callable[[DeploymentStrategy], TrafficRouting]] = {
     "all_at_once": _all_at_once,
     "canary": _canary,
     "linear": _linear,
+    # A shadow-tested endpoint is updated all at once (its shadow takes copies, not a share, of the traffic).
+    "shadow": _all_at_once,
 }
 
 
@@ -217,7 +230,8 @@ class RealtimeEndpoint(PipelineComponent):
         kms_key: pulumi.Input[str] = resolved(spec.kms_key_arn) or context.kms_key_arn
         self.endpoint_name = endpoint_name_for(spec, self.physical_name("endpoint"))
 
-        source = model_source(spec, prebuilt_image_lookup(self))
+        lookup = prebuilt_image_lookup(self)
+        source = model_source(spec, lookup)
         if spec.serverless is not None:
             # SageMaker refuses network isolation on serverless endpoints.
             source = dataclasses.replace(source, network_isolation=False)
@@ -231,6 +245,7 @@ class RealtimeEndpoint(PipelineComponent):
             publishes=options.async_topics(spec.async_inference),
         )
         self.model = create_model(name, self, source, self.role, vpc_config(spec.subnet_ids, spec.security_group_ids))
+        self.shadow_model = shadows.create_shadow_model(name, self, spec, kms_key, lookup, endpoint_writes(spec))
         self.endpoint_config = self._endpoint_config(name, spec, kms_key)
         self.endpoint = self._endpoint(name, spec.deployment)
         if spec.autoscaling:
@@ -243,6 +258,7 @@ class RealtimeEndpoint(PipelineComponent):
                 "model_name": self.model.name,
                 "endpoint_config_name": self.endpoint_config.name,
                 "role_arn": self.role.arn,
+                **({"shadow_model_name": self.shadow_model.name} if self.shadow_model is not None else {}),
             }
         )
 
@@ -253,9 +269,10 @@ class RealtimeEndpoint(PipelineComponent):
         name: the config is immutable, so every change makes a new one, and the endpoint moves to it
         (blue/green) before Pulumi deletes the old one.
         """
+        shadow_model_name = self.shadow_model.name if self.shadow_model is not None else None
         return aws.sagemaker.EndpointConfiguration(
             f"{name}-config",
-            **endpoint_config_args(spec, self.model.name, kms_key),
+            **endpoint_config_args(spec, self.model.name, kms_key, shadow_model_name),
             tags=self.tags,
             opts=self.child,
         )

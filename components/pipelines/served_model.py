@@ -212,13 +212,15 @@ def model_role(
     writes: Sequence[str] = (),
     vpc: bool = False,
     publishes: Sequence[str] = (),
+    role_suffix: str = "sagemaker-role",
 ) -> roles.ExecutionRole:
     """The SageMaker execution role of a pipeline's served model: read the model and `reads`, write `writes`,
-    publish to `publishes`, use the environment's key and `kms_key` (the request's, or the environment's again)."""
+    publish to `publishes`, use the environment's key and `kms_key` (the request's, or the environment's again).
+    `role_suffix` ends its IAM name (a pipeline's second model, a shadow, has a role of its own)."""
     context = component.context
     return roles.ExecutionRole(
         f"{name}-sagemaker",
-        role_name=component.physical_name("sagemaker-role", roles.IAM_ROLE_NAME_LIMIT),
+        role_name=component.physical_name(role_suffix, roles.IAM_ROLE_NAME_LIMIT),
         service="sagemaker.amazonaws.com",
         account_id=context.account_id,
         permissions_boundary=context.permissions_boundary,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from mlops_spec.common import (
     Environment,
@@ -24,6 +24,7 @@ from mlops_spec.pipelines.endpoint_options import (
     endpoint_kind_rules,
 )
 from mlops_spec.pipelines.model_source import BuiltinImageSpec, CustomImageSpec, ServedModelSpec
+from mlops_spec.pipelines.shadow import SHADOW, ShadowModel, shadow_problem, shadow_rules
 from mlops_spec.published import Rule, rule
 
 AlarmName = Annotated[str, Field(min_length=1, max_length=255)]
@@ -33,11 +34,12 @@ class DeploymentStrategy(StrictModel):
     """How an endpoint update shifts traffic to the new fleet (SageMaker blue/green deployment).
 
     all_at_once: one step. canary: `canary_percentage` first, then the rest. linear: steps of
-    `linear_step_percentage`. With `auto_rollback`, any alarm going off during the bake time
-    rolls back to the old fleet.
+    `linear_step_percentage`. shadow: updates go all at once, and `shadow` (another version of the model)
+    gets a copy of production requests (a shadow test; mlops promote makes it the production model).
+    With `auto_rollback`, any alarm going off during the bake time rolls back to the old fleet.
     """
 
-    type: Literal["all_at_once", "canary", "linear"] = "all_at_once"
+    type: Literal["all_at_once", "canary", "linear", "shadow"] = "all_at_once"
     canary_percentage: int = Field(default=10, ge=1, le=50, description="Canary traffic share.")
     linear_step_percentage: int = Field(default=20, ge=5, le=50, description="Traffic share per linear step.")
     wait_interval_seconds: int = Field(default=300, ge=0, le=3600, description="Bake time between steps.")
@@ -51,6 +53,19 @@ class DeploymentStrategy(StrictModel):
     )
     max_5xx_errors: int = Field(default=1, ge=0, description="5XX errors per minute that fire the built-in alarm.")
     max_latency_ms: int = Field(default=1000, ge=1, description="p99 model latency that fires the built-in alarm.")
+    shadow: ShadowModel | None = Field(default=None, description="With type shadow: the model under test.")
+
+    @field_validator("shadow", mode="before")
+    @classmethod
+    def _one_shadow(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            raise ValueError("must be one object: SageMaker allows exactly one shadow variant per endpoint")
+        return value
+
+    @property
+    def steps(self) -> bool:
+        """A canary or linear rollout, which shifts traffic in steps (a shadow test's updates do not)."""
+        return self.type in ("canary", "linear")
 
 
 class Autoscaling(StrictModel):
@@ -87,7 +102,7 @@ class Autoscaling(StrictModel):
 # JSON Schema of `_rollout_fits_capacity`: a canary or linear rollout needs two instances (in each environment).
 _SPLIT_NEEDS_TWO = {
     "anyOf": [
-        {"properties": {"deployment": {"properties": {"type": {"enum": ["all_at_once"]}}}}},
+        {"properties": {"deployment": {"properties": {"type": {"enum": ["all_at_once", SHADOW]}}}}},
         {
             "required": ["instance_count"],
             "properties": {
@@ -124,7 +139,10 @@ class RealtimeFields(ServedModelSpec):
         _VPC_PAIRS,
         _SPLIT_NEEDS_TWO,
         *endpoint_kind_rules(),
+        *shadow_rules(),
     )
+    # The fields naming the image a shadow's artifact runs in (set by the built-in and custom requests).
+    IMAGE_FIELDS: ClassVar[tuple[str, ...]] = ()
 
     inference_instance: Staged[HostingInstanceType] | None = Field(
         default=None,
@@ -171,12 +189,20 @@ class RealtimeFields(ServedModelSpec):
             # Against the default, not the fields given: a stored request (model_dump) spells defaults out.
             if getattr(self, name) != type(self).model_fields[name].get_default(call_default_factory=True):
                 raise field_problem(name, problem)
-        if self.deployment.type != "all_at_once":
+        if self.deployment.steps:  # a shadow is refused by `_shadow_fits`, with its own reason
             raise field_problem(
                 "deployment.type",
                 "must be all_at_once on a serverless endpoint (it has no instances to shift traffic in steps)",
                 self.deployment.type,
             )
+        return self
+
+    @model_validator(mode="after")
+    def _shadow_fits(self, info: ValidationInfo) -> Self:
+        registry = bool((info.context or {}).get("use_model_registry"))
+        problem = shadow_problem(self, self.IMAGE_FIELDS, registry)
+        if problem is not None:
+            raise field_problem(*problem)
         return self
 
     @model_validator(mode="after")
@@ -192,7 +218,7 @@ class RealtimeFields(ServedModelSpec):
         if self.serverless is not None:
             return self  # `_endpoint_kind` refuses any stepped rollout of a serverless endpoint
         counts = self.instance_count.values() if isinstance(self.instance_count, dict) else [self.instance_count]
-        if self.deployment.type != "all_at_once" and min(counts) < 2:
+        if self.deployment.steps and min(counts) < 2:
             raise field_problem("instance_count", f"must be at least 2 for a {self.deployment.type} deployment")
         return self
 
@@ -206,6 +232,8 @@ class RealtimeFields(ServedModelSpec):
                 update[name] = option.model_copy(
                     update={field: at_env(getattr(option, field), env) for field in type(option).model_fields}
                 )
+        if spec.deployment.shadow is not None:
+            update["deployment"] = spec.deployment.model_copy(update={"shadow": spec.deployment.shadow.at(env)})
         return spec.model_copy(update=update) if update else spec
 
 
@@ -213,6 +241,7 @@ class RealtimeBuiltinSpec(RealtimeFields, BuiltinImageSpec):
     """Serve a model on a real-time endpoint with a SageMaker built-in algorithm image."""
 
     TYPE_SLUG: ClassVar[str] = "realtime-builtin"
+    IMAGE_FIELDS: ClassVar[tuple[str, ...]] = ("model_framework", "model_framework_version")
     pipeline_type: Literal["byom_realtime_builtin"]
 
 
@@ -220,4 +249,5 @@ class RealtimeCustomSpec(RealtimeFields, CustomImageSpec):
     """Serve a model on a real-time endpoint with a custom image."""
 
     TYPE_SLUG: ClassVar[str] = "realtime-custom"
+    IMAGE_FIELDS: ClassVar[tuple[str, ...]] = ("custom_image_uri",)
     pipeline_type: Literal["byom_realtime_custom"]

@@ -1,0 +1,118 @@
+"""Shadow-tested real-time endpoints: the shadow's variant, model and role, and requests without a shadow
+left exactly as they were."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from components.pipelines.realtime import RealtimeEndpoint, traffic_routing
+from components.pipelines.shadow import sampling_weight, shadow_variant, takes_volume_key
+from mlops_cli.mocks import PlanRecorder, policy_of
+from mlops_spec.pipelines.realtime import DeploymentStrategy, RealtimeFields
+from mlops_spec.request import parse_pipeline_request
+from tests.components.support import build, make_context
+from tests.support.examples import EXAMPLES, load_example
+
+MODEL = "aws:sagemaker/model:Model"
+CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+PIPELINE = "churn-xgb-shadow-realtime-builtin"
+
+
+def spec_of(body: dict[str, Any], env: str = "dev", mode: str = "single") -> RealtimeFields:
+    spec = parse_pipeline_request(body, mode=mode)  # type: ignore[arg-type]
+    assert isinstance(spec, RealtimeFields)
+    return spec.for_env(env)
+
+
+# -- decisions -------------------------------------------------------------------------------------
+@pytest.mark.fast
+@pytest.mark.parametrize(("percentage", "weight"), [(100, 1.0), (50, 0.5), (1, 0.01)])
+def test_the_shadow_weight_is_its_sampling_share_of_the_production_weight(percentage, weight):
+    assert sampling_weight(percentage) == weight
+
+
+@pytest.mark.fast
+def test_the_shadow_variant_runs_its_model_on_its_own_instances():
+    body = json.loads((EXAMPLES / "multi" / "byom_realtime_shadow.json").read_text())
+    shadow = spec_of(body, "prod", "multi").deployment.shadow
+    assert shadow is not None
+    assert shadow_variant("shadow-model", shadow) == {
+        "variant_name": "Shadow",
+        "model_name": "shadow-model",
+        "instance_type": "ml.m5.xlarge",
+        "initial_instance_count": 2,
+        "initial_variant_weight": 0.1,
+    }
+
+
+@pytest.mark.fast
+def test_a_shadow_on_instance_storage_leaves_the_endpoint_without_a_volume_key():
+    body = load_example("byom_realtime_shadow")
+    assert takes_volume_key(spec_of(body))
+    body["deployment"]["shadow"]["instance_type"] = "ml.m5d.large"
+    assert not takes_volume_key(spec_of(body))
+
+
+@pytest.mark.fast
+def test_a_shadow_tested_endpoint_is_updated_all_at_once():
+    assert traffic_routing(DeploymentStrategy(type="all_at_once", wait_interval_seconds=120)) == traffic_routing(
+        DeploymentStrategy.model_validate(
+            {
+                "type": "shadow",
+                "wait_interval_seconds": 120,
+                "shadow": {"model_artifact_location": "m/v2.tar.gz", "instance_type": "ml.m5.large"},
+            }
+        )
+    )
+
+
+# -- under the mock engine -------------------------------------------------------------------------
+def test_the_endpoint_config_gets_the_shadow_variant_with_its_own_model(pulumi_mocks: PlanRecorder) -> None:
+    outputs = build(spec_of(load_example("byom_realtime_shadow")), make_context(), expect=RealtimeEndpoint)
+    production = pulumi_mocks.named(MODEL, f"{PIPELINE}-model")
+    shadow = pulumi_mocks.named(MODEL, f"{PIPELINE}-shadow-model")
+    assert shadow.inputs["primaryContainer"]["modelDataUrl"] == "s3://mlops-assets/models/churn-xgb-v2/model.tar.gz"
+    assert shadow.inputs["primaryContainer"]["image"] == production.inputs["primaryContainer"]["image"]
+    [config] = pulumi_mocks.of_type(CONFIG)
+    [variant] = config.inputs["productionVariants"]
+    [shadow_variant_input] = config.inputs["shadowProductionVariants"]
+    assert (variant["variantName"], variant["initialVariantWeight"], variant["modelName"]) == (
+        "AllTraffic",
+        1,
+        outputs["model_name"],
+    )
+    assert shadow_variant_input == {
+        "variantName": "Shadow",
+        "modelName": outputs["shadow_model_name"],
+        "instanceType": "ml.m5.large",
+        "initialInstanceCount": 1,
+        "initialVariantWeight": 0.5,
+    }
+
+
+def test_the_shadow_model_has_a_role_that_reads_only_its_own_artifact(pulumi_mocks: PlanRecorder) -> None:
+    build(spec_of(load_example("byom_realtime_shadow")), make_context(), expect=RealtimeEndpoint)
+    role = pulumi_mocks.named(ROLE, f"{PIPELINE}-shadow-sagemaker")
+    assert role.inputs["name"].endswith("shadow-sagemaker-role")
+    policy = policy_of(pulumi_mocks.named(ROLE_POLICY, f"{PIPELINE}-shadow-sagemaker-policy"))
+    reads = [
+        resource
+        for statement in policy["Statement"]
+        if "s3:GetObject" in statement["Action"]
+        for resource in statement["Resource"]
+    ]
+    assert "arn:aws:s3:::mlops-assets/models/churn-xgb-v2/model.tar.gz*" in reads
+    assert not any("models/churn-xgb/model.tar.gz" in resource for resource in reads)
+
+
+def test_a_request_without_shadow_gets_no_shadow_model_nor_variant(pulumi_mocks: PlanRecorder) -> None:
+    outputs = build(spec_of(load_example("byom_realtime_builtin")), make_context(), expect=RealtimeEndpoint)
+    assert len(pulumi_mocks.of_type(MODEL)) == 1
+    [config] = pulumi_mocks.of_type(CONFIG)
+    assert "shadowProductionVariants" not in config.inputs
+    assert "shadow_model_name" not in outputs
