@@ -155,6 +155,12 @@ def _runs(scope: BoundaryScope) -> list[Statement]:
             [scope.arn("events", "rule/StepFunctionsGetEventsFor*")],
             sid="StepFunctionsSyncRules",
         ),
+        # Monitors send their runs with violations to the orchestrator's bus (monitors/violations.py).
+        policies.statement(
+            ["events:PutEvents"],
+            [scope.arn("events", "event-bus/default", scope.orchestrator_account_id)],
+            sid="MonitorViolationsToOrchestrator",
+        ),
         # Image builds only: never the delivery pipelines' deploy projects (mlops-deploy-*).
         policies.statement(
             ["codebuild:BatchGetBuilds", "codebuild:StartBuild", "codebuild:StopBuild"],

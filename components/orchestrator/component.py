@@ -17,6 +17,7 @@ from components.orchestrator.delivery_roles import DeliveryRoles
 from components.orchestrator.events import config_trigger, model_approval_rule, status_function_rules
 from components.orchestrator.failures import status_failures
 from components.orchestrator.functions import Functions
+from components.orchestrator.monitor_actions import monitor_violations
 from components.orchestrator.storage import Storage
 from components.orchestrator.teardown import teardown_project
 
@@ -54,6 +55,7 @@ class Orchestrator(MlopsComponent):
         config_trigger(self, name, args, storage.assets_bucket_name, functions.trigger)
         status_function_rules(self, name, args, functions.status)
         model_approval_rule(self, name, args, functions.trigger)
+        monitor_violations(self, name, args, functions.trigger)
         status_failures(self, name, args, functions.status, storage.data_key, storage.topic)
         self.api_url = rest_api(self, name, args, storage.data_key, functions.api)
         self.state_backend_url = pulumi.Output.from_input(args.names.backend_url())

@@ -72,12 +72,13 @@ def deploy(
     if env not in allowed:
         raise WrongEnvironment(f"{pipeline_id} deploys to {', '.join(allowed)}, not {env}")
     gate = promotion or Promotion.from_environment()
-    if gate.required(spec, env, settings):
-        try:
+    try:
+        gate.refuse_if_blocked(_blocked(registry, pipeline_id), spec, env, settings)
+        if gate.required(spec, env, settings):
             gate.verify(pipeline_id, env)
-        except PromotionRefused as refused:
-            _record_refusal(registry, pipeline_id, env, refused)
-            raise
+    except PromotionRefused as refused:
+        _record_refusal(registry, pipeline_id, env, refused)
+        raise
     # A deploy build may not touch the state bucket's root: stacks earlier versions left there are moved
     # by the provisioner (lambda_src/provisioner/state_layout.py); until then the build refuses.
     config = RunnerConfig.from_settings(settings, moves_legacy_stacks=False)
@@ -107,6 +108,18 @@ def _refuse_while_deleted(registry: Registry | None, pipeline_id: str) -> None:
         return
     if current is not None and current.status in (Status.DELETING, Status.DELETED):
         raise BeingDeleted(f"{pipeline_id} is {current.status}: nothing deployed")
+
+
+def _blocked(registry: Registry | None, pipeline_id: str) -> dict[str, Any] | None:
+    """A monitor's block on the pipeline's promotions (lambda_src/trigger/monitor_violations.py), if any."""
+    if registry is None:
+        return None
+    try:
+        current = registry.get(pipeline_id)
+    except Exception as exc:
+        logger.warning("could not read the registry record of %s: %s", pipeline_id, exc)
+        return None
+    return current.blocked if current is not None else None
 
 
 def _record_error(registry: Registry | None, pipeline_id: str, env: str, error: ProvisioningError) -> None:

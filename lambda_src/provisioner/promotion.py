@@ -61,6 +61,20 @@ class Promotion:
         target = settings.accounts.get(env)
         return env in PROMOTED and target is not None and target != self._running_account(settings)
 
+    def refuse_if_blocked(
+        self, blocked: Mapping[str, Any] | None, spec: PipelineSpec, env: str, settings: ProvisionerSettings
+    ) -> None:
+        """A pipeline a monitor blocked (on_violation: block) deploys no environment a person has not
+        approved: where no approval guards `env` (dev, single-account installs), PromotionRefused, until
+        a person sends the pipeline a new request version, which lifts the block (registry/store.py)."""
+        if not blocked or self.required(spec, env, settings):
+            return  # an approved run is demanded there anyway
+        raise PromotionRefused(
+            f"{env} is blocked by monitor {blocked.get('monitor', 'unknown')} (run {blocked.get('run', 'unknown')},"
+            f" {blocked.get('at', 'unknown')}): its promotions wait for a person; send the pipeline a new request"
+            " version to lift the block"
+        )
+
     def _running_account(self, settings: ProvisionerSettings) -> str:
         parts = (self.build_arn or "").split(":")
         return parts[4] if len(parts) > 5 and parts[2] == "codebuild" else settings.orchestrator_account_id

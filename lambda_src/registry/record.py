@@ -13,7 +13,9 @@ owner: together its identity), revision (N, incremented by every write: each wri
 compare-and-swap on it, so no writer can undo another's change; 0/absent on records written before),
 teardown_build and teardown_claim (the CodeBuild build that ran the record's latest deletion, and the
 deletion claim it was started for: it is this deletion's build while that claim holds), drift (M: the
-last drift check of the deployed stacks, lambda_src/provisioner/drift.py).
+last drift check of the deployed stacks, lambda_src/provisioner/drift.py), blocked (M: a monitor's
+`block` on this pipeline's promotions: which monitor, which run, when; lambda_src/trigger/monitor_violations.py),
+violations (L of M: a monitor's latest runs with violations it acted on, newest first, so each acts once).
 """
 
 from __future__ import annotations
@@ -30,6 +32,12 @@ from mlops_spec.status import Status
 # events of any execution are then someone else's (an earlier version's run). Records written
 # before execution ids were tracked have none at all (None) and are matched on status alone.
 EXECUTION_PENDING = "pending"
+# Sources of versions no person sent (deploys on approval, monitors): they leave a monitor's block in place.
+AUTOMATED_SOURCES = ("model registry:", "monitor:")
+
+
+def automated(source: str | None) -> bool:
+    return (source or "").startswith(AUTOMATED_SOURCES)
 
 
 def now() -> str:
@@ -64,6 +72,8 @@ class PipelineRecord:
     teardown_build: str | None = None
     teardown_claim: str | None = None
     drift: dict[str, Any] | None = None
+    blocked: dict[str, Any] | None = None
+    violations: tuple[dict[str, Any], ...] = ()
 
     @property
     def tearing_down(self) -> bool:
@@ -108,6 +118,8 @@ class PipelineRecord:
             "teardown_build": self.teardown_build,
             "teardown_claim": self.teardown_claim,
             "drift": self.drift,
+            "blocked": self.blocked,
+            "violations": [dict(v) for v in self.violations],
         }
         return {key: to_attr(value) for key, value in plain.items() if value not in (None, [], {})}
 
@@ -141,6 +153,8 @@ class PipelineRecord:
             teardown_build=_optional_text(plain.get("teardown_build")),
             teardown_claim=_optional_text(plain.get("teardown_claim")),
             drift=plain.get("drift") if isinstance(plain.get("drift"), dict) else None,
+            blocked=plain.get("blocked") if isinstance(plain.get("blocked"), dict) else None,
+            violations=tuple(plain.get("violations", ())),
         )
 
 

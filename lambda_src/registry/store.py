@@ -21,7 +21,7 @@ from lambda_src.registry.conditions import (
     write_if,
 )
 from lambda_src.registry.notes import RunNotes
-from lambda_src.registry.record import EXECUTION_PENDING, PipelineRecord, now
+from lambda_src.registry.record import EXECUTION_PENDING, PipelineRecord, automated, now
 from mlops_spec.status import Status, check_transition
 
 CLIENT_TOKEN_INDEX = "client_token"
@@ -114,6 +114,8 @@ class Registry(RunNotes):
             # Otherwise the identity stays (records written before identities were kept take the new one).
             name=new.name if _identity_is_free(current) else current.name,
             owner=new.owner if _identity_is_free(current) else current.owner,
+            # A monitor's block waits for a person: a version someone sent lifts it, an automated one does not.
+            blocked=current.blocked if automated(new.source) else None,
         )
         return self._conditional_put(updated, current)
 

@@ -18,7 +18,7 @@ from lambda_src.common import aws, submission, untrusted_json
 from lambda_src.common.errors import ApiError, Conflict, PayloadTooLarge, field_error
 from lambda_src.common.settings import Settings, settings
 from lambda_src.registry import PipelineRecord, Registry, Status, now
-from lambda_src.trigger import model_approvals
+from lambda_src.trigger import model_approvals, monitor_violations
 from mlops_spec import naming
 from mlops_spec.approvers import Principal
 
@@ -241,11 +241,16 @@ def _targets(event: dict[str, Any], config: Settings) -> list[Upload]:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Every record is processed; if any failed for an internal reason the invocation fails so that
     Lambda retries it (already-recorded files replay without writing anything). Model package
-    approvals in the registry are requests too (model_approvals.py)."""
+    approvals in the registry are requests too (model_approvals.py), and so are monitoring runs with
+    violations (monitor_violations.py)."""
     config = settings()
     if model_approvals.ApprovalEvent.parse(event) is not None:
         return model_approvals.handle(
             event, config, lambda subject, message: _announce(config, subject, [message], "model-registry", None)
+        )
+    if monitor_violations.Violation.parse(event) is not None:
+        return monitor_violations.handle(
+            event, config, lambda subject, message: _announce(config, subject, [message], "monitor-violation", None)
         )
     results: list[dict[str, Any]] = []
     failed: list[str] = []

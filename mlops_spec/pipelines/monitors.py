@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self, get_args
 
-from pydantic import AfterValidator, Field, Strict, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    Discriminator,
+    Field,
+    Strict,
+    Tag,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails
 
 from mlops_spec import naming
 from mlops_spec.base import PipelineSpec
@@ -19,7 +31,9 @@ from mlops_spec.common import (
     S3Location,
     SageMakerName,
     Staged,
+    StrictModel,
     VolumeSize,
+    checked,
     field_problem,
 )
 from mlops_spec.published import Rule, given, not_blank, published_keys, value_in, when
@@ -58,6 +72,44 @@ def _check_bias_config(value: dict[str, Any]) -> dict[str, Any]:
 
 BiasConfig = Annotated[JsonObject, AfterValidator(_check_bias_config), published_keys(*_BIAS_CONFIG_KEYS)]
 
+# -- what a monitoring run with violations does (lambda_src/trigger/monitor_violations.py acts on it) --
+# A pipeline id as naming.pipeline_id makes them: lower-case letters and digits in hyphen-separated words.
+_PIPELINE_ID = checked(
+    r"[a-z0-9]+(-[a-z0-9]+)*", "must be a pipeline id: lower-case letters, digits and single hyphens"
+)
+# The length first, so that its error reads as a text's (metadata after a validator applies generically).
+PipelineIdRef = Annotated[str, Field(max_length=naming.PIPELINE_ID_LIMIT), *get_args(_PIPELINE_ID)[1:]]
+SimpleViolationAction = Literal["notify", "block", "rollback"]
+
+
+class RetrainTarget(StrictModel):
+    training_pipeline_id: PipelineIdRef = Field(description="The training pipeline to run again.")
+
+
+class Retrain(StrictModel):
+    """Start a new run of a training pipeline (its model can come back through registry approval)."""
+
+    retrain: RetrainTarget
+
+
+def _violation_kind(value: Any) -> str:
+    """An object is a retrain; anything else is one of the plain actions (so errors name one shape)."""
+    return "retrain" if isinstance(value, dict | Retrain) else "action"
+
+
+def _untagged(error: Any) -> InitErrorDetails:
+    """One error of the union, located without the union's tag (its first location part)."""
+    detail = InitErrorDetails(type=error["type"], loc=tuple(error["loc"][1:]), input=error.get("input"))
+    if "ctx" in error:
+        detail["ctx"] = error["ctx"]
+    return detail
+
+
+OnViolation = Annotated[
+    Annotated[SimpleViolationAction, Tag("action")] | Annotated[Retrain, Tag("retrain")],
+    Discriminator(_violation_kind),
+]
+
 
 class MonitorSpec(PipelineSpec):
     """Fields of every monitor: a baseline job on `baseline_data`, then a schedule on the endpoint's captured data."""
@@ -80,6 +132,31 @@ class MonitorSpec(PipelineSpec):
     kms_key_arn: Staged[KmsKeyArn] | None = Field(
         default=None, description="Customer KMS key; the environment's key is used when absent."
     )
+    on_violation: OnViolation = Field(
+        default="notify",
+        description="When a run finds violations: notify (email), block (promotions of the monitored pipeline "
+        "wait for a human), rollback (its previous version), or {retrain: {training_pipeline_id}}. Always emails.",
+    )
+
+    @field_validator("on_violation", mode="wrap")
+    @classmethod
+    def _errors_without_union_tags(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """Errors name the field as the user wrote it (`on_violation.retrain.training_pipeline_id`), not
+        with the union's tag in it."""
+        try:
+            return handler(value)
+        except ValidationError as exc:
+            details = [_untagged(error) for error in exc.errors()]
+            raise ValidationError.from_exception_data("on_violation", details) from None
+
+    @property
+    def violation_action(self) -> str:
+        """notify, block, rollback or retrain."""
+        return "retrain" if isinstance(self.on_violation, Retrain) else self.on_violation
+
+    @property
+    def retrain_pipeline_id(self) -> str | None:
+        return self.on_violation.retrain.training_pipeline_id if isinstance(self.on_violation, Retrain) else None
 
     def baseline_job_name(self, env: Environment) -> str:
         return self.run_name(env, "baseline")

@@ -30,6 +30,7 @@ from components.pipelines.monitors.plan import (
     BASELINE_RUN_LIMIT,
     CSV_WITH_HEADER,
     PROCESSING_OUTPUT,
+    PUBLISH_METRICS,
     MonitorPlan,
     baseline_machine_statements,
     baseline_timeout,
@@ -41,6 +42,7 @@ from components.pipelines.monitors.plan import (
     role_statements,
     s3_input,
 )
+from components.pipelines.monitors.violations import forward_violations
 from components.pipelines.run_on_deploy import RunOnDeploy, task_definition
 from components.pipelines.served_model import resolved, s3_uri
 from mlops_spec import naming
@@ -87,6 +89,8 @@ class ModelMonitor(PipelineComponent):
         baseline = self._baseline(name, plan, role, run_name)
         definition = self.job_definition(name, plan, role.arn)
         schedule = self._schedule(name, definition, baseline)
+        # Runs with violations reach the orchestrator, which does what `on_violation` says.
+        forward_violations(self, name, context, schedule, self.tags)
         self.finish(
             {
                 "endpoint_name": pulumi.Output.from_input(resolved(spec.endpoint_name)),
@@ -95,6 +99,7 @@ class ModelMonitor(PipelineComponent):
                 "baseline_run_name": pulumi.Output.from_input(run_name),
                 "baseline_output_location": plan.apply(lambda p: p.baseline_output_uri),
                 "baseline_state_machine_arn": baseline.state_machine_arn,
+                "on_violation": pulumi.Output.from_input(spec.violation_action),
             }
         )
 
@@ -290,7 +295,8 @@ class ModelMonitor(PipelineComponent):
             cls.MONITORING_TYPE,
             plan,
             role_arn,
-            cls.app(plan, image),
+            # Every monitor publishes its metrics to CloudWatch (what its status and alarms read).
+            {**cls.app(plan, image), "Environment": PUBLISH_METRICS},
             job_input,
             cls.constraints_uri(plan),
             cls.ISOLATED,

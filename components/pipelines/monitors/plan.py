@@ -38,6 +38,8 @@ HEADER_BYTES = 65535
 BASELINE_RUN_LIMIT = naming.SAGEMAKER_NAME_LIMIT - 3
 # State machine timeout when the request sets no baseline limit (SageMaker's default is 1 day).
 DEFAULT_BASELINE_SECONDS = 86400
+# Monitoring jobs publish their metrics to CloudWatch (the setting SageMaker's SDK writes for it).
+PUBLISH_METRICS = {"publish_cloudwatch_metrics": "Enabled"}
 CSV_WITH_HEADER = {"csv": {"header": True, "output_columns_position": "START"}}
 
 

@@ -14,6 +14,7 @@ from components.pipelines.monitors.base import ModelMonitor
 from components.pipelines.monitors.plan import (
     ENDPOINT_INPUT,
     PROCESSING_OUTPUT,
+    PUBLISH_METRICS,
     MonitorPlan,
     definition_name,
     prediction_attributes,
@@ -61,7 +62,7 @@ class DataQualityMonitor(ModelMonitor):
         """Arguments of aws.sagemaker.DataQualityJobDefinition (pulumi-aws has this one natively)."""
         return {
             "role_arn": role_arn,
-            "data_quality_app_specification": {"image_uri": image},
+            "data_quality_app_specification": {"image_uri": image, "environment": PUBLISH_METRICS},
             "data_quality_baseline_config": {
                 "constraints_resource": {"s3_uri": cls.constraints_uri(plan)},
                 "statistics_resource": {"s3_uri": f"{plan.baseline_output_uri}/statistics.json"},
