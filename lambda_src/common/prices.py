@@ -1,0 +1,118 @@
+"""SageMaker on-demand prices from the AWS Price List API (the `pricing` client), for cost estimates
+(mlops_spec/costs.py) when credentials exist, and for scripts/generate_prices.py, which writes the
+committed table estimates use otherwise.
+
+The Price List holds one product per region, instance type and usage: its attributes name the
+region (`regionCode`), the instance (`instanceName`, e.g. ml.m5.large) and the usage type, which
+says how SageMaker bills it: `USE1-Host:ml.m5.large` is an endpoint instance-hour in us-east-1 (the
+region prefix differs per region). Its OnDemand term holds the USD price of one unit (`Hrs`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlops_spec.costs import PRICE_USAGES, PriceUsage
+
+SERVICE_CODE = "AmazonSageMaker"
+# The Price List API answers in a few regions only; us-east-1 serves the aws partition's prices.
+PRICING_REGION = "us-east-1"
+# usage -> the operation part of its usage type (USE1-Host:ml.m5.large -> "Host").
+USAGE_OPERATIONS: dict[PriceUsage, str] = {
+    "hosting": "Host",
+    "async": "AsyncInf",
+    "transform": "Tsform",
+    "processing": "Processing",
+    "training": "Train",
+}
+_OPERATION_USAGES = {operation: usage for usage, operation in USAGE_OPERATIONS.items()}
+# [region prefix-]operation:instance; us-east-1's older usage types carry no prefix.
+_USAGE_TYPE = re.compile(r"^(?:[A-Z0-9]+-)?(?P<operation>[A-Za-z]+):(?P<instance>ml\.[a-z0-9.-]+)$")
+
+
+def pricing_client() -> Any:
+    """A client of the Price List API, in the region that serves it (not the caller's own)."""
+    import boto3
+
+    return boto3.client("pricing", region_name=PRICING_REGION)
+
+
+@dataclass(frozen=True)
+class Product:
+    """One Price List product reduced to what an estimate reads."""
+
+    region: str
+    instance_type: str
+    usage: PriceUsage
+    usd_per_hour: float
+
+
+def read_product(item: str) -> Product | None:
+    """A PriceList entry (a JSON document) as a Product; None for anything other than an instance-hour
+    of a usage estimates price (notebooks, Studio, storage, a price in another unit)."""
+    document = json.loads(item)
+    attributes = document.get("product", {}).get("attributes", {})
+    found = _USAGE_TYPE.match(str(attributes.get("usagetype", "")))
+    if not found or found.group("operation") not in _OPERATION_USAGES:
+        return None
+    price = _hourly_usd(document.get("terms", {}).get("OnDemand", {}))
+    region = attributes.get("regionCode")
+    if price is None or not region:
+        return None
+    return Product(str(region), found.group("instance"), _OPERATION_USAGES[found.group("operation")], price)
+
+
+def _hourly_usd(on_demand: dict[str, Any]) -> float | None:
+    """The positive USD price per hour of an OnDemand term; None when there is none (or several
+    differing ones, which would leave the choice to chance)."""
+    prices = {
+        float(dimension["pricePerUnit"]["USD"])
+        for term in on_demand.values()
+        for dimension in term.get("priceDimensions", {}).values()
+        if dimension.get("unit") == "Hrs" and "USD" in dimension.get("pricePerUnit", {})
+    }
+    positive = {price for price in prices if price > 0}
+    return positive.pop() if len(positive) == 1 else None
+
+
+def products(client: Any, region: str, instance_type: str | None = None) -> Iterator[Product]:
+    """The instance-hour products of `region` (of one instance type when given), page by page."""
+    filters = [{"Type": "TERM_MATCH", "Field": "regionCode", "Value": region}]
+    if instance_type is not None:
+        filters.append({"Type": "TERM_MATCH", "Field": "instanceName", "Value": instance_type})
+    for page in client.get_paginator("get_products").paginate(
+        ServiceCode=SERVICE_CODE, Filters=filters, FormatVersion="aws_v1"
+    ):
+        for item in page.get("PriceList", []):
+            product = read_product(item)
+            if product is not None and product.region == region:
+                yield product
+
+
+def region_prices(client: Any, region: str) -> dict[str, dict[str, float]]:
+    """usage -> instance type -> USD an hour, for every instance-hour product of `region`."""
+    table: dict[str, dict[str, float]] = {usage: {} for usage in PRICE_USAGES}
+    for product in products(client, region):
+        table[product.usage][product.instance_type] = product.usd_per_hour
+    return {usage: dict(sorted(prices.items())) for usage, prices in table.items() if prices}
+
+
+@dataclass
+class LivePrices:
+    """A PriceLookup (mlops_spec/costs.py) asking the Price List API, one call set per region and
+    instance type, remembered for the lookups after it."""
+
+    client: Any = None
+    _known: dict[tuple[str, str], dict[PriceUsage, float]] = field(default_factory=dict)
+
+    def __call__(self, region: str, instance_type: str, usage: PriceUsage) -> float | None:
+        key = (region, instance_type)
+        if key not in self._known:
+            self.client = self.client or pricing_client()
+            found = {product.usage: product.usd_per_hour for product in products(self.client, region, instance_type)}
+            self._known[key] = found
+        return self._known[key].get(usage)
