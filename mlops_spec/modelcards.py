@@ -2,8 +2,8 @@
 
 The sections map onto SageMaker's model card content schema; `content()` builds that JSON.
 Differences from MWO: unknown keys are errors instead of being dropped, values are checked
-(names, enums, list sizes, metric value types), auto-discovery from existing models or training
-jobs is not done, and an update keeps the card's status unless a new one is given.
+(names, enums, list sizes, metric value types, metric files), auto-discovery from existing models or
+training jobs is not done, and an update keeps the card's status unless a new one is given.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    WithJsonSchema,
     model_validator,
 )
 
-from mlops_spec.common import field_problem
+from mlops_spec.common import checked, field_problem
+from mlops_spec.metric_files import READ_TYPES, MetricFileType
 from mlops_spec.routes import PATH_PARAMETER_PATTERNS
 
 # SageMaker's ModelCardName / ModelCardExportJobName pattern (also the REST path parameter's).
@@ -47,6 +47,8 @@ CardVersion = Annotated[int, Field(ge=1, le=2**31 - 1), BeforeValidator(_integra
 PageSize = Annotated[int, Field(ge=1, le=100), BeforeValidator(_integral)]
 # SageMaker limits content to 100,000 characters; the service checks the built JSON against it.
 MAX_CONTENT_CHARS = 100_000
+# Metric groups of one evaluation job, given inline and read from its metric file together.
+MAX_METRIC_GROUPS = 50
 
 
 class CardModel(BaseModel):
@@ -201,7 +203,11 @@ class MetricGroup(CardModel):
     metric_data: list[Metric] = Field(max_length=100)
 
 
-_UNSUPPORTED = {"type": "null", "description": "Not supported (metric files are not read): send metric_groups."}
+# MWO's metric files: an s3:// URL (of an object in the orchestrator's assets bucket, where the API may read).
+MetricFileUrl = Annotated[
+    checked(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/\S*[^/\s]", "must be an S3 URL like s3://bucket/metrics.json"),
+    StringConstraints(max_length=1024),
+]
 
 
 class EvaluationJob(CardModel):
@@ -210,21 +216,33 @@ class EvaluationJob(CardModel):
     evaluation_job_arn: Text | None = None
     datasets: list[Text] | None = Field(default=None, max_length=10)
     metadata: dict[Name, Text] | None = None
-    metric_groups: list[MetricGroup] | None = Field(default=None, max_length=50)
-    # MWO read metrics from a file; we take them inline only (see the validator). Published as
-    # null-only: any value is refused, with a message saying what to send instead.
-    metric_file_s3_url: Annotated[str | None, WithJsonSchema(_UNSUPPORTED)] = None
-    metric_type: Annotated[str | None, WithJsonSchema(_UNSUPPORTED)] = None
+    metric_groups: list[MetricGroup] | None = Field(default=None, max_length=MAX_METRIC_GROUPS)
+    # MWO's metric file: read from S3 when the card is created or updated, its groups added after
+    # metric_groups (lambda_src/api/modelcards.py; formats: mlops_spec/metric_files.py).
+    metric_file_s3_url: MetricFileUrl | None = Field(
+        default=None, description="A metrics JSON file in the orchestrator's assets bucket (with metric_type)."
+    )
+    metric_type: MetricFileType | None = Field(
+        default=None,
+        description="The metric file's format: "
+        + ", ".join(READ_TYPES)
+        + " (clarify_explainability files are not read).",
+    )
 
     @model_validator(mode="after")
-    def _no_metric_files(self) -> Self:
-        for name in ("metric_file_s3_url", "metric_type"):
-            if getattr(self, name) is not None:
-                raise field_problem(name, "is not supported (metric files are not read); send metric_groups instead")
+    def _metric_file_and_type_together(self) -> Self:
+        if self.metric_file_s3_url is not None and self.metric_type is None:
+            raise field_problem("metric_type", f"is required with metric_file_s3_url: one of {', '.join(READ_TYPES)}")
+        if self.metric_type is not None and self.metric_file_s3_url is None:
+            raise field_problem("metric_file_s3_url", "is required with metric_type")
+        if self.metric_type is not None and self.metric_type not in READ_TYPES:
+            problem = f"{self.metric_type} files are not read; use one of {', '.join(READ_TYPES)}"
+            raise field_problem("metric_type", problem, self.metric_type)
         return self
 
     def content(self) -> dict[str, Any]:
-        return self.plain()
+        """The job as SageMaker's schema has it: the metric file is read into metric_groups, not sent."""
+        return {k: v for k, v in self.plain().items() if k not in ("metric_file_s3_url", "metric_type")}
 
 
 class AdditionalInformation(CardModel):

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from lambda_src.common import aws
 from lambda_src.common.errors import InvalidRequest, PayloadTooLarge, field_error, from_aws
-from lambda_src.common.settings import Settings
+from lambda_src.common.settings import Settings, settings
 
 if TYPE_CHECKING:
     from mlops_spec import modelcards as cards
@@ -95,19 +95,18 @@ def describe(request: cards.DescribeModelCard, settings: Settings) -> dict[str, 
 
 
 def create(request: cards.CreateModelCard, settings: Settings) -> dict[str, Any]:
+    content = _content_json(content_with_metric_files(request, settings))
     with _sagemaker_errors():
-        _sagemaker().create_model_card(
-            ModelCardName=request.name,
-            Content=_content_json(request.content()),
-            ModelCardStatus=request.status,
-        )
+        _sagemaker().create_model_card(ModelCardName=request.name, Content=content, ModelCardStatus=request.status)
     return describe(_cards().DescribeModelCard(name=request.name), settings)
 
 
 def update(request: cards.UpdateModelCard, settings: Settings) -> dict[str, Any]:
     """Replace the given sections of the card (of `version`, default latest); keep the others and the status."""
+    # The metric files first: a file that cannot be read changes nothing.
+    given = content_with_metric_files(request, settings)
     current = describe(_cards().DescribeModelCard(name=request.name, version=request.version), settings)
-    content = {**current["content"], **request.content()}
+    content = {**current["content"], **given}
     # The current status is sent explicitly: omitting it must not change it (MWO reset it to Draft).
     status = request.status or current["status"]
     params: dict[str, Any] = {"ModelCardName": request.name, "Content": _content_json(content)}
@@ -200,11 +199,93 @@ def run_operation(body: dict[str, Any], settings: Settings) -> dict[str, Any]:
 
 
 def check_operation(body: dict[str, Any]) -> dict[str, Any]:
-    """A dry run of an MWO-style model-card request: validated and normalised, SageMaker not called."""
+    """A dry run of an MWO-style model-card request: validated and normalised (its metric files read and
+    checked too), SageMaker not called."""
     operation = body["pipeline_type"]
     fields = {key: value for key, value in body.items() if key != "pipeline_type"}
     request = validate(_cards().MODEL_CARD_OPERATIONS[operation], fields)
+    if isinstance(request, _cards().ModelCardSections):
+        content_with_metric_files(request, settings())
     return {"dry_run": True, "pipeline_type": operation, "request": request.plain()}
+
+
+# -- metric files (MWO's metric_file_s3_url) -----------------------------------------------------------
+
+
+def content_with_metric_files(request: cards.ModelCardSections, config: Settings) -> dict[str, Any]:
+    """The request's card content, each evaluation job's metric file read from S3 and its groups added
+    after the job's own metric_groups; InvalidRequest naming the job's metric_file_s3_url otherwise."""
+    content = request.content()
+    for index, job in enumerate(request.evaluation_details or []):
+        if job.metric_file_s3_url is None or job.metric_type is None:
+            continue
+        field = f"evaluation_details[{index}].metric_file_s3_url"
+        entry = content["evaluation_details"][index]
+        groups = [
+            *entry.get("metric_groups", []),
+            *_file_groups(job.metric_file_s3_url, job.metric_type, field, config),
+        ]
+        limit = _cards().MAX_METRIC_GROUPS
+        if len(groups) > limit:
+            raise _bad_file(
+                field,
+                f"adds {len(groups) - len(entry.get('metric_groups', []))} metric groups; "
+                f"a job holds at most {limit} in all",
+            )
+        entry["metric_groups"] = groups
+    return content
+
+
+def _file_groups(url: str, metric_type: str, field: str, config: Settings) -> list[dict[str, Any]]:
+    from pydantic import ValidationError
+
+    from mlops_spec.errors import field_errors
+    from mlops_spec.metric_files import MetricFileProblem, metric_groups
+
+    try:
+        groups = metric_groups(_read_metric_file(url, field, config), metric_type)
+    except MetricFileProblem as exc:
+        raise _bad_file(field, str(exc)) from None
+    checked = []
+    for index, group in enumerate(groups):
+        try:
+            checked.append(_cards().MetricGroup.model_validate(group).plain())
+        except ValidationError as exc:
+            problems = [f"its metric_groups[{index}].{e.field} {e.problem}" for e in field_errors(exc)[:10]]
+            raise InvalidRequest("invalid metric file", [field_error(field, p) for p in problems]) from None
+    return checked
+
+
+def _read_metric_file(url: str, field: str, config: Settings) -> Any:
+    """The JSON document at `url`, which must be in the orchestrator's assets bucket (the only one the API
+    may read), at most MAX_METRIC_FILE_BYTES; InvalidRequest naming `field` otherwise."""
+    from lambda_src.common import untrusted_json
+    from mlops_spec.metric_files import MAX_METRIC_FILE_BYTES, s3_location
+
+    location = s3_location(url)
+    if location is None or location[0] != config.assets_bucket:
+        raise _bad_file(field, f"must name an object in the orchestrator's assets bucket s3://{config.assets_bucket}/")
+    try:
+        response = aws.client("s3").get_object(Bucket=location[0], Key=location[1])
+    except Exception as exc:
+        if aws.error_code(exc) in ("NoSuchKey", "404", "NoSuchBucket"):
+            raise _bad_file(field, f"cannot be read: {url} does not exist") from None
+        if aws.error_code(exc) in ("AccessDenied", "403"):
+            raise _bad_file(field, f"cannot be read: access to {url} is denied") from None
+        raise
+    if response.get("ContentLength", 0) > MAX_METRIC_FILE_BYTES:
+        raise _bad_file(field, f"is larger than {MAX_METRIC_FILE_BYTES} bytes")
+    try:
+        document = untrusted_json.loads(response["Body"].read().decode("utf-8"))
+    except (ValueError, RecursionError):
+        raise _bad_file(field, "is not a JSON file (UTF-8)") from None
+    if untrusted_json.structure_problems(document):
+        raise _bad_file(field, "holds numbers out of range, lone surrogates or nesting too deep")
+    return document
+
+
+def _bad_file(field: str, problem: str) -> InvalidRequest:
+    return InvalidRequest("invalid metric file", [field_error(field, problem)])
 
 
 def run(operation: str, data: Any, settings: Settings) -> dict[str, Any]:

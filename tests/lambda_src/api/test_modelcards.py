@@ -235,9 +235,9 @@ def test_export_of_a_missing_card_is_404(orchestrator):
             "must be a boolean value",
         ),
         (
-            {"name": "c", "evaluation_details": [{"name": "e", "metric_file_s3_url": "s3://b/m.json"}]},
-            "evaluation_details[0].metric_file_s3_url",
-            "is not supported",
+            {"name": "c", "evaluation_details": [{"name": "e", "metric_file_s3_url": "s3://bucket/m.json"}]},
+            "evaluation_details[0].metric_type",
+            "is required with metric_file_s3_url",
         ),
         ({"name": "c", "model_overview": {"model_version": "1"}}, "model_overview.model_version", "valid number"),
     ],

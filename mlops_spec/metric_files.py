@@ -1,0 +1,136 @@
+"""Model card metric files (MWO's `metric_file_s3_url` + `metric_type`): their formats turned into the
+`metric_groups` of a card's evaluation job. Pure Python; the API reads the file (lambda_src/api/modelcards.py).
+
+The formats are those the SageMaker Python SDK reads for model cards (EvaluationJob.add_metric_group_from_json):
+  - model_card_metric_schema: `{"metric_groups": [...]}`, already the card's shape;
+  - clarify_bias: a Clarify bias report (`{"pre_training_bias_metrics": {"label", "label_value_or_threshold",
+    "facets": {facet: [{"value_or_threshold", "metrics": [{"name", "value"}]}]}}, ...}`);
+  - regression, binary_classification, multiclass_classification: a Model Monitor model quality report
+    (`{"<kind>_metrics": {metric: {"value", "standard_deviation"}, "confusion_matrix": {...}}}`).
+Clarify explainability reports are not converted (their SHAP and PDP graphs do not fit a card's limits
+reliably): such a file is refused, naming the formats that are read.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, get_args
+
+MetricFileType = Literal[
+    "model_card_metric_schema",
+    "clarify_bias",
+    "clarify_explainability",
+    "regression",
+    "binary_classification",
+    "multiclass_classification",
+]
+METRIC_FILE_TYPES: tuple[str, ...] = get_args(MetricFileType)
+READ_TYPES = tuple(kind for kind in METRIC_FILE_TYPES if kind != "clarify_explainability")
+# A metric file is read whole into the function's memory; a card's content is at most 100,000
+# characters anyway, so a larger file could not fit in it.
+MAX_METRIC_FILE_BYTES = 1_000_000
+_MODEL_QUALITY_GROUPS = {
+    "regression": "regression_metrics",
+    "binary_classification": "binary_classification_metrics",
+    "multiclass_classification": "multiclass_classification_metrics",
+}
+
+
+class MetricFileProblem(ValueError):
+    """The file's content cannot become metric groups; the message says why, for the caller."""
+
+
+def s3_location(url: str) -> tuple[str, str] | None:
+    """(bucket, key) of an `s3://bucket/key` URL; None when it is not one."""
+    if not url.startswith("s3://"):
+        return None
+    bucket, _, key = url.removeprefix("s3://").partition("/")
+    return (bucket, key) if bucket and key and not key.endswith("/") else None
+
+
+def metric_groups(document: Any, metric_type: str) -> list[dict[str, Any]]:
+    """The metric groups a metric file of `metric_type` holds, in the card's shape (not yet validated
+    against the card's limits: see mlops_spec.modelcards.MetricGroup); MetricFileProblem otherwise."""
+    if not isinstance(document, dict):
+        raise MetricFileProblem("must hold a JSON object")
+    if metric_type == "model_card_metric_schema":
+        groups = document.get("metric_groups")
+        if not isinstance(groups, list):
+            raise MetricFileProblem('must hold {"metric_groups": [...]} (metric_type model_card_metric_schema)')
+        return groups
+    if metric_type == "clarify_bias":
+        return _clarify_bias(document)
+    if metric_type in _MODEL_QUALITY_GROUPS:
+        return _model_quality(document, _MODEL_QUALITY_GROUPS[metric_type])
+    raise MetricFileProblem(f"metric_type {metric_type} is not read; use one of {', '.join(READ_TYPES)}")
+
+
+def _clarify_bias(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """One group per report section, label and facet value: the section's metrics as numbers."""
+    groups: list[dict[str, Any]] = []
+    for section, report in document.items():
+        if not isinstance(report, dict):
+            continue
+        facets = report.get("facets")
+        if not isinstance(facets, dict):
+            raise MetricFileProblem(f"{section} has no facets object (metric_type clarify_bias)")
+        label = f"label {report.get('label')} = {report.get('label_value_or_threshold')}"
+        for facet, values in facets.items():
+            for value in values if isinstance(values, list) else []:
+                name = f"{section} - {label} and facet {facet}={_get(value, 'value_or_threshold', section)}"
+                # Clarify writes null for a metric it could not compute for this facet: nothing to show.
+                metrics = [_number(m, section) for m in _get(value, "metrics", section) or [] if _known(m)]
+                groups.append({"name": name, "metric_data": metrics})
+    if not groups:
+        raise MetricFileProblem("holds no bias metrics (metric_type clarify_bias)")
+    return groups
+
+
+def _model_quality(document: dict[str, Any], section: str) -> list[dict[str, Any]]:
+    """The report's section as one group: each metric's value (and standard deviation), the confusion
+    matrix as a matrix."""
+    metrics = document.get(section)
+    if not isinstance(metrics, dict):
+        raise MetricFileProblem(f"must hold a {section} object")
+    data: list[dict[str, Any]] = []
+    for name, raw in metrics.items():
+        if name == "confusion_matrix":
+            data.append(_confusion_matrix(raw, section))
+        elif isinstance(raw, dict) and "value" in raw:
+            data.append({"name": name, "type": "number", "value": raw["value"]})
+            deviation = raw.get("standard_deviation")
+            if isinstance(deviation, int | float) and not isinstance(deviation, bool):
+                data.append({"name": f"{name} - standard_deviation", "type": "number", "value": deviation})
+        # Curves (receiver_operating_characteristic_curve, precision_recall_curve) are left out: graphs
+        # of hundreds of points that the card's content limit would rarely hold.
+    return [{"name": section, "metric_data": data}]
+
+
+def _confusion_matrix(raw: Any, section: str) -> dict[str, Any]:
+    if not isinstance(raw, dict) or not all(isinstance(row, dict) for row in raw.values()):
+        raise MetricFileProblem(f"{section}.confusion_matrix must map each label to its counts")
+    actual = list(raw)
+    predicted = list(next(iter(raw.values()), {}))
+    rows = [[raw[label].get(column, 0) for column in predicted] for label in actual]
+    return {
+        "name": "confusion_matrix",
+        "type": "matrix",
+        "value": rows,
+        "x_axis_name": [str(label) for label in actual],
+        "y_axis_name": [str(label) for label in predicted],
+    }
+
+
+def _get(value: Any, key: str, section: str) -> Any:
+    if not isinstance(value, dict) or key not in value:
+        raise MetricFileProblem(f"{section}: every facet value needs {key}")
+    return value[key]
+
+
+def _number(metric: Any, section: str) -> dict[str, Any]:
+    if not isinstance(metric, dict) or "name" not in metric or "value" not in metric:
+        raise MetricFileProblem(f"{section}: every metric needs a name and a value")
+    return {"name": metric["name"], "type": "number", "value": metric["value"]}
+
+
+def _known(metric: Any) -> bool:
+    return not (isinstance(metric, dict) and metric.get("value", 0) is None)

@@ -1,0 +1,176 @@
+"""MWO's metric_file_s3_url: the metrics JSON is read from S3 (moto) when a card is created or updated, checked,
+and its groups added to the evaluation job; a file that cannot be read or is invalid is a 400 naming the field,
+and nothing is written."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from botocore.stub import Stubber
+
+from lambda_src.common import aws
+from tests.support.api_gateway import api_event, call
+from tests.support.moto_orchestrator import BUCKET
+
+FIELD = "evaluation_details[0].metric_file_s3_url"
+INLINE = {"name": "inline", "metric_data": [{"name": "auc", "type": "number", "value": 0.9}]}
+SCHEMA_FILE = {"metric_groups": [{"name": "holdout", "metric_data": [{"name": "f1", "type": "number", "value": 0.8}]}]}
+BINARY_REPORT = {
+    "binary_classification_metrics": {
+        "accuracy": {"value": 0.93, "standard_deviation": 0.01},
+        "confusion_matrix": {"0": {"0": 50, "1": 3}, "1": {"0": 4, "1": 43}},
+        "receiver_operating_characteristic_curve": {"false_positive_rates": [0, 1], "true_positive_rates": [0, 1]},
+    }
+}
+BIAS_REPORT = {
+    "pre_training_bias_metrics": {
+        "label": "churn",
+        "label_value_or_threshold": "1",
+        "facets": {"age": [{"value_or_threshold": "40", "metrics": [{"name": "CI", "value": 0.2}]}]},
+    }
+}
+
+
+def put(key: str, document: object) -> str:
+    body = document if isinstance(document, str) else json.dumps(document)
+    aws.client("s3").put_object(Bucket=BUCKET, Key=key, Body=body)
+    return f"s3://{BUCKET}/{key}"
+
+
+def card(url: str, metric_type: str, groups: list | None = None) -> dict:
+    job = {"name": "holdout", "metric_file_s3_url": url, "metric_type": metric_type}
+    if groups is not None:
+        job["metric_groups"] = groups
+    return {"name": "churn-card", "evaluation_details": [job]}
+
+
+def create(body: dict):  # type: ignore[no-untyped-def]
+    return call(api_event("POST", "/modelcards", body))
+
+
+def stored_evaluation() -> list:
+    content = aws.client("sagemaker").describe_model_card(ModelCardName="churn-card")["Content"]
+    return json.loads(content)["evaluation_details"]
+
+
+def test_a_schema_file_is_added_after_the_inline_groups_and_not_sent_as_a_key(orchestrator):
+    response = create(card(put("cards/metrics.json", SCHEMA_FILE), "model_card_metric_schema", [INLINE]))
+
+    assert response.status == 201, response.body
+    assert stored_evaluation() == [{"name": "holdout", "metric_groups": [INLINE, *SCHEMA_FILE["metric_groups"]]}]
+
+
+def test_a_model_quality_report_becomes_numbers_and_a_confusion_matrix(orchestrator):
+    response = create(card(put("cards/quality.json", BINARY_REPORT), "binary_classification"))
+
+    assert response.status == 201, response.body
+    [group] = stored_evaluation()[0]["metric_groups"]
+    assert group == {
+        "name": "binary_classification_metrics",
+        "metric_data": [
+            {"name": "accuracy", "type": "number", "value": 0.93},
+            {"name": "accuracy - standard_deviation", "type": "number", "value": 0.01},
+            {
+                "name": "confusion_matrix",
+                "type": "matrix",
+                "value": [[50, 3], [4, 43]],
+                "x_axis_name": ["0", "1"],
+                "y_axis_name": ["0", "1"],
+            },
+        ],
+    }
+
+
+def test_a_clarify_bias_report_becomes_one_group_per_facet_value(orchestrator):
+    response = create(card(put("cards/bias.json", BIAS_REPORT), "clarify_bias"))
+
+    assert response.status == 201, response.body
+    assert stored_evaluation()[0]["metric_groups"] == [
+        {
+            "name": "pre_training_bias_metrics - label churn = 1 and facet age=40",
+            "metric_data": [{"name": "CI", "type": "number", "value": 0.2}],
+        }
+    ]
+
+
+def test_an_update_reads_the_file_and_keeps_the_other_sections(orchestrator):
+    assert create({"name": "churn-card", "intended_uses": {"risk_rating": "Low"}}).status == 201
+    url = put("cards/metrics.json", SCHEMA_FILE)
+
+    body = {"evaluation_details": card(url, "model_card_metric_schema")["evaluation_details"]}
+    response = call(api_event("PUT", "/modelcards/churn-card", body))
+
+    assert response.status == 200, response.body
+    assert response.body["content"]["intended_uses"] == {"risk_rating": "Low"}
+    assert response.body["content"]["evaluation_details"][0]["metric_groups"] == SCHEMA_FILE["metric_groups"]
+
+
+@pytest.mark.parametrize(
+    ("document", "problem"),
+    [
+        ("[1, 2]", "must hold a JSON object"),
+        ("{not json", "is not a JSON file (UTF-8)"),
+        ({"groups": []}, 'must hold {"metric_groups": [...]} (metric_type model_card_metric_schema)'),
+        (
+            {"metric_groups": [{"name": "g", "metric_data": [{"name": "m", "type": "number", "value": "high"}]}]},
+            "its metric_groups[0].metric_data[0].value must be a number value for a metric of type number",
+        ),
+    ],
+)
+def test_an_invalid_file_is_a_400_naming_the_field_and_nothing_is_written(orchestrator, document, problem):
+    url = put("cards/bad.json", document)
+    with Stubber(aws.client("sagemaker")) as stub:  # no responses queued: any SageMaker call would fail
+        response = create(card(url, "model_card_metric_schema"))
+        stub.assert_no_pending_responses()
+
+    assert (response.status, response.body["errors"]) == (400, [{"field": FIELD, "problem": problem}])
+
+
+def test_a_missing_file_or_another_bucket_is_a_400_and_nothing_is_written(orchestrator):
+    with Stubber(aws.client("sagemaker")) as stub:
+        missing = create(card(f"s3://{BUCKET}/cards/absent.json", "regression"))
+        elsewhere = create(card("s3://someone-elses-bucket/metrics.json", "regression"))
+        stub.assert_no_pending_responses()
+
+    assert (missing.status, missing.body["errors"]) == (
+        400,
+        [{"field": FIELD, "problem": f"cannot be read: s3://{BUCKET}/cards/absent.json does not exist"}],
+    )
+    assert (elsewhere.status, elsewhere.body["errors"]) == (
+        400,
+        [{"field": FIELD, "problem": f"must name an object in the orchestrator's assets bucket s3://{BUCKET}/"}],
+    )
+
+
+def test_a_file_over_the_size_limit_is_refused(orchestrator, monkeypatch):
+    monkeypatch.setattr("mlops_spec.metric_files.MAX_METRIC_FILE_BYTES", 100)
+    url = put("cards/big.json", {"metric_groups": [], "padding": "x" * 200})
+
+    response = create(card(url, "model_card_metric_schema"))
+
+    assert (response.status, response.body["errors"]) == (400, [{"field": FIELD, "problem": "is larger than 100 bytes"}])
+
+
+def test_a_dry_run_reads_and_checks_the_file_without_calling_sagemaker(orchestrator):
+    url = put("cards/quality.json", {"regression_metrics": {"mse": {"value": 0.4, "standard_deviation": None}}})
+    body = {"pipeline_type": "create_model_card", **card(url, "regression")}
+    with Stubber(aws.client("sagemaker")) as stub:
+        good = call(api_event("POST", "/provisionpipeline", body, query={"dry_run": "true"}))
+        body["evaluation_details"][0]["metric_type"] = "binary_classification"
+        bad = call(api_event("POST", "/provisionpipeline", body, query={"dry_run": "true"}))
+        stub.assert_no_pending_responses()
+
+    assert good.status == 200, good.body
+    assert (bad.status, bad.body["errors"]) == (
+        400,
+        [{"field": FIELD, "problem": "must hold a binary_classification_metrics object"}],
+    )
+
+
+def test_explainability_files_are_refused_before_anything_is_read(orchestrator):
+    response = create(card(f"s3://{BUCKET}/cards/shap.json", "clarify_explainability"))
+
+    assert response.status == 400
+    assert response.body["errors"][0]["field"] == "evaluation_details[0].metric_type"
+    assert "clarify_explainability files are not read" in response.body["errors"][0]["problem"]
