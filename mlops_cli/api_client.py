@@ -138,6 +138,10 @@ class ApiClient:
         """Deploy the pipeline's current spec again as a new version (POST /pipelines/{id}/reconcile)."""
         return self.send(routes.RECONCILE_PIPELINE, pipeline_id=pipeline_id)
 
+    def promote_pipeline(self, pipeline_id: str) -> dict[str, Any]:
+        """Make the pipeline's shadow its production model through a normal update (POST /pipelines/{id}/promote)."""
+        return self.send(routes.PROMOTE_PIPELINE, pipeline_id=pipeline_id)
+
     def answer_approval(
         self, pipeline_id: str, decision: str, stage: str | None = None, comment: str | None = None
     ) -> dict[str, Any]:

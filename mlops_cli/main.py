@@ -33,7 +33,7 @@ def _register() -> None:
     # imported here; they keep their heavy imports (pulumi, boto3, the request models) inside the
     # command functions, so listing the commands stays fast.
     from mlops_cli import deploy_command, init_command, plan_command, teardown_command, validate_command
-    from mlops_cli.api_commands import approvals, drift, modelcards, pipelines
+    from mlops_cli.api_commands import approvals, drift, modelcards, pipelines, promote
 
     app.command("init")(init_command.init)
     app.command("plan")(plan_command.plan)
@@ -44,6 +44,7 @@ def _register() -> None:
     app.command("delete")(pipelines.delete)
     app.command("drift")(drift.drift)
     app.command("reconcile")(drift.reconcile)
+    app.command("promote")(promote.promote)
     app.command("approve")(approvals.approve)
     app.command("reject")(approvals.reject)
     app.add_typer(modelcards.app, name="modelcard")

@@ -84,6 +84,13 @@ RECONCILE_PIPELINE = Route(
     "Deploy the pipeline's current spec again as a new version (unchanged), restoring what it declares over "
     "drifted stacks; the caller is recorded as its requester.",
 )
+PROMOTE_PIPELINE = Route(
+    "POST",
+    "/pipelines/{pipeline_id}/promote",
+    "promotePipeline",
+    "Make the shadow of a shadow-tested endpoint its production model (and remove the shadow) through a normal "
+    "update: a new version, its delivery run and approvals; the caller is recorded as its requester.",
+)
 LIST_MODEL_CARDS = Route("GET", "/modelcards", "listModelCards", "List model cards.")
 CREATE_MODEL_CARD = Route("POST", "/modelcards", "createModelCard", "Create a model card.")
 DESCRIBE_MODEL_CARD = Route(
@@ -109,6 +116,7 @@ ROUTES: tuple[Route, ...] = (
     ANSWER_APPROVAL,
     PIPELINE_DRIFT,
     RECONCILE_PIPELINE,
+    PROMOTE_PIPELINE,
     LIST_MODEL_CARDS,
     CREATE_MODEL_CARD,
     DESCRIBE_MODEL_CARD,

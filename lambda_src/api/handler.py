@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lambda_src.api import approvals, drift, http, modelcards, pipelines
+from lambda_src.api import approvals, drift, http, modelcards, pipelines, promote
 from lambda_src.common import submission
 from lambda_src.common.errors import ApiError, ServiceUnavailable, TooManyRequests, from_aws
 from lambda_src.common.settings import settings
@@ -93,6 +93,12 @@ def pipeline_drift(pipeline_id: str) -> Response:
 @on(routes.RECONCILE_PIPELINE)
 def reconcile_pipeline(pipeline_id: str) -> Response:
     answer = drift.reconcile(pipeline_id, pipelines.caller(app.current_event.raw_event), settings())
+    return respond(202, answer, {"Location": routes.GET_PIPELINE.url_path(pipeline_id=answer["pipeline_id"])})
+
+
+@on(routes.PROMOTE_PIPELINE)
+def promote_pipeline(pipeline_id: str) -> Response:
+    answer = promote.promote(pipeline_id, pipelines.caller(app.current_event.raw_event), settings())
     return respond(202, answer, {"Location": routes.GET_PIPELINE.url_path(pipeline_id=answer["pipeline_id"])})
 
 

@@ -7,7 +7,9 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from lambda_src.api.drift import drift_state
+from lambda_src.api.shadow_metrics import shadow_test
 from lambda_src.common import aws
+from lambda_src.common.settings import settings
 from lambda_src.common.submission import stack_names
 from lambda_src.registry import PipelineRecord
 from mlops_spec.approvers import Principal
@@ -162,4 +164,8 @@ def pipeline_status(record: PipelineRecord) -> dict[str, Any]:
         delivery = delivery_state(record.codepipeline_name)
         body["last_error"] = record.last_error or delivery.pop("last_error")
         body.update({k: v for k, v in delivery.items() if k != "last_error"})
+    shadow = shadow_test(body["spec"], record.outputs, settings().orchestrator_environment)
+    if shadow is not None:
+        # A shadow-tested endpoint: both variants' invocations, errors and latency, side by side.
+        body["shadow_test"] = shadow
     return body

@@ -160,6 +160,11 @@ class PipelineStatus(PipelineSummary):
         default_factory=list, description="This version's approvals answered through the API, in order."
     )
     delivery_pipeline_state: str | None = Field(default=None, description="Why stages are missing, if they are.")
+    shadow_test: dict[str, Any] | None = Field(
+        default=None,
+        description="A shadow-tested endpoint's last hour per environment: the production and shadow variants' "
+        "invocations, 5XX and 4XX errors and model latency (ms) side by side (lambda_src/api/shadow_metrics.py).",
+    )
 
 
 class ApprovalAnswered(BaseModel):
@@ -218,6 +223,11 @@ class ReconcileAccepted(BaseModel):
     stacks: list[str]
     requested_by: str | None = Field(description="Who asked (ARN, else principal id), recorded as its requester.")
     source: str = Field(description="reconcile:<caller ARN>, as the pipeline's status shows it.")
+
+
+class PromoteAccepted(ReconcileAccepted):
+    version: int = Field(description="The new spec version: the request with its shadow as the production model.")
+    source: str = Field(description="promote:<caller ARN>, as the pipeline's status shows it.")
 
 
 class DeletionAccepted(BaseModel):

@@ -196,6 +196,30 @@ def _reconcile_pipeline() -> dict[str, Any]:
     }
 
 
+def _promote_pipeline() -> dict[str, Any]:
+    refused = (
+        "No shadow to promote: the pipeline is not DEPLOYED (work still runs, an approval waits, it is being "
+        "deleted) or runs no shadow test; the message says which."
+    )
+    return {
+        "responses": {
+            "202": _answer(
+                "The request with its shadow as the production model was queued as a new version; provisioning "
+                "has started.",
+                "PromoteAccepted",
+            ),
+            **_errors(400, 404, 413),
+            "409": _answer(refused, "ErrorBody"),
+            "503": _answer(
+                "Queued but provisioning could not start (the pipeline is marked FAILED with the promoted request: "
+                "send that request again), or an AWS service failed.",
+                "NotStarted",
+                "ErrorBody",
+            ),
+        }
+    }
+
+
 # -- model cards ----------------------------------------------------------------------------------
 def _list_model_cards() -> dict[str, Any]:
     return {
@@ -250,6 +274,7 @@ OPERATIONS: dict[routes.Route, Callable[[], dict[str, Any]]] = {
     routes.ANSWER_APPROVAL: _answer_approval,
     routes.PIPELINE_DRIFT: _pipeline_drift,
     routes.RECONCILE_PIPELINE: _reconcile_pipeline,
+    routes.PROMOTE_PIPELINE: _promote_pipeline,
     routes.LIST_MODEL_CARDS: _list_model_cards,
     routes.CREATE_MODEL_CARD: _create_model_card,
     routes.DESCRIBE_MODEL_CARD: _describe_model_card,

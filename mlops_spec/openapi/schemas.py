@@ -26,6 +26,7 @@ from mlops_spec.openapi.answers import (
     PipelineList,
     PipelineStatus,
     PipelineStatusRequest,
+    PromoteAccepted,
     ProvisionAccepted,
     ReconcileAccepted,
 )
@@ -72,6 +73,7 @@ _SCHEMAS: dict[str, tuple[JsonSchemaMode, Any]] = {
             DeletionAccepted,
             PipelineDrift,
             ReconcileAccepted,
+            PromoteAccepted,
             ApprovalAnswered,
             ModelCard,
             ModelCardList,

@@ -1,0 +1,148 @@
+"""POST /pipelines/{id}/promote through the API handler: the shadow becomes the production model through a
+normal update; a pipeline without a deployed shadow is refused and nothing is written."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from lambda_src.registry import Registry, Status
+from mlops_spec import naming
+from tests.support.api_gateway import api_event, call
+from tests.support.moto_orchestrator import TABLE
+from tests.support.requests import realtime_body
+
+PIPELINE = "churn-xgb-realtime-builtin"
+CALLER = "arn:aws:iam::111111111111:user/data-scientist"
+PACKAGE = "arn:aws:sagemaker:us-east-1:111111111111:model-package/churn-xgb/7"
+SHADOW = {
+    "model_package_name": PACKAGE,
+    "instance_type": "ml.c5.xlarge",
+    "instance_count": 2,
+    "sampling_percentage": 20,
+}
+
+ARTIFACT_SHADOW = {"model_artifact_location": "models/v2.tar.gz", "instance_type": "ml.m5.large"}
+
+
+def shadow_body(**overrides: Any) -> dict[str, Any]:
+    return realtime_body(deployment={"type": "shadow", "shadow": SHADOW}, client_token="first-request", **overrides)
+
+
+def promote(pipeline_id: str):  # type: ignore[no-untyped-def]
+    path = f"/pipelines/{pipeline_id}/promote"
+    return call(api_event("POST", path, resource="/pipelines/{pipeline_id}/promote"))
+
+
+def provisioned(body: dict[str, Any], status: Status = Status.DEPLOYED) -> None:
+    assert call(api_event("POST", "/provisionpipeline", body)).status == 202
+    registry = Registry(TABLE)
+    registry.transition(PIPELINE, Status.PROVISIONING, codepipeline_name=f"mlops-{PIPELINE}")
+    if status != Status.PROVISIONING:
+        registry.transition(PIPELINE, status)
+
+
+def test_promote_queues_the_shadow_as_the_production_model_without_shadow(orchestrator):
+    provisioned(shadow_body())
+    orchestrator.invocations.calls.clear()
+
+    answer = promote(PIPELINE)
+
+    assert answer.status == 202
+    assert answer.headers["Location"] == f"/pipelines/{PIPELINE}"
+    assert answer.body == {
+        "pipeline_id": PIPELINE,
+        "status": "QUEUED",
+        "pipeline_type": "byom_realtime_builtin",
+        "version": 2,
+        "environments": ["dev"],
+        "stacks": [f"{PIPELINE}-delivery", f"{PIPELINE}-dev"],
+        "requested_by": CALLER,
+        "source": f"promote:{CALLER}",
+    }
+    record = Registry(TABLE).get(PIPELINE)
+    assert record is not None
+    assert (record.status, record.version, record.source) == (Status.QUEUED, 2, f"promote:{CALLER}")
+    assert record.requested_by == {"arn": CALLER, "principal_id": "AIDAEXAMPLE"}
+    spec = record.spec_document()
+    assert spec is not None
+    assert spec["model_package_name"] == PACKAGE and "model_artifact_location" not in spec
+    assert (spec["inference_instance"], spec["instance_count"]) == ("ml.c5.xlarge", 2)
+    assert spec["deployment"]["type"] == "all_at_once" and "shadow" not in spec["deployment"]
+    assert "client_token" not in spec and record.client_token is None
+    # The delivery pipeline's source is the promoted request, and the provisioner runs it.
+    stored = orchestrator.s3.get_object(Bucket=orchestrator.bucket, Key=naming.spec_key(PIPELINE))
+    assert json.loads(stored["Body"].read()) == spec
+    assert orchestrator.invocations.payloads == [{"action": "provision", "pipeline_id": PIPELINE, "version": 2}]
+
+
+def test_a_pipeline_without_shadow_has_nothing_to_promote_and_nothing_is_written(orchestrator):
+    provisioned(realtime_body())
+    item = orchestrator.item(PIPELINE)
+    orchestrator.invocations.calls.clear()
+
+    answer = promote(PIPELINE)
+
+    assert answer.status == 409
+    assert answer.body["message"].startswith(f"pipeline {PIPELINE} runs no shadow test: there is no shadow to promote")
+    assert answer.body["errors"] == [{"field": "pipeline_id", "problem": "has no shadow"}]
+    assert orchestrator.item(PIPELINE) == item
+    assert orchestrator.invocations.calls == []
+
+
+@pytest.mark.parametrize(
+    ("status", "why"),
+    [
+        (Status.PROVISIONING, "wait until its current operation has finished"),
+        (Status.DELETING, "it is being deleted"),
+        (Status.FAILED, "it has no deployed shadow test to promote"),
+    ],
+)
+def test_a_shadow_not_deployed_is_not_promoted_and_nothing_is_written(orchestrator, status, why):
+    provisioned(shadow_body(), status)
+    item = orchestrator.item(PIPELINE)
+    orchestrator.invocations.calls.clear()
+
+    answer = promote(PIPELINE)
+
+    assert answer.status == 409
+    assert answer.body == {
+        "message": f"pipeline {PIPELINE} is {status}: only a DEPLOYED pipeline's shadow can be promoted; {why}",
+        "errors": [{"field": "pipeline_id", "problem": f"is {status}"}],
+    }
+    assert orchestrator.item(PIPELINE) == item
+    assert orchestrator.invocations.calls == []
+
+
+def test_a_promoted_request_that_does_not_validate_is_400_and_nothing_is_written(orchestrator):
+    """An artifact shadow of a pipeline following the registry: promoted, it would serve no package."""
+    body = realtime_body(
+        model_package_name="arn:aws:sagemaker:us-east-1:111111111111:model-package/churn-xgb/3",
+        deploy_on_approval=True,
+        deployment={
+            "type": "shadow",
+            "shadow": {"model_artifact_location": "models/v2.tar.gz", "instance_type": "ml.m5.large"},
+        },
+    )
+    provisioned(body)
+    item = orchestrator.item(PIPELINE)
+    orchestrator.invocations.calls.clear()
+
+    answer = promote(PIPELINE)
+
+    assert answer.status == 400
+    assert answer.body["errors"] == [
+        {"field": "deploy_on_approval", "problem": "needs model_package_name (the version deployed first)"}
+    ]
+    assert orchestrator.item(PIPELINE) == item
+    assert orchestrator.invocations.calls == []
+
+
+def test_promote_of_an_unknown_pipeline_is_404(orchestrator):
+    answer = promote("no-such-pipeline")
+
+    assert answer.status == 404
+    assert orchestrator.items() == []
+    assert orchestrator.invocations.calls == []
