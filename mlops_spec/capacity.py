@@ -114,7 +114,19 @@ def _endpoint_needs(spec: RealtimeFields, updating: bool, at_rest: bool) -> list
     if updating:
         # Blue/green: a new fleet of the endpoint's instance count runs beside the old during the switch.
         count, why = count + fleet, f"{why}, and {fleet} more during a blue/green update"
-    return [InstanceNeed(str(spec.inference_instance), Usage.ENDPOINT, count, why)]
+    return [InstanceNeed(str(spec.inference_instance), Usage.ENDPOINT, count, why), *_shadow_needs(spec, updating)]
+
+
+def _shadow_needs(spec: RealtimeFields, updating: bool) -> list[InstanceNeed]:
+    """A shadow test's variant runs on instances of its own (blue/green builds them anew too)."""
+    shadow = spec.deployment.shadow
+    if shadow is None:
+        return []
+    fleet = int(shadow.instance_count)  # type: ignore[arg-type]  # resolved for env
+    count, why = fleet, f"{fleet} shadow instance{'s' if fleet > 1 else ''}"
+    if updating:
+        count, why = count + fleet, f"{why}, and {fleet} more during a blue/green update"
+    return [InstanceNeed(str(shadow.instance_type), Usage.ENDPOINT, count, why)]
 
 
 def total_by_quota(needs: Iterable[InstanceNeed]) -> dict[str, int]:

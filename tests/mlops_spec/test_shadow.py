@@ -9,6 +9,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from mlops_spec.capacity import instance_needs, total_by_quota
 from mlops_spec.errors import SpecError
 from mlops_spec.openapi import json_schema
 from mlops_spec.pipelines.realtime import RealtimeBuiltinSpec
@@ -200,3 +201,12 @@ def test_promoting_a_package_shadow_serves_that_package_per_environment():
 
 def test_a_request_without_shadow_has_nothing_to_promote():
     assert promoted_request(load_example("byom_realtime_builtin")) is None
+
+
+# -- quota preflight ----------------------------------------------------------------------------------
+def test_the_shadow_instances_count_against_the_endpoint_quota():
+    body = json.loads((EXAMPLES / "multi" / "byom_realtime_shadow.json").read_text())
+    spec = parse_pipeline_request(body, mode="multi")
+    needs = [(need.instance_type, need.count) for need in instance_needs(spec, "prod")]
+    assert needs == [("ml.m5.xlarge", 2), ("ml.m5.xlarge", 2)]
+    assert total_by_quota(instance_needs(spec, "prod", updating=True)) == {"ml.m5.xlarge for endpoint usage": 8}
