@@ -17,6 +17,7 @@ from mlops_spec.capacity import Shortfall, instance_needs, shortfalls, total_by_
 from mlops_spec.common import Environment
 
 SERVICE_CODE = "sagemaker"
+NOT_CHECKED = "not checked"
 # Records of pipelines whose resources are gone (or never existed).
 GONE = frozenset({Status.DELETED, Status.REJECTED})
 
@@ -30,12 +31,39 @@ class Preflight:
     unchecked: list[str] = field(default_factory=list)
     """Quotas the account does not list (a new instance type, another partition): not checked."""
     note: str | None = None
+    not_checked: str | None = None
+    """Why the environment's quotas could not be read at all (then nothing of it was checked)."""
 
     @property
     def ok(self) -> bool:
         return not self.shortfalls
 
+    @property
+    def status(self) -> str:
+        """ok, shortfall, or not checked (the quotas could not be read)."""
+        if self.not_checked is not None:
+            return NOT_CHECKED
+        return "ok" if self.ok else "shortfall"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The check as the API's dry run and `mlops plan --preflight` show it."""
+        body: dict[str, Any] = {"environment": self.environment, "status": self.status}
+        if self.shortfalls:
+            body["shortfalls"] = [
+                {"quota": s.quota, "value": s.value, "in_use": s.in_use, "needed": s.needed, "message": s.message}
+                for s in self.shortfalls
+            ]
+        if self.unchecked:
+            body["unchecked_quotas"] = list(self.unchecked)
+        if self.not_checked is not None:
+            body["reason"] = self.not_checked
+        if self.note:
+            body["note"] = self.note
+        return body
+
     def summary(self) -> str:
+        if self.not_checked is not None:
+            return f"{self.environment}: SageMaker quotas not checked ({self.not_checked})"
         if self.shortfalls:
             return f"{self.environment}: " + " ".join(short.message for short in self.shortfalls)
         parts = [f"{self.environment}: SageMaker quotas suffice"]

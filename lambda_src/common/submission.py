@@ -125,7 +125,12 @@ class Plan:
     def stacks(self) -> list[str]:
         return stack_names(self.pipeline_id, self.environments)
 
-    def dry_run_body(self) -> dict[str, Any]:
+    def dry_run_body(self, config: Settings | None = None) -> dict[str, Any]:
+        """The dry run's answer, with the quota preflight of every environment (asked of the provisioner:
+        quota_preflight.py); a shortfall is a failed check in a 200, as the provisioning would refuse it."""
+        from lambda_src.common.quota_preflight import request_preflight
+        from lambda_src.common.settings import settings
+
         return {
             "dry_run": True,
             "pipeline_id": self.pipeline_id,
@@ -134,6 +139,7 @@ class Plan:
             "stacks": self.stacks,
             "spec": json.loads(self.spec_json),
             "warnings": list(self.warnings),
+            "preflight": request_preflight(self.pipeline_id, self.spec_json, config or settings()),
         }
 
     def new_record(self, source: str, requested_by: Principal | None = None) -> PipelineRecord:

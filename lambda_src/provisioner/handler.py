@@ -386,6 +386,8 @@ def run(provisioner: Provisioner, event: dict[str, Any], context: Any = None) ->
         return provisioner.delete(pipeline_id, version, context)
     if action == "drift":
         return provisioner.check_drift(pipeline_id, version)
+    if action == "preflight":  # the API's dry run, answered synchronously
+        return preflight.dry_run(provisioner, event)
     logger.error("unknown provisioner action", action=str(action)[:40])
     return {"error": "unknown action"}
 

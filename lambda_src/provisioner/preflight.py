@@ -33,14 +33,15 @@ class QuotaShortfall(ProvisioningError, reason="quota-shortfall", retryable=True
     """An environment's SageMaker quotas cannot hold what the request needs; retryable once raised."""
 
 
-def check(
+def assess(
     spec: PipelineSpec,
     settings: ProvisionerSettings,
     registry: Registry,
     quotas_for: QuotasFor,
     parse: Callable[[PipelineRecord], PipelineSpec | None],
 ) -> list[Preflight]:
-    """Every environment's preflight; QuotaShortfall naming each shortfall when any falls short."""
+    """Every environment's preflight; an environment whose quotas cannot be read is "not checked",
+    with the reason (the deploy role of an environment not yet upgraded lacks the permission)."""
     current = registry.get(spec.pipeline_id)
     records = list(registry.each())
     results = []
@@ -53,10 +54,42 @@ def check(
             raise
         except Exception as exc:
             logger.warning("quotas of %s not checked: %s", env, exc)
+            results.append(Preflight(env, not_checked=_unreadable(exc)))
+    return results
+
+
+def check(
+    spec: PipelineSpec,
+    settings: ProvisionerSettings,
+    registry: Registry,
+    quotas_for: QuotasFor,
+    parse: Callable[[PipelineRecord], PipelineSpec | None],
+) -> list[Preflight]:
+    """Every environment's preflight; QuotaShortfall naming each shortfall when any falls short."""
+    results = assess(spec, settings, registry, quotas_for, parse)
     short = [result.summary() for result in results if not result.ok]
     if short:
         raise QuotaShortfall(" ".join(short))
     return results
+
+
+def dry_run(provisioner: Any, event: dict[str, Any]) -> dict[str, Any]:
+    """The "preflight" action: the API's dry run asks for a request's preflight in every environment (the
+    API may not assume the deploy roles; this function already does). Reads only; writes nothing."""
+    raw = event.get("spec")
+    if not isinstance(raw, str):
+        return {"error": "malformed event"}
+    try:
+        spec = provisioner._parse(raw, str(event.get("pipeline_id")))
+    except ProvisioningError as exc:
+        return {"error": f"the request cannot be read: {exc.message}"}
+    results = assess(spec, provisioner.settings, provisioner.registry, provisioner._quotas_for(), provisioner._spec_of)
+    return {"ok": all(result.ok for result in results), "environments": [result.as_dict() for result in results]}
+
+
+def _unreadable(exc: Exception) -> str:
+    code = aws.error_code(exc)
+    return f"Service Quotas could not be read ({code or type(exc).__name__})"
 
 
 def quotas_reader(settings: ProvisionerSettings) -> QuotasFor:

@@ -54,6 +54,35 @@ class ProvisionAccepted(BaseModel):
     )
 
 
+class QuotaShortfallFound(BaseModel):
+    quota: str = Field(description="The Service Quotas name, e.g. ml.m5.large for endpoint usage.")
+    value: int = Field(description="The quota's value in the environment's account and region.")
+    in_use: int = Field(description="Instances this project's other deployed pipelines hold under it.")
+    needed: int = Field(description="What the request needs at its peak (a blue/green update: both fleets).")
+    message: str
+
+
+class EnvironmentPreflight(BaseModel):
+    environment: Environment
+    status: Literal["ok", "shortfall", "not checked"]
+    shortfalls: list[QuotaShortfallFound] = Field(default_factory=list)
+    unchecked_quotas: list[str] = Field(
+        default_factory=list, description="Quotas the account does not list (not checked)."
+    )
+    reason: str | None = Field(default=None, description="Why the environment's quotas could not be read.")
+    note: str | None = Field(default=None, description="Why some needs cannot be known beforehand (Autopilot).")
+
+
+class QuotaPreflight(BaseModel):
+    status: Literal["ok", "shortfall", "not checked"] = Field(
+        description="shortfall: some environment's SageMaker quotas cannot hold the request (provisioning it would "
+        "fail with that reason, before anything is created); ok: every environment was checked and suffices; "
+        "not checked: some quotas could not be read (reason), which never blocks."
+    )
+    reason: str | None = Field(default=None, description="Why no environment was checked (no provisioner yet, ...).")
+    environments: list[EnvironmentPreflight]
+
+
 class DryRunResult(BaseModel):
     dry_run: Literal[True]
     pipeline_id: str
@@ -65,6 +94,11 @@ class DryRunResult(BaseModel):
         default_factory=list,
         description="Unknown keys that were ignored (the old solution ignored them too), each with the closest "
         "known field when one is close. Errors instead with strict=true.",
+    )
+    preflight: QuotaPreflight = Field(
+        description="The quota preflight of every environment, in its account (asked of the provisioner). A "
+        "shortfall is a failed check in this 200 answer, not an error: the request is valid, and the quota may "
+        "be raised before it is sent."
     )
 
 

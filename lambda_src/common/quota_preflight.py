@@ -1,0 +1,61 @@
+"""The quota preflight of the API's dry run: asked of the provisioner, which reads each environment's Service
+Quotas in its own account (through the deploy roles, which the API function may not assume).
+
+A synchronous invoke of the provisioner's "preflight" action (lambda_src/provisioner/preflight.py dry_run):
+it reads the quotas and the registry and writes nothing. Whatever keeps the answer from coming (no
+provisioner yet, a failure, a timeout) makes the preflight "not checked" with the reason: a dry run
+still answers what it validated.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from lambda_src.common import aws
+from lambda_src.common.settings import Settings
+
+logger = Logger(child=True)
+
+PREFLIGHT_ACTION = "preflight"
+NOT_CHECKED = "not checked"
+
+
+def request_preflight(pipeline_id: str, spec_json: str, config: Settings) -> dict[str, Any]:
+    """`{"status": ok | shortfall | not checked, "environments": [...]}` for the normalised request."""
+    if not config.provisioner_function:
+        return _not_checked("the orchestrator has no provisioner function yet (first install)")
+    payload = {"action": PREFLIGHT_ACTION, "pipeline_id": pipeline_id, "version": None, "spec": spec_json}
+    try:
+        response = aws.client("lambda").invoke(
+            FunctionName=config.provisioner_function,
+            InvocationType="RequestResponse",
+            Payload=json.dumps(payload).encode(),
+        )
+        answer = json.loads(response["Payload"].read())
+    except Exception as exc:
+        logger.warning("quota preflight not answered", pipeline_id=pipeline_id, error=str(exc)[:200])
+        return _not_checked(f"the provisioner could not be asked ({aws.error_code(exc) or type(exc).__name__})")
+    return preflight_answer(answer, bool(response.get("FunctionError")))
+
+
+def preflight_answer(answer: Any, failed: bool = False) -> dict[str, Any]:
+    """The provisioner's answer as the dry run reports it: shortfall when any environment falls short,
+    ok when every one was checked and suffices, not checked otherwise."""
+    environments = answer.get("environments") if isinstance(answer, dict) else None
+    if failed or not isinstance(environments, list):
+        error = answer.get("error") if isinstance(answer, dict) else None
+        reason = str(error or "it failed")[:300]
+        return _not_checked(f"the provisioner could not check the quotas: {reason}")
+    statuses = {entry.get("status") for entry in environments if isinstance(entry, dict)}
+    if "shortfall" in statuses:
+        status = "shortfall"
+    else:
+        status = "ok" if statuses <= {"ok"} else NOT_CHECKED
+    return {"status": status, "environments": environments}
+
+
+def _not_checked(reason: str) -> dict[str, Any]:
+    return {"status": NOT_CHECKED, "reason": reason, "environments": []}
