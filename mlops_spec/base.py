@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Self, get_args
 from pydantic import ConfigDict, Field, model_validator
 
 from mlops_spec import naming
-from mlops_spec.common import STAGED, Environment, NonEmptyStr, StrictModel, Tags, TagValue, field_problem
+from mlops_spec.common import STAGED, Environment, Flag, NonEmptyStr, StrictModel, Tags, TagValue, field_problem
 
 ClientToken = NonEmptyStr
 
@@ -50,6 +50,11 @@ class PipelineSpec(StrictModel):
         min_length=1,
         max_length=128,
         description="Team or person owning the pipeline; every resource is tagged mlops:owner with it.",
+    )
+    auto_remediate: Flag = Field(
+        default=False,
+        description="When a scheduled drift check finds the pipeline's deployed stacks drifted, restore what the "
+        "request declares with the normal update (as mlops reconcile does), once per detected drift.",
     )
     named_pipeline_id: str | None = Field(
         default=None,
@@ -128,7 +133,9 @@ class PipelineSpec(StrictModel):
         Job names can never be reused in an account, so the name carries a hash of the request as
         resolved for `env`: an unchanged request keeps its job (no re-run), a changed one gets a new one.
         """
-        resolved = self.for_env(env).model_dump_json(exclude={"client_token", "tags"}, exclude_defaults=True)
+        # auto_remediate says how drift is handled, nothing about the job: switching it re-runs none.
+        unrelated = {"client_token", "tags", "auto_remediate"}
+        resolved = self.for_env(env).model_dump_json(exclude=unrelated, exclude_defaults=True)
         return naming.resource_name(self.pipeline_id, env, f"{kind}-{naming.short_hash(resolved)}", limit)
 
     # -- environments ---------------------------------------------------------------------

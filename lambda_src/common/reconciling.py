@@ -12,11 +12,21 @@ from lambda_src.common.submission import MAX_ATTEMPTS, Outcome, start_queued
 from lambda_src.registry import IN_PROGRESS, ConcurrentUpdate, PipelineRecord, Registry, Status, now
 from mlops_spec.approvers import Principal
 
+# The source of a version queued by a drift check for a pipeline that asks for auto_remediate.
+AUTO_REMEDIATION_SOURCE = "reconcile:auto-remediate"
 
-def reconcile(pipeline_id: str, settings: Settings, source: str, requested_by: Principal | None = None) -> Outcome:
+
+def reconcile(
+    pipeline_id: str,
+    settings: Settings,
+    source: str,
+    requested_by: Principal | None = None,
+    *,
+    version: int | None = None,
+) -> Outcome:
     """Queue the pipeline's current spec again as a new version and start the provisioner: the normal
     update, which restores what the spec declares over drifted stacks. Unlike `submit`, an unchanged
-    spec is not a replay. Only a DEPLOYED pipeline;
+    spec is not a replay. Only a DEPLOYED pipeline (and, when `version` is given, only that version);
     `requested_by` becomes the new version's requester, as with any update."""
     registry = Registry(settings.registry_table)
     for _ in range(MAX_ATTEMPTS):
@@ -24,6 +34,8 @@ def reconcile(pipeline_id: str, settings: Settings, source: str, requested_by: P
         if current is None:
             raise NotFound(f"pipeline {pipeline_id!r} not found")
         check_reconcilable(current)
+        if version is not None and current.version != version:
+            raise Conflict(f"pipeline {pipeline_id} is at version {current.version} now, not {version}")
         requester = (requested_by.as_dict() or None) if requested_by else None
         again = replace(current, updated_at=now(), source=source, requested_by=requester)
         try:
@@ -55,3 +67,10 @@ def check_reconcilable(current: PipelineRecord) -> None:
         f"pipeline {current.pipeline_id} is {current.status}: only a DEPLOYED pipeline can be reconciled; {why}",
         [field_error("pipeline_id", f"is {current.status}")],
     )
+
+
+def remediate_drift(pipeline_id: str, version: int, settings: Settings) -> Outcome:
+    """Reconcile `version` of a pipeline whose drift check found it drifted and which asks for
+    auto_remediate: the normal update, queued by no person. Once per detection: a second call for the
+    same check finds the version replaced (or the pipeline no longer DEPLOYED) and raises Conflict."""
+    return reconcile(pipeline_id, settings, AUTO_REMEDIATION_SOURCE, version=version)

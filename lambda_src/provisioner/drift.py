@@ -4,18 +4,24 @@ A schedule (the orchestrator's `mlops-drift-check` rule, `mlops:driftSchedule`) 
 function start one provisioner run per DEPLOYED pipeline; the run does a preview-only refresh of
 each environment's target stack (nothing is written to the state or to AWS), records the result on
 the registry item (`drift`) and emails when a pipeline newly drifts. Reconciling is the normal
-update path: `mlops reconcile` (POST /pipelines/{id}/reconcile) queues the unchanged spec again.
+update path: `mlops reconcile` (POST /pipelines/{id}/reconcile) queues the unchanged spec again; a
+pipeline whose request sets `auto_remediate` is reconciled by the check itself, once per new drift.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from contextlib import closing
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools import Logger
 
+from lambda_src.common.errors import ApiError
+from lambda_src.common.reconciling import remediate_drift
+from lambda_src.common.settings import Settings
 from lambda_src.provisioner import state_guard
 from lambda_src.provisioner.errors import ProvisioningError
 from lambda_src.provisioner.program import target_program
@@ -24,6 +30,7 @@ from lambda_src.provisioner.settings import ProvisionerSettings
 from lambda_src.registry import PipelineRecord, Registry, Status
 from mlops_spec import naming
 from mlops_spec.base import PipelineSpec
+from mlops_spec.env_vars import EnvVar
 
 logger = Logger(child=True)
 
@@ -79,18 +86,77 @@ def newly_drifted(previous: Mapping[str, Any] | None, current: Mapping[str, Any]
     ]
 
 
-def drift_message(pipeline_id: str, document: Mapping[str, Any], envs: list[str]) -> tuple[str, str]:
-    """Subject and body of the email announcing new drift."""
+@dataclass(frozen=True)
+class Remediation:
+    """What auto_remediate did about new drift: the version queued to restore the stacks, or why none."""
+
+    version: int | None
+    problem: str | None = None
+
+    def sentence(self, pipeline_id: str) -> str:
+        if self.version is not None:
+            return (
+                f"auto_remediate is on: version {self.version} restores what the request declares through the "
+                "normal update (approvals included); its progress is announced as any update's."
+            )
+        return (
+            f"auto_remediate is on, but no update could be queued ({self.problem}); restore what it declares with "
+            f"`mlops reconcile {pipeline_id}` (POST /pipelines/{pipeline_id}/reconcile)."
+        )
+
+
+def should_remediate(spec: PipelineSpec | None, newly: list[str]) -> bool:
+    """Whether a check reconciles: the request asks for auto_remediate and drift is new (or changed) in
+    some environment, so one drift is remediated once, however often it is checked."""
+    return bool(spec is not None and spec.auto_remediate and newly)
+
+
+def drift_message(
+    pipeline_id: str, document: Mapping[str, Any], envs: list[str], remediation: Remediation | None = None
+) -> tuple[str, str]:
+    """Subject and body of the email announcing new drift (and what auto_remediate did about it)."""
     lines = [f"MLOps pipeline {pipeline_id} no longer matches its stacks in {', '.join(envs)}:"]
     for env in envs:
         for resource in document["environments"][env].get("resources", []):
             what = f" ({', '.join(resource['properties'])})" if resource.get("properties") else ""
             lines.append(f"  {env}: {resource['op']} {resource['type']} {resource['urn'].split('::')[-1]}{what}")
-    # Not "send the request again": an unchanged request of a DEPLOYED pipeline is a replay that does nothing.
-    lines.append(
-        f"Restore what it declares with `mlops reconcile {pipeline_id}` (POST /pipelines/{pipeline_id}/reconcile)."
-    )
+    if remediation is not None:
+        lines.append(remediation.sentence(pipeline_id))
+    else:
+        # Not "send the request again": an unchanged request of a DEPLOYED pipeline is a replay that does nothing.
+        lines.append(
+            f"Restore what it declares with `mlops reconcile {pipeline_id}` (POST /pipelines/{pipeline_id}/reconcile)."
+        )
     return f"MLOps pipeline {pipeline_id} has drifted", "\n".join(lines)
+
+
+def reconciler(
+    settings: ProvisionerSettings, environ: Mapping[str, str] = os.environ
+) -> Callable[[str, int], Remediation]:
+    """Queue the normal update of a drifted pipeline's version (lambda_src/common/reconciling.py) and
+    start the provisioner on it, as `mlops reconcile` does; the provisioner is this function itself."""
+
+    def remediate(pipeline_id: str, version: int) -> Remediation:
+        function = environ.get("AWS_LAMBDA_FUNCTION_NAME") or environ.get(EnvVar.PROVISIONER_FUNCTION, "")
+        common = Settings(
+            registry_table=settings.registry_table,
+            assets_bucket=settings.assets_bucket,
+            topic_arn=settings.notification_topic_arn,
+            provisioner_function=function,
+            mode=cast(Any, settings.mode),
+            use_model_registry=settings.use_model_registry,
+            orchestrator_environment=cast(Any, settings.orchestrator_environment),
+            assets_kms_key_arn=settings.assets_kms_key_arn,
+        )
+        try:
+            return Remediation(remediate_drift(pipeline_id, version, common).record.version)
+        except ApiError as exc:  # no longer DEPLOYED at that version: someone acted first
+            return Remediation(None, exc.message)
+        except Exception as exc:  # the spec could not be stored or the provisioner started (recorded FAILED)
+            logger.warning("auto-remediation not started", pipeline_id=pipeline_id, error=str(exc))
+            return Remediation(None, f"the update could not be started: {type(exc).__name__}")
+
+    return remediate
 
 
 def announcer(sns: Any, topic_arn: str) -> Callable[[str, str], None]:
@@ -117,8 +183,10 @@ def check(
     spec_of: Callable[[PipelineRecord], PipelineSpec | None],
     announce: Callable[[str, str], None],
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    remediate: Callable[[str, int], Remediation] | None = None,
 ) -> dict[str, Any]:
-    """Check the deployed environments of a DEPLOYED pipeline; record and announce the result."""
+    """Check the deployed environments of a DEPLOYED pipeline; record and announce the result, and
+    reconcile new drift of a pipeline that asks for auto_remediate (`remediate`: `reconciler`'s)."""
     record = registry.get(pipeline_id)
     if record is None or record.status != Status.DEPLOYED or (version is not None and record.version != version):
         found = f"{record.status} v{record.version}" if record else "no record"
@@ -134,9 +202,14 @@ def check(
     if not registry.record_drift(pipeline_id, record.version, document):
         return {"pipeline_id": pipeline_id, "action": "drift", "skipped": "the record changed meanwhile"}
     envs = newly_drifted(record.drift, document)
+    result = {"pipeline_id": pipeline_id, "action": "drift", "in_sync": document["in_sync"], "announced": envs}
+    remediation = None
+    if should_remediate(spec, envs):
+        remediation = (remediate or reconciler(settings))(pipeline_id, record.version)
+        result["remediation"] = {"version": remediation.version, "problem": remediation.problem}
     if envs:
-        announce(*drift_message(pipeline_id, document, envs))
-    return {"pipeline_id": pipeline_id, "action": "drift", "in_sync": document["in_sync"], "announced": envs}
+        announce(*drift_message(pipeline_id, document, envs, remediation))
+    return result
 
 
 def _report(

@@ -24,6 +24,7 @@ def test_training_defaults_are_the_old_solutions():
     assert spec.model_dump(include=set(TrainingSpec.model_fields) - set(MINIMAL_TRAINING) - {"tags"}) == {
         "client_token": None,
         "owner": None,
+        "auto_remediate": False,
         "job_name": None,
         "validation_data": None,
         "instance_type": "ml.m4.xlarge",
