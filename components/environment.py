@@ -15,6 +15,7 @@ from components.pipeline_boundary import BoundaryScope, boundary_statements
 from components.pipelines.base import PipelineContext
 from components.secure_bucket import SecureBucket, SecureBucketArgs, access_log_bucket
 from mlops_spec.naming import PIPELINE_ROLE_PATH, EnvironmentScoped
+from mlops_spec.partitions import partition_of, regional_service
 
 
 @dataclass
@@ -28,20 +29,25 @@ class EnvironmentBaselineArgs(EnvironmentScoped):
     """Optional secret (`pulumi config set --secret mlops:deployRoleExternalId ...`)."""
     tags: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def partition(self) -> str:
+        """The ARN partition of the environment's region (aws, aws-cn, aws-us-gov)."""
+        return partition_of(self.region)
+
 
 def environment_key_services(region: str) -> list[str]:
     """Services that use the environment key on their own behalf (not through a role): S3 access-log
     delivery, CloudWatch Logs, and the log delivery of state machines whose data this key encrypts."""
-    return ["delivery.logs.amazonaws.com", "logging.s3.amazonaws.com", f"logs.{region}.amazonaws.com"]
+    return ["delivery.logs.amazonaws.com", "logging.s3.amazonaws.com", regional_service("logs", region)]
 
 
 def sagemaker_role_statements(args: EnvironmentBaselineArgs, key_arn: str) -> list[policies.Statement]:
     """The environment's SageMaker execution role: its own bucket, the orchestrator's assets
     (models, data), its key, the orchestrator's ECR images and, where enabled, the model registry."""
     names, orchestrator = args.names, args.orchestrator
-    artifacts = f"arn:aws:s3:::{names.artifacts_bucket}"
-    assets = f"arn:aws:s3:::{orchestrator.assets_bucket}"
-    ecr = f"arn:aws:ecr:{args.region}:{args.orchestrator_account_id}:repository/mlops-*"
+    artifacts = f"arn:{args.partition}:s3:::{names.artifacts_bucket}"
+    assets = f"arn:{args.partition}:s3:::{orchestrator.assets_bucket}"
+    ecr = f"arn:{args.partition}:ecr:{args.region}:{args.orchestrator_account_id}:repository/mlops-*"
     statements = [
         policies.statement(["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"], [f"{artifacts}/*"]),
         policies.statement(["s3:GetObject"], [f"{assets}/*"]),
@@ -52,11 +58,11 @@ def sagemaker_role_statements(args: EnvironmentBaselineArgs, key_arn: str) -> li
         policies.statement(["ecr:GetAuthorizationToken"], "*"),
         policies.statement(
             ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-            [f"arn:aws:logs:{args.region}:{args.account_id}:log-group:/aws/sagemaker/*"],
+            [f"arn:{args.partition}:logs:{args.region}:{args.account_id}:log-group:/aws/sagemaker/*"],
         ),
     ]
     if args.use_model_registry:
-        group = f"arn:aws:sagemaker:{args.region}:{args.orchestrator_account_id}:model-package"
+        group = f"arn:{args.partition}:sagemaker:{args.region}:{args.orchestrator_account_id}:model-package"
         statements.append(
             policies.statement(
                 [
@@ -80,6 +86,7 @@ def deploy_role_statements(args: EnvironmentBaselineArgs, key_arn: str) -> list[
         orchestrator_account_id=args.orchestrator_account_id,
         use_model_registry=args.use_model_registry,
         key_arn=key_arn,
+        partition=args.partition,
     )
     return deploy_statements(scope)
 
@@ -87,7 +94,7 @@ def deploy_role_statements(args: EnvironmentBaselineArgs, key_arn: str) -> list[
 def pipeline_boundary_statements(args: EnvironmentBaselineArgs) -> list[policies.Statement]:
     """The permissions boundary of every role under the pipelines' path (components/pipeline_boundary.py)."""
     return boundary_statements(
-        BoundaryScope(args.environment, args.account_id, args.region, args.orchestrator_account_id)
+        BoundaryScope(args.environment, args.account_id, args.region, args.orchestrator_account_id, args.partition)
     )
 
 
@@ -98,13 +105,13 @@ def deploy_role_trust(args: EnvironmentBaselineArgs, external_id: str | None) ->
     account, not as principals: the roles need not exist yet (staging and prod stacks go first), and a
     role deleted and re-created under the same name is trusted again."""
     condition: dict[str, dict[str, object]] = {
-        "ArnEquals": {"aws:PrincipalArn": args.orchestrator.deploy_role_principals(args.environment)}
+        "ArnEquals": {"aws:PrincipalArn": args.orchestrator.deploy_role_principals(args.environment, args.partition)}
     }
     if external_id:
         condition["StringEquals"] = {"sts:ExternalId": external_id}
     statement = {
         "Effect": "Allow",
-        "Principal": {"AWS": f"arn:aws:iam::{args.orchestrator_account_id}:root"},
+        "Principal": {"AWS": f"arn:{args.partition}:iam::{args.orchestrator_account_id}:root"},
         "Action": "sts:AssumeRole",
         "Condition": condition,
     }
@@ -124,14 +131,12 @@ class EnvironmentBaseline(MlopsComponent):
             description=f"MLOps {args.environment}: artifacts, data capture, logs",
             enable_key_rotation=True,
             deletion_window_in_days=30,
-            policy=policies.kms_key_policy(args.account_id, environment_key_services(args.region)),
+            policy=policies.kms_key_policy(args.account_id, environment_key_services(args.region), args.partition),
             tags=args.tags,
             opts=self.child,
         )
         aws.kms.Alias(f"{name}-key-alias", name=names.kms_alias, target_key_id=self.key.key_id, opts=self.child)
-        self.access_logs = access_log_bucket(
-            f"{name}-access-logs", self.key.arn, names.access_log_bucket, args.account_id, args.tags, self.child
-        )
+        self.access_logs = self._access_logs(name)
         self.artifacts = SecureBucket(
             f"{name}-artifacts",
             SecureBucketArgs(
@@ -164,6 +169,18 @@ class EnvironmentBaseline(MlopsComponent):
                 "sagemakerRoleArn": self.sagemaker_role_arn,
                 "deployRoleArn": self.deploy_role_arn,
             }
+        )
+
+    def _access_logs(self, name: str) -> SecureBucket:
+        args = self.args
+        return access_log_bucket(
+            f"{name}-access-logs",
+            self.key.arn,
+            args.names.access_log_bucket,
+            args.account_id,
+            args.tags,
+            self.child,
+            partition=args.partition,
         )
 
     def _sagemaker_role(self, name: str) -> aws.iam.Role:
@@ -218,4 +235,5 @@ class EnvironmentBaseline(MlopsComponent):
             tags=self.args.tags,
             # The policy itself, not its derived ARN: pipelines declared in this stack wait for it.
             pipeline_boundary_arn=self.boundary.arn,
+            partition=self.args.partition,
         )

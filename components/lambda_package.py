@@ -6,17 +6,24 @@ from pathlib import Path
 
 import pulumi
 
+from mlops_spec.partitions import partition_of, powertools_layer_account, region_problem
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # Powertools' public layer carries aws-lambda-powertools and pydantic v2 (compiled for Lambda), so
-# our zips hold only our own code. Account 017000801446 publishes it in every commercial region.
+# our zips hold only our own code. Who publishes it where: mlops_spec/partitions.py.
 POWERTOOLS_LAYER_VERSION = 18
 
 
 def powertools_layer_arn(region: str, architecture: str = "arm64") -> str:
+    """The Powertools layer of `region`; ValueError where none is published (the stack config refuses
+    such a region for the orchestrator first, mlops_spec/partitions.py region_problem)."""
+    publisher = powertools_layer_account(region)
+    if publisher is None:
+        raise ValueError(region_problem(region))
     arch = "arm64" if architecture == "arm64" else "x86_64"
     return (
-        f"arn:aws:lambda:{region}:017000801446:layer:"
+        f"arn:{partition_of(region)}:lambda:{region}:{publisher}:layer:"
         f"AWSLambdaPowertoolsPythonV3-python311-{arch}:{POWERTOOLS_LAYER_VERSION}"
     )
 

@@ -193,13 +193,13 @@ def kms_key_policy(account_id: str, service_principals: list[str], partition: st
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
 
 
-def s3_log_delivery(bucket: str, account_id: str) -> Statement:
+def s3_log_delivery(bucket: str, account_id: str, partition: str = "aws") -> Statement:
     """S3 server access logs are written by the logging service, only for this account's buckets."""
     return {
         "Sid": "S3ServerAccessLogDelivery",
         "Effect": "Allow",
         "Principal": {"Service": "logging.s3.amazonaws.com"},
         "Action": "s3:PutObject",
-        "Resource": f"arn:aws:s3:::{bucket}/*",
+        "Resource": f"arn:{partition}:s3:::{bucket}/*",
         "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
     }

@@ -101,6 +101,7 @@ def access_log_bucket(
     account_id: str,
     tags: dict[str, str],
     opts: pulumi.ResourceOptions | None = None,
+    partition: str = "aws",
 ) -> SecureBucket:
     """The bucket receiving the other buckets' server access logs (it does not log itself)."""
     return SecureBucket(
@@ -108,7 +109,7 @@ def access_log_bucket(
         SecureBucketArgs(
             kms_key_arn=kms_key_arn,
             bucket_name=bucket_name,
-            extra_policy_statements=[policies.s3_log_delivery(bucket_name, account_id)],
+            extra_policy_statements=[policies.s3_log_delivery(bucket_name, account_id, partition)],
             tags=tags,
         ),
         opts=opts,

@@ -9,6 +9,7 @@ import pulumi
 from components.environment import EnvironmentBaseline, EnvironmentBaselineArgs
 from components.orchestrator import Orchestrator, OrchestratorArgs
 from components.pipelines.base import PipelineContext
+from mlops_spec.account_guard import check_allowed_accounts
 from mlops_spec.errors import SpecError
 from mlops_spec.naming import OrchestratorNames
 from mlops_spec.stack_config import StackConfig, config_keys, load_stack_config
@@ -23,10 +24,12 @@ def read_stack_config() -> StackConfig:
         if value is not None:
             values[key] = value
     try:
-        return load_stack_config(values, pulumi.get_stack())
+        config = load_stack_config(values, pulumi.get_stack())
+        check_allowed_accounts(pulumi.Config("aws").get("allowedAccountIds"), config.account_id, config.environment)
     except SpecError as exc:
         # RunError ends the program with this message only, not a traceback.
         raise pulumi.RunError(f"invalid stack config: {exc}") from None
+    return config
 
 
 def deploy_role_external_id() -> pulumi.Output[str] | None:
@@ -121,7 +124,7 @@ def pipeline_context(
     otherwise the names derivable from its account and region."""
     # Another account's key id cannot be derived, so stacks without the orchestrator name the
     # orchestrator account's keys; its key policy only lets them decrypt through S3.
-    any_key = f"arn:aws:kms:{config.region}:{config.orchestrator_account_id}:key/*"
+    any_key = f"arn:{config.partition}:kms:{config.region}:{config.orchestrator_account_id}:key/*"
     if orchestrator is None:
         names = OrchestratorNames(config.orchestrator_account_id, config.region)
         return baseline.pipeline_context(

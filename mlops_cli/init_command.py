@@ -50,6 +50,7 @@ def project_files(
     """File name -> text of the project; SpecError (nothing to write) when a setting is wrong."""
     import yaml
 
+    from mlops_spec.account_guard import ALLOWED_ACCOUNTS_KEY, allowed_accounts_setting
     from mlops_spec.errors import FieldError, SpecError
     from mlops_spec.stack_config import load_stack_config
 
@@ -74,7 +75,10 @@ def project_files(
     for stack in stacks:
         # The AWS provider refuses credentials of any other account, for every command (destroy and
         # refresh too, which do not run the program and its own account check).
-        config = {"mlops:environment": stack, "aws:allowedAccountIds": [shared["mlops:accounts"][stack]]}
+        config = {
+            "mlops:environment": stack,
+            ALLOWED_ACCOUNTS_KEY: allowed_accounts_setting(shared["mlops:accounts"][stack]),
+        }
         files[f"Pulumi.{stack}.yaml"] = yaml.safe_dump({"config": config}, sort_keys=False)
     return files
 

@@ -12,6 +12,7 @@ import pulumi
 from pulumi.runtime.mocks import MockMonitor
 
 from mlops_spec.naming import short_hash
+from mlops_spec.partitions import dns_suffix, partition_of
 
 # Services whose ARNs carry no region.
 _GLOBAL_SERVICES = {"iam", "s3", "cloudfront", "route53"}
@@ -130,60 +131,61 @@ class PlanRecorder(pulumi.runtime.Mocks):
         service = typ.split(":")[1].split("/")[0] if typ.count(":") >= 2 else ""
         physical = inputs.get("name") or inputs.get("bucket") or f"{name}-0000000"
         region = "" if service in _GLOBAL_SERVICES else self.region
+        partition, suffix = partition_of(self.region), dns_suffix(self.region)
         account = "" if service == "s3" else self.account_id
         state: dict[str, Any] = {
-            "arn": f"arn:aws:{service}:{region}:{account}:{_arn_resource(typ)}/{physical}",
+            "arn": f"arn:{partition}:{service}:{region}:{account}:{_arn_resource(typ)}/{physical}",
             "name": physical,
             **inputs,
         }
         if typ in ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"):
             state["bucket"] = physical
-            state["arn"] = f"arn:aws:s3:::{physical}"
+            state["arn"] = f"arn:{partition}:s3:::{physical}"
         if typ == "aws:ecr/repository:Repository":
-            state["repositoryUrl"] = f"{self.account_id}.dkr.ecr.{self.region}.amazonaws.com/{physical}"
+            state["repositoryUrl"] = f"{self.account_id}.dkr.ecr.{self.region}.{suffix}/{physical}"
         if typ == "aws:kms/key:Key":
             state["keyId"] = f"{name}-key-id"
-            state["arn"] = (
-                f"arn:aws:kms:{self.region}:{self.account_id}:key/00000000-0000-0000-0000-{short_hash(name, 12)}"
-            )
+            key_id = f"00000000-0000-0000-0000-{short_hash(name, 12)}"
+            state["arn"] = f"arn:{partition}:kms:{self.region}:{self.account_id}:key/{key_id}"
         if typ == "aws:apigateway/restApi:RestApi":
             state["rootResourceId"] = "root"
-            state["executionArn"] = f"arn:aws:execute-api:{self.region}:{self.account_id}:{name}"
+            state["executionArn"] = f"arn:{partition}:execute-api:{self.region}:{self.account_id}:{name}"
         if typ == "aws:apigateway/stage:Stage":
-            state["invokeUrl"] = f"https://{name}.execute-api.{self.region}.amazonaws.com/{inputs.get('stageName', '')}"
+            state["invokeUrl"] = f"https://{name}.execute-api.{self.region}.{suffix}/{inputs.get('stageName', '')}"
         if typ == "aws:lambda/function:Function":
-            state["arn"] = f"arn:aws:lambda:{self.region}:{self.account_id}:function:{physical}"
+            state["arn"] = f"arn:{partition}:lambda:{self.region}:{self.account_id}:function:{physical}"
             state["invokeArn"] = (
-                f"arn:aws:apigateway:{self.region}:lambda:path/2015-03-31/functions/{state['arn']}/invocations"
+                f"arn:{partition}:apigateway:{self.region}:lambda:path/2015-03-31/functions/{state['arn']}/invocations"
             )
         if typ == "aws:cloudwatch/logGroup:LogGroup":
-            state["arn"] = f"arn:aws:logs:{self.region}:{self.account_id}:log-group:{physical}"
+            state["arn"] = f"arn:{partition}:logs:{self.region}:{self.account_id}:log-group:{physical}"
         if typ == "aws:sqs/queue:Queue":
-            state["arn"] = f"arn:aws:sqs:{self.region}:{self.account_id}:{physical}"
-            state["url"] = f"https://sqs.{self.region}.amazonaws.com/{self.account_id}/{physical}"
+            state["arn"] = f"arn:{partition}:sqs:{self.region}:{self.account_id}:{physical}"
+            state["url"] = f"https://sqs.{self.region}.{suffix}/{self.account_id}/{physical}"
         if typ == "aws:sns/topic:Topic":
-            state["arn"] = f"arn:aws:sns:{self.region}:{self.account_id}:{physical}"
+            state["arn"] = f"arn:{partition}:sns:{self.region}:{self.account_id}:{physical}"
         if typ == "aws:dynamodb/table:Table":
-            state["streamArn"] = f"arn:aws:dynamodb:{self.region}:{self.account_id}:table/{physical}/stream/0"
+            state["streamArn"] = f"arn:{partition}:dynamodb:{self.region}:{self.account_id}:table/{physical}/stream/0"
         return state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         token = args.token
+        partition, suffix = partition_of(self.region), dns_suffix(self.region)
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {
                 "accountId": self.account_id,
-                "arn": f"arn:aws:iam::{self.account_id}:user/plan",
+                "arn": f"arn:{partition}:iam::{self.account_id}:user/plan",
                 "userId": "AIDPLAN",
                 "id": self.account_id,
             }, []
         if token == "aws:index/getRegion:getRegion":
             return {"name": self.region, "region": self.region, "id": self.region}, []
         if token == "aws:index/getPartition:getPartition":
-            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
+            return {"partition": partition, "dnsSuffix": suffix, "id": partition}, []
         if token == "aws:sagemaker/getPrebuiltEcrImage:getPrebuiltEcrImage":
             repo = args.args.get("repositoryName", "image")
             tag = args.args.get("imageTag") or "latest"
-            registry = f"683313688378.dkr.ecr.{self.region}.amazonaws.com"
+            registry = f"683313688378.dkr.ecr.{self.region}.{suffix}"
             return {"registryPath": f"{registry}/{repo}:{tag}", "registryId": "683313688378", "id": repo}, []
         if token in _EXISTING_BUCKET_ANSWERS:
             return _EXISTING_BUCKET_ANSWERS[token](str(args.args.get("bucket", "")), self.region), []
@@ -221,7 +223,7 @@ def _bucket_notification(bucket: str, region: str) -> dict[str, Any]:
     """A bucket that sends its events to EventBridge and keeps a notification of its owner's."""
     owners_queue = {
         "id": "owners-own-trigger",
-        "queueArn": f"arn:aws:sqs:{region}:999999999999:owners-own-queue",
+        "queueArn": f"arn:{partition_of(region)}:sqs:{region}:999999999999:owners-own-queue",
         "events": ["s3:ObjectRemoved:*"],
         "filterPrefix": "",
         "filterSuffix": "",
@@ -239,7 +241,7 @@ def _bucket_notification(bucket: str, region: str) -> dict[str, Any]:
 
 def _bucket_policy(bucket: str, region: str) -> dict[str, Any]:
     """A bucket whose policy lets the accounts of its organization read it (a common cross-account grant)."""
-    arn = f"arn:aws:s3:::{bucket}"
+    arn = f"arn:{partition_of(region)}:s3:::{bucket}"
     policy = {
         "Version": "2012-10-17",
         "Statement": [

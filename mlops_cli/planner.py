@@ -18,7 +18,9 @@ from components.guardrails import Violation, check_all
 from mlops_cli.mocks import PlanRecorder
 from mlops_cli.project import SECRET_PLACEHOLDER, Project, find_project
 from mlops_spec import naming
+from mlops_spec.account_guard import ALLOWED_ACCOUNTS_KEY, check_allowed_accounts
 from mlops_spec.errors import FieldError, SpecError
+from mlops_spec.partitions import ecr_registry
 from mlops_spec.stack_config import load_stack_config
 from mlops_spec.stack_config_checks import plain_text_secrets, written_type_problems
 
@@ -33,6 +35,7 @@ class StackPlan:
     orchestrator_account: str
     outputs: dict[str, Any] = field(default_factory=dict)
     request_pipelines: list[str] = field(default_factory=list)  # pipeline ids a --request added
+    preflight: list[dict[str, Any]] = field(default_factory=list)  # with --preflight: per pipeline and environment
 
     def violations(self) -> list[Violation]:
         """Guardrail violations of the planned resources (components/guardrails/), in a stable order."""
@@ -48,6 +51,7 @@ class StackPlan:
                 {"rule": v.rule, "type": v.resource_type, "name": v.resource_name, "message": v.message}
                 for v in self.violations()
             ],
+            **({"preflight": self.preflight} if self.preflight else {}),
         }
 
 
@@ -104,6 +108,7 @@ def plan_stack(
         values["mlops:pipelines"] = list(values.get("mlops:pipelines") or []) + extra_pipelines
     strings = config_strings(values)
     config = load_stack_config(strings, stack)  # fail fast, with the key named, before the engine starts
+    check_allowed_accounts(strings.get(ALLOWED_ACCOUNTS_KEY), config.account_id, config.environment)
     plan = StackPlan(
         stack, PlanRecorder(account_id=config.account_id, region=config.region), config.orchestrator_account_id
     )
@@ -140,7 +145,7 @@ def plan_delivery(stack: str, request: dict[str, Any], config_values: dict[str, 
     spec = parse_pipeline_request(request, mode=config.mode, use_model_registry=config.use_model_registry)
     args = orchestrator_args(config)
     keys = f"arn:{config.partition}:kms:{config.region}:{config.account_id}:key"
-    image = f"{config.account_id}.dkr.ecr.{config.region}.amazonaws.com/{args.names.provisioner_repository}"
+    image = f"{ecr_registry(config.account_id, config.region)}/{args.names.provisioner_repository}"
     environment = {
         **provisioner_environment(
             args,

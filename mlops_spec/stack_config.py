@@ -24,13 +24,12 @@ from mlops_spec.common import (
 )
 from mlops_spec.drift import DEFAULT_DRIFT_SCHEDULE, drift_schedule_problem
 from mlops_spec.errors import FieldError, SpecError, field_errors
+from mlops_spec.partitions import partition_of, region_problem
 from mlops_spec.stack_config_checks import (
     NAMESPACE,
     SECRET_KEYS,
-    SUPPORTED_PARTITIONS,
     account_id,
     key_problems,
-    partition_of,
     plain_problem,
     repository_problem,
     tag_problems,
@@ -198,12 +197,8 @@ class StackConfig(StrictModel):
                 "orchestrator_environment",
                 f"in single-account mode the stack hosts the orchestrator; set it to '{self.environment}' or remove it",
             )
-        if self.partition not in SUPPORTED_PARTITIONS:
-            raise field_problem(
-                "region",
-                f"{self.region} is in the {self.partition} partition, which this version does not deploy to yet "
-                "(its policies name arn:aws: ARNs); choose a region of the aws partition",
-            )
+        if problem := region_problem(self.region, runs_functions=self.hosts_orchestrator):
+            raise field_problem("region", problem)
         ids = [spec.pipeline_id for spec in self.pipelines]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:

@@ -21,15 +21,6 @@ AWS_TAG_LIMIT = 50
 ORCHESTRATOR_TAGS = 4
 _TAG_TEXT = re.compile(r"[\w\s.:/=+@-]*", re.ASCII)
 _REPOSITORY_NAME = re.compile(r"[a-z0-9]+([._/-][a-z0-9]+)*", re.ASCII)
-_PARTITIONS = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"))
-# Partitions whose ARNs every component writes today; the others are refused rather than planned
-# with `arn:aws:` ARNs that AWS would reject there.
-SUPPORTED_PARTITIONS = ("aws",)
-
-
-def partition_of(region: str) -> str:
-    """The ARN partition of a region: aws-cn for China, aws-us-gov for GovCloud, aws otherwise."""
-    return next((partition for prefix, partition in _PARTITIONS if region.startswith(prefix)), "aws")
 
 
 def key_problems(keys: Iterable[str], known: Iterable[str]) -> list[FieldError]:

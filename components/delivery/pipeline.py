@@ -28,6 +28,7 @@ from components.delivery.stages import (
 )
 from mlops_spec.base import PipelineSpec
 from mlops_spec.naming import OrchestratorNames, codepipeline_name, source_key
+from mlops_spec.partitions import partition_of
 
 # Deploy builds end within this; the provisioner treats older stack locks as left by killed runs.
 BUILD_TIMEOUT_MINUTES = 60
@@ -53,7 +54,11 @@ class DeliveryPipelineArgs:
     orchestrator_environment: str = "dev"
     build_timeout_minutes: int = BUILD_TIMEOUT_MINUTES
     tags: dict[str, str] = field(default_factory=dict)
-    partition: str = "aws"
+
+    @property
+    def partition(self) -> str:
+        """The ARN partition of the orchestrator's region (aws, aws-cn, aws-us-gov)."""
+        return partition_of(self.region)
 
     @property
     def orchestrator(self) -> OrchestratorNames:

@@ -20,12 +20,13 @@ from components.orchestrator.args import (
 from components.orchestrator.delivery_access import provisioner_delivery_statements, provisioner_guards
 from components.orchestrator.teardown import status_teardown_reads, teardown_statements
 from mlops_spec.naming import CONFIG_FILE_NAME, PIPELINE_ROLE_PATH
+from mlops_spec.partitions import regional_service
 
 # -- the functions' roles ----------------------------------------------------------------------------
 
 
 def _registry_access(args: OrchestratorArgs, write: bool = True) -> policies.Statement:
-    table = f"arn:aws:dynamodb:{args.region}:{args.account_id}:table/{args.names.registry_table}"
+    table = f"arn:{args.partition}:dynamodb:{args.region}:{args.account_id}:table/{args.names.registry_table}"
     actions = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"]
     if write:
         actions += ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"]
@@ -37,12 +38,13 @@ def _key_use(key_arns: list[str]) -> policies.Statement:
 
 
 def _function_logs(args: OrchestratorArgs, purpose: str) -> policies.Statement:
-    log_group = f"arn:aws:logs:{args.region}:{args.account_id}:log-group:/aws/lambda/{args.function_name(purpose)}"
+    log_groups = f"arn:{args.partition}:logs:{args.region}:{args.account_id}:log-group"
+    log_group = f"{log_groups}:/aws/lambda/{args.function_name(purpose)}"
     return policies.statement(policies.LOG_WRITE, [log_group, f"{log_group}:*"])
 
 
 def _assets(args: OrchestratorArgs) -> str:
-    return f"arn:aws:s3:::{args.assets_bucket_name}"
+    return f"arn:{args.partition}:s3:::{args.assets_bucket_name}"
 
 
 def _submission_statements(args: OrchestratorArgs, data_key: str, topic_arn: str) -> list[policies.Statement]:
@@ -58,7 +60,7 @@ def _submission_statements(args: OrchestratorArgs, data_key: str, topic_arn: str
 
 def api_statements(args: OrchestratorArgs, data_key: str, topic_arn: str) -> list[policies.Statement]:
     """API function: recording requests, delivery state and approvals, model cards."""
-    region, account = args.region, args.account_id
+    partition, region, account = args.partition, args.region, args.account_id
     return [
         *_submission_statements(args, data_key, topic_arn),
         policies.statement(["s3:PutObject"], [f"{_assets(args)}/model_card_exports/*"]),
@@ -78,8 +80,8 @@ def api_statements(args: OrchestratorArgs, data_key: str, topic_arn: str) -> lis
                 "sagemaker:ListModelCardVersions",
             ],
             [
-                f"arn:aws:sagemaker:{region}:{account}:model-card/*",
-                f"arn:aws:sagemaker:{region}:{account}:model-card/*/export-job/*",
+                f"arn:{partition}:sagemaker:{region}:{account}:model-card/*",
+                f"arn:{partition}:sagemaker:{region}:{account}:model-card/*/export-job/*",
             ],
         ),
         # ListModelCards has no resource-level permissions: AWS requires "*".
@@ -97,7 +99,7 @@ def trigger_statements(args: OrchestratorArgs, data_key: str, topic_arn: str) ->
         # A package's status and approver are read again before a deploy on approval (model_approvals.py).
         policies.statement(
             ["sagemaker:DescribeModelPackage"],
-            [f"arn:aws:sagemaker:{args.region}:{args.account_id}:model-package/*"],
+            [f"arn:{args.partition}:sagemaker:{args.region}:{args.account_id}:model-package/*"],
             sid="ReadModelPackages",
         ),
         # A rejected version's rollback finds the newest approved one before it;
@@ -155,7 +157,7 @@ def provisioner_statements(
 
 def _state_and_sources(args: OrchestratorArgs, data_key: str, secrets_key: str) -> list[policies.Statement]:
     """The Pulumi state bucket, the requests' specs and sources, and the keys encrypting them."""
-    state = f"arn:aws:s3:::{args.names.state_bucket}"
+    state = f"arn:{args.partition}:s3:::{args.names.state_bucket}"
     return [
         policies.statement(["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"], [state, f"{state}/*"]),
         # Reads each request's spec and writes the zip the delivery pipeline takes as its source.
@@ -168,7 +170,7 @@ def _state_and_sources(args: OrchestratorArgs, data_key: str, secrets_key: str) 
 def _external_id_read(args: OrchestratorArgs) -> list[policies.Statement]:
     if not args.deploy_role_external_id:
         return []
-    parameter = f"arn:aws:ssm:{args.region}:{args.account_id}:parameter{EXTERNAL_ID_PARAMETER}"
+    parameter = f"arn:{args.partition}:ssm:{args.region}:{args.account_id}:parameter{EXTERNAL_ID_PARAMETER}"
     return [policies.statement(["ssm:GetParameter"], [parameter])]
 
 
@@ -176,7 +178,7 @@ def _external_id_read(args: OrchestratorArgs) -> list[policies.Statement]:
 
 
 def _target_accounts(args: OrchestratorArgs) -> dict[str, list[str]]:
-    return {"AWS": [f"arn:aws:iam::{acct}:root" for acct in args.other_accounts]}
+    return {"AWS": [f"arn:{args.partition}:iam::{acct}:root" for acct in args.other_accounts]}
 
 
 def assets_cross_account_statements(args: OrchestratorArgs) -> list[policies.Statement]:
@@ -184,7 +186,7 @@ def assets_cross_account_statements(args: OrchestratorArgs) -> list[policies.Sta
     if not args.other_accounts:
         return []
     assets = _assets(args)
-    pipeline_roles = [f"arn:aws:iam::{acct}:role{PIPELINE_ROLE_PATH}*" for acct in args.other_accounts]
+    pipeline_roles = [f"arn:{args.partition}:iam::{acct}:role{PIPELINE_ROLE_PATH}*" for acct in args.other_accounts]
     return [
         {
             "Sid": "TargetAccountsReadAssets",
@@ -202,13 +204,13 @@ def data_key_policy(args: OrchestratorArgs) -> str:
     multi-account mode, the target accounts' pipeline roles decrypting assets through S3."""
     services = [
         "logging.s3.amazonaws.com",
-        f"logs.{args.region}.amazonaws.com",
+        regional_service("logs", args.region),
         "sns.amazonaws.com",
         "events.amazonaws.com",
         # Alarms publish to the (encrypted) notification topic.
         "cloudwatch.amazonaws.com",
     ]
-    document = json.loads(policies.kms_key_policy(args.account_id, services))
+    document = json.loads(policies.kms_key_policy(args.account_id, services, args.partition))
     if args.other_accounts:
         document["Statement"].append(
             {
@@ -217,7 +219,7 @@ def data_key_policy(args: OrchestratorArgs) -> str:
                 "Principal": _target_accounts(args),
                 "Action": ["kms:Decrypt", "kms:DescribeKey"],
                 "Resource": "*",
-                "Condition": {"StringEquals": {"kms:ViaService": f"s3.{args.region}.amazonaws.com"}},
+                "Condition": {"StringEquals": {"kms:ViaService": regional_service("s3", args.region)}},
             }
         )
     return json.dumps(document, sort_keys=True)
@@ -241,7 +243,7 @@ def topic_policy(args: OrchestratorArgs, arn: str) -> str:
         {
             "Sid": "AccountManagesTopic",
             "Effect": "Allow",
-            "Principal": {"AWS": f"arn:aws:iam::{args.account_id}:root"},
+            "Principal": {"AWS": f"arn:{args.partition}:iam::{args.account_id}:root"},
             "Action": ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes", "sns:SetTopicAttributes"],
             "Resource": arn,
         },

@@ -171,7 +171,7 @@ def _logging_role(owner: MlopsComponent, name: str, args: OrchestratorArgs) -> a
     attachment = aws.iam.RolePolicyAttachment(
         f"{name}-apigateway-logs-policy",
         role=role.name,
-        policy_arn="arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
+        policy_arn=f"arn:{args.partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
         opts=owner.child,
     )
     return aws.apigateway.Account(

@@ -14,6 +14,7 @@ from components import policies
 from mlops_spec.approvers import ApprovalRules
 from mlops_spec.drift import DEFAULT_DRIFT_SCHEDULE
 from mlops_spec.naming import DELIVERY_PIPELINE_PREFIX, EnvironmentNames, OrchestratorNames
+from mlops_spec.partitions import partition_of
 
 # The SSM SecureString holding the deploy roles' external id (the provisioner and its builds read it).
 EXTERNAL_ID_PARAMETER = "/mlops/deploy-role-external-id"
@@ -56,6 +57,11 @@ class OrchestratorArgs:
         return OrchestratorNames(self.account_id, self.region)
 
     @property
+    def partition(self) -> str:
+        """The ARN partition of the orchestrator's region (aws, aws-cn, aws-us-gov)."""
+        return partition_of(self.region)
+
+    @property
     def assets_bucket_name(self) -> str:
         return self.existing_assets_bucket or self.names.assets_bucket
 
@@ -73,7 +79,7 @@ class OrchestratorArgs:
         return sorted(self.deploy_role_arn(env) for env in self.environment_accounts)
 
     def deploy_role_arn(self, env: str) -> str:
-        return EnvironmentNames(env, self.environment_accounts[env], self.region).deploy_role_arn()
+        return EnvironmentNames(env, self.environment_accounts[env], self.region).deploy_role_arn(self.partition)
 
     def function_name(self, purpose: str) -> str:
         """A function's name is its role's name: `mlops-orch-<purpose>`."""
@@ -86,16 +92,16 @@ class OrchestratorArgs:
 
 
 def topic_arn(args: OrchestratorArgs) -> str:
-    return f"arn:aws:sns:{args.region}:{args.account_id}:{args.names.topic}"
+    return f"arn:{args.partition}:sns:{args.region}:{args.account_id}:{args.names.topic}"
 
 
 def function_arn(args: OrchestratorArgs, purpose: str) -> str:
-    return f"arn:aws:lambda:{args.region}:{args.account_id}:function:{args.function_name(purpose)}"
+    return f"arn:{args.partition}:lambda:{args.region}:{args.account_id}:function:{args.function_name(purpose)}"
 
 
 def delivery_pipelines_arn(args: OrchestratorArgs) -> str:
     """Every delivery pipeline (CodePipeline) of this account: they all carry the delivery prefix."""
-    return f"arn:aws:codepipeline:{args.region}:{args.account_id}:{DELIVERY_PIPELINE_PREFIX}*"
+    return f"arn:{args.partition}:codepipeline:{args.region}:{args.account_id}:{DELIVERY_PIPELINE_PREFIX}*"
 
 
 # The status function's failure destination (components/orchestrator/failures.py).
@@ -103,12 +109,13 @@ STATUS_FAILURES_QUEUE = "mlops-status-failures"
 
 
 def status_failures_queue_arn(args: OrchestratorArgs) -> str:
-    return f"arn:aws:sqs:{args.region}:{args.account_id}:{STATUS_FAILURES_QUEUE}"
+    return f"arn:{args.partition}:sqs:{args.region}:{args.account_id}:{STATUS_FAILURES_QUEUE}"
 
 
 def provisioner_image_pull(args: OrchestratorArgs, pull_sid: str, login_sid: str) -> list[policies.Statement]:
     """A CodeBuild project running the provisioner image pulls it with its own role."""
-    repository = f"arn:aws:ecr:{args.region}:{args.account_id}:repository/{args.names.provisioner_repository}"
+    repositories = f"arn:{args.partition}:ecr:{args.region}:{args.account_id}:repository"
+    repository = f"{repositories}/{args.names.provisioner_repository}"
     return [
         policies.statement(
             ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],

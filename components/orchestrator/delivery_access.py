@@ -30,6 +30,7 @@ from mlops_spec.naming import (
     source_key,
     target_state_prefix,
 )
+from mlops_spec.partitions import regional_service
 
 # Per-pipeline roles that delivery stacks created before the shared roles existed
 # (`mlops-orch-cb-<pipeline>-<env>`, `mlops-orch-cp-<pipeline>`): updating such a stack deletes them,
@@ -107,16 +108,16 @@ DEPLOY_VARIABLES = ["PIPELINE_ID", "TARGET_ENV", "MLOPS_*", "PULUMI_*", "AWS_*",
 def deploy_projects_arn(args: OrchestratorArgs, env: str | None = None) -> str:
     """Every deploy project of this account, or those of one environment."""
     pattern = deploy_projects_of(env) if env else f"{DEPLOY_PROJECT_PREFIX}*"
-    return f"arn:aws:codebuild:{args.region}:{args.account_id}:project/{pattern}"
+    return f"arn:{args.partition}:codebuild:{args.region}:{args.account_id}:project/{pattern}"
 
 
 def build_role_arns(args: OrchestratorArgs) -> dict[str, str]:
     """Environment -> its deploy builds' role, for each environment of this install."""
-    return {env: args.names.role_arn(f"build-{env}") for env in sorted(args.environment_accounts)}
+    return {env: args.names.role_arn(f"build-{env}", args.partition) for env in sorted(args.environment_accounts)}
 
 
 def codepipeline_role_arn(args: OrchestratorArgs) -> str:
-    return args.names.role_arn("codepipeline")
+    return args.names.role_arn("codepipeline", args.partition)
 
 
 # -- denials every role of the project that touches deploy builds carries ----------------------------
@@ -175,7 +176,7 @@ def codepipeline_role_trust(args: OrchestratorArgs) -> str:
 
 # -- the build roles and the CodePipeline role -----------------------------------------------------------
 def _assets(args: OrchestratorArgs, key: str = "") -> str:
-    return f"arn:aws:s3:::{args.assets_bucket_name}{'/' + key if key else ''}"
+    return f"arn:{args.partition}:s3:::{args.assets_bucket_name}{'/' + key if key else ''}"
 
 
 def _run_artifacts(args: OrchestratorArgs) -> str:
@@ -189,7 +190,7 @@ def build_role_statements(
     """A deploy build of `env`: assume that environment's deploy role and no other, keep Pulumi state,
     read its run's source artifact, write its logs, pull the provisioner image, check its promotion."""
     region, account = args.region, args.account_id
-    logs = f"arn:aws:logs:{region}:{account}:log-group:/aws/codebuild/{deploy_projects_of(env)}"
+    logs = f"arn:{args.partition}:logs:{region}:{account}:log-group:/aws/codebuild/{deploy_projects_of(env)}"
     deploy_role = args.deploy_role_arn(env)
     return [
         policies.statement(["sts:AssumeRole"], [deploy_role], sid="AssumeThisEnvironmentsDeployRole"),
@@ -212,7 +213,7 @@ def build_state_statements(args: OrchestratorArgs, env: str, secrets_key: str) -
     resolves to the project of the build using the role, narrows each build to the prefix of its own
     stack (stack file, locks, history, backups: mlops_spec.naming.target_state_prefix).
     """
-    bucket = f"arn:aws:s3:::{args.names.state_bucket}"
+    bucket = f"arn:{args.partition}:s3:::{args.names.state_bucket}"
     own = target_state_prefix(PROJECT_ARN_VARIABLE)
     return [
         policies.statement(
@@ -228,7 +229,7 @@ def build_state_statements(args: OrchestratorArgs, env: str, secrets_key: str) -
             ["kms:Decrypt", "kms:GenerateDataKey"],
             [secrets_key],
             sid="PulumiStateObjects",
-            condition={"StringEquals": {"kms:ViaService": f"s3.{args.region}.amazonaws.com"}},
+            condition={"StringEquals": {"kms:ViaService": regional_service("s3", args.region)}},
         ),
         # Pulumi's secrets provider wraps each stack's data key with the environment as encryption context.
         policies.statement(
@@ -244,7 +245,7 @@ def secrets_key_policy(args: OrchestratorArgs) -> str:
     """The secrets key's policy: the account administers it through IAM, and, should another policy
     ever grant a build role more, the key itself refuses each build role any direct use without its
     own environment as encryption context (S3's use for the state objects excepted)."""
-    base = json.loads(policies.kms_key_policy(args.account_id, []))
+    base = json.loads(policies.kms_key_policy(args.account_id, [], args.partition))
     return policies.document(*base["Statement"], *secrets_key_build_denials(args))
 
 
@@ -252,7 +253,7 @@ def secrets_key_build_denials(args: OrchestratorArgs) -> list[policies.Statement
     """One Deny per environment's build role. The two keys under StringNotEquals must both differ
     (IAM ANDs them); an absent key differs (IAM: a negated operator matches a missing key), so a call
     with no context, or another environment's, and not made by S3, is refused."""
-    via_s3 = f"s3.{args.region}.amazonaws.com"
+    via_s3 = regional_service("s3", args.region)
     return [
         {
             "Sid": f"BuildsOf{env.capitalize()}UseOnlyTheirEnvironmentsSecrets",
@@ -284,14 +285,14 @@ def _promotion_checks(args: OrchestratorArgs, env: str) -> list[policies.Stateme
 
 def _deploy_command_records(args: OrchestratorArgs) -> list[policies.Statement]:
     """What `mlops deploy` reads and writes in the orchestrator account besides state."""
-    table = f"arn:aws:dynamodb:{args.region}:{args.account_id}:table/{args.names.registry_table}"
+    table = f"arn:{args.partition}:dynamodb:{args.region}:{args.account_id}:table/{args.names.registry_table}"
     statements = [
         # Records the stack's outputs, or its error, on the pipeline's registry item.
         policies.statement(["dynamodb:GetItem", "dynamodb:PutItem"], [table], sid="RecordOutputs"),
     ]
     if args.deploy_role_external_id:
         # Read when the build runs, never a build variable; encrypted with the data key (ArtifactKey).
-        parameter = f"arn:aws:ssm:{args.region}:{args.account_id}:parameter{EXTERNAL_ID_PARAMETER}"
+        parameter = f"arn:{args.partition}:ssm:{args.region}:{args.account_id}:parameter{EXTERNAL_ID_PARAMETER}"
         statements.append(policies.statement(["ssm:GetParameter"], [parameter], sid="DeployRoleExternalId"))
     return statements
 
@@ -340,7 +341,10 @@ def provisioner_delivery_statements(args: OrchestratorArgs) -> list[policies.Sta
         ),
         policies.statement(
             LEGACY_ROLE_CLEANUP,
-            [f"arn:aws:iam::{args.account_id}:role/{args.names.role(legacy)}*" for legacy in LEGACY_DELIVERY_ROLES],
+            [
+                f"arn:{args.partition}:iam::{args.account_id}:role/{args.names.role(legacy)}*"
+                for legacy in LEGACY_DELIVERY_ROLES
+            ],
             sid="DeleteLegacyDeliveryRoles",
         ),
     ]
@@ -369,7 +373,7 @@ def orchestrator_role_arns(args: OrchestratorArgs) -> list[str]:
     """Every role this stack creates: the functions', API Gateway's logging role, the deploy builds'
     and the delivery pipelines'."""
     purposes = ["provisioner", "api", "trigger", "status", "apigateway-logs", "codepipeline"]
-    return sorted([*(args.names.role_arn(p) for p in purposes), *build_role_arns(args).values()])
+    return sorted([*(args.names.role_arn(p, args.partition) for p in purposes), *build_role_arns(args).values()])
 
 
 def _delivery_build_logs(args: OrchestratorArgs) -> list[policies.Statement]:
@@ -377,9 +381,9 @@ def _delivery_build_logs(args: OrchestratorArgs) -> list[policies.Statement]:
     return [
         policies.statement(
             policies.LOG_GROUP_LIFECYCLE,
-            [f"arn:aws:logs:{region}:{account}:log-group:/aws/codebuild/{DEPLOY_PROJECT_PREFIX}*"],
+            [f"arn:{args.partition}:logs:{region}:{account}:log-group:/aws/codebuild/{DEPLOY_PROJECT_PREFIX}*"],
         ),
         # The provider reads log groups with DescribeLogGroups(prefix), which IAM checks against the
         # account's log groups, not the named one.
-        policies.statement(["logs:DescribeLogGroups"], [f"arn:aws:logs:{region}:{account}:log-group:*"]),
+        policies.statement(["logs:DescribeLogGroups"], [f"arn:{args.partition}:logs:{region}:{account}:log-group:*"]),
     ]

@@ -65,12 +65,13 @@ def config_trigger(
             owner, name, args, trigger, "trigger", "config-uploads", "mlops-config-uploads", event_pattern=pattern
         )
         return
+    partition = args.partition
     permission = aws.lambda_.Permission(
         f"{name}-trigger-from-s3",
         action="lambda:InvokeFunction",
         function=trigger.name,
         principal="s3.amazonaws.com",
-        source_arn=assets_bucket.apply(lambda bucket: f"arn:aws:s3:::{bucket}"),
+        source_arn=assets_bucket.apply(lambda bucket: f"arn:{partition}:s3:::{bucket}"),
         source_account=args.account_id,
         opts=owner.child,
     )

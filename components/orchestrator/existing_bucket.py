@@ -50,7 +50,7 @@ def required_policy(args: OrchestratorArgs) -> str | None:
 def requirements(args: OrchestratorArgs) -> list[str]:
     """The checklist of what the user configures on the existing bucket (exported, shown by `mlops plan`)."""
     bucket = args.existing_assets_bucket
-    roles = f"arn:aws:iam::{args.account_id}:role/{ORCHESTRATOR_ROLE_PREFIX}*"
+    roles = f"arn:{args.partition}:iam::{args.account_id}:role/{ORCHESTRATOR_ROLE_PREFIX}*"
     items = [
         f"versioning enabled on {bucket} (delivery pipelines read their source zip by version): "
         f"aws s3api put-bucket-versioning --bucket {bucket} --versioning-configuration Status=Enabled",
@@ -148,7 +148,7 @@ def read_settings(bucket: str, needs_policy: bool) -> BucketSettings:
 
 
 def _resource(args: OrchestratorArgs, kind: str) -> str:
-    bucket = f"arn:aws:s3:::{args.existing_assets_bucket}"
+    bucket = f"arn:{args.partition}:s3:::{args.existing_assets_bucket}"
     return bucket if kind == "bucket" else f"{bucket}/pipelines/example/source.zip"
 
 

@@ -20,6 +20,7 @@ from components.orchestrator.access import (
 from components.orchestrator.args import EXTERNAL_ID_PARAMETER, OrchestratorArgs
 from components.orchestrator.delivery_access import secrets_key_policy
 from components.secure_bucket import SecureBucket, SecureBucketArgs, access_log_bucket
+from mlops_spec.partitions import ecr_registry
 
 
 class Storage:
@@ -45,7 +46,13 @@ class Storage:
             opts=owner.child,
         )
         self.access_logs = access_log_bucket(
-            f"{name}-access-logs", self.data_key.arn, names.access_log_bucket, args.account_id, args.tags, owner.child
+            f"{name}-access-logs",
+            self.data_key.arn,
+            names.access_log_bucket,
+            args.account_id,
+            args.tags,
+            owner.child,
+            partition=args.partition,
         )
         self.assets_bucket_name = self._assets_bucket()
         self.state_bucket = self._bucket("state", self.secrets_key, names.state_bucket)
@@ -150,7 +157,7 @@ class Storage:
         args = self._args
         if args.existing_ecr_repository:
             return pulumi.Output.from_input(
-                f"{args.account_id}.dkr.ecr.{args.region}.amazonaws.com/{args.existing_ecr_repository}"
+                f"{ecr_registry(args.account_id, args.region)}/{args.existing_ecr_repository}"
             )
         repo = self._ecr_repository("custom-algorithms", args.names.ecr_repository, "IMMUTABLE")
         if args.other_accounts:

@@ -29,7 +29,7 @@ TEARDOWN_LOG_RETENTION_DAYS = 90
 
 
 def teardown_project_arn(args: OrchestratorArgs) -> str:
-    return f"arn:aws:codebuild:{args.region}:{args.account_id}:project/{args.names.teardown_project}"
+    return f"arn:{args.partition}:codebuild:{args.region}:{args.account_id}:project/{args.names.teardown_project}"
 
 
 def teardown_log_group(args: OrchestratorArgs) -> str:
@@ -68,7 +68,7 @@ def provisioner_trust(args: OrchestratorArgs) -> str:
 def teardown_statements(args: OrchestratorArgs) -> list[policies.Statement]:
     """What the provisioner role needs to start teardowns (in Lambda) and to run them (in CodeBuild)."""
     region, account, project = args.region, args.account_id, teardown_project_arn(args)
-    logs = f"arn:aws:logs:{region}:{account}:log-group:{teardown_log_group(args)}"
+    logs = f"arn:{args.partition}:logs:{region}:{account}:log-group:{teardown_log_group(args)}"
     return [
         policies.statement(["codebuild:StartBuild"], [project], sid="StartTeardowns"),
         # A teardown waits for (and stops) the pipeline's previous teardown build.
@@ -156,7 +156,7 @@ def teardown_project(
         f"{name}-teardown",
         name=args.names.teardown_project,
         description="Deletes MLOps pipelines: stops their runs and builds, destroys their stacks",
-        service_role=args.names.role_arn("provisioner"),
+        service_role=args.names.role_arn("provisioner", args.partition),
         build_timeout=TEARDOWN_TIMEOUT_MINUTES,
         encryption_key=data_key_arn,
         source=aws.codebuild.ProjectSourceArgs(type="NO_SOURCE", buildspec=buildspec()),

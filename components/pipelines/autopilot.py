@@ -16,7 +16,7 @@ from components import policies
 from components.pipelines import roles
 from components.pipelines.base import PipelineComponent, PipelineContext
 from components.pipelines.run_on_deploy import EXECUTION_NAME_PATH, RunOnDeploy, pass_role
-from mlops_spec import naming
+from mlops_spec import naming, partitions
 from mlops_spec.base import PipelineSpec
 from mlops_spec.common import Environment
 from mlops_spec.pipelines.autopilot import AutopilotSpec
@@ -99,9 +99,9 @@ def create_job_parameters(
     return parameters
 
 
-def automl_definition(parameters: dict[str, Any], timeout_seconds: int) -> dict[str, Any]:
+def automl_definition(parameters: dict[str, Any], timeout_seconds: int, partition: str = "aws") -> dict[str, Any]:
     """Create the job, then poll it until it completes (success) or fails or stops (failure)."""
-    describe = "arn:aws:states:::aws-sdk:sagemaker:describeAutoMLJobV2"
+    describe = partitions.arn(partition, "states", "aws-sdk:sagemaker:describeAutoMLJobV2")
     return {
         "Comment": "Run one SageMaker Autopilot job and wait for it",
         "StartAt": "CreateJob",
@@ -109,7 +109,7 @@ def automl_definition(parameters: dict[str, Any], timeout_seconds: int) -> dict[
         "States": {
             "CreateJob": {
                 "Type": "Task",
-                "Resource": "arn:aws:states:::aws-sdk:sagemaker:createAutoMLJobV2",
+                "Resource": partitions.arn(partition, "states", "aws-sdk:sagemaker:createAutoMLJobV2"),
                 "Parameters": parameters,
                 "ResultPath": None,
                 "Next": "WaitForJob",
@@ -172,8 +172,8 @@ def role_statements(
     data and encrypts the output written next to it.
     """
     sub_jobs = [context.arn("sagemaker", f"{kind}/{job_name.lower()}*") for kind in SUB_JOB_RESOURCES]
-    statements = roles.s3_read(assets_bucket, [spec.training_data])
-    statements += roles.s3_write(assets_bucket, [spec.job_output_location])
+    statements = roles.s3_read(assets_bucket, [spec.training_data], context.partition)
+    statements += roles.s3_write(assets_bucket, [spec.job_output_location], context.partition)
     statements.append(policies.statement(SUB_JOB_ACTIONS, sub_jobs))
     # Autopilot runs its sub-jobs under this same role.
     statements.append(pass_role(own_role_arn, "sagemaker.amazonaws.com"))
@@ -240,7 +240,7 @@ class AutopilotTraining(PipelineComponent):
 
         def definition(bucket: str, role_arn: str, key: str, output_key: str) -> str:
             parameters = create_job_parameters(spec, bucket, role_arn, key, output_key, tags)
-            return json.dumps(automl_definition(parameters, spec.total_max_runtime + 3600))
+            return json.dumps(automl_definition(parameters, spec.total_max_runtime + 3600, context.partition))
 
         return RunOnDeploy(
             f"{name}-run",

@@ -36,12 +36,13 @@ from components.pipelines.served_model import (
     s3_uri,
     volume_kms_key,
 )
-from mlops_spec import naming
+from mlops_spec import naming, partitions
 from mlops_spec.common import Environment
 from mlops_spec.pipelines.batch import BatchFields
 
-# The Step Functions integration that creates a transform job and waits for it to end.
-TRANSFORM_SYNC = "arn:aws:states:::sagemaker:createTransformJob.sync"
+# The Step Functions integration that creates a transform job and waits for it to end (its ARN is
+# arn:<partition>:states:::<this>).
+TRANSFORM_SYNC = "sagemaker:createTransformJob.sync"
 # Job names are <prefix>-<MD5 of the execution name> (32 hex), within SageMaker's 63 characters:
 # every execution (deploy run, retry, scheduled run) gets its own name, and all share the prefix
 # the state machine's role is scoped to.
@@ -161,11 +162,12 @@ class BatchTransform(PipelineComponent):
         spec, context, tags = self.batch_spec, self.context, self.tags
         # Transform jobs are named <pipeline>-<env>-<hash>; the role may touch only jobs with this prefix.
         job_prefix = naming.bounded(f"{spec.pipeline_id}-{self.env}", JOB_PREFIX_LIMIT)
+        transform_task = partitions.arn(context.partition, "states", TRANSFORM_SYNC)
 
         def definition(model_name: str, key: str) -> str:
             parameters = transform_parameters(spec, job_prefix, model_name, key, tags)
             machine = task_definition(
-                f"Batch transform with model {model_name}", TRANSFORM_SYNC, parameters, RUN_TIMEOUT_SECONDS
+                f"Batch transform with model {model_name}", transform_task, parameters, RUN_TIMEOUT_SECONDS
             )
             return json.dumps(machine, sort_keys=True)
 

@@ -27,7 +27,7 @@ from components import policies
 from components.pipelines import roles
 from components.pipelines.base import PipelineComponent, PipelineContext
 from components.pipelines.run_on_deploy import CODEBUILD_SYNC_RULE, RunOnDeploy, sync_rule_access, task_definition
-from mlops_spec import naming
+from mlops_spec import naming, partitions
 from mlops_spec.base import PipelineSpec
 from mlops_spec.common import Environment
 from mlops_spec.pipelines.image_builder import ImageBuilderSpec
@@ -66,8 +66,7 @@ class NewRepository:
 # -- plain decisions -------------------------------------------------------------------------
 def registry(account_id: str, region: str) -> str:
     """The ECR registry host of an account and region."""
-    suffix = ".cn" if region.startswith("cn-") else ""
-    return f"{account_id}.dkr.ecr.{region}.amazonaws.com{suffix}"
+    return partitions.ecr_registry(account_id, region)
 
 
 def is_orchestrator_repository(repository: str, context: PipelineContext) -> bool:
@@ -129,8 +128,9 @@ def build_role_statements(
 ) -> list[Statement]:
     """Read the build context zip, push to (and, unless it is the orchestrator's, create) one
     repository, write the project's logs, use the keys."""
+    source = f"arn:{context.partition}:s3:::{assets_bucket}/{source_key}"
     statements = [
-        policies.statement(["s3:GetObject", "s3:GetObjectVersion"], [f"arn:aws:s3:::{assets_bucket}/{source_key}"]),
+        policies.statement(["s3:GetObject", "s3:GetObjectVersion"], [source]),
         policies.statement(ECR_PUSH_ACTIONS, [repository_arn]),
         # The repository's ARN is known by its name before it exists: creating it stays scoped to it.
         *([policies.statement(ECR_CREATE_ACTIONS, [repository_arn])] if creates_repository else []),
@@ -153,10 +153,10 @@ def build_machine_statements(context: PipelineContext, project_arn: str) -> list
     ]
 
 
-def build_definition(project_name: str) -> dict[str, Any]:
+def build_definition(project_name: str, partition: str = "aws") -> dict[str, Any]:
     return task_definition(
         f"Build and push the image of {project_name}",
-        "arn:aws:states:::codebuild:startBuild.sync",
+        partitions.arn(partition, "states", "codebuild:startBuild.sync"),
         {"ProjectName": project_name},
         (BUILD_TIMEOUT_MINUTES + 30) * 60,
     )
@@ -176,11 +176,12 @@ class ImageBuilder(PipelineComponent):
         self.image_spec = self.expect_spec(spec, ImageBuilderSpec)
         repository_uri, repository_arn = self._repository()
         project = self._project(name, repository_uri, repository_arn)
+        partition = context.partition
         run = RunOnDeploy(
             f"{name}-run",
             context=context,
             machine_name=self.physical_name("image-build-run"),
-            definition=project.name.apply(lambda project_name: json.dumps(build_definition(project_name))),
+            definition=project.name.apply(lambda project_name: json.dumps(build_definition(project_name, partition))),
             job_statements=project.arn.apply(lambda arn: build_machine_statements(context, arn)),
             run_name=self.image_spec.run_name(cast(Environment, context.environment), "build"),
             # Pipelines deployed next expect the image in the registry.

@@ -20,22 +20,24 @@ Statement = policies.Statement
 IAM_ROLE_NAME_LIMIT = 64
 
 
-def s3_read(bucket: str, prefixes: Sequence[str] = ("*",)) -> list[Statement]:
+def s3_read(bucket: str, prefixes: Sequence[str] = ("*",), partition: str = "aws") -> list[Statement]:
     """Read objects under the given prefixes of one bucket (and list only those prefixes)."""
-    objects = [f"arn:aws:s3:::{bucket}/{p.strip('/')}{'' if p == '*' else '*'}" for p in prefixes]
+    arn = f"arn:{partition}:s3:::{bucket}"
+    objects = [f"{arn}/{p.strip('/')}{'' if p == '*' else '*'}" for p in prefixes]
     list_condition = None if "*" in prefixes else {"StringLike": {"s3:prefix": [f"{p.strip('/')}*" for p in prefixes]}}
     return [
         policies.statement(["s3:GetObject"], objects),
-        policies.statement(["s3:ListBucket"], [f"arn:aws:s3:::{bucket}"], condition=list_condition),
+        policies.statement(["s3:ListBucket"], [arn], condition=list_condition),
     ]
 
 
-def s3_write(bucket: str, prefixes: Sequence[str]) -> list[Statement]:
+def s3_write(bucket: str, prefixes: Sequence[str], partition: str = "aws") -> list[Statement]:
     """Write (and read back) objects under the given prefixes of one bucket."""
-    objects = [f"arn:aws:s3:::{bucket}/{p.strip('/')}*" for p in prefixes]
+    arn = f"arn:{partition}:s3:::{bucket}"
+    objects = [f"{arn}/{p.strip('/')}*" for p in prefixes]
     return [
         policies.statement(["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"], objects),
-        policies.statement(["s3:ListBucket"], [f"arn:aws:s3:::{bucket}"]),
+        policies.statement(["s3:ListBucket"], [arn]),
     ]
 
 

@@ -155,8 +155,8 @@ def training_role_statements(
     PipelineContext.assets_output_key_arn) decrypts the data and encrypts the model written next to it.
     """
     reads = [spec.training_data, *([spec.validation_data] if spec.validation_data else [])]
-    statements = roles.s3_read(assets_bucket, reads)
-    statements += roles.s3_write(assets_bucket, [spec.job_output_location])
+    statements = roles.s3_read(assets_bucket, reads, context.partition)
+    statements += roles.s3_write(assets_bucket, [spec.job_output_location], context.partition)
     statements += roles.ecr_pull([image_repository_arn(image_uri)])
     statements.append(roles.kms_use(sorted({*key_arns, output_key})))
     statements.append(roles.sagemaker_logs(context))

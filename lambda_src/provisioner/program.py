@@ -196,7 +196,6 @@ def delivery_args(spec: PipelineSpec, settings: ProvisionerSettings) -> Delivery
         build_environment=build_environment(settings),
         orchestrator_environment=settings.orchestrator_environment,
         tags=stack_tags(spec, "delivery", settings),
-        partition=settings.partition,
     )
 
 

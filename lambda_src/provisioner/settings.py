@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from mlops_spec.env_vars import EnvVar
 from mlops_spec.environments import ENVIRONMENTS
 from mlops_spec.naming import PULUMI_PROJECT, EnvironmentNames, OrchestratorNames
+from mlops_spec.partitions import ecr_registry, partition_of
 
 # The variables, by field. `as_env()` writes these (all but the SECRET_FIELDS), so the settings of
 # the provisioner Lambda can be handed on unchanged to the CodeBuild projects that run `mlops deploy`.
@@ -60,7 +61,10 @@ class EnvironmentTarget:
     environment: str
     account_id: str
     region: str
-    partition: str = "aws"
+
+    @property
+    def partition(self) -> str:
+        return partition_of(self.region)
 
     @property
     def names(self) -> EnvironmentNames:
@@ -106,7 +110,6 @@ class ProvisionerSettings:
     baked_pulumi_home: str | None = DEFAULT_BAKED_PULUMI_HOME
     pulumi_root: str | None = None
     """Directory holding bin/pulumi; None runs `pulumi` from PATH."""
-    partition: str = "aws"
     # The external id read from its parameter, by parameter name: one read per run (per settings).
     _resolved_secrets: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -126,7 +129,7 @@ class ProvisionerSettings:
             missing = [env for env in ENVIRONMENTS if env not in self.accounts]
             if missing:
                 raise SettingsError(f"{ENV_VARS['accounts']} lacks {', '.join(missing)} (multi-account mode)")
-        defaults = orchestrator_defaults(self.orchestrator_account_id, self.region, self.partition)
+        defaults = orchestrator_defaults(self.orchestrator_account_id, self.region)
         for name, value in defaults.items():
             if not getattr(self, name):
                 object.__setattr__(self, name, value)
@@ -182,7 +185,12 @@ class ProvisionerSettings:
     def target(self, environment: str) -> EnvironmentTarget:
         if environment not in self.accounts:
             raise SettingsError(f"no account configured for environment {environment!r} in {ENV_VARS['accounts']}")
-        return EnvironmentTarget(environment, self.accounts[environment], self.region, self.partition)
+        return EnvironmentTarget(environment, self.accounts[environment], self.region)
+
+    @property
+    def partition(self) -> str:
+        """The ARN partition of the orchestrator's region (aws, aws-cn, aws-us-gov)."""
+        return partition_of(self.region)
 
     @property
     def state_bucket(self) -> str:
@@ -195,7 +203,7 @@ class ProvisionerSettings:
 
     @property
     def ecr_repository_url(self) -> str:
-        return f"{self.orchestrator_account_id}.dkr.ecr.{self.region}.amazonaws.com/{self.ecr_repository}"
+        return f"{ecr_registry(self.orchestrator_account_id, self.region)}/{self.ecr_repository}"
 
     @property
     def model_package_group_name(self) -> str | None:
@@ -215,7 +223,7 @@ class ProvisionerSettings:
         return str(value)
 
 
-def orchestrator_defaults(account_id: str, region: str, partition: str = "aws") -> dict[str, str]:
+def orchestrator_defaults(account_id: str, region: str) -> dict[str, str]:
     """Names the orchestrator gives its resources when the stack config does not override them."""
     names = OrchestratorNames(account_id, region)
     return {
@@ -223,7 +231,7 @@ def orchestrator_defaults(account_id: str, region: str, partition: str = "aws") 
         "backend_url": names.backend_url(),
         "secrets_provider": names.secrets_provider(),
         "registry_table": names.registry_table,
-        "notification_topic_arn": f"arn:{partition}:sns:{region}:{account_id}:{names.topic}",
+        "notification_topic_arn": f"arn:{partition_of(region)}:sns:{region}:{account_id}:{names.topic}",
         "ecr_repository": names.ecr_repository,
     }
 

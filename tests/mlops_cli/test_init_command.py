@@ -60,7 +60,7 @@ def test_a_multi_account_project_shares_its_settings_and_names_each_stacks_envir
         (["--account", "12"], "mlops:accounts.dev: must be a 12-digit AWS account id"),
         (MULTI[:-2], "--account: multi mode needs --account dev=ID --account staging=ID --account prod=ID"),
         ([*MULTI[:4], *MULTI[6:]], "mlops:notificationEmail: is required in multi-account mode"),
-        (["--account", "111111111111", "--region", "us-gov-west-1"], "aws:region: us-gov-west-1 is in the aws-us-gov"),
+        (["--account", "111111111111", "--region", "cn-northwest-1"], "aws:region: cn-northwest-1 has no Powertools"),
     ],
 )
 def test_bad_settings_write_nothing(tmp_path: Path, args: list[str], problem: str) -> None:

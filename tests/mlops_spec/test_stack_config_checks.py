@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from mlops_spec.errors import SpecError
-from mlops_spec.stack_config import StackConfig, load_stack_config
-from mlops_spec.stack_config_checks import partition_of, plain_text_secrets
+from mlops_spec.stack_config import load_stack_config
+from mlops_spec.stack_config_checks import plain_text_secrets
 
 pytestmark = pytest.mark.fast
 
@@ -122,26 +122,6 @@ def test_multi_account_mode_needs_the_notification_email() -> None:
     assert problem_of(values) == (
         "mlops:notificationEmail: is required in multi-account mode (approval requests are sent there); "
         "run `pulumi config set mlops:notificationEmail <address>`"
-    )
-
-
-@pytest.mark.parametrize(
-    ("region", "partition"),
-    [("us-east-1", "aws"), ("eu-west-1", "aws"), ("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov")],
-)
-def test_the_partition_follows_the_region(region: str, partition: str) -> None:
-    assert partition_of(region) == partition
-
-
-def test_a_region_outside_the_aws_partition_is_refused_rather_than_given_arn_aws_arns() -> None:
-    assert problem_of({**SINGLE, "aws:region": "us-gov-west-1"}).startswith(
-        "aws:region: us-gov-west-1 is in the aws-us-gov partition, which this version does not deploy to yet"
-    )
-    assert (
-        StackConfig.model_validate(
-            {"environment": "dev", "region": "eu-west-1", "accounts": {"dev": "111111111111"}}
-        ).partition
-        == "aws"
     )
 
 

@@ -1,0 +1,37 @@
+"""The AWS provider's own account guard (issue 13, point 5): `aws:allowedAccountIds`, where a stack
+sets it, names exactly the account the stack deploys, as quoted ids."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlops_spec.account_guard import allowed_accounts_problem, check_allowed_accounts
+from mlops_spec.errors import SpecError
+
+pytestmark = pytest.mark.fast
+FIX = 'write `aws:allowedAccountIds: ["012345678901"]` in the stack file'
+
+
+def test_unset_or_exactly_the_stacks_account_passes() -> None:
+    assert allowed_accounts_problem(None, "012345678901", "dev") is None
+    assert allowed_accounts_problem('["012345678901"]', "012345678901", "dev") is None
+
+
+def test_another_account_is_refused_naming_the_stacks_account_and_the_fix() -> None:
+    assert allowed_accounts_problem('["111111111111", "012345678901"]', "012345678901", "prod") == (
+        "names 111111111111, 012345678901, but this stack deploys prod into account 012345678901 "
+        f"(mlops:accounts.prod); {FIX}"
+    )
+
+
+def test_ids_written_as_numbers_are_refused_as_they_lose_a_leading_zero() -> None:
+    # `aws:allowedAccountIds: [012345678901]` unquoted reaches the program as a number.
+    assert allowed_accounts_problem("[12345678901]", "012345678901", "dev") == (
+        f"lists account ids as numbers, which lose a leading zero; {FIX}"
+    )
+
+
+def test_the_check_raises_a_spec_error_naming_the_key() -> None:
+    with pytest.raises(SpecError) as refused:
+        check_allowed_accounts('"222222222222"', "012345678901", "dev")
+    assert str(refused.value).startswith("aws:allowedAccountIds: names 222222222222, but this stack deploys dev")
