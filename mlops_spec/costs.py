@@ -149,7 +149,11 @@ class CostEstimate:
         """One line: `pipeline (env): $low-$high a month, $x a deployment` or why it is unknown."""
         head = f"{self.pipeline_id} ({self.environment}, {self.region})"
         if self.unknown_prices:
-            return f"{head}: price unknown for {', '.join(self.unknown_prices)}: {UNKNOWN_PRICE_FIX}"
+            # Live prices that lack one: the Price List has no such offer; the table: it is out of date.
+            fix = (
+                "the AWS Price List has no on-demand price for it" if self.source == LIVE_SOURCE else UNKNOWN_PRICE_FIX
+            )
+            return f"{head}: price unknown for {', '.join(self.unknown_prices)}: {fix}"
         unpriced = "; ".join(line.note for line in self.lines if line.instance_type is None and line.note)
         if all(line.instance_type is None for line in self.lines):
             return f"{head}: not priced: {unpriced}"
@@ -327,6 +331,18 @@ def cost_violation(estimate: CostEstimate, limit_usd: float) -> str | None:
         f"{estimate.pipeline_id} in {estimate.environment} is estimated at up to ${worst:,.2f} ({parts}), "
         f"above {COST_SETTING} ${limit_usd:,.2f}"
     )
+
+
+def cost_document(found: list[CostEstimate], limit_usd: float | None = None) -> dict[str, Any]:
+    """The `cost` object of a JSON plan or a dry run: each environment's estimate, where the prices come
+    from, the `mlops:maxMonthlyCostPerPipeline` limit and the estimates above it."""
+    violations = [problem for cost in found if limit_usd is not None and (problem := cost_violation(cost, limit_usd))]
+    return {
+        "source": found[0].source if found else None,
+        "estimates": [cost.as_dict() for cost in found],
+        "max_monthly_cost_per_pipeline": limit_usd,
+        "violations": violations,
+    }
 
 
 def max_monthly_cost_problem(value: Any) -> str | None:

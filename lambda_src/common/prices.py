@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlops_spec.costs import PRICE_USAGES, PriceUsage
+from mlops_spec.costs import LIVE_SOURCE, PRICE_USAGES, PriceLookup, PriceUsage, price_table
 
 SERVICE_CODE = "AmazonSageMaker"
 # The Price List API answers in a few regions only; us-east-1 serves the aws partition's prices.
@@ -116,3 +116,19 @@ class LivePrices:
             found = {product.usage: product.usd_per_hour for product in products(self.client, region, instance_type)}
             self._known[key] = found
         return self._known[key].get(usage)
+
+
+def credentials_available() -> bool:
+    """Whether boto3 finds AWS credentials (environment, profile, instance role): then prices are live."""
+    import boto3
+
+    return boto3.session.Session().get_credentials() is not None
+
+
+def price_lookup(live: bool) -> tuple[PriceLookup, str]:
+    """The lookup cost estimates use and its source: the Price List API (`live`, e.g. when
+    `credentials_available()`) or the committed table, named with its retrieval date."""
+    if live:
+        return LivePrices(), LIVE_SOURCE
+    table = price_table()
+    return table.lookup, table.label

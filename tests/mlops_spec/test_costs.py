@@ -188,3 +188,23 @@ def test_every_example_has_an_offline_estimate_with_its_assumptions_and_source()
             assert cost.source == costs.price_table().label, path
             assert set(costs.ASSUMPTIONS) <= set(cost.assumptions), path
             assert cost.summary().startswith(f"{spec.pipeline_id} ({cost.environment}, {REGION}): "), path
+
+
+def test_the_cost_object_of_a_plan_carries_the_estimates_their_source_and_violations() -> None:
+    monitor, endpoint = cost_of("byom_data_quality_monitor"), cost_of("byom_realtime_builtin")
+    document = costs.cost_document([monitor, endpoint], limit_usd=100)
+    assert document["source"] == "test table" and document["max_monthly_cost_per_pipeline"] == 100
+    assert [estimate["pipeline_id"] for estimate in document["estimates"]] == [
+        monitor.pipeline_id,
+        endpoint.pipeline_id,
+    ]
+    assert document["violations"] == [cost_violation(endpoint, 100)]  # $292.00 a month; the monitor's $54.90 fits
+    assert costs.cost_document([endpoint])["violations"] == []  # no limit set
+
+
+def test_a_live_price_that_is_missing_is_not_blamed_on_the_table() -> None:
+    spec = parse_pipeline_request(load_example("byom_realtime_builtin"), mode="single")
+    cost = estimate(spec, "dev", REGION, lambda *_: None, costs.LIVE_SOURCE)
+    assert cost.summary().endswith(
+        "price unknown for ml.m5.large (hosting): the AWS Price List has no on-demand price for it"
+    )

@@ -141,3 +141,14 @@ def test_a_region_table_reads_every_page(pricing: tuple[Any, Stubber]) -> None:
         "hosting": {"ml.m5.large": 0.128},
         "transform": {"ml.m5.large": 0.128},
     }
+
+
+def test_without_live_prices_estimates_read_the_committed_table_named_with_its_date() -> None:
+    from lambda_src.common.prices import price_lookup
+    from mlops_spec.costs import LIVE_SOURCE, price_table
+
+    table_lookup, table_source = price_lookup(live=False)
+    live_lookup, live_source = price_lookup(live=True)
+    assert table_source == price_table().label and table_source.startswith("sagemaker_prices.json: ")
+    assert table_lookup == price_table().lookup  # the committed table's, not a copy
+    assert (isinstance(live_lookup, LivePrices), live_source) == (True, LIVE_SOURCE)
