@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from mlops_cli.extras import require_orchestrator
+from mlops_cli.quota_check import NoCredentials
 from mlops_cli.request_file import EXIT_INVALID, StrictOption, print_field_errors, print_warnings
 from mlops_cli.validate_command import card_operation, check_card_operation_or_exit
 
 if TYPE_CHECKING:
     from mlops_cli.planner import StackPlan
     from mlops_cli.project import Project
+    from mlops_spec.base import PipelineSpec
     from mlops_spec.errors import FieldError
 
 
@@ -51,6 +53,14 @@ def plan(
         Path | None, typer.Option("--diff", help="Show what changed since OLD.json (saved `mlops plan --json`).")
     ] = None,
     strict: StrictOption = False,
+    preflight: Annotated[
+        bool,
+        typer.Option(
+            "--preflight",
+            help="Also check SageMaker's quotas for the --request (or the stack's declared pipelines) with your AWS "
+            "credentials, in the environments whose account they are in; exit 1 on a shortfall.",
+        ),
+    ] = False,
 ) -> None:
     """Run the project's Pulumi program offline under the mock engine and print what it would create.
 
@@ -71,7 +81,11 @@ def plan(
         if card_operation(request_body):
             _card_operation_plans_nothing(request_body)
             return
-        plans = _make_plans(project, names, request_body, (mode, model_registry, strict), delivery)
+        session = _aws_session() if preflight else None
+        plans = _make_plans(project, names, request_body, (mode, model_registry, strict), delivery, session)
+    except NoCredentials as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     except RequestRejected as exc:
         print_warnings(exc.warnings)
         print_field_errors(exc.errors)
@@ -80,6 +94,8 @@ def plan(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     _show(plans, old_plan, as_json, only_request)
+    if preflight:
+        _show_preflight(plans, as_json)
 
 
 def _selected_stacks(project: Project, stack: str | None, env: str | None) -> list[str]:
@@ -99,9 +115,11 @@ def _make_plans(
     request_body: dict[str, Any] | None,
     overrides: tuple[str | None, bool | None, bool],
     delivery: bool,
+    session: Any = None,
 ) -> list[StackPlan]:
     """One plan per selected stack: its own resources plus the request's, or the request's delivery
-    pipeline. `overrides`: --mode, --model-registry and --strict."""
+    pipeline. `overrides`: --mode, --model-registry and --strict. With an AWS `session` (--preflight),
+    each plan carries the quota preflight of the request (or of the stack's declared pipelines)."""
     # Imported here, not at the top: the planner loads pulumi, pulumi_aws and every component
     # (1-3 s), which `mlops --help` and the other commands should not wait for.
     from mlops_cli import planner
@@ -111,14 +129,49 @@ def _make_plans(
     warned: list[FieldError] = []
     for name in names:
         values = planner.with_overrides(planner.read_stack_file(name, project), name, mode, model_registry)
-        body = _checked_request(request_body, values, name, strict, warned) if request_body else None
+        body, spec = _checked_request(request_body, values, name, strict, warned) if request_body else (None, None)
         if delivery and body is not None:
             plans.append(planner.plan_delivery(name, body, values))
         else:
             extra = [body] if body else None
             plans.append(planner.plan_stack(name, project, extra_pipelines=extra, config_values=values))
+        if session is not None:
+            plans[-1].preflight = _preflight(values, name, spec, session)
     print_warnings(warned)
     return plans
+
+
+def _aws_session() -> Any:
+    """boto3's default session, once it is known to hold credentials (NoCredentials otherwise)."""
+    import boto3
+
+    from mlops_cli.quota_check import caller_account
+
+    session = boto3.session.Session()
+    caller_account(session)
+    return session
+
+
+def _preflight(values: dict[str, Any], stack: str, spec: PipelineSpec | None, session: Any) -> list[dict[str, Any]]:
+    """The quota preflight of `spec`, or of the stack's declared pipelines, as far as the caller's
+    credentials reach."""
+    from mlops_cli.planner import config_strings
+    from mlops_cli.quota_check import check_stack
+    from mlops_spec.stack_config import load_stack_config
+
+    config = load_stack_config(config_strings(values), stack)
+    specs = [spec] if spec is not None else list(config.pipelines)
+    return [result.as_dict() | {"line": result.line()} for result in check_stack(specs, config, session)]
+
+
+def _show_preflight(plans: list[StackPlan], as_json: bool) -> None:
+    """One line per pipeline and environment (in --json, each stack's `preflight` carries them); exit 1
+    when a quota falls short."""
+    checked = [entry for plan in plans for entry in plan.preflight]
+    if not as_json:
+        typer.echo("\n".join(entry["line"] for entry in checked) or "preflight: no pipeline to check")
+    if any(entry["status"] == "shortfall" for entry in checked):
+        raise typer.Exit(1)
 
 
 class RequestRejected(Exception):
@@ -131,7 +184,7 @@ class RequestRejected(Exception):
 
 def _checked_request(
     body: dict[str, Any], values: dict[str, Any], stack: str, strict: bool, warned: list[FieldError]
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], PipelineSpec]:
     """The request as the stack's install reads it (as `mlops validate --stack` does: its mode, model
     registry, strictness and region), without the unknown keys it ignores (each added to `warned` once);
     RequestRejected naming every field otherwise."""
@@ -148,7 +201,7 @@ def _checked_request(
         raise RequestRejected(exc.errors, list(getattr(exc, "warnings", []))) from None
     warned.extend(warning for warning in read.warnings if warning not in warned)
     ignored = {warning.field for warning in read.warnings}
-    return {key: value for key, value in body.items() if key not in ignored}
+    return {key: value for key, value in body.items() if key not in ignored}, read.spec
 
 
 def _card_operation_plans_nothing(body: dict[str, Any]) -> None:
