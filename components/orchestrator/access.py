@@ -64,6 +64,8 @@ def api_statements(args: OrchestratorArgs, data_key: str, topic_arn: str) -> lis
     return [
         *_submission_statements(args, data_key, topic_arn),
         policies.statement(["s3:PutObject"], [f"{_assets(args)}/model_card_exports/*"]),
+        # A model card's metric files (metric_file_s3_url): JSON objects of the assets bucket only.
+        policies.statement(["s3:GetObject"], [f"{_assets(args)}/*.json"]),
         policies.statement(
             # PutApprovalResult: approve or reject a delivery pipeline's pending manual approval.
             ["codepipeline:GetPipelineState", "codepipeline:GetPipelineExecution", "codepipeline:PutApprovalResult"],
