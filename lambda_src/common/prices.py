@@ -12,11 +12,21 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlops_spec.costs import LIVE_SOURCE, PRICE_USAGES, PriceLookup, PriceUsage, price_table
+from mlops_spec.base import PipelineSpec
+from mlops_spec.common import Environment
+from mlops_spec.costs import (
+    LIVE_SOURCE,
+    PRICE_USAGES,
+    PriceLookup,
+    PriceUsage,
+    cost_document,
+    estimates,
+    price_table,
+)
 
 SERVICE_CODE = "AmazonSageMaker"
 # The Price List API answers in a few regions only; us-east-1 serves the aws partition's prices.
@@ -132,3 +142,26 @@ def price_lookup(live: bool) -> tuple[PriceLookup, str]:
         return LivePrices(), LIVE_SOURCE
     table = price_table()
     return table.lookup, table.label
+
+
+def cost_of(
+    specs: Iterable[PipelineSpec],
+    mode: str,
+    region: str,
+    *,
+    live: bool = False,
+    limit_usd: float | None = None,
+    environments: Iterable[str] | None = None,
+    home: Environment = "dev",
+) -> dict[str, Any]:
+    """The `cost` object (mlops_spec.costs.cost_document) of `specs` in `region`: every environment each
+    deploys to, or those of `environments` only (a stack plans its own), priced live or from the table."""
+    lookup, source = price_lookup(live)
+    wanted = set(environments) if environments is not None else None
+    found = [
+        cost
+        for spec in specs
+        for cost in estimates(spec, mode, region, lookup, source, home)
+        if wanted is None or cost.environment in wanted
+    ]
+    return {**cost_document(found, limit_usd), "source": source}

@@ -11,7 +11,10 @@ import botocore.session
 import pytest
 from botocore.stub import Stubber
 
-from lambda_src.common.prices import LivePrices, Product, read_product, region_prices
+from lambda_src.common.prices import LivePrices, Product, cost_of, price_lookup, read_product, region_prices
+from mlops_spec.costs import LIVE_SOURCE, price_table
+from mlops_spec.request import parse_pipeline_request
+from tests.support.examples import load_example
 
 pytestmark = pytest.mark.fast
 
@@ -144,11 +147,21 @@ def test_a_region_table_reads_every_page(pricing: tuple[Any, Stubber]) -> None:
 
 
 def test_without_live_prices_estimates_read_the_committed_table_named_with_its_date() -> None:
-    from lambda_src.common.prices import price_lookup
-    from mlops_spec.costs import LIVE_SOURCE, price_table
-
     table_lookup, table_source = price_lookup(live=False)
     live_lookup, live_source = price_lookup(live=True)
     assert table_source == price_table().label and table_source.startswith("sagemaker_prices.json: ")
     assert table_lookup == price_table().lookup  # the committed table's, not a copy
     assert (isinstance(live_lookup, LivePrices), live_source) == (True, LIVE_SOURCE)
+
+
+def test_the_cost_of_a_stacks_pipelines_is_that_of_its_own_environment() -> None:
+
+    spec = parse_pipeline_request(load_example("byom_realtime_builtin", "multi"), mode="multi")
+    every = cost_of([spec], "multi", "eu-west-1", limit_usd=10)
+    prod = cost_of([spec], "multi", "eu-west-1", environments=["prod"])
+
+    assert [e["environment"] for e in every["estimates"]] == ["dev", "staging", "prod"]
+    assert [e["environment"] for e in prod["estimates"]] == ["prod"]
+    prod_instance = load_example("byom_realtime_builtin", "multi")["inference_instance"]["prod"]
+    assert prod["estimates"][0]["lines"][0]["instance_type"] == prod_instance
+    assert (every["source"], every["max_monthly_cost_per_pipeline"]) == (price_table().label, 10)
