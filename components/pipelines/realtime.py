@@ -24,7 +24,7 @@ from components.pipelines.served_model import (
 )
 from mlops_spec.common import Environment
 from mlops_spec.pipelines.realtime import Autoscaling, DeploymentStrategy, RealtimeFields
-from mlops_spec.pipelines.shadow import PRODUCTION_VARIANT
+from mlops_spec.pipelines.shadow_variants import PRODUCTION_VARIANT
 
 # The one production variant of every endpoint. Blue/green updates need the same variant name in the
 # old and new endpoint configs, so it never changes.

@@ -24,7 +24,8 @@ from components.pipelines.served_model import (
 )
 from mlops_spec.instance_types import has_instance_storage
 from mlops_spec.pipelines.realtime import RealtimeFields
-from mlops_spec.pipelines.shadow import SHADOW_VARIANT, ShadowModel
+from mlops_spec.pipelines.shadow import ShadowModel
+from mlops_spec.pipelines.shadow_variants import SHADOW_VARIANT
 
 # The production variant's weight in a shadow-tested endpoint config: the shadow's weight is its share of it.
 PRODUCTION_WEIGHT = 1.0

@@ -1,7 +1,7 @@
 """POST /pipelines/{id}/promote: the shadow of a shadow-tested endpoint becomes its production model.
 
 A normal update: the pipeline's current request with its shadow made the production model and the
-shadow removed (mlops_spec/pipelines/shadow.py `promoted_request`) is submitted as a new version would
+shadow removed (mlops_spec/pipelines/shadow_variants.py `promoted_request`) is submitted as a new version would
 be (registry version + 1, a delivery run, the approvals between environments in multi-account mode),
 the caller its requester and `promote:<caller>` its source on the registry record.
 """
@@ -18,7 +18,7 @@ from lambda_src.common.errors import Conflict, field_error
 from lambda_src.common.settings import Settings
 from lambda_src.registry import IN_PROGRESS, PipelineRecord, Status
 from mlops_spec.approvers import Principal
-from mlops_spec.pipelines.shadow import promoted_request
+from mlops_spec.pipelines.shadow_variants import promoted_request
 
 logger = Logger(child=True)
 

@@ -15,7 +15,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from lambda_src.common import aws
-from mlops_spec.pipelines.shadow import PRODUCTION_VARIANT, SHADOW, SHADOW_VARIANT
+from mlops_spec.pipelines.shadow_variants import PRODUCTION_VARIANT, SHADOW_VARIANT, is_shadow_test
 
 logger = Logger(child=True)
 
@@ -29,12 +29,6 @@ METRICS: dict[str, tuple[str, str]] = {
     "model_latency_ms": ("ModelLatency", "Average"),
 }
 VARIANTS = {"production": PRODUCTION_VARIANT, "shadow": SHADOW_VARIANT}
-
-
-def is_shadow_test(spec: Mapping[str, Any] | None) -> bool:
-    """A stored request (JSON) whose endpoint runs a shadow test."""
-    deployment = (spec or {}).get("deployment")
-    return isinstance(deployment, Mapping) and deployment.get("type") == SHADOW
 
 
 def metric_queries(endpoint_name: str) -> list[dict[str, Any]]:

@@ -24,7 +24,8 @@ from mlops_spec.pipelines.endpoint_options import (
     endpoint_kind_rules,
 )
 from mlops_spec.pipelines.model_source import BuiltinImageSpec, CustomImageSpec, ServedModelSpec
-from mlops_spec.pipelines.shadow import SHADOW, ShadowModel, shadow_problem, shadow_rules
+from mlops_spec.pipelines.shadow import ShadowModel, shadow_problem, shadow_rules
+from mlops_spec.pipelines.shadow_variants import SHADOW
 from mlops_spec.published import Rule, rule
 
 AlarmName = Annotated[str, Field(min_length=1, max_length=255)]

@@ -8,7 +8,7 @@ shadow's InitialVariantWeight to the production variant's.
 
 The shadow's model is another version of the same model: another model package version, or another
 artifact run in the request's own image. Promoting it (POST /pipelines/{id}/promote) makes it the
-production model through a normal update (`promoted_request`).
+production model through a normal update (shadow_variants.promoted_request).
 """
 
 from __future__ import annotations
@@ -27,16 +27,12 @@ from mlops_spec.common import (
     StrictModel,
     field_problem,
 )
+from mlops_spec.pipelines.shadow_variants import MODEL_SOURCES, SHADOW
 from mlops_spec.published import Rule, rule
 
-# The variants of a shadow-tested endpoint, as CloudWatch names them (dimension VariantName). The
-# production variant's name is every endpoint's (blue/green updates need it unchanged).
-PRODUCTION_VARIANT = "AllTraffic"
-SHADOW_VARIANT = "Shadow"
-SHADOW = "shadow"
 # The share of production requests SageMaker copies to the shadow (ShadowModelVariantConfig's 1-100).
 SamplingPercentage = Annotated[int, Field(ge=1, le=100)]
-_SOURCES = ("model_package_name", "model_artifact_location")
+_SOURCES = MODEL_SOURCES
 ONE_SOURCE = "give exactly one of model_package_name and model_artifact_location"
 
 
@@ -119,25 +115,3 @@ def _source_problem(spec: Any, shadow: ShadowModel, image_fields: tuple[str, ...
     if (shadow.model_package_name or shadow.model_artifact_location) == production:
         return "deployment.shadow", "serves the production model itself; name the model version to test"
     return None
-
-
-def promoted_request(document: Mapping[str, Any]) -> dict[str, Any] | None:
-    """A stored real-time request (JSON) with its shadow made the production model: the shadow's model,
-    instance type and count replace the production ones, and the deployment goes back to all_at_once
-    (its other settings kept). None when the request has no shadow. Pure: the caller validates the
-    result as any request."""
-    deployment = document.get("deployment")
-    shadow = deployment.get(SHADOW) if isinstance(deployment, Mapping) else None
-    if not isinstance(deployment, Mapping) or not isinstance(shadow, Mapping):
-        return None
-    promoted = {key: value for key, value in document.items() if key not in _SOURCES}
-    package, artifact = shadow.get("model_package_name"), shadow.get("model_artifact_location")
-    if package:
-        promoted["model_package_name"] = package
-    else:
-        promoted["model_artifact_location"] = artifact
-    promoted["inference_instance"] = shadow.get("instance_type")
-    promoted["instance_count"] = shadow.get("instance_count", 1)
-    rest = {key: value for key, value in deployment.items() if key not in ("type", SHADOW)}
-    promoted["deployment"] = {**rest, "type": "all_at_once"}
-    return promoted

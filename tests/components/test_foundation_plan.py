@@ -99,7 +99,7 @@ def test_every_kms_key_rotates(dev_multi: StackPlan) -> None:
 
 def test_every_api_method_requires_iam_auth(dev_multi: StackPlan) -> None:
     methods = dev_multi.recorder.of_type("aws:apigateway/method:Method")
-    assert len(methods) == 14
+    assert len(methods) == 15
     assert {m.inputs["authorization"] for m in methods} == {"AWS_IAM"}
     integrations = dev_multi.recorder.of_type("aws:apigateway/integration:Integration")
     assert {i.inputs["type"] for i in integrations} == {"AWS_PROXY"}

@@ -13,7 +13,7 @@ from mlops_spec.capacity import instance_needs, total_by_quota
 from mlops_spec.errors import SpecError
 from mlops_spec.openapi import json_schema
 from mlops_spec.pipelines.realtime import RealtimeBuiltinSpec
-from mlops_spec.pipelines.shadow import promoted_request
+from mlops_spec.pipelines.shadow_variants import promoted_request
 from mlops_spec.request import parse_pipeline_request
 from tests.support.examples import EXAMPLES, load_example
 

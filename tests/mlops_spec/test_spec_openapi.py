@@ -45,6 +45,7 @@ def test_every_route_and_method_is_described(document):
         "/pipelines/{pipeline_id}/approval": ["post"],
         "/pipelines/{pipeline_id}/drift": ["get"],
         "/pipelines/{pipeline_id}/reconcile": ["post"],
+        "/pipelines/{pipeline_id}/promote": ["post"],
         "/modelcards": ["get", "post"],
         "/modelcards/{name}": ["delete", "get", "put"],
         "/modelcards/{name}/export": ["post"],
@@ -141,6 +142,8 @@ ANSWERS = {
     ("post", "/pipelines/{pipeline_id}/approval"): ["200", "400", "403", "404", "409", "413", "429", "503"],
     ("get", "/pipelines/{pipeline_id}/drift"): ["200", "404", "429", "503"],
     ("post", "/pipelines/{pipeline_id}/reconcile"): ["202", "404", "409", "429", "503"],
+    # 400 and 413: the promoted request is validated and measured as any request.
+    ("post", "/pipelines/{pipeline_id}/promote"): ["202", "400", "404", "409", "413", "429", "503"],
     ("get", "/modelcards"): ["200", "400", "429", "503"],
     ("post", "/modelcards"): ["201", "400", "409", "413", "429", "503"],
     ("get", "/modelcards/{name}"): ["200", "400", "404", "429", "503"],
