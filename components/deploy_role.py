@@ -135,11 +135,17 @@ def pipeline_kinds(scope: DeployScope) -> list[Kind]:
                 *_TAGS,
             ),
         ),
-        # The endpoints' rollback alarms (components.pipelines.realtime.rollback_alarms) and the
-        # scale-from-zero alarm of async endpoints (components.pipelines.endpoint_options.backlog_alarm).
+        # The endpoints' rollback alarms (components.pipelines.realtime.rollback_alarms), the
+        # scale-from-zero alarm of async endpoints (components.pipelines.endpoint_options.backlog_alarm)
+        # and the monitors' violation alarms (components.pipelines.monitors.violations).
         Kind(
             "cloudwatch",
-            ("alarm:*-5xx-errors", "alarm:*-p99-latency", "alarm:*-backlog-without-capacity"),
+            (
+                "alarm:*-5xx-errors",
+                "alarm:*-p99-latency",
+                "alarm:*-backlog-without-capacity",
+                "alarm:*-violations",
+            ),
             ("PutMetricAlarm", "TagResource"),
             ("PutMetricAlarm", "DeleteAlarms", *_TAGS),
         ),

@@ -42,7 +42,7 @@ from components.pipelines.monitors.plan import (
     role_statements,
     s3_input,
 )
-from components.pipelines.monitors.violations import forward_violations
+from components.pipelines.monitors.violations import violation_rule
 from components.pipelines.run_on_deploy import RunOnDeploy, task_definition
 from components.pipelines.served_model import resolved, s3_uri
 from mlops_spec import naming
@@ -89,8 +89,8 @@ class ModelMonitor(PipelineComponent):
         baseline = self._baseline(name, plan, role, run_name)
         definition = self.job_definition(name, plan, role.arn)
         schedule = self._schedule(name, definition, baseline)
-        # Runs with violations reach the orchestrator, which does what `on_violation` says.
-        forward_violations(self, name, context, schedule, self.tags)
+        # Runs with violations set off an alarm and reach the orchestrator, which does what `on_violation` says.
+        violations = violation_rule(self, name, context, schedule, self.tags)
         self.finish(
             {
                 "endpoint_name": pulumi.Output.from_input(resolved(spec.endpoint_name)),
@@ -100,6 +100,7 @@ class ModelMonitor(PipelineComponent):
                 "baseline_output_location": plan.apply(lambda p: p.baseline_output_uri),
                 "baseline_state_machine_arn": baseline.state_machine_arn,
                 "on_violation": pulumi.Output.from_input(spec.violation_action),
+                "violations_rule_name": violations.name,
             }
         )
 

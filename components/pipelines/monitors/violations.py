@@ -1,10 +1,14 @@
-"""Where a monitor's runs with violations go: to the orchestrator's event bus, which acts on them.
+"""A monitor's runs with violations: an alarm of its own, and the way to the orchestrator, which acts on them.
 
-Changes when how violations leave the monitor's account changes. The orchestrator's rule
-(components/orchestrator/monitor_actions.py) hands them to its trigger function, which does what the
-request's `on_violation` says (lambda_src/trigger/monitor_violations.py). In the orchestrator's own
-account SageMaker's events are already on that bus: nothing is forwarded. In another account a rule of
-the monitor's own schedule sends them there, under a role that may put events on that bus only
+Changes when how violations are counted or leave the monitor's account changes. A rule matches the
+runs of the monitor's own schedule that completed with violations (mlops_spec/monitor_violations.py
+says why that event), and an alarm counts them (EventBridge's MatchedEvents of the rule): the monitor
+is in alarm after a run with violations, whatever its type, with no feature names known at plan time.
+
+The orchestrator's rule (components/orchestrator/monitor_actions.py) hands the runs to its trigger
+function, which does what the request's `on_violation` says (lambda_src/trigger/monitor_violations.py).
+In the orchestrator's own account SageMaker's events are already on that bus: the rule has no target.
+In another account it sends them there, under a role that may put events on that bus only
 (EventBridge's cross-account delivery: the rule's target is the other account's bus ARN, the role is
 the rule's; the orchestrator's bus allows the environment accounts to put events on it).
 """
@@ -25,6 +29,8 @@ from mlops_spec.monitor_violations import default_bus_arn, violation_pattern
 Statement = policies.Statement
 # PutRule's limit on rule names.
 RULE_NAME_LIMIT = 64
+# Monitoring schedules run at most hourly: a run with violations keeps the alarm on until the next run.
+ALARM_PERIOD_SECONDS = 3600
 
 
 def forwards_violations(context: PipelineContext) -> bool:
@@ -45,12 +51,51 @@ def schedule_pattern(schedule_arn: str) -> str:
     return json.dumps(violation_pattern([schedule_arn]), sort_keys=True)
 
 
-def forward_violations(
+def alarm_arguments(rule_name: str) -> dict[str, Any]:
+    """In alarm while the last hour saw a run with violations (no run: no data, not breaching)."""
+    return {
+        "namespace": "AWS/Events",
+        "metric_name": "MatchedEvents",
+        "dimensions": {"RuleName": rule_name},
+        "statistic": "Sum",
+        "period": ALARM_PERIOD_SECONDS,
+        "evaluation_periods": 1,
+        "threshold": 1,
+        "comparison_operator": "GreaterThanOrEqualToThreshold",
+        "treat_missing_data": "notBreaching",
+    }
+
+
+def violation_rule(
     owner: Any, name: str, context: PipelineContext, schedule: aws.sagemaker.MonitoringSchedule, tags: dict[str, str]
-) -> aws.cloudwatch.EventRule | None:
-    """The rule, its role and its target (children of `owner`, the monitor); None where nothing is forwarded."""
-    if not forwards_violations(context):
-        return None
+) -> aws.cloudwatch.EventRule:
+    """The rule, its alarm and, in another account than the orchestrator's, its target and role
+    (children of `owner`, the monitor)."""
+    rule_name = owner.physical_name("violations", RULE_NAME_LIMIT)
+    rule = aws.cloudwatch.EventRule(
+        f"{name}-violations",
+        name=rule_name,
+        description=pulumi.Output.concat("Runs of ", schedule.name, " with violations"),
+        event_pattern=schedule.arn.apply(schedule_pattern),
+        tags=tags,
+        opts=owner.child,
+    )
+    aws.cloudwatch.MetricAlarm(
+        f"{name}-violations-alarm",
+        name=rule_name,
+        alarm_description=pulumi.Output.concat("A run of ", schedule.name, " found violations (see its report)"),
+        tags=tags,
+        opts=owner.child_opts(depends_on=[rule]),
+        **alarm_arguments(rule_name),
+    )
+    if forwards_violations(context):
+        _forward(owner, name, context, rule, tags)
+    return rule
+
+
+def _forward(
+    owner: Any, name: str, context: PipelineContext, rule: aws.cloudwatch.EventRule, tags: dict[str, str]
+) -> None:
     role = roles.ExecutionRole(
         f"{name}-violations-role",
         role_name=owner.physical_name("violations-role", roles.IAM_ROLE_NAME_LIMIT),
@@ -61,14 +106,6 @@ def forward_violations(
         tags=tags,
         opts=owner.child,
     )
-    rule = aws.cloudwatch.EventRule(
-        f"{name}-violations",
-        name=owner.physical_name("violations", RULE_NAME_LIMIT),
-        description=pulumi.Output.concat("Runs of ", schedule.name, " with violations, to the MLOps orchestrator"),
-        event_pattern=schedule.arn.apply(schedule_pattern),
-        tags=tags,
-        opts=owner.child,
-    )
     aws.cloudwatch.EventTarget(
         f"{name}-violations-target",
         rule=rule.name,
@@ -76,4 +113,3 @@ def forward_violations(
         role_arn=role.arn,
         opts=owner.child_opts(depends_on=[role]),
     )
-    return rule

@@ -1,5 +1,6 @@
-"""Monitors that act (issue 14), the monitor's side: every monitor publishes its CloudWatch metrics, and a
-monitor in another account than the orchestrator's sends its runs with violations to the orchestrator's bus."""
+"""Monitors that act (issue 14), the monitor's side: every monitor publishes its CloudWatch metrics, is in
+alarm after a run with violations, and in another account than the orchestrator's sends those runs to the
+orchestrator's bus."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 
 from components.pipelines.monitors import ModelBiasMonitor, ModelExplainabilityMonitor, ModelQualityMonitor
-from components.pipelines.monitors.violations import forwarder_statements, forwards_violations
+from components.pipelines.monitors.violations import alarm_arguments, forwarder_statements, forwards_violations
 from mlops_cli.mocks import PlanRecorder, policy_of
 from mlops_spec.request import parse_pipeline_request
 from tests.components.pipelines.test_monitor_decisions import plan_of
@@ -17,6 +18,7 @@ from tests.components.support import build, make_context, monitor_request
 
 ORCHESTRATOR_BUS = "arn:aws:events:us-east-1:999999999999:event-bus/default"
 RULE = "aws:cloudwatch/eventRule:EventRule"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 
 
 def deploy(recorder: PlanRecorder, orchestrator_account: str, **overrides: Any) -> None:
@@ -51,11 +53,34 @@ def test_a_monitor_in_another_account_forwards_its_runs_with_violations_to_the_o
     assert definition.inputs["dataQualityAppSpecification"]["environment"] == {"publish_cloudwatch_metrics": "Enabled"}
 
 
-def test_a_monitor_in_the_orchestrators_account_forwards_nothing() -> None:
+def test_a_monitor_in_the_orchestrators_account_has_its_rule_and_alarm_but_forwards_nothing() -> None:
     recorder = PlanRecorder()
     deploy(recorder, "111111111111")
-    assert recorder.of_type(RULE) == []
+    [rule] = recorder.of_type(RULE)
+    [alarm] = recorder.of_type(ALARM)
+
+    assert rule.inputs["name"] == "churn-data-quality-dev-violations"
     assert recorder.of_type("aws:cloudwatch/eventTarget:EventTarget") == []
+    assert len(recorder.of_type("aws:iam/role:Role")) == 3  # jobs, baseline machine, its starter
+    assert (alarm.inputs["name"], alarm.inputs["dimensions"]) == (
+        "churn-data-quality-dev-violations",
+        {"RuleName": "churn-data-quality-dev-violations"},
+    )
+    assert (alarm.inputs["namespace"], alarm.inputs["metricName"], alarm.inputs["threshold"]) == (
+        "AWS/Events",
+        "MatchedEvents",
+        1,
+    )
+
+
+@pytest.mark.fast
+def test_the_alarm_is_on_after_a_run_with_violations_and_off_without_runs() -> None:
+    arguments = alarm_arguments("r")
+    assert (arguments["comparison_operator"], arguments["treat_missing_data"]) == (
+        "GreaterThanOrEqualToThreshold",
+        "notBreaching",
+    )
+    assert (arguments["statistic"], arguments["period"]) == ("Sum", 3600)
 
 
 @pytest.mark.fast
