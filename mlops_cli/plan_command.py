@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -19,6 +21,22 @@ if TYPE_CHECKING:
     from mlops_cli.project import Project
     from mlops_spec.base import PipelineSpec
     from mlops_spec.errors import FieldError
+
+
+DeliveryOption = Annotated[
+    bool, typer.Option(help="Plan the request's delivery pipeline (CodePipeline) instead of its target resources.")
+]
+DiffOption = Annotated[
+    Path | None, typer.Option("--diff", help="Show what changed since OLD.json (saved `mlops plan --json`).")
+]
+PreflightOption = Annotated[
+    bool,
+    typer.Option(
+        "--preflight",
+        help="Also check SageMaker's quotas for the --request (or the stack's declared pipelines) with your AWS "
+        "credentials, in the environments whose account they are in; exit 1 on a shortfall.",
+    ),
+]
 
 
 def plan(
@@ -45,57 +63,47 @@ def plan(
     model_registry: Annotated[
         bool | None, typer.Option("--model-registry/--no-model-registry", help="Override mlops:useModelRegistry.")
     ] = None,
-    delivery: Annotated[
-        bool,
-        typer.Option(help="Plan the request's delivery pipeline (CodePipeline) instead of its target resources."),
-    ] = False,
-    diff: Annotated[
-        Path | None, typer.Option("--diff", help="Show what changed since OLD.json (saved `mlops plan --json`).")
-    ] = None,
+    delivery: DeliveryOption = False,
+    diff: DiffOption = None,
     strict: StrictOption = False,
-    preflight: Annotated[
-        bool,
-        typer.Option(
-            "--preflight",
-            help="Also check SageMaker's quotas for the --request (or the stack's declared pipelines) with your AWS "
-            "credentials, in the environments whose account they are in; exit 1 on a shortfall.",
-        ),
-    ] = False,
+    preflight: PreflightOption = False,
 ) -> None:
     """Run the project's Pulumi program offline under the mock engine and print what it would create.
-
-    A --request is checked first as `mlops validate` checks it, for each planned stack's install: its
-    unknown keys are `warning:` lines (errors with --strict or the stack's mlops:strictRequests), and an
-    invalid request is one `<field>: <problem>` line per error and exit 1."""
+    A --request is first checked as `mlops validate --stack` checks it (same lines, exit 1 when invalid)."""
     require_orchestrator("plan")
     from mlops_cli.project import check_shared_settings, find_project  # lazily: they load yaml and pydantic
-    from mlops_spec.errors import SpecError
 
-    try:
+    with _one_line_errors():
         project = find_project(cwd or Path.cwd())
         names = _selected_stacks(project, stack, env)
         check_shared_settings(project)
         old_plan = _read_json_plan(diff) if diff else None
         request_body = _read_request(request) if request else None
         _check_options(mode, delivery, request_body is not None, only_request)
-        if card_operation(request_body):
+        if request_body is not None and card_operation(request_body):
             _card_operation_plans_nothing(request_body)
             return
         session = _aws_session() if preflight else None
         plans = _make_plans(project, names, request_body, (mode, model_registry, strict), delivery, session)
-    except NoCredentials as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+    _show(plans, old_plan, as_json, only_request)
+    if preflight:
+        _show_preflight(plans, as_json)
+
+
+@contextmanager
+def _one_line_errors() -> Iterator[None]:
+    """A request's errors as `mlops validate` prints them; any other problem as one line; exit 1."""
+    from mlops_spec.errors import SpecError
+
+    try:
+        yield
     except RequestRejected as exc:
         print_warnings(exc.warnings)
         print_field_errors(exc.errors)
         raise typer.Exit(EXIT_INVALID) from None
-    except SpecError as exc:
+    except (NoCredentials, SpecError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
-    _show(plans, old_plan, as_json, only_request)
-    if preflight:
-        _show_preflight(plans, as_json)
 
 
 def _selected_stacks(project: Project, stack: str | None, env: str | None) -> list[str]:

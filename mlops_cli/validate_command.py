@@ -170,8 +170,8 @@ def validate(
     pipeline id and stacks.
 
     Unknown keys are ignored with a `warning: <field>: <problem>` line on stderr, as the API ignores
-    them (errors with --strict, or when the stack sets mlops:strictRequests). Exit codes: 0 valid, 1 invalid (one `<field>: <problem>` line per
-    error), 2 unreadable or not JSON.
+    them (errors with --strict, or when the stack sets mlops:strictRequests). Exit codes: 0 valid,
+    1 invalid (one `<field>: <problem>` line per error), 2 unreadable or not JSON.
     """
     body = load_or_exit(file)
     if card_operation(body):

@@ -50,10 +50,7 @@ def preflight_answer(answer: Any, failed: bool = False) -> dict[str, Any]:
         reason = str(error or "it failed")[:300]
         return _not_checked(f"the provisioner could not check the quotas: {reason}")
     statuses = {entry.get("status") for entry in environments if isinstance(entry, dict)}
-    if "shortfall" in statuses:
-        status = "shortfall"
-    else:
-        status = "ok" if statuses <= {"ok"} else NOT_CHECKED
+    status = "shortfall" if "shortfall" in statuses else "ok" if statuses <= {"ok"} else NOT_CHECKED
     return {"status": status, "environments": environments}
 
 

@@ -72,7 +72,8 @@ def test_a_valid_request_with_an_unknown_key_is_planned_without_it(project: Path
 
 
 def test_a_model_card_operation_is_checked_and_plans_nothing(project: Path) -> None:
-    good = runner.invoke(app, ["plan", "--request", write(project, {"pipeline_type": "delete_model_card", "name": "c"})])
+    card = write(project, {"pipeline_type": "delete_model_card", "name": "c"})
+    good = runner.invoke(app, ["plan", "--request", card])
     assert (good.exit_code, good.stdout.strip()) == (
         0,
         "model card operation delete_model_card: valid; it plans no resources (SageMaker is called when provisioned)",

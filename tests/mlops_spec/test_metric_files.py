@@ -1,4 +1,5 @@
-"""The metric files of examples/model_cards/metric_files/ become metric groups a card accepts (mlops_spec/metric_files.py)."""
+"""The metric files of examples/model_cards/metric_files/ become metric groups a card accepts
+(mlops_spec/metric_files.py)."""
 
 from __future__ import annotations
 

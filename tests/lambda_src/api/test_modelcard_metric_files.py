@@ -149,7 +149,10 @@ def test_a_file_over_the_size_limit_is_refused(orchestrator, monkeypatch):
 
     response = create(card(url, "model_card_metric_schema"))
 
-    assert (response.status, response.body["errors"]) == (400, [{"field": FIELD, "problem": "is larger than 100 bytes"}])
+    assert (response.status, response.body["errors"]) == (
+        400,
+        [{"field": FIELD, "problem": "is larger than 100 bytes"}],
+    )
 
 
 def test_a_dry_run_reads_and_checks_the_file_without_calling_sagemaker(orchestrator):
