@@ -79,6 +79,7 @@ def shadow_rules() -> tuple[Rule, ...]:
         rule("deployment", "is only allowed with deployment type shadow"),
         rule("deployment", "is not allowed with serverless"),
         rule("deployment", "is not allowed with async_inference"),
+        rule("deployment", "is not allowed with deploy_on_approval"),
         rule("deployment", "serves the production model itself"),
         rule("model_artifact_location", "runs in the request's image"),
         rule("model_package_name", "is required when the model registry is enabled"),
@@ -100,6 +101,14 @@ def shadow_problem(spec: Any, image_fields: tuple[str, ...], use_model_registry:
         return "deployment.shadow", "is not allowed with serverless: SageMaker's shadow variants run on instances"
     if spec.async_inference is not None:
         return "deployment.shadow", "is not allowed with async_inference: shadow variants test real-time requests"
+    if spec.deploy_on_approval:
+        # Each approved version would replace the production model under the running test (and the
+        # candidate itself, once approved, would be production and shadow at once).
+        return (
+            "deployment.shadow",
+            "is not allowed with deploy_on_approval: promote the shadow with mlops promote, or follow the "
+            "registry without a shadow test",
+        )
     if shadow.model_package_name is None and use_model_registry:
         return "deployment.shadow.model_package_name", "is required when the model registry is enabled"
     return _source_problem(spec, shadow, image_fields)

@@ -147,9 +147,22 @@ def test_the_shadow_runs_on_a_hosting_instance_type():
 
 def test_a_shadow_artifact_needs_the_requests_image():
     body = {**load_example("byom_realtime_deploy_on_approval"), "deployment": {"type": "shadow", "shadow": SHADOW}}
+    del body["deploy_on_approval"], body["rollback_on_reject"]
     assert problem(body) == (
         "deployment.shadow.model_artifact_location",
         "runs in the request's image: give model_framework and model_framework_version, or test a model_package_name",
+    )
+
+
+def test_a_pipeline_following_the_registry_runs_no_shadow_test():
+    body = {
+        **load_example("byom_realtime_deploy_on_approval"),
+        "deployment": {"type": "shadow", "shadow": {"model_package_name": PACKAGE, "instance_type": "ml.m5.large"}},
+    }
+    assert problem(body) == (
+        "deployment.shadow",
+        "is not allowed with deploy_on_approval: promote the shadow with mlops promote, or follow the registry "
+        "without a shadow test",
     )
 
 

@@ -24,8 +24,6 @@ SHADOW = {
     "sampling_percentage": 20,
 }
 
-ARTIFACT_SHADOW = {"model_artifact_location": "models/v2.tar.gz", "instance_type": "ml.m5.large"}
-
 
 def shadow_body(**overrides: Any) -> dict[str, Any]:
     return realtime_body(deployment={"type": "shadow", "shadow": SHADOW}, client_token="first-request", **overrides)
@@ -117,25 +115,26 @@ def test_a_shadow_not_deployed_is_not_promoted_and_nothing_is_written(orchestrat
 
 
 def test_a_promoted_request_that_does_not_validate_is_400_and_nothing_is_written(orchestrator):
-    """An artifact shadow of a pipeline following the registry: promoted, it would serve no package."""
-    body = realtime_body(
-        model_package_name="arn:aws:sagemaker:us-east-1:111111111111:model-package/churn-xgb/3",
-        deploy_on_approval=True,
-        deployment={
-            "type": "shadow",
-            "shadow": {"model_artifact_location": "models/v2.tar.gz", "instance_type": "ml.m5.large"},
-        },
+    """A stored shadow an earlier release accepted, on an instance type endpoints no longer take: promoted,
+    it is validated as any request, and refused."""
+    provisioned(shadow_body())
+    stored = {**json.loads(str(Registry(TABLE).get(PIPELINE).spec))}  # type: ignore[union-attr]
+    stored["deployment"]["shadow"]["instance_type"] = "ml.t3.medium"
+    orchestrator.dynamodb.update_item(
+        TableName=TABLE,
+        Key={"pipeline_id": {"S": PIPELINE}},
+        UpdateExpression="SET spec = :spec",
+        ExpressionAttributeValues={":spec": {"S": json.dumps(stored)}},
     )
-    provisioned(body)
     item = orchestrator.item(PIPELINE)
     orchestrator.invocations.calls.clear()
 
     answer = promote(PIPELINE)
 
     assert answer.status == 400
-    assert answer.body["errors"] == [
-        {"field": "deploy_on_approval", "problem": "needs model_package_name (the version deployed first)"}
-    ]
+    [error] = answer.body["errors"]
+    assert error["field"] == "inference_instance"
+    assert error["problem"].startswith("must be a SageMaker instance type for endpoints")
     assert orchestrator.item(PIPELINE) == item
     assert orchestrator.invocations.calls == []
 
