@@ -223,6 +223,9 @@ def _send(body: dict[str, Any], watch: Watch, config: Settings, what: str) -> Ou
     except ApiError as refused:
         # A pipeline busy with another operation, or a request today's rules refuse: said, not retried.
         return Outcome("refused", (f"Not done: {what}: {refused}",))
+    except submission.ProvisioningNotStarted:
+        # The version is recorded (FAILED, retryable): acting again would step back from it instead.
+        return Outcome("not started", (f"{what}: recorded, but its provisioning could not start: send it again.",))
     state = f"queued as version {sent.record.version}" if sent.queued else "already its current request"
     return Outcome("queued" if sent.queued else "unchanged", (f"{what}: {state}.",))
 

@@ -11,6 +11,7 @@ import pytest
 
 from lambda_src.common import aws
 from lambda_src.registry import Registry, Status
+from lambda_src.trigger import monitor_violations
 from lambda_src.trigger.handler import handler
 from lambda_src.trigger.monitor_violations import Violation, retrain_job_name
 from tests.support.api_gateway import LAMBDA_CONTEXT, api_event, call
@@ -214,3 +215,23 @@ def test_only_completed_runs_with_violations_are_violations() -> None:
     }
     assert Violation.parse(clean) is None
     assert Violation.parse({**event, "detail-type": "SageMaker Training Job State Change"}) is None
+
+
+def test_an_action_that_fails_forgets_the_run_so_that_the_retried_event_acts(
+    orchestrator: Orchestrator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served()
+    served(inference_instance="ml.m5.xlarge")
+    monitor_id = monitor("rollback")
+    real = monitor_violations.previous_request
+
+    def unavailable(*args: Any) -> Any:
+        raise RuntimeError("S3 is unavailable")
+
+    monkeypatch.setattr(monitor_violations, "previous_request", unavailable)
+    with pytest.raises(RuntimeError, match="S3 is unavailable"):
+        handler(violation_event(), LAMBDA_CONTEXT)
+    assert record(monitor_id).violations == ()
+
+    monkeypatch.setattr(monitor_violations, "previous_request", real)
+    assert handler(violation_event(), LAMBDA_CONTEXT)["outcome"] == "queued"
