@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from mlops_cli.api_commands.shadow_table import shadow_tables
 from mlops_spec.status import Status
 
 if TYPE_CHECKING:
@@ -163,6 +164,8 @@ def render_status(console: Console, status: dict[str, Any]) -> None:
         console.print(f"drift: {drift_label(status['drift'])} (details: mlops drift {text(status.get('pipeline_id'))})")
     if isinstance(status.get("outputs"), dict) and status["outputs"]:
         console.print(_outputs_table(status["outputs"]))
+    for shown in shadow_tables(status.get("shadow_test")):
+        console.print(shown)
 
 
 def show_status(status: dict[str, Any], as_json: bool) -> None:

@@ -45,3 +45,28 @@ def test_promote_refused_by_the_api_is_its_message_and_exit_1(mlops: Run, api) -
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [f"error (HTTP 409): {refusal['message']}", "  pipeline_id: has no shadow"]
     assert result.stdout == ""
+
+
+def test_status_shows_the_shadow_test_side_by_side(mlops: Run, api) -> None:
+    variant = {"invocation_5xx_errors": 0, "invocation_4xx_errors": 0}
+    shadow_test = {
+        "window_hours": 1,
+        "environments": {
+            "dev": {
+                "endpoint_name": "churn-xgb-dev",
+                "production": {"variant": "AllTraffic", "invocations": 100, **variant, "model_latency_ms": 25.0},
+                "shadow": {"variant": "Shadow", "invocations": 50, **variant, "model_latency_ms": None},
+            },
+            "prod": {"endpoint_name": "churn-xgb-prod", "note": "in the prod account: read its metrics there"},
+        },
+    }
+    answer = {"pipeline_id": PIPELINE, "status": "DEPLOYED", "stages": [], "shadow_test": shadow_test}
+    api.answer("GET", f"/pipelines/{PIPELINE}", (200, answer))
+
+    result = mlops("status", PIPELINE)
+
+    assert result.exit_code == 0, result.output
+    rows = {" ".join(line.replace("│", " ").split()) for line in result.stdout.splitlines()}
+    assert "invocations 100 50" in rows
+    assert "model latency (ms, average) 25.0 -" in rows
+    assert "shadow test in prod (churn-xgb-prod): in the prod account: read its metrics there" in rows
