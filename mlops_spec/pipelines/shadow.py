@@ -40,7 +40,8 @@ class ShadowModel(StrictModel):
     """The model under test: SageMaker sends it a copy of `sampling_percentage` % of production requests
     and discards its answers (its metrics and logs are its own)."""
 
-    SCHEMA_RULES: ClassVar[tuple[Rule, ...]] = (rule("model_package_name", ONE_SOURCE),)
+    # The error names the first source missing, or the second one given.
+    SCHEMA_RULES: ClassVar[tuple[Rule, ...]] = tuple(rule(name, ONE_SOURCE) for name in MODEL_SOURCES)
 
     model_package_name: ModelPackageArn | None = Field(
         default=None, description="Model package version to test (or model_artifact_location)."
