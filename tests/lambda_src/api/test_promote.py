@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 
+from lambda_src.common import settings
 from lambda_src.registry import Registry, Status
 from mlops_spec import naming
 from tests.support.api_gateway import api_event, call
+from tests.support.examples import load_example
 from tests.support.moto_orchestrator import TABLE
 from tests.support.requests import realtime_body
 
@@ -145,3 +147,23 @@ def test_promote_of_an_unknown_pipeline_is_404(orchestrator):
     assert answer.status == 404
     assert orchestrator.items() == []
     assert orchestrator.invocations.calls == []
+
+
+def test_in_multi_account_mode_the_promotion_goes_through_every_environment(orchestrator, monkeypatch):
+    """A normal update: the new version is deployed dev -> staging -> prod, with the caller its requester
+    (who then may not approve its promotion to prod), each environment's shadow values promoted."""
+    monkeypatch.setenv(settings.MODE, "multi")
+    body = load_example("byom_realtime_shadow", "multi")
+    assert call(api_event("POST", "/provisionpipeline", body)).status == 202
+    pipeline = "churn-xgb-shadow-realtime-builtin"
+    Registry(TABLE).transition(pipeline, Status.PROVISIONING)
+    Registry(TABLE).transition(pipeline, Status.DEPLOYED)
+
+    answer = promote(pipeline)
+
+    assert answer.status == 202
+    assert (answer.body["version"], answer.body["environments"]) == (2, ["dev", "staging", "prod"])
+    spec = Registry(TABLE).get(pipeline).spec_document()  # type: ignore[union-attr]
+    assert spec["inference_instance"] == {"dev": "ml.m5.large", "staging": "ml.m5.large", "prod": "ml.m5.xlarge"}
+    assert spec["instance_count"] == {"dev": 1, "staging": 1, "prod": 2}
+    assert spec["model_artifact_location"] == "models/churn-xgb-v2/model.tar.gz"
