@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from lambda_src.api import shadow_metrics
 from lambda_src.api.shadow_metrics import side_by_side
 from lambda_src.common import aws, settings
 from lambda_src.registry import Registry, Status
@@ -104,4 +105,23 @@ def test_no_data_is_no_invocation_and_no_latency():
         "invocation_5xx_errors": 0,
         "invocation_4xx_errors": 0,
         "model_latency_ms": None,
+    }
+
+
+@pytest.mark.fast
+def test_metrics_that_cannot_be_read_are_reported_not_raised(monkeypatch):
+    # E.g. an API role without cloudwatch:GetMetricData: the rest of the status is still answered.
+    from botocore.exceptions import ClientError
+
+    class Denied:
+        def get_metric_data(self, **_: Any) -> None:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetMetricData")
+
+    monkeypatch.setattr(shadow_metrics.aws, "client", lambda service: Denied())
+    now = datetime(2026, 12, 6, 10, 30, 45, tzinfo=UTC)
+    assert shadow_metrics.environment_metrics(ENDPOINT, now) == {
+        "endpoint_name": ENDPOINT,
+        "start": "2026-12-06T09:30:00Z",
+        "end": "2026-12-06T10:30:00Z",
+        "note": "metrics unreadable (AccessDenied)",
     }
