@@ -103,11 +103,20 @@ def products(client: Any, region: str, instance_type: str | None = None) -> Iter
                 yield product
 
 
+def unambiguous(found: Iterable[Product]) -> dict[tuple[PriceUsage, str], float]:
+    """(usage, instance type) -> USD an hour; one the Price List prices twice, differently, is left out
+    (unknown): choosing between them would be a guess."""
+    prices: dict[tuple[PriceUsage, str], set[float]] = {}
+    for product in found:
+        prices.setdefault((product.usage, product.instance_type), set()).add(product.usd_per_hour)
+    return {key: values.pop() for key, values in prices.items() if len(values) == 1}
+
+
 def region_prices(client: Any, region: str) -> dict[str, dict[str, float]]:
     """usage -> instance type -> USD an hour, for every instance-hour product of `region`."""
     table: dict[str, dict[str, float]] = {usage: {} for usage in PRICE_USAGES}
-    for product in products(client, region):
-        table[product.usage][product.instance_type] = product.usd_per_hour
+    for (usage, instance_type), price in unambiguous(products(client, region)).items():
+        table[usage][instance_type] = price
     return {usage: dict(sorted(prices.items())) for usage, prices in table.items() if prices}
 
 
@@ -123,8 +132,8 @@ class LivePrices:
         key = (region, instance_type)
         if key not in self._known:
             self.client = self.client or pricing_client()
-            found = {product.usage: product.usd_per_hour for product in products(self.client, region, instance_type)}
-            self._known[key] = found
+            found = unambiguous(products(self.client, region, instance_type))
+            self._known[key] = {usage: price for (usage, _), price in found.items()}
         return self._known[key].get(usage)
 
 

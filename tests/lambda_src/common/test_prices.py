@@ -131,6 +131,22 @@ def test_a_live_lookup_asks_once_per_region_and_instance_type(pricing: tuple[Any
     assert prices("us-east-1", "ml.m5.large", "transform") is None
 
 
+def test_a_price_listed_twice_differently_is_unknown_not_chosen(pricing: tuple[Any, Stubber]) -> None:
+    client, stubber = pricing
+    items = [
+        price_list_item("USE1-Host:ml.m5.large", "0.115"),
+        price_list_item("Host:ml.m5.large", "0.12"),  # the same usage in us-east-1, priced otherwise
+        price_list_item("USE1-Train:ml.m5.large", "0.1"),
+        price_list_item("Train:ml.m5.large", "0.1"),  # the same price twice is no ambiguity
+    ]
+    stubber.add_response("get_products", {"PriceList": items}, asked("us-east-1", "ml.m5.large"))
+    prices = LivePrices(client)
+    assert (prices("us-east-1", "ml.m5.large", "hosting"), prices("us-east-1", "ml.m5.large", "training")) == (
+        None,
+        0.1,
+    )
+
+
 def test_a_region_table_reads_every_page(pricing: tuple[Any, Stubber]) -> None:
     client, stubber = pricing
     first = [price_list_item("EU-Host:ml.m5.large", "0.128", region="eu-west-1")]
