@@ -25,7 +25,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lambda_src.common.prices import pricing_client, read_product, region_prices  # noqa: E402  (after the path fix)
+from lambda_src.common.prices import (  # noqa: E402  (after the path fix)
+    Product,
+    pricing_client,
+    read_product,
+    region_prices,
+    unambiguous,
+)
 from mlops_spec.costs import PRICE_TABLE_FILE, PRICE_USAGES, PRICED_REGIONS  # noqa: E402
 from mlops_spec.instance_types import Purpose, valid_instance_types  # noqa: E402
 
@@ -84,13 +90,17 @@ def table_problems(data: dict[str, Any], documented: str) -> list[str]:
 def offer_prices(offers: Iterable[dict[str, Any]]) -> dict[str, dict[str, dict[str, float]]]:
     """region -> usage -> instance type -> USD an hour, from offer files (products and OnDemand terms
     by SKU, as the Price List API's entries hold them one product at a time)."""
-    found: dict[str, dict[str, dict[str, float]]] = {}
+    by_region: dict[str, list[Product]] = {}
     for offer in offers:
         on_demand = offer.get("terms", {}).get("OnDemand", {})
         for sku, product in offer.get("products", {}).items():
             entry = read_product(json.dumps({"product": product, "terms": {"OnDemand": on_demand.get(sku, {})}}))
             if entry is not None:
-                found.setdefault(entry.region, {}).setdefault(entry.usage, {})[entry.instance_type] = entry.usd_per_hour
+                by_region.setdefault(entry.region, []).append(entry)
+    found: dict[str, dict[str, dict[str, float]]] = {}
+    for region, entries in by_region.items():
+        for (usage, instance_type), price in unambiguous(entries).items():
+            found.setdefault(region, {}).setdefault(usage, {})[instance_type] = price
     return found
 
 
