@@ -27,10 +27,12 @@ from mlops_spec.costs import (
     estimates,
     price_table,
 )
+from mlops_spec.partitions import partition_of
 
 SERVICE_CODE = "AmazonSageMaker"
-# The Price List API answers in a few regions only; us-east-1 serves the aws partition's prices.
-PRICING_REGION = "us-east-1"
+# The Price List API answers in a few regions only: us-east-1 serves the aws partition's prices (and
+# GovCloud's, listed there too), cn-northwest-1 China's (in CNY: estimates leave those unknown).
+PRICING_REGIONS: dict[str, str] = {"aws": "us-east-1", "aws-us-gov": "us-east-1", "aws-cn": "cn-northwest-1"}
 # usage -> the operation part of its usage type (USE1-Host:ml.m5.large -> "Host").
 USAGE_OPERATIONS: dict[PriceUsage, str] = {
     "hosting": "Host",
@@ -44,11 +46,16 @@ _OPERATION_USAGES = {operation: usage for usage, operation in USAGE_OPERATIONS.i
 _USAGE_TYPE = re.compile(r"^(?:[A-Z0-9]+-)?(?P<operation>[A-Za-z]+):(?P<instance>ml\.[a-z0-9.-]+)$")
 
 
-def pricing_client() -> Any:
-    """A client of the Price List API, in the region that serves it (not the caller's own)."""
+def pricing_region(region: str) -> str:
+    """Where the Price List API serves the prices of `region`'s partition."""
+    return PRICING_REGIONS[partition_of(region)]
+
+
+def pricing_client(region: str = "us-east-1") -> Any:
+    """A client of the Price List API serving `region`'s prices (not in the caller's own region)."""
     import boto3
 
-    return boto3.client("pricing", region_name=PRICING_REGION)
+    return boto3.client("pricing", region_name=pricing_region(region))
 
 
 @dataclass(frozen=True)
@@ -126,13 +133,22 @@ class LivePrices:
     instance type, remembered for the lookups after it."""
 
     client: Any = None
+    """One client for every region (tests); otherwise one per pricing region, made on first use."""
+    _clients: dict[str, Any] = field(default_factory=dict)
     _known: dict[tuple[str, str], dict[PriceUsage, float]] = field(default_factory=dict)
+
+    def _client_for(self, region: str) -> Any:
+        if self.client is not None:
+            return self.client
+        where = pricing_region(region)
+        if where not in self._clients:
+            self._clients[where] = pricing_client(region)
+        return self._clients[where]
 
     def __call__(self, region: str, instance_type: str, usage: PriceUsage) -> float | None:
         key = (region, instance_type)
         if key not in self._known:
-            self.client = self.client or pricing_client()
-            found = unambiguous(products(self.client, region, instance_type))
+            found = unambiguous(products(self._client_for(region), region, instance_type))
             self._known[key] = {usage: price for (usage, _), price in found.items()}
         return self._known[key].get(usage)
 

@@ -11,7 +11,15 @@ import botocore.session
 import pytest
 from botocore.stub import Stubber
 
-from lambda_src.common.prices import LivePrices, Product, cost_of, price_lookup, read_product, region_prices
+from lambda_src.common.prices import (
+    LivePrices,
+    Product,
+    cost_of,
+    price_lookup,
+    pricing_region,
+    read_product,
+    region_prices,
+)
 from mlops_spec.costs import LIVE_SOURCE, price_table
 from mlops_spec.request import parse_pipeline_request
 from tests.support.examples import load_example
@@ -181,3 +189,11 @@ def test_the_cost_of_a_stacks_pipelines_is_that_of_its_own_environment() -> None
     prod_instance = load_example("byom_realtime_builtin", "multi")["inference_instance"]["prod"]
     assert prod["estimates"][0]["lines"][0]["instance_type"] == prod_instance
     assert (every["source"], every["max_monthly_cost_per_pipeline"]) == (price_table().label, 10)
+
+
+@pytest.mark.parametrize(
+    ("region", "served_from"),
+    [("eu-west-1", "us-east-1"), ("us-gov-west-1", "us-east-1"), ("cn-north-1", "cn-northwest-1")],
+)
+def test_prices_are_asked_where_the_price_list_serves_the_regions_partition(region: str, served_from: str) -> None:
+    assert pricing_region(region) == served_from
