@@ -87,6 +87,24 @@ def _print_dry_run(answer: dict[str, Any]) -> None:
     pipeline_id = text(answer.get("pipeline_id", "?"))
     console.print(f"dry run: the orchestrator accepts pipeline [bold]{pipeline_id}[/bold]; nothing was created")
     console.print_json(data=answer)
+    for line in preflight_lines(answer.get("preflight")):
+        console.print(text(line))
+
+
+def preflight_lines(preflight: Any) -> list[str]:
+    """The dry run's quota preflight, one line per environment (shortfalls named), or why it was not checked."""
+    if not isinstance(preflight, dict):
+        return []
+    if not preflight.get("environments"):
+        return [f"quota preflight: {preflight.get('status')} ({preflight.get('reason', 'no environment')})"]
+    lines = []
+    for entry in preflight["environments"]:
+        found = [short.get("message", "") for short in entry.get("shortfalls") or []]
+        detail = " ".join(found) or entry.get("reason") or ""
+        lines.append(
+            f"quota preflight {entry.get('environment')}: {entry.get('status')}" + (f": {detail}" if detail else "")
+        )
+    return lines
 
 
 def _print_queued(answer: dict[str, Any]) -> None:

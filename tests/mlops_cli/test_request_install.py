@@ -99,3 +99,19 @@ def test_provision_refuses_a_bad_model_card_operation_locally(mlops: Run, api, t
 
     assert (result.exit_code, result.stderr.splitlines()) == (1, ["name: is required"])
     assert api.received == []
+
+
+def test_provision_dry_run_prints_the_quota_preflight_per_environment(mlops: Run, api, tmp_path: Path) -> None:
+    path = tmp_path / "request.json"
+    path.write_text((EXAMPLES / "byom_realtime_builtin.json").read_text())
+    short = {"message": "SageMaker quota 'ml.m5.large for endpoint usage' is 0; this request needs 2 more."}
+    preflight = {
+        "status": "shortfall",
+        "environments": [{"environment": "dev", "status": "shortfall", "shortfalls": [short]}],
+    }
+    api.answer("POST", "/provisionpipeline", (200, {"dry_run": True, "pipeline_id": "p", "preflight": preflight}))
+
+    result = mlops("provision", str(path), "--dry-run", "--mode", "single")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == f"quota preflight dev: shortfall: {short['message']}"
