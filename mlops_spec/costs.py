@@ -143,6 +143,7 @@ class CostEstimate:
             "lines": [line.as_dict() for line in self.lines],
             "assumptions": list(self.assumptions),
             "source": self.source,
+            "summary": self.summary(),
         }
 
     def summary(self) -> str:

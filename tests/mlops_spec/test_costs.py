@@ -161,6 +161,7 @@ def test_the_estimate_as_json_carries_lines_assumptions_and_source() -> None:
         "note": None,
     }
     assert document["source"] == "test table"
+    assert document["summary"] == "churn-xgb-realtime-builtin (dev, us-east-1): $292.00 a month"
 
 
 def test_an_estimate_above_the_limit_is_a_violation_naming_the_figure() -> None:
