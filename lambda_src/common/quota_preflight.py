@@ -21,6 +21,26 @@ logger = Logger(child=True)
 
 PREFLIGHT_ACTION = "preflight"
 NOT_CHECKED = "not checked"
+# The dry run must answer within API Gateway's 29 s: one attempt, at most 15 s for the provisioner's answer
+# (the shared clients retry three times, 20 s each).
+ANSWER_SECONDS = 15
+_client: dict[int, Any] = {}
+
+
+def lambda_client() -> Any:
+    """The Lambda client the preflight is asked with (its own: bounded as above), made on first use from the
+    functions' one session (whose data files are loaded once), and anew if that session is replaced."""
+    aws.client("lambda")  # creates the shared session when nothing has yet
+    session = aws._boto3_session()
+    if id(session) not in _client:
+        from botocore.config import Config
+
+        config = Config(
+            connect_timeout=3, read_timeout=ANSWER_SECONDS, retries={"total_max_attempts": 1, "mode": "standard"}
+        )
+        _client.clear()
+        _client[id(session)] = session.client("lambda", config=config)
+    return _client[id(session)]
 
 
 def request_preflight(pipeline_id: str, spec_json: str, config: Settings) -> dict[str, Any]:
@@ -29,7 +49,7 @@ def request_preflight(pipeline_id: str, spec_json: str, config: Settings) -> dic
         return _not_checked("the orchestrator has no provisioner function yet (first install)")
     payload = {"action": PREFLIGHT_ACTION, "pipeline_id": pipeline_id, "version": None, "spec": spec_json}
     try:
-        response = aws.client("lambda").invoke(
+        response = lambda_client().invoke(
             FunctionName=config.provisioner_function,
             InvocationType="RequestResponse",
             Payload=json.dumps(payload).encode(),

@@ -121,9 +121,7 @@ def test_dry_run_returns_the_plan_and_writes_nothing(orchestrator):
     assert response.body["spec"]["deployment"]["type"] == "all_at_once"  # defaults are filled in
     assert orchestrator.items() == []
     assert orchestrator.object_keys() == []
-    # Only the quota preflight was asked of the provisioner (synchronously); nothing was started.
-    [asked] = orchestrator.invocations.calls
-    assert (asked["type"], asked["payload"]["action"]) == ("RequestResponse", "preflight")
+    assert orchestrator.invocations.calls == []
 
 
 def test_dry_run_of_an_invalid_request_is_a_400(orchestrator):

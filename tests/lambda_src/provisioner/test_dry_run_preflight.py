@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from lambda_src.common import aws
-from lambda_src.common.quota_preflight import preflight_answer
+from lambda_src.common.quota_preflight import lambda_client, preflight_answer
 from lambda_src.registry import Status
 from tests.lambda_src.provisioner.conftest import rest_event
 from tests.lambda_src.provisioner.test_races import submit
@@ -29,15 +28,14 @@ def answering(single: Any) -> Iterator[Any]:
     from lambda_src.provisioner.handler import run
 
     def invoke(params: dict[str, Any], **_: Any) -> Any:
-        if params["headers"].get("X-Amz-Invocation-Type") != "RequestResponse":
-            return None  # an async start: the world records it
+        assert params["headers"].get("X-Amz-Invocation-Type") == "RequestResponse"
         result = run(single.provisioner(), json.loads(params["body"]))
         return AWSResponse("https://lambda.local", 200, {}, None), {
             "StatusCode": 200,
             "Payload": io.BytesIO(json.dumps(result).encode()),
         }
 
-    events = aws.client("lambda").meta.events
+    events = lambda_client().meta.events
     events.register_first("before-call.lambda.Invoke", invoke)
     yield single
     events.unregister("before-call.lambda.Invoke", invoke)
@@ -112,11 +110,20 @@ def test_quotas_that_cannot_be_read_are_not_checked_with_the_reason(answering: A
 
 
 def test_a_provisioner_that_cannot_be_asked_leaves_the_preflight_unchecked(single: Any, example_body: Body) -> None:
-    # The world's Lambda answers every invoke as an accepted async one: no payload comes back.
+    # moto's Lambda has no such function: the invoke fails.
     preflight = dry_run(single, example_body("byom_realtime_builtin"))
 
-    assert (preflight["status"], preflight["environments"]) == ("not checked", [])
-    assert preflight["reason"].startswith("the provisioner could not be asked")
+    assert preflight == {
+        "status": "not checked",
+        "reason": "the provisioner could not be asked (ResourceNotFoundException)",
+        "environments": [],
+    }
+
+
+@pytest.mark.fast
+def test_the_preflight_is_asked_once_within_api_gateways_time() -> None:
+    config = lambda_client().meta.config
+    assert (config.retries["total_max_attempts"], config.read_timeout) == (1, 15)
 
 
 @pytest.mark.fast
