@@ -36,6 +36,7 @@ from lambda_src.common.settings import Settings
 from lambda_src.registry import PipelineRecord, Registry, Status, now
 from lambda_src.registry import violations as notes
 from mlops_spec import naming
+from mlops_spec.approvers import Principal
 from mlops_spec.monitor_violations import DETAIL_TYPE, SOURCE, VIOLATIONS, VIOLATIONS_FILE, schedule_name
 
 if TYPE_CHECKING:  # pydantic stays out of the trigger's import (its cold start)
@@ -215,11 +216,14 @@ ACTIONS: dict[str, Callable[[Watch, Violation, list[Any], Settings], Outcome]] =
 
 
 def _send(body: dict[str, Any], watch: Watch, config: Settings, what: str) -> Outcome:
-    """`body` through the normal update path, as the monitor's version (no person's client token)."""
+    """`body` through the normal update path, as the monitor's version (no person's client token). Its
+    requester is the monitor's: who asked for this action, who then may not approve its promotion to prod."""
     body.pop("client_token", None)
+    asked_by = Principal.from_dict(watch.record.requested_by) if watch.record.requested_by else None
     try:
         request = submission.plan(body, config)
-        sent = submission.submit(request, config, source=f"{SOURCE_PREFIX} {watch.record.pipeline_id}")
+        source = f"{SOURCE_PREFIX} {watch.record.pipeline_id}"
+        sent = submission.submit(request, config, source=source, requested_by=asked_by)
     except ApiError as refused:
         # A pipeline busy with another operation, or a request today's rules refuse: said, not retried.
         return Outcome("refused", (f"Not done: {what}: {refused}",))

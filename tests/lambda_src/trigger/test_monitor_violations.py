@@ -157,6 +157,8 @@ def test_rollback_sends_the_previous_request_version_again(orchestrator: Orchest
 
     now = record(served_id)
     assert (now.status, now.version, now.source) == (Status.QUEUED, 3, f"monitor: {MONITOR}")
+    # Who asked for the monitor's action is the version's requester (they may not approve it to prod).
+    assert now.requested_by == record(MONITOR).requested_by is not None
     assert json.loads(now.spec)["inference_instance"] == "ml.m5.large"  # version 1's
     assert orchestrator.invocations.payloads[before:] == [
         {"action": "provision", "pipeline_id": served_id, "version": 3}
