@@ -74,10 +74,10 @@ def provision(
         check_or_exit(body, install.mode, install.use_model_registry, strict or install.strict, install.region)
     with api_errors():
         answer = connect(api_url, region, profile).provision(body, dry_run=dry_run)
-    if dry_run:
+    if card_operation(body):
+        print_json(answer)  # the card (or its dry run's normalised request), as the API answers it
+    elif dry_run:
         _print_dry_run(answer)
-    elif card_operation(body):
-        print_json(answer)
     else:
         _print_queued(answer)
 
