@@ -31,21 +31,9 @@ RequestFile = Annotated[
         help="Pipeline request as JSON (the body of POST /provisionpipeline); '-' reads stdin.", show_default=False
     ),
 ]
-ModeOption = Annotated[
-    Mode,
-    typer.Option("--mode", envvar="MLOPS_MODE", help="Orchestrator mode: single- or multi-account."),
-]
 StrictOption = Annotated[
     bool,
     typer.Option("--strict", help="Refuse unknown keys of the request instead of ignoring them with a warning."),
-]
-RegistryOption = Annotated[
-    bool,
-    typer.Option(
-        "--model-registry/--no-model-registry",
-        envvar="MLOPS_MODEL_REGISTRY",
-        help="The orchestrator uses the SageMaker model registry (model_package_name required).",
-    ),
 ]
 
 
@@ -129,13 +117,6 @@ def print_warnings(warnings: Sequence[FieldError]) -> None:
     """One `warning: <field>: <problem>` line per ignored key, on stderr."""
     for warning in warnings:
         typer.echo(f"warning: {warning}", err=True)
-
-
-def load_and_check(path: Path, mode: Mode, use_model_registry: bool, strict: bool = False) -> tuple[Any, PipelineSpec]:
-    """The raw body and its spec, its warnings printed; prints the problems and exits 2 (unreadable) or
-    1 (invalid) otherwise."""
-    body = load_or_exit(path)
-    return body, check_or_exit(body, mode, use_model_registry, strict)
 
 
 def check_or_exit(
