@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import importlib
 import os
 import sys
 from typing import Annotated
@@ -10,16 +12,38 @@ import typer
 
 from mlops_cli.version import show_version
 
-app = typer.Typer(
-    name="mlops",
-    help="MLOps pipeline orchestrator for AWS: plan offline, validate requests, and drive a deployed orchestrator.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
+# Command name -> (module, attribute): the command function, or for a group its Typer app. A run of
+# one command imports that command's module only; `mlops --help` (or no known command) imports them
+# all, since Typer reads every signature to list them. The modules keep their heavy imports (pulumi,
+# boto3, the request models) inside the command functions.
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("mlops_cli.init_command", "init"),
+    "plan": ("mlops_cli.plan_command", "plan"),
+    "validate": ("mlops_cli.validate_command", "validate"),
+    "provision": ("mlops_cli.api_commands.pipelines", "provision"),
+    "status": ("mlops_cli.api_commands.pipelines", "status"),
+    "list": ("mlops_cli.api_commands.pipelines", "list_pipelines"),
+    "delete": ("mlops_cli.api_commands.pipelines", "delete"),
+    "drift": ("mlops_cli.api_commands.drift", "drift"),
+    "reconcile": ("mlops_cli.api_commands.drift", "reconcile"),
+    "promote": ("mlops_cli.api_commands.promote", "promote"),
+    "approve": ("mlops_cli.api_commands.approvals", "approve"),
+    "reject": ("mlops_cli.api_commands.approvals", "reject"),
+    "modelcard": ("mlops_cli.api_commands.modelcards", "app"),
+    "deploy": ("mlops_cli.deploy_command", "deploy"),
+    "teardown": ("mlops_cli.teardown_command", "teardown"),
+}
+_GROUPS = frozenset({"modelcard"})
+_HIDDEN = frozenset({"teardown"})
+
+# Commands after which the process ends without tearing the interpreter down: a plan leaves a large
+# graph of Pulumi objects and modules whose teardown took about a second, after the output was
+# complete and nothing was left to write. Nothing they build is garbage before the end either, so the
+# cyclic collector (which rescanned the growing graph of modules, models and outputs, about 0.25 s of
+# a plan) does not run in them.
+_ENDS_WITHOUT_TEARDOWN = frozenset({"plan"})
 
 
-@app.callback()
 def _options(
     version: Annotated[
         bool, typer.Option("--version", callback=show_version, is_eager=True, help="Print the version and exit.")
@@ -28,46 +52,47 @@ def _options(
     pass
 
 
-def _register() -> None:
-    # Typer reads every command's signature to build `mlops --help`, so each command module is
-    # imported here; they keep their heavy imports (pulumi, boto3, the request models) inside the
-    # command functions, so listing the commands stays fast.
-    from mlops_cli import deploy_command, init_command, plan_command, teardown_command, validate_command
-    from mlops_cli.api_commands import approvals, drift, modelcards, pipelines, promote
-
-    app.command("init")(init_command.init)
-    app.command("plan")(plan_command.plan)
-    app.command("validate")(validate_command.validate)
-    app.command("provision")(pipelines.provision)
-    app.command("status")(pipelines.status)
-    app.command("list")(pipelines.list_pipelines)
-    app.command("delete")(pipelines.delete)
-    app.command("drift")(drift.drift)
-    app.command("reconcile")(drift.reconcile)
-    app.command("promote")(promote.promote)
-    app.command("approve")(approvals.approve)
-    app.command("reject")(approvals.reject)
-    app.add_typer(modelcards.app, name="modelcard")
-    app.command("deploy")(deploy_command.deploy)
-    app.command("teardown", hidden=True)(teardown_command.teardown)
+def build_app(only: str | None = None) -> typer.Typer:
+    """The `mlops` app with every command, or with command `only` alone (all a run of it needs)."""
+    built = typer.Typer(
+        name="mlops",
+        help="MLOps pipeline orchestrator for AWS: plan offline, validate requests, and drive a deployed orchestrator.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+    built.callback()(_options)
+    for name, (module, attribute) in _COMMANDS.items():
+        if only in (None, name):
+            target = getattr(importlib.import_module(module), attribute)
+            if name in _GROUPS:
+                built.add_typer(target, name=name)
+            else:
+                built.command(name, hidden=name in _HIDDEN)(target)
+    return built
 
 
-_register()
-
-# Commands after which the process ends without tearing the interpreter down: a plan leaves a large
-# graph of Pulumi objects and modules whose teardown took about a second, after the output was
-# complete and nothing was left to write.
-_ENDS_WITHOUT_TEARDOWN = frozenset({"plan"})
+def __getattr__(name: str) -> typer.Typer:
+    """`from mlops_cli.main import app`: the app with every command, built on first use."""
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()["app"] = built = build_app()
+    return built
 
 
 def main() -> None:
-    """The `mlops` console script: the app, then the exit (see _ENDS_WITHOUT_TEARDOWN)."""
+    """The `mlops` console script: the app (of the command given alone), then the exit (see
+    _ENDS_WITHOUT_TEARDOWN)."""
+    command = sys.argv[1] if len(sys.argv) > 1 else None
+    ends_without_teardown = command in _ENDS_WITHOUT_TEARDOWN
+    if ends_without_teardown:
+        gc.disable()
     try:
-        app()
+        build_app(command if command in _COMMANDS else None)()
         code: int | str | None = 0
     except SystemExit as exit_:
         code = exit_.code
-    if len(sys.argv) > 1 and sys.argv[1] in _ENDS_WITHOUT_TEARDOWN:
+    if ends_without_teardown:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code if isinstance(code, int) else 0 if code is None else 1)

@@ -37,10 +37,16 @@ class StackPlan:
     request_pipelines: list[str] = field(default_factory=list)  # pipeline ids a --request added
     preflight: list[dict[str, Any]] = field(default_factory=list)  # with --preflight: per pipeline and environment
 
+    # The violations of the resources as last counted: the text plan and the JSON plan both show them.
+    _checked: tuple[int, list[Violation]] | None = field(default=None, init=False, repr=False, compare=False)
+
     def violations(self) -> list[Violation]:
         """Guardrail violations of the planned resources (components/guardrails/), in a stable order."""
-        found = check_all(self.recorder.in_order(), self.orchestrator_account)
-        return sorted(found, key=lambda v: (v.rule, v.resource_type, v.resource_name, v.message))
+        count = len(self.recorder.resources)
+        if self._checked is None or self._checked[0] != count:
+            found = check_all(self.recorder.in_order(), self.orchestrator_account)
+            self._checked = (count, sorted(found, key=lambda v: (v.rule, v.resource_type, v.resource_name, v.message)))
+        return list(self._checked[1])
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -98,7 +98,8 @@ def _shared_config(config: Any) -> dict[str, Any]:
 
 def _load_yaml(path: Path) -> dict[str, Any]:
     try:
-        document = yaml.safe_load(path.read_text()) or {}
+        # libyaml's parser where installed: several times faster than the pure-Python one.
+        document = yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     except yaml.YAMLError as exc:
         problem = f"is not valid YAML ({' '.join(str(exc).split())})"
         raise SpecError("bad project file", [FieldError(path.name, problem)]) from None
