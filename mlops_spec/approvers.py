@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlops_spec.environments import ENVIRONMENTS
+from mlops_spec.partitions import SUPPORTED_PARTITIONS
 
 # The environments a manual approval promotes into (every one after the first: dev has none).
 APPROVAL_ENVIRONMENTS: tuple[str, ...] = ENVIRONMENTS[1:]
@@ -24,7 +25,7 @@ GUARDED_ENVIRONMENT = "prod"
 # More approvers than this per environment is a group's job (one role that several people assume).
 MAX_APPROVERS = 50
 
-_PARTITION = r"(aws|aws-cn|aws-us-gov)"
+_PARTITION = f"({'|'.join(SUPPORTED_PARTITIONS)})"
 _NAME = r"[\w+=,.@-]{1,128}"
 # IAM role and user ARNs, with an optional path: arn:aws:iam::123456789012:role/ops/Approver.
 _PRINCIPAL_ARN = re.compile(rf"arn:{_PARTITION}:iam::(\d{{12}}):(role|user)/(?:[\w+=,.@-]+/)*({_NAME})")
