@@ -81,7 +81,7 @@ def plan(
         request_body = _read_request(request) if request else None
         _check_options(mode, delivery, request_body is not None, only_request)
         if request_body is not None and card_operation(request_body):
-            _card_operation_plans_nothing(request_body)
+            _card_operation_plans_nothing(request_body, strict)
             return
         session = _aws_session() if preflight else None
         plans = _make_plans(project, names, request_body, (mode, model_registry, strict), delivery, session)
@@ -212,9 +212,9 @@ def _checked_request(
     return {key: value for key, value in body.items() if key not in ignored}, read.spec
 
 
-def _card_operation_plans_nothing(body: dict[str, Any]) -> None:
+def _card_operation_plans_nothing(body: dict[str, Any], strict: bool) -> None:
     """A model-card operation creates no stack: checked as the API's dry run checks it, and said so."""
-    check_card_operation_or_exit(body)
+    check_card_operation_or_exit(body, strict)
     operation = body["pipeline_type"]
     typer.echo(f"model card operation {operation}: valid; it plans no resources (SageMaker is called when provisioned)")
 

@@ -17,12 +17,14 @@ from mlops_cli.request_file import (
     check_or_exit,
     load_or_exit,
     print_field_errors,
+    print_warnings,
     read_request,
 )
 from mlops_spec import naming
 from mlops_spec.environments import Environment, Mode
 
 if TYPE_CHECKING:
+    from mlops_cli.api_commands.modelcards import CheckedCard
     from mlops_spec.base import PipelineSpec
     from mlops_spec.errors import FieldError
     from mlops_spec.stack_config import StackConfig
@@ -174,11 +176,11 @@ def validate(
     1 invalid (one `<field>: <problem>` line per error), 2 unreadable or not JSON.
     """
     body = load_or_exit(file)
-    if card_operation(body):
-        _validate_card_operation(body, as_json)
-        return
     install = install_of(stack, mode, model_registry, Path.cwd())
     strict = strict or install.strict
+    if card_operation(body):
+        _validate_card_operation(body, as_json, strict)
+        return
     if as_json:
         _validate_json(body, install, strict)
     else:
@@ -206,33 +208,44 @@ def card_operation(body: Any) -> bool:
     return isinstance(body, dict) and body.get("pipeline_type") in MODEL_CARD_OPERATIONS
 
 
-def card_operation_request(body: dict[str, Any]) -> tuple[dict[str, Any] | None, list[FieldError]]:
-    """As POST /provisionpipeline?dry_run=true checks it: the normalised request, or its field errors."""
+def card_operation_request(body: dict[str, Any], strict: bool = False) -> CheckedCard:
+    """As POST /provisionpipeline?dry_run=true checks it: the normalised request or its field errors, and
+    the unknown keys it ignores (errors when `strict`)."""
     from mlops_cli.api_commands.modelcards import operation_request
 
-    return operation_request(str(body["pipeline_type"]), {k: v for k, v in body.items() if k != "pipeline_type"})
+    fields = {k: v for k, v in body.items() if k != "pipeline_type"}
+    return operation_request(str(body["pipeline_type"]), fields, strict)
 
 
-def check_card_operation_or_exit(body: dict[str, Any]) -> dict[str, Any]:
-    """The operation's normalised request; prints one line per field error and exits 1 otherwise."""
-    request, errors = card_operation_request(body)
-    if errors or request is None:
-        print_field_errors(errors)
+def check_card_operation_or_exit(body: dict[str, Any], strict: bool = False) -> dict[str, Any]:
+    """The operation's normalised request, its warnings printed; prints the warnings and one line per
+    field error and exits 1 otherwise."""
+    checked = card_operation_request(body, strict)
+    print_warnings(checked.warnings)
+    if checked.errors or checked.request is None:
+        print_field_errors(checked.errors)
         raise typer.Exit(EXIT_INVALID)
-    return request
+    return checked.request
 
 
-def _validate_card_operation(body: dict[str, Any], as_json: bool) -> None:
+def _validate_card_operation(body: dict[str, Any], as_json: bool, strict: bool) -> None:
     operation = str(body["pipeline_type"])
-    request, errors = card_operation_request(body)
-    if errors:
+    checked = card_operation_request(body, strict)
+    warnings = [w.as_dict() for w in checked.warnings]
+    if checked.errors:
         if as_json:
-            answer: dict[str, Any] = {"message": "invalid model card request", "errors": [e.as_dict() for e in errors]}
+            errors = [e.as_dict() for e in checked.errors]
+            answer: dict[str, Any] = {"message": "invalid model card request", "errors": errors, "warnings": warnings}
             typer.echo(json.dumps(answer, indent=2))
         else:
-            print_field_errors(errors)
+            print_warnings(checked.warnings)
+            print_field_errors(checked.errors)
         raise typer.Exit(EXIT_INVALID)
-    answer = {"pipeline_type": operation, "request": request}
+    request = checked.request
+    # As the API's dry run answers it: warnings only when keys were ignored.
+    answer = {"pipeline_type": operation, "request": request, **({"warnings": warnings} if warnings else {})}
+    if not as_json:
+        print_warnings(checked.warnings)
     if as_json:
         typer.echo(json.dumps(answer, indent=2))
         return

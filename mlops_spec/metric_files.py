@@ -35,6 +35,32 @@ _MODEL_QUALITY_GROUPS = {
 }
 
 
+# What only reading the metric file can tell (lambda_src/api/modelcards.py, mlops_spec/metric_files.py), and
+# the rules between the two fields, as the API words them: published as the contract's x-rules.
+METRIC_FILE_RULES: list[dict[str, str]] = [
+    {"field": "metric_file_s3_url", "problem": problem}
+    for problem in (
+        "is required with metric_type",
+        "must name an object in the orchestrator's assets bucket",
+        "cannot be read",
+        "is not a JSON file",
+        "is larger than",
+        "holds numbers out of range",
+        "must hold",
+        "holds no",
+        "has no facets",
+        "every",
+        "its metric_groups",
+        "adds",
+    )
+] + [{"field": "metric_type", "problem": p} for p in ("is required with metric_file_s3_url", "files are not read")]
+
+
+def publish_metric_file_rules(schema: dict[str, Any]) -> None:
+    """`json_schema_extra` of a card's evaluation job: its metric file's rules as the contract's x-rules."""
+    schema["x-rules"] = list(METRIC_FILE_RULES)
+
+
 class MetricFileProblem(ValueError):
     """The file's content cannot become metric groups; the message says why, for the caller."""
 

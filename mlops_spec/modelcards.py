@@ -1,9 +1,11 @@
 """Requests of the model-card operations (MWO field names), validated strictly before any SageMaker call.
 
 The sections map onto SageMaker's model card content schema; `content()` builds that JSON.
-Differences from MWO: unknown keys are errors instead of being dropped, values are checked
-(names, enums, list sizes, metric value types, metric files), auto-discovery from existing models or
-training jobs is not done, and an update keeps the card's status unless a new one is given.
+Differences from MWO: unknown keys are dropped with a warning each (mlops_spec/card_keys.py; errors in
+strict mode), values are checked (names, enums, list sizes, metric value types, metric files),
+auto-discovery from existing models or training jobs is not done, and an update keeps the card's status
+unless a new one is given. The models themselves are strict: the API and the CLI drop the unknown keys
+before validating.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pydantic import (
 )
 
 from mlops_spec.common import checked, field_problem
-from mlops_spec.metric_files import READ_TYPES, MetricFileType
+from mlops_spec.metric_files import READ_TYPES, MetricFileType, publish_metric_file_rules
 from mlops_spec.routes import PATH_PARAMETER_PATTERNS
 
 # SageMaker's ModelCardName / ModelCardExportJobName pattern (also the REST path parameter's).
@@ -214,6 +216,8 @@ else:
 
 
 class EvaluationJob(CardModel):
+    model_config = ConfigDict(json_schema_extra=publish_metric_file_rules)
+
     name: Name
     evaluation_observation: Text | None = None
     evaluation_job_arn: Text | None = None

@@ -132,13 +132,13 @@ def unknown_keys(body: dict[str, Any]) -> list[FieldError]:
         return []
     known = spec_class.accepted_keys()
     return [
-        FieldError(str(key), _did_you_mean(f"{UNKNOWN_FIELD}; ignored", str(key), known))
+        FieldError(str(key), did_you_mean(f"{UNKNOWN_FIELD}; ignored", str(key), known))
         for key in body
         if key not in known
     ]
 
 
-def _did_you_mean(problem: str, key: str, known: set[str]) -> str:
+def did_you_mean(problem: str, key: str, known: set[str]) -> str:
     close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.7)
     return f"{problem} (did you mean {close[0]}?)" if close else problem
 
@@ -158,7 +158,7 @@ def _with_suggestion(error: FieldError, body: dict[str, Any], root: str) -> Fiel
     if model is None or "[" in path:
         return error
     known = model.accepted_keys() if issubclass(model, PipelineSpec) else set(model.model_fields)
-    return FieldError(error.field, _did_you_mean(UNKNOWN_FIELD, key, known))
+    return FieldError(error.field, did_you_mean(UNKNOWN_FIELD, key, known))
 
 
 def _model_at(model: type[BaseModel], path: list[str]) -> type[BaseModel] | None:

@@ -41,8 +41,8 @@ def provision_pipeline() -> Response:
     body = http.json_body(app.current_event)
     if isinstance(body, dict) and modelcards.is_operation(body.get("pipeline_type")):
         if dry_run:
-            return respond(200, modelcards.check_operation(body))
-        return respond(200, modelcards.run_operation(body, config))
+            return respond(200, modelcards.check_operation(body, strict))
+        return respond(200, modelcards.run_operation(body, config, strict))
     request = submission.plan(body, config, strict)
     if dry_run:
         return respond(200, request.dry_run_body())

@@ -27,18 +27,32 @@ def _cards() -> Any:
     return modelcards
 
 
-def validate(model: type[M], data: Any) -> M:
-    """`data` as a `model`, or InvalidRequest naming each bad field."""
+def validate(model: type[M], data: Any, strict: bool = True) -> tuple[M, list[dict[str, str]]]:
+    """`data` as a `model`, and a warning per unknown key left out (compatibility mode: MWO dropped the
+    keys it did not know; with `strict` they are errors); InvalidRequest naming each bad field otherwise
+    (and the unknown keys, as a pipeline request's 400 names them)."""
     from pydantic import ValidationError
 
+    from lambda_src.common.submission import InvalidPipelineRequest
+    from mlops_spec.card_keys import without_unknown_keys
     from mlops_spec.errors import field_errors
 
     if not isinstance(data, dict):
         raise InvalidRequest("request body must be a JSON object", [field_error("(body)", "must be a JSON object")])
+    warnings: list[dict[str, str]] = []
+    if not strict:
+        data, ignored = without_unknown_keys(model, data)  # type: ignore[arg-type]
+        warnings = [warning.as_dict() for warning in ignored]
     try:
-        return model.model_validate(data)  # type: ignore[attr-defined, no-any-return]
+        return model.model_validate(data), warnings  # type: ignore[attr-defined]
     except ValidationError as exc:
-        raise InvalidRequest("invalid model card request", [e.as_dict() for e in field_errors(exc)]) from None
+        errors = [e.as_dict() for e in field_errors(exc)]
+        raise InvalidPipelineRequest("invalid model card request", errors, warnings) from None
+
+
+def _with_warnings(answer: dict[str, Any], warnings: list[dict[str, str]]) -> dict[str, Any]:
+    """The answer, naming the unknown keys that were ignored (only when there were some)."""
+    return {**answer, "warnings": warnings} if warnings else answer
 
 
 @contextmanager
@@ -190,23 +204,27 @@ def is_operation(pipeline_type: Any) -> bool:
     return isinstance(pipeline_type, str) and pipeline_type in _SERVICES
 
 
-def run_operation(body: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    """An MWO-style model-card request on /provisionpipeline (`pipeline_type` names the operation)."""
+def run_operation(body: dict[str, Any], settings: Settings, strict: bool = False) -> dict[str, Any]:
+    """An MWO-style model-card request on /provisionpipeline (`pipeline_type` names the operation); its
+    unknown keys are ignored with warnings unless `strict` (or mlops:strictRequests)."""
     operation = body["pipeline_type"]
     fields = {key: value for key, value in body.items() if key != "pipeline_type"}
-    request = validate(_cards().MODEL_CARD_OPERATIONS[operation], fields)
-    return _SERVICES[operation](request, settings)
+    model = _cards().MODEL_CARD_OPERATIONS[operation]
+    request, warnings = validate(model, fields, strict or settings.strict_requests)
+    return _with_warnings(_SERVICES[operation](request, settings), warnings)
 
 
-def check_operation(body: dict[str, Any]) -> dict[str, Any]:
+def check_operation(body: dict[str, Any], strict: bool = False) -> dict[str, Any]:
     """A dry run of an MWO-style model-card request: validated and normalised (its metric files read and
     checked too), SageMaker not called."""
+    config = settings()
     operation = body["pipeline_type"]
     fields = {key: value for key, value in body.items() if key != "pipeline_type"}
-    request = validate(_cards().MODEL_CARD_OPERATIONS[operation], fields)
+    model = _cards().MODEL_CARD_OPERATIONS[operation]
+    request, warnings = validate(model, fields, strict or config.strict_requests)
     if isinstance(request, _cards().ModelCardSections):
-        content_with_metric_files(request, settings())
-    return {"dry_run": True, "pipeline_type": operation, "request": request.plain()}
+        content_with_metric_files(request, config)
+    return _with_warnings({"dry_run": True, "pipeline_type": operation, "request": request.plain()}, warnings)
 
 
 # -- metric files (MWO's metric_file_s3_url) -----------------------------------------------------------
@@ -289,6 +307,7 @@ def _bad_file(field: str, problem: str) -> InvalidRequest:
 
 
 def run(operation: str, data: Any, settings: Settings) -> dict[str, Any]:
-    """A REST model-card request: `data` merges the path name, query and body fields."""
-    request = validate(_cards().MODEL_CARD_OPERATIONS[operation], data)
-    return _SERVICES[operation](request, settings)
+    """A REST model-card request: `data` merges the path name, query and body fields; unknown body keys
+    are ignored with warnings unless the install is strict (mlops:strictRequests)."""
+    request, warnings = validate(_cards().MODEL_CARD_OPERATIONS[operation], data, settings.strict_requests)
+    return _with_warnings(_SERVICES[operation](request, settings), warnings)

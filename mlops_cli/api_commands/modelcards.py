@@ -6,6 +6,7 @@ reaches the API: one `<field>: <problem>` line per error and exit 1 (2 when unre
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -16,7 +17,7 @@ from rich.table import Table
 from mlops_cli.api_commands.calls import api_errors, connect
 from mlops_cli.api_commands.options import ApiUrlOption, JsonOption, ProfileOption, RegionOption, YesOption
 from mlops_cli.api_commands.render import print_json, text
-from mlops_cli.request_file import EXIT_INVALID, load_or_exit, print_field_errors
+from mlops_cli.request_file import EXIT_INVALID, load_or_exit, print_field_errors, print_warnings
 from mlops_spec import routes
 
 if TYPE_CHECKING:
@@ -39,32 +40,49 @@ VersionOption = Annotated[int | None, typer.Option("--version", help="Card versi
 
 
 def local_problems(model_name: str, body: Any) -> list[FieldError]:
-    """What the API would refuse in `body` as the request model `model_name` of mlops_spec.modelcards."""
+    """What the API would refuse in `body` as the request model `model_name` of mlops_spec.modelcards (its
+    unknown keys are `warning:` lines, as the API ignores them)."""
     from mlops_spec import modelcards
 
-    return checked_request(getattr(modelcards, model_name), body)[1]
+    checked = checked_request(getattr(modelcards, model_name), body)
+    print_warnings(checked.warnings)
+    return checked.errors
 
 
-def operation_request(operation: str, fields: Any) -> tuple[dict[str, Any] | None, list[FieldError]]:
+def operation_request(operation: str, fields: Any, strict: bool = False) -> CheckedCard:
     """A model-card operation of the old solution's form (`pipeline_type` = `operation`, dropped from
-    `fields`), as the API's dry run answers it: its normalised request, or the field errors."""
+    `fields`), as the API's dry run answers it: its normalised request, or the field errors; and the
+    unknown keys ignored (errors when `strict`)."""
     from mlops_spec.modelcards import MODEL_CARD_OPERATIONS
 
-    return checked_request(MODEL_CARD_OPERATIONS[operation], fields)
+    return checked_request(MODEL_CARD_OPERATIONS[operation], fields, strict)
 
 
-def checked_request(model: Any, body: Any) -> tuple[dict[str, Any] | None, list[FieldError]]:
+@dataclass(frozen=True)
+class CheckedCard:
+    request: dict[str, Any] | None
+    errors: list[FieldError]
+    warnings: list[FieldError]
+
+
+def checked_request(model: Any, body: Any, strict: bool = False) -> CheckedCard:
+    """As the API reads a card request (lambda_src/api/modelcards.py validate): unknown keys, at any depth,
+    left out with a warning each unless `strict`."""
     # Imported here: the request models load pydantic, which `mlops --help` does without.
     from pydantic import ValidationError
 
+    from mlops_spec.card_keys import without_unknown_keys
     from mlops_spec.errors import FieldError, field_errors
 
     if not isinstance(body, dict):
-        return None, [FieldError("(body)", "must be a JSON object")]
+        return CheckedCard(None, [FieldError("(body)", "must be a JSON object")], [])
+    warnings: list[FieldError] = []
+    if not strict:
+        body, warnings = without_unknown_keys(model, body)
     try:
-        return dict(model.model_validate(body).plain()), []
+        return CheckedCard(dict(model.model_validate(body).plain()), [], warnings)
     except ValidationError as exc:
-        return None, field_errors(exc)
+        return CheckedCard(None, field_errors(exc), warnings)
 
 
 def _checked_file(path: Path, model_name: str, operation: str, name: str | None = None) -> dict[str, Any]:
@@ -75,11 +93,21 @@ def _checked_file(path: Path, model_name: str, operation: str, name: str | None 
     body = load_or_exit(path)
     if isinstance(body, dict):
         body = _without_operation_keys(body, operation, name)
+    if isinstance(body, dict) and name is not None and "name" in body:
+        # Never ignored as an unknown key: the file is another card's (the API refuses a name in the body too).
+        print_field_errors([_field("name", f"names card {body['name']!r}, not {name!r} (the NAME argument)")])
+        raise typer.Exit(EXIT_INVALID)
     problems = local_problems(model_name, body)
     if problems:
         print_field_errors(problems)
         raise typer.Exit(EXIT_INVALID)
     return dict(body)
+
+
+def _field(field: str, problem: str) -> FieldError:
+    from mlops_spec.errors import FieldError
+
+    return FieldError(field, problem)
 
 
 def _without_operation_keys(body: dict[str, Any], operation: str, name: str | None) -> dict[str, Any]:

@@ -65,12 +65,12 @@ def provision(
     """Validate a pipeline request (or a model-card operation) locally, then send it to the orchestrator
     (POST /provisionpipeline). It is checked for the stack's install, as `mlops validate` checks it."""
     body = load_or_exit(file)
+    # Outside a project: multi-account mode, which accepts every single-account request too, so a
+    # request is never refused here that the orchestrator would take (it checks it again).
+    install = install_of(stack, mode, model_registry, Path.cwd(), fallback_mode="multi")
     if card_operation(body):
-        check_card_operation_or_exit(body)
+        check_card_operation_or_exit(body, strict or install.strict)
     else:
-        # Outside a project: multi-account mode, which accepts every single-account request too, so a
-        # request is never refused here that the orchestrator would take (it checks it again).
-        install = install_of(stack, mode, model_registry, Path.cwd(), fallback_mode="multi")
         check_or_exit(body, install.mode, install.use_model_registry, strict or install.strict, install.region)
     with api_errors():
         answer = connect(api_url, region, profile).provision(body, dry_run=dry_run)

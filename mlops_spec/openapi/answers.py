@@ -102,7 +102,16 @@ class DryRunResult(BaseModel):
     )
 
 
-class ModelCardDryRun(BaseModel):
+class CardWarnings(BaseModel):
+    warnings: list[FieldProblem] = Field(
+        default_factory=list,
+        description="Present when the request carried keys a model card does not know (at any depth): they were "
+        "ignored (the old solution dropped them), each with the closest known field when one is close. Errors "
+        "instead with strict=true or mlops:strictRequests.",
+    )
+
+
+class ModelCardDryRun(CardWarnings):
     dry_run: Literal[True]
     pipeline_type: str = Field(description="The model-card operation, e.g. create_model_card.")
     request: dict[str, Any] = Field(description="The operation's fields as validated (defaults filled in).")
@@ -270,7 +279,7 @@ class DeletionAccepted(BaseModel):
     version: int
 
 
-class ModelCard(BaseModel):
+class ModelCard(CardWarnings):
     name: str
     arn: str | None = None
     version: int | None = None
@@ -289,17 +298,17 @@ class ModelCardSummary(BaseModel):
     last_modified_at: str | None = None
 
 
-class ModelCardList(BaseModel):
+class ModelCardList(CardWarnings):
     model_cards: list[ModelCardSummary]
     next_token: str | None = None
 
 
-class ModelCardDeleted(BaseModel):
+class ModelCardDeleted(CardWarnings):
     message: str
     name: str
 
 
-class ModelCardExport(BaseModel):
+class ModelCardExport(CardWarnings):
     name: str
     export_job_name: str
     export_job_arn: str

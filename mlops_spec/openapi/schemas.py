@@ -9,7 +9,13 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaV
 from pydantic_core import core_schema
 
 from mlops_spec.base import PipelineSpec
-from mlops_spec.modelcards import MODEL_CARD_OPERATIONS, CreateModelCard, ExportModelCardBody, UpdateModelCardBody
+from mlops_spec.modelcards import (
+    MODEL_CARD_OPERATIONS,
+    CardModel,
+    CreateModelCard,
+    ExportModelCardBody,
+    UpdateModelCardBody,
+)
 from mlops_spec.openapi.answers import (
     ApprovalAnswered,
     ApprovalRequest,
@@ -97,6 +103,9 @@ class RequestJsonSchema(GenerateJsonSchema):
         if self.mode == "validation" and issubclass(schema["cls"], PipelineSpec):
             blank_means_absent(json_schema)
             # Unknown top-level keys are ignored with a warning (refused only with strict=true).
+            json_schema.pop("additionalProperties", None)
+        if self.mode == "validation" and issubclass(schema["cls"], CardModel):
+            # A card's unknown keys, at any depth, are ignored with a warning too (mlops_spec/card_keys.py).
             json_schema.pop("additionalProperties", None)
         return json_schema
 
