@@ -245,7 +245,7 @@ class RealtimeEndpoint(PipelineComponent):
             publishes=options.async_topics(spec.async_inference),
         )
         self.model = create_model(name, self, source, self.role, vpc_config(spec.subnet_ids, spec.security_group_ids))
-        self.shadow_model = shadows.create_shadow_model(name, self, spec, kms_key, lookup, endpoint_writes(spec))
+        self.shadow_model = shadows.create_shadow_model(name, self, spec, kms_key, lookup)
         self.endpoint_config = self._endpoint_config(name, spec, kms_key)
         self.endpoint = self._endpoint(name, spec.deployment)
         if spec.autoscaling:

@@ -130,6 +130,21 @@ class RoleScope:
     vpc: bool = False
     publishes: tuple[str, ...] = ()
     """SNS topics the model's endpoint publishes to (async inference notifications)."""
+    denies: tuple[str, ...] = ()
+    """`bucket/prefix` locations the model may never read nor write, whatever else allows it (a shadow
+    model: the endpoint's captured production traffic, even where it lies in the assets bucket a model
+    package's role reads)."""
+    partition: str = "aws"
+
+
+def s3_denied(locations: Sequence[str], partition: str) -> policies.Statement:
+    """An explicit Deny of every object call under `locations`: it wins over any Allow of the policy."""
+    resources = []
+    for location in locations:
+        bucket, prefix = split_location(location)
+        resources.append(f"arn:{partition}:s3:::{bucket}/{prefix.strip('/')}*")
+    actions = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+    return policies.statement(actions, resources, effect="Deny")
 
 
 def model_access_statements(source: ModelSource, scope: RoleScope) -> list[policies.Statement]:
@@ -167,6 +182,8 @@ def execution_statements(context: PipelineContext, source: ModelSource, scope: R
         statements.append(roles.vpc_access())
     if scope.publishes:
         statements.append(roles.sns_publish(scope.publishes))
+    if scope.denies:
+        statements.append(s3_denied(scope.denies, scope.partition))
     return statements
 
 
@@ -178,6 +195,7 @@ def execution_statements_output(
     writes: Sequence[str] = (),
     vpc: bool = False,
     publishes: Sequence[str] = (),
+    denies: Sequence[str] = (),
 ) -> pulumi.Output[list[policies.Statement]]:
     """`execution_statements` once the context's bucket, keys and repository are known."""
 
@@ -191,6 +209,8 @@ def execution_statements_output(
             custom_repository_url=values["repository_url"],
             vpc=vpc,
             publishes=tuple(publishes),
+            denies=tuple(denies),
+            partition=context.partition,
         )
         return execution_statements(context, source, scope)
 
@@ -213,10 +233,12 @@ def model_role(
     vpc: bool = False,
     publishes: Sequence[str] = (),
     role_suffix: str = "sagemaker-role",
+    denies: Sequence[str] = (),
 ) -> roles.ExecutionRole:
     """The SageMaker execution role of a pipeline's served model: read the model and `reads`, write `writes`,
-    publish to `publishes`, use the environment's key and `kms_key` (the request's, or the environment's again).
-    `role_suffix` ends its IAM name (a pipeline's second model, a shadow, has a role of its own)."""
+    publish to `publishes`, use the environment's key and `kms_key` (the request's, or the environment's again),
+    never touch `denies`. `role_suffix` ends its IAM name (a pipeline's second model, a shadow, has a role of
+    its own)."""
     context = component.context
     return roles.ExecutionRole(
         f"{name}-sagemaker",
@@ -225,7 +247,14 @@ def model_role(
         account_id=context.account_id,
         permissions_boundary=context.permissions_boundary,
         statements=execution_statements_output(
-            context, source, [context.kms_key_arn, kms_key], reads=reads, writes=writes, vpc=vpc, publishes=publishes
+            context,
+            source,
+            [context.kms_key_arn, kms_key],
+            reads=reads,
+            writes=writes,
+            vpc=vpc,
+            publishes=publishes,
+            denies=denies,
         ),
         tags=component.tags,
         opts=component.child,

@@ -7,8 +7,6 @@ components.pipelines.realtime, which puts the variant into the endpoint config.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import pulumi
 import pulumi_aws as aws
 
@@ -72,16 +70,27 @@ def takes_volume_key(spec: RealtimeFields) -> bool:
     return shadow is None or not has_instance_storage(resolved(shadow.instance_type))
 
 
+def production_capture(spec: RealtimeFields) -> list[str]:
+    """The endpoint's capture location (`bucket/prefix`), which the shadow's role is denied outright."""
+    return [resolved(spec.data_capture_location)] if spec.data_capture_location is not None else []
+
+
 def create_shadow_model(
     name: str,
     component: PipelineComponent,
     spec: RealtimeFields,
     kms_key: pulumi.Input[str],
     builtin_image: BuiltinImageLookup,
-    writes: Sequence[str] = (),
 ) -> aws.sagemaker.Model | None:
-    """The shadow's Model, with a role of its own (it reads only its own model; it writes where the endpoint
-    writes, as captured data of both variants goes there), or None without a shadow."""
+    """The shadow's Model, with a role of its own, or None without a shadow.
+
+    The role is the Model's execution role (CreateModel's ExecutionRoleArn): SageMaker assumes it to pull
+    the shadow's image and read its artifact or package onto the shadow's instances, and to write their
+    logs (and, in a VPC, to attach their network interfaces). It writes nowhere in S3, and the capture
+    location is denied to it outright (a model package's role reads the whole assets bucket, where a
+    capture location may lie): the endpoint config's data capture (both variants' requests and responses)
+    is written by SageMaker for the endpoint, and it holds production's traffic, which a model under test
+    has no business reading or rewriting (a shadow-tested endpoint takes no async writes)."""
     shadow = shadow_of(spec)
     if shadow is None:
         return None
@@ -91,8 +100,8 @@ def create_shadow_model(
         component,
         source,
         kms_key,
-        writes=writes,
         vpc=bool(spec.subnet_ids),
         role_suffix="shadow-sagemaker-role",
+        denies=production_capture(spec),
     )
     return create_model(f"{name}-shadow", component, source, role, vpc_config(spec.subnet_ids, spec.security_group_ids))

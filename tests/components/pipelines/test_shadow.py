@@ -116,3 +116,29 @@ def test_a_request_without_shadow_gets_no_shadow_model_nor_variant(pulumi_mocks:
     [config] = pulumi_mocks.of_type(CONFIG)
     assert "shadowProductionVariants" not in config.inputs
     assert "shadow_model_name" not in outputs
+
+
+def test_the_shadow_role_may_never_touch_the_production_capture(pulumi_mocks: PlanRecorder) -> None:
+    """Review M5: the capture location holds production's traffic. The shadow's role writes nowhere and is
+    denied the capture location outright, even where it lies in the assets bucket that a model package's
+    role reads whole; the production role still writes its captured data as before."""
+    body = load_example("byom_realtime_shadow")
+    body["data_capture_location"] = "mlops-assets/datacapture/churn-xgb-shadow"
+    body["deployment"]["shadow"] = {
+        "model_package_name": "arn:aws:sagemaker:us-east-1:111111111111:model-package/churn-xgb/7",
+        "instance_type": "ml.m5.large",
+    }
+    build(spec_of(body), make_context(), expect=RealtimeEndpoint)
+    capture = "arn:aws:s3:::mlops-assets/datacapture/churn-xgb-shadow*"
+
+    shadow = policy_of(pulumi_mocks.named(ROLE_POLICY, f"{PIPELINE}-shadow-sagemaker-policy"))["Statement"]
+    allowed = [action for statement in shadow if statement["Effect"] == "Allow" for action in statement["Action"]]
+    assert "s3:GetObject" in allowed  # the package's artifacts, somewhere in the assets bucket
+    assert not {"s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"} & set(allowed)
+    [denied] = [statement for statement in shadow if statement["Effect"] == "Deny"]
+    assert denied["Resource"] == [capture]
+    assert {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"} <= set(denied["Action"])
+
+    production = policy_of(pulumi_mocks.named(ROLE_POLICY, f"{PIPELINE}-sagemaker-policy"))["Statement"]
+    assert all(statement["Effect"] == "Allow" for statement in production)
+    assert any("s3:PutObject" in statement["Action"] and capture in statement["Resource"] for statement in production)
