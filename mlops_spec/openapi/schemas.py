@@ -105,8 +105,11 @@ class RequestJsonSchema(GenerateJsonSchema):
             # Unknown top-level keys are ignored with a warning (refused only with strict=true).
             json_schema.pop("additionalProperties", None)
         if self.mode == "validation" and issubclass(schema["cls"], CardModel):
-            # A card's unknown keys, at any depth, are ignored with a warning too (mlops_spec/card_keys.py).
+            # A card's unknown keys, at any depth, are ignored with a warning too (mlops_spec/card_keys.py),
+            # but a body whose card the path names may not name one (lambda_src/api/http.py with_path_name).
             json_schema.pop("additionalProperties", None)
+            if schema["cls"] in (UpdateModelCardBody, ExportModelCardBody):
+                json_schema.setdefault("properties", {})["name"] = False
         return json_schema
 
     def dict_schema(self, schema: core_schema.DictSchema) -> JsonSchemaValue:
