@@ -88,6 +88,9 @@ def api_statements(args: OrchestratorArgs, data_key: str, topic_arn: str) -> lis
         ),
         # ListModelCards has no resource-level permissions: AWS requires "*".
         policies.statement(["sagemaker:ListModelCards"], "*"),
+        # A shadow test's variants side by side in the status (lambda_src/api/shadow_metrics.py);
+        # GetMetricData has no resource-level permissions: AWS requires "*".
+        policies.statement(["cloudwatch:GetMetricData"], "*", sid="ReadShadowTestMetrics"),
         _function_logs(args, "api"),
     ]
 
@@ -146,8 +149,11 @@ def provisioner_statements(
         *_external_id_read(args),
         *provisioner_delivery_statements(args),
         policies.statement(["sns:Publish"], [topic_arn]),
-        # A crashed run (timeout, out of memory) is handed to the status function, which records it.
-        policies.statement(["lambda:InvokeFunction"], [function_arn(args, "status")]),
+        # A crashed run (timeout, out of memory) is handed to the status function, which records it;
+        # a drift check starts its own update of a pipeline with auto_remediate (drift.reconciler).
+        policies.statement(
+            ["lambda:InvokeFunction"], [function_arn(args, "status"), function_arn(args, "provisioner")]
+        ),
         _function_logs(args, "provisioner"),
         # Deletions run in teardown builds, as this role (components/orchestrator/teardown.py).
         *teardown_statements(args),

@@ -18,9 +18,13 @@ from mlops_spec.naming import CONFIG_FILE_NAME, DELIVERY_PIPELINE_PREFIX
 SWEEP_SCHEDULE = "rate(5 minutes)"
 
 
-def delivery_event_pattern() -> dict[str, object]:
-    """CodePipeline state changes of the delivery pipelines (and of no other CodePipeline)."""
+def delivery_event_pattern(account: str) -> dict[str, object]:
+    """CodePipeline state changes of the delivery pipelines (and of no other CodePipeline).
+
+    Only this account's: the default bus also takes events that target accounts forward to it
+    (monitor violations), and another account's pipeline of the same name is not ours."""
     return {
+        "account": [account],
         "source": ["aws.codepipeline"],
         "detail-type": [
             "CodePipeline Pipeline Execution State Change",
@@ -87,9 +91,11 @@ def config_trigger(
     )
 
 
-def model_approval_pattern() -> dict[str, object]:
-    """Approvals and rejections of model package versions in this account's registry."""
+def model_approval_pattern(account: str) -> dict[str, object]:
+    """Approvals and rejections of model package versions in this account's registry (an event a
+    target account forwards to this bus is not one)."""
     return {
+        "account": [account],
         "source": ["aws.sagemaker"],
         "detail-type": ["SageMaker Model Package State Change"],
         "detail": {"ModelApprovalStatus": ["Approved", "Rejected"]},
@@ -101,7 +107,7 @@ def model_approval_rule(
 ) -> None:
     """Pipelines that follow their model package group are updated by the trigger function when a
     newer version is approved (lambda_src/trigger/model_approvals.py)."""
-    pattern = json.dumps(model_approval_pattern(), sort_keys=True)
+    pattern = json.dumps(model_approval_pattern(args.account_id), sort_keys=True)
     _rule_to_function(
         owner, name, args, trigger, "trigger", "model-approvals", "mlops-model-approvals", event_pattern=pattern
     )
@@ -113,7 +119,7 @@ def status_function_rules(
     """The status function hears of every delivery pipeline's state changes (one rule for all of
     them: a rule per pipeline would outgrow the function's resource policy), and every few minutes
     re-starts runs recorded but never started."""
-    pattern = json.dumps(delivery_event_pattern(), sort_keys=True)
+    pattern = json.dumps(delivery_event_pattern(args.account_id), sort_keys=True)
     _rule_to_function(
         owner, name, args, status, "status", "delivery-events", "mlops-delivery-state-changes", event_pattern=pattern
     )

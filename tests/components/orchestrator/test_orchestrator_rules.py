@@ -49,7 +49,9 @@ def test_model_package_approvals_and_rejections_reach_the_trigger_function() -> 
         p for p in plan.recorder.of_type("aws:lambda/permission:Permission") if p.name.endswith("-from-model-approvals")
     ]
 
+    # Only the orchestrator account's own registry: the bus also takes events target accounts forward.
     assert json.loads(rule.inputs["eventPattern"]) == {
+        "account": ["111111111111"],
         "source": ["aws.sagemaker"],
         "detail-type": ["SageMaker Model Package State Change"],
         "detail": {"ModelApprovalStatus": ["Approved", "Rejected"]},
@@ -58,3 +60,14 @@ def test_model_package_approvals_and_rejections_reach_the_trigger_function() -> 
         "mlops-orch-trigger",
         "events.amazonaws.com",
     )
+
+
+def test_delivery_state_changes_are_heard_only_from_the_orchestrator_account() -> None:
+    """Target accounts may put (monitor violation) events on the orchestrator's bus: a CodePipeline
+    of theirs named like a delivery pipeline must not move a pipeline's record."""
+    plan = plan_stack("dev", config_values=INSTALLED)
+    [rule] = [r for r in plan.recorder.of_type(RULE) if r.inputs.get("name") == "mlops-delivery-state-changes"]
+
+    pattern = json.loads(rule.inputs["eventPattern"])
+    assert pattern["account"] == ["111111111111"]
+    assert pattern["source"] == ["aws.codepipeline"]
