@@ -1,9 +1,14 @@
 """POST /pipelines/{id}/promote: the shadow of a shadow-tested endpoint becomes its production model.
 
 A normal update: the pipeline's current request with its shadow made the production model and the
-shadow removed (mlops_spec/pipelines/shadow_variants.py `promoted_request`) is submitted as a new version would
-be (registry version + 1, a delivery run, the approvals between environments in multi-account mode),
-the caller its requester and `promote:<caller>` its source on the registry record.
+shadow removed (mlops_spec/pipelines/shadow_variants.py `promoted_request`) is queued as a new version
+(registry version + 1, a delivery run, the approvals between environments in multi-account mode), the
+caller its requester and `promote:<caller>` its source on the registry record.
+
+Compare-and-swap on the version read: the shadow promoted is the one of the DEPLOYED version the caller
+could judge. If the record changed before the new version is written (another version was sent, failed,
+is being deleted), the promotion is refused with 409 naming the version the pipeline is at now; it never
+lands on top of a version whose shadow was not the one read (as `reconcile(version=)` does).
 """
 
 from __future__ import annotations
@@ -14,9 +19,9 @@ from aws_lambda_powertools import Logger
 
 from lambda_src.api.pipelines import find
 from lambda_src.common import submission
-from lambda_src.common.errors import Conflict, field_error
+from lambda_src.common.errors import Conflict, NotFound, field_error
 from lambda_src.common.settings import Settings
-from lambda_src.registry import IN_PROGRESS, PipelineRecord, Status
+from lambda_src.registry import IN_PROGRESS, ConcurrentUpdate, PipelineRecord, Registry, Status
 from mlops_spec.approvers import Principal
 from mlops_spec.pipelines.shadow_variants import promoted_request
 
@@ -25,7 +30,8 @@ logger = Logger(child=True)
 
 def promote(pipeline_id: str, requester: Principal, settings: Settings) -> dict[str, Any]:
     """Queue the pipeline's request with its shadow promoted; 404 unknown, 409 when there is no deployed
-    shadow to promote, 400 when the promoted request does not validate (nothing is written then)."""
+    shadow to promote or the pipeline changed since it was read, 400 when the promoted request does not
+    validate (nothing is written then)."""
     record = find(pipeline_id, settings)
     check_promotable(record)
     promoted = promoted_request(record.spec_document() or {})
@@ -39,11 +45,42 @@ def promote(pipeline_id: str, requester: Principal, settings: Settings) -> dict[
     promoted.pop("client_token", None)
     request = submission.plan(promoted, settings)
     source = f"promote:{requester.arn}" if requester.arn else "promote"
-    outcome = submission.submit(request, settings, source=source, requested_by=requester)
-    logger.info("shadow promoted", pipeline_id=record.pipeline_id, version=outcome.record.version)
-    body = outcome.body()
+    registry = Registry(settings.registry_table)
+    queued = queue_over(registry, record, request.new_record(source, requester))
+    submission.start_queued(registry, queued, request.spec_json, settings)
+    logger.info("shadow promoted", pipeline_id=queued.pipeline_id, version=queued.version, promoted=record.version)
+    body = submission.Outcome(queued, queued=True).body()
     del body["idempotent_replay"]
     return {**body, "requested_by": requester.label(), "source": source}
+
+
+def queue_over(registry: Registry, read: PipelineRecord, candidate: PipelineRecord) -> PipelineRecord:
+    """Queue `candidate` as the version after `read`, only while the pipeline is still at `read`'s version
+    and promotable. A write in between that leaves the version as it was (an approval recorded, a note)
+    is read again and the promotion retried on it."""
+    current: PipelineRecord | None = read
+    for _ in range(submission.MAX_ATTEMPTS):
+        if current is None:
+            raise NotFound(f"pipeline {read.pipeline_id!r} not found")
+        check_same_version(read, current)
+        check_promotable(current)
+        try:
+            return registry.replace_spec(current, candidate)
+        except ConcurrentUpdate:
+            current = registry.get(read.pipeline_id)
+    raise Conflict(f"pipeline {read.pipeline_id} is being changed by other requests; retry")
+
+
+def check_same_version(read: PipelineRecord, current: PipelineRecord) -> None:
+    """Raise the Conflict of a pipeline whose version moved on since its shadow was read."""
+    if current.version == read.version:
+        return
+    raise Conflict(
+        f"pipeline {current.pipeline_id} is at version {current.version} ({current.status}) now, not version "
+        f"{read.version} whose shadow was to be promoted; nothing was promoted: look at its status "
+        f"(mlops status {current.pipeline_id}) and promote again if its shadow is the one to promote",
+        [field_error("pipeline_id", f"is at version {current.version}, not {read.version}")],
+    )
 
 
 def check_promotable(record: PipelineRecord) -> None:

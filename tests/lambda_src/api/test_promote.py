@@ -167,3 +167,53 @@ def test_in_multi_account_mode_the_promotion_goes_through_every_environment(orch
     assert spec["inference_instance"] == {"dev": "ml.m5.large", "staging": "ml.m5.large", "prod": "ml.m5.xlarge"}
     assert spec["instance_count"] == {"dev": 1, "staging": 1, "prod": 2}
     assert spec["model_artifact_location"] == "models/churn-xgb-v2/model.tar.gz"
+
+
+def promote_as_read(monkeypatch: pytest.MonkeyPatch, read: Any):  # type: ignore[no-untyped-def]
+    """Promote with the API's read of the record being `read`: what it was when the request arrived,
+    before a write that lands between that read and the promotion's own."""
+    from lambda_src.api import promote as promote_module
+
+    monkeypatch.setattr(promote_module, "find", lambda pipeline_id, settings: read)
+    return promote(PIPELINE)
+
+
+def test_a_version_sent_after_the_read_is_not_overwritten_by_the_promotion(orchestrator, monkeypatch):
+    """Review M6: version 2 was sent and failed between the read of version 1 and the promotion's write.
+    Compare-and-swap on the version read: 409 naming the version the pipeline is at, nothing written."""
+    provisioned(shadow_body())
+    read = Registry(TABLE).get(PIPELINE)
+    assert call(api_event("POST", "/provisionpipeline", realtime_body(instance_count=3))).status == 202
+    Registry(TABLE).transition(PIPELINE, Status.FAILED, last_error="the endpoint did not become healthy")
+    item = orchestrator.item(PIPELINE)
+    orchestrator.invocations.calls.clear()
+
+    answer = promote_as_read(monkeypatch, read)
+
+    assert answer.status == 409
+    assert answer.body["message"].startswith(
+        f"pipeline {PIPELINE} is at version 2 (FAILED) now, not version 1 whose shadow was to be promoted"
+    )
+    assert answer.body["errors"] == [{"field": "pipeline_id", "problem": "is at version 2, not 1"}]
+    assert orchestrator.item(PIPELINE) == item
+    assert orchestrator.invocations.calls == []
+
+
+def test_a_write_that_keeps_the_version_read_does_not_stop_the_promotion(orchestrator, monkeypatch):
+    """A change of the same version in between (here its revision, as an approval or a note makes) is read
+    again: the version read is still the one deployed, so its shadow is promoted on top of it."""
+    provisioned(shadow_body())
+    read = Registry(TABLE).get(PIPELINE)
+    orchestrator.dynamodb.update_item(
+        TableName=TABLE,
+        Key={"pipeline_id": {"S": PIPELINE}},
+        UpdateExpression="SET revision = revision + :one",
+        ExpressionAttributeValues={":one": {"N": "1"}},
+    )
+
+    answer = promote_as_read(monkeypatch, read)
+
+    assert (answer.status, answer.body["version"]) == (202, 2)
+    record = Registry(TABLE).get(PIPELINE)
+    assert record is not None and (record.version, record.source) == (2, f"promote:{CALLER}")
+    assert "shadow" not in record.spec_document()["deployment"]  # type: ignore[index]
