@@ -92,3 +92,31 @@ def test_the_govcloud_functions_run_with_the_govcloud_layer() -> None:
     functions = [r for r in plans("us-gov-west-1")[0].recorder.resources if r.type == "aws:lambda/function:Function"]
     layered = [r.inputs["layers"] for r in functions if "layers" in r.inputs]
     assert layered and all(layers == [powertools_layer_arn("us-gov-west-1")] for layers in layered)
+
+
+def monitor_requests(*names: str) -> list[dict[str, Any]]:
+    requests = example_requests("single")
+    return [{k: v for k, v in requests[name].items() if k != "kms_key_arn"} for name in names]
+
+
+@pytest.mark.parametrize(
+    ("region", "partition", "names"),
+    [
+        # The SDK's image table has no model-monitor analyzer in GovCloud: only Clarify monitors plan there.
+        ("us-gov-west-1", "aws-us-gov", ("byom_model_bias_monitor",)),
+        ("cn-north-1", "aws-cn", ("byom_data_quality_monitor", "byom_model_bias_monitor")),
+    ],
+)
+def test_monitors_of_a_govcloud_or_china_stack_use_its_partition_and_registries(
+    region: str, partition: str, names: tuple[str, ...]
+) -> None:
+    # A single-account stack plans its declared pipelines' resources itself.
+    config = {"aws:region": region, "mlops:mode": "single", "mlops:accounts": {"dev": "111111111111"}}
+    plan = plan_stack("dev", config_values=config, extra_pipelines=monitor_requests(*names))
+    text = json.dumps([r.inputs for r in plan.recorder.resources], default=str)
+
+    assert plan.request_pipelines
+    assert re.findall(r".{80}arn:aws:.{40}", text) == []
+    assert f"arn:{partition}:states:::sagemaker:createProcessingJob.sync" in text
+    host = f"dkr.ecr.{region}.amazonaws.com{'.cn' if partition == 'aws-cn' else ''}"
+    assert f"{host}/sagemaker-clarify-processing" in text

@@ -45,7 +45,7 @@ from components.pipelines.monitors.plan import (
 from components.pipelines.monitors.violations import violation_rule
 from components.pipelines.run_on_deploy import RunOnDeploy, task_definition
 from components.pipelines.served_model import resolved, s3_uri
-from mlops_spec import naming
+from mlops_spec import naming, partitions
 from mlops_spec.base import PipelineSpec
 from mlops_spec.common import Environment
 from mlops_spec.pipelines.monitors import MonitorSpec
@@ -59,7 +59,8 @@ class GroundTruthSpec(Protocol):
     monitor_ground_truth_input: Any
 
 
-PROCESSING_SYNC = "arn:aws:states:::sagemaker:createProcessingJob.sync"
+# Step Functions' run-a-processing-job-and-wait integration (its ARN names the partition).
+PROCESSING_SYNC = "sagemaker:createProcessingJob.sync"
 
 
 class ModelMonitor(PipelineComponent):
@@ -119,6 +120,7 @@ class ModelMonitor(PipelineComponent):
                 key_arn=v["key"],
                 environment_key_arn=v["env_key"],
                 config_prefix=f"{spec.pipeline_id}/{context.environment}/clarify",
+                partition=context.partition,
             )
         )
 
@@ -263,7 +265,7 @@ class ModelMonitor(PipelineComponent):
         """The baseline state machine: run the baseline job and wait for it."""
         return task_definition(
             f"{cls.MONITORING_TYPE} baseline of {plan.endpoint_name}",
-            PROCESSING_SYNC,
+            partitions.arn(plan.partition, "states", PROCESSING_SYNC),
             cls.baseline_job(plan, role_arn, image),
             baseline_timeout(plan.spec),
         )

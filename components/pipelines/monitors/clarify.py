@@ -23,6 +23,7 @@ from components.pipelines.monitors.plan import (
     processing_job,
     s3_input,
 )
+from mlops_spec import partitions
 from mlops_spec.pipelines.monitors import ModelBiasMonitorSpec, ModelExplainabilityMonitorSpec
 
 Statement = policies.Statement
@@ -95,7 +96,7 @@ def put_config_state(plan: MonitorPlan, key: str, body_expression: str, next_sta
     return {
         "Type": "Task",
         "QueryLanguage": "JSONata",
-        "Resource": "arn:aws:states:::aws-sdk:s3:putObject",
+        "Resource": partitions.arn(plan.partition, "states", "aws-sdk:s3:putObject"),
         "Arguments": {
             "Bucket": plan.artifacts_bucket,
             "Key": key,
@@ -114,7 +115,7 @@ def config_states(
         "ReadHeader": {
             "Type": "Task",
             "QueryLanguage": "JSONata",
-            "Resource": "arn:aws:states:::aws-sdk:s3:getObject",
+            "Resource": partitions.arn(plan.partition, "states", "aws-sdk:s3:getObject"),
             "Arguments": {
                 "Bucket": plan.assets_bucket,
                 "Key": plan.spec.baseline_data,
@@ -138,11 +139,13 @@ def config_states(
 
 def config_writer_statements(plan: MonitorPlan, assets_key: str | None) -> list[Statement]:
     """What the baseline state machine needs beyond running the job: read the header, write the configs."""
+
+    def s3(bucket: str, key: str) -> str:
+        return partitions.arn(plan.partition, "s3", f"{bucket}/{key}")
+
     statements = [
-        policies.statement(["s3:GetObject"], [f"arn:aws:s3:::{plan.assets_bucket}/{plan.spec.baseline_data}"]),
-        policies.statement(
-            ["s3:PutObject"], [f"arn:aws:s3:::{plan.artifacts_bucket}/{plan.config_prefix}/{plan.run_name}/*"]
-        ),
+        policies.statement(["s3:GetObject"], [s3(plan.assets_bucket, plan.spec.baseline_data)]),
+        policies.statement(["s3:PutObject"], [s3(plan.artifacts_bucket, f"{plan.config_prefix}/{plan.run_name}/*")]),
     ]
     if assets_key:
         statements.append(policies.statement(["kms:Decrypt"], [assets_key]))

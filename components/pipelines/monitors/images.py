@@ -5,8 +5,11 @@ Changes when AWS publishes the model-monitor analyzer or the Clarify image in an
 
 from __future__ import annotations
 
+from mlops_spec import partitions
+
 # AWS accounts publishing the model-monitor analyzer and the Clarify processing image, per region
-# (as listed by the SageMaker Python SDK's image_uri_config/model-monitor.json and clarify.json).
+# (as listed by the SageMaker Python SDK's image_uri_config/model-monitor.json and clarify.json, 2.257.7;
+# the SDK lists no model-monitor analyzer in GovCloud).
 MODEL_MONITOR_REGISTRIES = {
     "us-east-1": "156813124566",
     "us-east-2": "777275614652",
@@ -24,6 +27,8 @@ MODEL_MONITOR_REGISTRIES = {
     "ap-southeast-1": "245545462676",
     "ap-southeast-2": "563025443158",
     "sa-east-1": "539772159869",
+    "cn-north-1": "453000072557",
+    "cn-northwest-1": "453252182341",
 }
 CLARIFY_REGISTRIES = {
     "us-east-1": "205585389593",
@@ -42,6 +47,9 @@ CLARIFY_REGISTRIES = {
     "ap-southeast-1": "834264404009",
     "ap-southeast-2": "007051062584",
     "sa-east-1": "520018980103",
+    "cn-north-1": "122526803553",
+    "cn-northwest-1": "122578899357",
+    "us-gov-west-1": "598674086554",
 }
 
 
@@ -54,7 +62,7 @@ def _image(registries: dict[str, str], repository: str, region: str) -> str:
     if account is None:
         known = ", ".join(sorted(registries))
         raise UnsupportedRegionError(f"no {repository} image is known for region {region!r}; supported: {known}")
-    return f"{account}.dkr.ecr.{region}.amazonaws.com/{repository}"
+    return f"{partitions.ecr_registry(account, region)}/{repository}"
 
 
 def model_monitor_image(region: str) -> str:

@@ -56,6 +56,8 @@ class MonitorPlan:
     environment_key_arn: str
     config_prefix: str
     """Prefix in the artifacts bucket for generated Clarify analysis configs."""
+    partition: str = "aws"
+    """The ARN partition of the environment's region (aws, aws-cn, aws-us-gov)."""
 
     @property
     def endpoint_name(self) -> str:
@@ -248,14 +250,15 @@ def role_statements(
     """What a monitor's SageMaker role may do: read its baseline data, the endpoint's captured data and
     `reads`; write its baseline and monitoring outputs; use the keys; log; plus the type's `extra`."""
     capture_bucket, capture_prefix = split_location(resolved(plan.spec.data_capture_location))
-    statements = roles.s3_read(plan.assets_bucket, [plan.spec.baseline_data, *assets_keys])
-    statements += roles.s3_read(capture_bucket, [capture_prefix])
+    partition = plan.partition
+    statements = roles.s3_read(plan.assets_bucket, [plan.spec.baseline_data, *assets_keys], partition)
+    statements += roles.s3_read(capture_bucket, [capture_prefix], partition)
     for location in reads:
         bucket, prefix = split_location(location)
-        statements += roles.s3_read(bucket, [prefix])
+        statements += roles.s3_read(bucket, [prefix], partition)
     for location in (plan.baseline_output_location, resolved(plan.spec.monitoring_output_location)):
         bucket, prefix = split_location(location)
-        statements += roles.s3_write(bucket, [prefix])
+        statements += roles.s3_write(bucket, [prefix], partition)
     statements.append(roles.kms_use(sorted({plan.key_arn, plan.environment_key_arn})))
     # The baseline data sits in the orchestrator's assets bucket, encrypted with its key.
     statements += roles.assets_key_decrypt(assets_key)

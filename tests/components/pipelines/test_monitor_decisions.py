@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from components.pipelines import monitors
@@ -157,3 +159,25 @@ def test_the_config_writer_may_read_the_baseline_and_write_only_its_runs_configs
         "kms:Decrypt": [ASSETS_KEY],
     }
     assert "kms:Decrypt" not in {a for s in config_writer_statements(plan, None) for a in s["Action"]}
+
+
+@pytest.mark.parametrize(
+    ("image", "expected"),
+    [
+        (
+            lambda: monitors.model_monitor_image("cn-north-1"),
+            "453000072557.dkr.ecr.cn-north-1.amazonaws.com.cn/sagemaker-model-monitor-analyzer",
+        ),
+        (
+            lambda: monitors.clarify_image("us-gov-west-1"),
+            "598674086554.dkr.ecr.us-gov-west-1.amazonaws.com/sagemaker-clarify-processing:1.0",
+        ),
+    ],
+)
+def test_china_and_govcloud_images_come_from_their_publishers(image: Callable[[], str], expected: str) -> None:
+    assert image() == expected
+
+
+def test_govcloud_has_no_model_monitor_analyzer_and_says_so() -> None:
+    with pytest.raises(monitors.UnsupportedRegionError, match="us-gov-west-1"):
+        monitors.model_monitor_image("us-gov-west-1")
