@@ -34,9 +34,24 @@ def shadow_tables(shadow_test: Any) -> list[Table | str]:
         production, shadow = entry.get("production"), entry.get("shadow")
         if not isinstance(production, dict) or not isinstance(shadow, dict):
             shown.append(f"{where}: {escape(str(entry.get('note') or 'no metrics'))}")
+            shown += elsewhere_lines(str(env), entry)
             continue
         table = Table("", "production", "shadow", title=f"{where}, last {hours} h")
         for key, label in ROWS.items():
             table.add_row(label, _cell(production.get(key)), _cell(shadow.get(key)))
         shown.append(table)
     return shown
+
+
+def elsewhere_lines(env: str, entry: dict[str, Any]) -> list[str]:
+    """Where to read an environment's metrics in its own account: the console page, and where the exact
+    AWS CLI command is (it carries every query as JSON: too long for a line, copied from --json)."""
+    lines = []
+    if isinstance(entry.get("console"), str):
+        lines.append(f"  console: {escape(entry['console'])}")
+    if isinstance(entry.get("command"), str):
+        lines.append(
+            f"  command: aws cloudwatch get-metric-data ..., in full in this status with --json "
+            f"(shadow_test.environments.{escape(env)}.command)"
+        )
+    return lines

@@ -57,7 +57,12 @@ def test_status_shows_the_shadow_test_side_by_side(mlops: Run, api) -> None:
                 "production": {"variant": "AllTraffic", "invocations": 100, **variant, "model_latency_ms": 25.0},
                 "shadow": {"variant": "Shadow", "invocations": 50, **variant, "model_latency_ms": None},
             },
-            "prod": {"endpoint_name": "churn-xgb-prod", "note": "in the prod account: read its metrics there"},
+            "prod": {
+                "endpoint_name": "churn-xgb-prod",
+                "note": "in the prod account: read its metrics there",
+                "console": "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1",
+                "command": "aws cloudwatch get-metric-data --region eu-west-1 --metric-data-queries '[]'",
+            },
         },
     }
     answer = {"pipeline_id": PIPELINE, "status": "DEPLOYED", "stages": [], "shadow_test": shadow_test}
@@ -70,3 +75,8 @@ def test_status_shows_the_shadow_test_side_by_side(mlops: Run, api) -> None:
     assert "invocations 100 50" in rows
     assert "model latency (ms, average) 25.0 -" in rows
     assert "shadow test in prod (churn-xgb-prod): in the prod account: read its metrics there" in rows
+    assert "console: https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1" in rows
+    assert (
+        "command: aws cloudwatch get-metric-data ..., in full in this status with --json "
+        "(shadow_test.environments.prod.command)" in rows
+    )
