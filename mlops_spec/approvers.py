@@ -205,9 +205,17 @@ class ApprovalRules:
             raise ValueError("requester_may_approve must be true or false")
         return cls(check_approvers(data.get("approvers", {})), may)
 
-    def refusals(self, environment: str | None, decision: str, caller: Principal, requester: Principal) -> list[str]:
+    def refusals(
+        self,
+        environment: str | None,
+        decision: str,
+        caller: Principal,
+        requester: Principal,
+        barred: tuple[Principal, ...] = (),
+    ) -> list[str]:
         """Why `caller` may not give `decision` on the approval promoting into `environment` (empty: it may).
-        An approval that promotes into no environment of ours (None) is refused: no rule could be checked."""
+        An approval that promotes into no environment of ours (None) is refused: no rule could be checked.
+        `barred`: who else the requester rule bars (the requester of the version a rollback sends again)."""
         if environment is None or environment not in APPROVAL_ENVIRONMENTS:
             return [f"promotes into no environment with approval rules ({_ENVIRONMENTS}): none could be checked"]
         problems = []
@@ -216,6 +224,10 @@ class ApprovalRules:
             problems.append(f"is not an approver of {environment}")
         if environment == GUARDED_ENVIRONMENT and decision == "approve" and not self.requester_may_approve:
             problems += _requester_refusals(environment, caller, requester)
+            if caller.known and any(same_principal(caller, other) for other in barred):
+                problems.append(
+                    f"requested the version this one sends again: they cannot approve its promotion to {environment}"
+                )
         return problems
 
 

@@ -25,14 +25,39 @@ VIOLATIONS = "CompletedWithViolations"
 VIOLATIONS_FILE = "constraint_violations.json"
 
 
-def violation_pattern(schedule_arns: list[str] | None = None) -> dict[str, Any]:
-    """Completed monitoring runs that found violations; of the given schedules only, when named."""
+def violation_pattern(schedule_arns: list[str] | None = None, accounts: list[str] | None = None) -> dict[str, Any]:
+    """Completed monitoring runs that found violations; of the given schedules only, when named; from the
+    given accounts only, when named (the orchestrator's rule: its environments' accounts, no other)."""
     detail: dict[str, Any] = {
         "ProcessingJobStatus": ["Completed"],
         "ExitMessage": [{"prefix": VIOLATIONS}],
         "MonitoringScheduleArn": schedule_arns if schedule_arns else [{"exists": True}],
     }
-    return {"source": [SOURCE], "detail-type": [DETAIL_TYPE], "detail": detail}
+    pattern: dict[str, Any] = {"source": [SOURCE], "detail-type": [DETAIL_TYPE], "detail": detail}
+    if accounts:
+        pattern["account"] = sorted(set(accounts))
+    return pattern
+
+
+def schedule_arn(partition: str, region: str, account: str, name: str) -> str:
+    """The ARN of monitoring schedule `name` in an account and region (SageMaker writes it in lower case)."""
+    return f"arn:{partition}:sagemaker:{region}:{account}:monitoring-schedule/{name.lower()}"
+
+
+def bus_statements(bus_arn: str, accounts: list[str]) -> list[dict[str, Any]]:
+    """The orchestrator bus's policy: each other environment account may put on it the monitoring runs'
+    state changes, and nothing else (a forged event of another source or kind is refused by the bus)."""
+    return [
+        {
+            "Sid": f"mlops-monitor-violations-{account}",
+            "Effect": "Allow",
+            "Principal": {"AWS": account},
+            "Action": "events:PutEvents",
+            "Resource": bus_arn,
+            "Condition": {"StringEquals": {"events:source": SOURCE, "events:detail-type": DETAIL_TYPE}},
+        }
+        for account in sorted(set(accounts))
+    ]
 
 
 def schedule_name(schedule_arn: str) -> str:

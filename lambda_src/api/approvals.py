@@ -100,9 +100,11 @@ def answer(pipeline_id: Any, request: ApprovalRequest, caller: Principal, settin
     record = find(pipeline_id, settings)
     approval = _choose(record, _pending_approvals(record), request.stage)
     stale = _stale_run(record, approval, request.decision)
+    refuse_while_blocked(record, request.decision)
     # The record's requester is its current version's; an earlier version's run has none we know.
     requester = Principal() if stale else Principal.from_dict(record.requested_by)
-    check_duties(record, approval["stage"], request.decision, caller, requester, settings.approval_rules)
+    barred = () if stale else tuple(Principal.from_dict(other) for other in record.barred)
+    check_duties(record, approval["stage"], request.decision, caller, requester, settings.approval_rules, barred)
     _put_result(record, approval, request, caller, requester)
     answered_at = now()
     entry = {
@@ -135,12 +137,19 @@ def answer(pipeline_id: Any, request: ApprovalRequest, caller: Principal, settin
 
 
 def check_duties(
-    record: PipelineRecord, stage: str, decision: str, caller: Principal, requester: Principal, rules: ApprovalRules
+    record: PipelineRecord,
+    stage: str,
+    decision: str,
+    caller: Principal,
+    requester: Principal,
+    rules: ApprovalRules,
+    barred: tuple[Principal, ...] = (),
 ) -> None:
     """403 naming every reason `caller` may not give `decision` at `stage`; nothing is sent then. A stage
-    that promotes into no environment of ours is refused (naming it): none of the rules could be checked."""
+    that promotes into no environment of ours is refused (naming it): none of the rules could be checked.
+    `barred`: who else may not approve the version into prod (the requester of what a rollback sends again)."""
     environment = _ENVIRONMENT_OF.get(stage)
-    problems = rules.refusals(environment, decision, caller, requester)
+    problems = rules.refusals(environment, decision, caller, requester, barred)
     if problems:
         who = caller.label() or "an unidentified caller"
         what = f"the promotion of pipeline {record.pipeline_id} to {environment}"
@@ -148,6 +157,20 @@ def check_duties(
             what = f"the approval at stage {stage} of pipeline {record.pipeline_id}"
         field = "(caller)" if environment else "stage"
         raise Forbidden(f"{who} may not {decision} {what}", [field_error(field, problem) for problem in problems])
+
+
+def refuse_while_blocked(record: PipelineRecord, decision: str) -> None:
+    """409 for approving a promotion of a pipeline a monitor blocked (on_violation: block): it waits for a
+    person to send a new request version. Rejecting stays possible (it stops the run)."""
+    if not record.blocked or decision != "approve":
+        return
+    monitor, run = record.blocked.get("monitor", "unknown"), record.blocked.get("run", "unknown")
+    raise Conflict(
+        f"pipeline {record.pipeline_id} is blocked by monitor {monitor} (run {run}, {record.blocked.get('at', '')}):"
+        " its promotions may not be approved; to lift the block, send the pipeline a new request version"
+        " (mlops provision) as yourself",
+        [field_error("pipeline_id", f"is blocked by monitor {monitor}")],
+    )
 
 
 def _stale_run(record: PipelineRecord, approval: dict[str, Any], decision: str) -> bool:

@@ -124,7 +124,17 @@ def summary(record: PipelineRecord) -> dict[str, Any]:
         "last_error": record.last_error,
         # The last drift check's verdict (mlops list's column); its details: GET /pipelines/{id}/drift.
         "drift": drift_state(record.drift),
+        # A monitor's block on its promotions (on_violation: block): who, which run, when; null when none.
+        "blocked": blocked_state(record.blocked),
     }
+
+
+def blocked_state(blocked: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A block as the API shows it, with how to lift it."""
+    if not blocked:
+        return None
+    shown = {key: blocked.get(key) for key in ("monitor", "run", "environment", "at")}
+    return {**shown, "lift": "send the pipeline a new request version (mlops provision) as yourself"}
 
 
 def answered_approvals(record: PipelineRecord) -> list[dict[str, Any]]:

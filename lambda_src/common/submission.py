@@ -46,6 +46,7 @@ from lambda_src.registry import (
     now,
 )
 from lambda_src.registry.approvals import record_requester
+from lambda_src.registry.monitored import check_monitor_request
 from mlops_spec import naming
 from mlops_spec.approvers import Principal
 
@@ -219,12 +220,20 @@ def decide(current: PipelineRecord, new: PipelineRecord, names_pipeline: bool = 
     return "update"
 
 
-def submit(request: Plan, settings: Settings, source: str, requested_by: Principal | None = None) -> Outcome:
+def submit(
+    request: Plan,
+    settings: Settings,
+    source: str,
+    requested_by: Principal | None = None,
+    barred: tuple[Principal, ...] = (),
+) -> Outcome:
     """Record the request (idempotently) and, when something new was queued, start the provisioner.
     `requested_by` is kept with a queued version (a replay keeps the requester of the version it repeats,
-    and names it only where none is recorded)."""
+    and names it only where none is recorded); `barred` too may not approve it into prod (a rollback's)."""
     registry = Registry(settings.registry_table)
-    candidate = request.new_record(source, requested_by)
+    # A monitor acts only on pipelines of its own owner (lambda_src/registry/monitored.py).
+    check_monitor_request(registry, request.spec)
+    candidate = replace(request.new_record(source, requested_by), barred=tuple(p.as_dict() for p in barred if p.known))
     if candidate.client_token:
         # A token found on another pipeline was sent with another request (one with another model
         # name). On this pipeline's own record it is judged by `decide`, from a consistent read:

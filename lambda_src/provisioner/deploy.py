@@ -111,14 +111,17 @@ def _refuse_while_deleted(registry: Registry | None, pipeline_id: str) -> None:
 
 
 def _blocked(registry: Registry | None, pipeline_id: str) -> dict[str, Any] | None:
-    """A monitor's block on the pipeline's promotions (lambda_src/trigger/monitor_violations.py), if any."""
+    """A monitor's block on the pipeline's promotions (lambda_src/trigger/monitor_violations.py), if any.
+    A registry that cannot be read refuses the deploy (retryable): a block could not be ruled out."""
     if registry is None:
         return None
     try:
         current = registry.get(pipeline_id)
     except Exception as exc:
-        logger.warning("could not read the registry record of %s: %s", pipeline_id, exc)
-        return None
+        raise PromotionRefused(
+            f"could not read the registry record of {pipeline_id} to check for a monitor's block: {exc}",
+            retryable=True,
+        ) from exc
     return current.blocked if current is not None else None
 
 

@@ -64,11 +64,11 @@ class Promotion:
     def refuse_if_blocked(
         self, blocked: Mapping[str, Any] | None, spec: PipelineSpec, env: str, settings: ProvisionerSettings
     ) -> None:
-        """A pipeline a monitor blocked (on_violation: block) deploys no environment a person has not
-        approved: where no approval guards `env` (dev, single-account installs), PromotionRefused, until
-        a person sends the pipeline a new request version, which lifts the block (registry/store.py)."""
-        if not blocked or self.required(spec, env, settings):
-            return  # an approved run is demanded there anyway
+        """A pipeline a monitor blocked (on_violation: block) deploys no environment: PromotionRefused in
+        every environment (an approval given before the block does not outlast it), until a person sends
+        the pipeline a new request version, which lifts the block (registry/store.py)."""
+        if not blocked:
+            return
         raise PromotionRefused(
             f"{env} is blocked by monitor {blocked.get('monitor', 'unknown')} (run {blocked.get('run', 'unknown')},"
             f" {blocked.get('at', 'unknown')}): its promotions wait for a person; send the pipeline a new request"

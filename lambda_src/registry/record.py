@@ -15,7 +15,11 @@ teardown_build and teardown_claim (the CodeBuild build that ran the record's lat
 deletion claim it was started for: it is this deletion's build while that claim holds), drift (M: the
 last drift check of the deployed stacks, lambda_src/provisioner/drift.py), blocked (M: a monitor's
 `block` on this pipeline's promotions: which monitor, which run, when; lambda_src/trigger/monitor_violations.py),
-violations (L of M: a monitor's latest runs with violations it acted on, newest first, so each acts once).
+violations (L of M: a monitor's latest runs with violations it acted on, newest first, so each acts once),
+deployed (L of M: the versions that reached DEPLOYED, oldest first: version, spec_hash, requested_by, source,
+deployed_at; what a monitor's rollback returns to), barred (L of M {arn, principal_id}: who, besides
+requested_by, may not approve this version's promotion to prod: the requester of the version a rollback
+sends again), monitored (S, on a monitor's record: the pipeline whose endpoint it watches, found once).
 """
 
 from __future__ import annotations
@@ -26,18 +30,28 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lambda_src.registry.attributes import from_attr, to_attr
+from mlops_spec.approvers import Principal
 from mlops_spec.status import Status
 
 # `execution_id` of a version whose delivery pipeline run the provisioner has not recorded yet:
 # events of any execution are then someone else's (an earlier version's run). Records written
 # before execution ids were tracked have none at all (None) and are matched on status alone.
 EXECUTION_PENDING = "pending"
-# Sources of versions no person sent (deploys on approval, monitors): they leave a monitor's block in place.
-AUTOMATED_SOURCES = ("model registry:", "monitor:")
+# Sources of versions no person sent (deploys on approval, monitors, a drift check's auto-remediation):
+# they leave a monitor's block in place.
+AUTOMATED_SOURCES = ("model registry:", "monitor:", "reconcile:auto-remediate")
+# How many deployed versions a record remembers (what a rollback may return to).
+REMEMBERED_DEPLOYS = 20
 
 
 def automated(source: str | None) -> bool:
     return (source or "").startswith(AUTOMATED_SOURCES)
+
+
+def lifts_block(source: str | None, requested_by: dict[str, str] | None) -> bool:
+    """Whether a new version lifts a monitor's block: a person sent it (not an automated source) and
+    who did is known (an upload whose uploader is not recorded could be anyone's, or no one's)."""
+    return not automated(source) and Principal.from_dict(requested_by).known
 
 
 def now() -> str:
@@ -74,6 +88,26 @@ class PipelineRecord:
     drift: dict[str, Any] | None = None
     blocked: dict[str, Any] | None = None
     violations: tuple[dict[str, Any], ...] = ()
+    deployed: tuple[dict[str, Any], ...] = ()
+    barred: tuple[dict[str, str], ...] = ()
+    monitored: str | None = None
+
+    def deployed_entry(self) -> dict[str, Any]:
+        """What the history of deployed versions keeps of this version, as it reaches DEPLOYED."""
+        entry = {
+            "version": self.version,
+            "spec_hash": self.spec_hash,
+            "requested_by": self.requested_by,
+            "source": self.source,
+            "deployed_at": now(),
+        }
+        return {key: value for key, value in entry.items() if value is not None}
+
+    def with_deployed(self) -> tuple[dict[str, Any], ...]:
+        """The history with this version's entry added (once: a version deploys again after a reconcile)."""
+        if any(entry.get("version") == self.version for entry in self.deployed):
+            return self.deployed
+        return (*self.deployed, self.deployed_entry())[-REMEMBERED_DEPLOYS:]
 
     @property
     def tearing_down(self) -> bool:
@@ -120,6 +154,9 @@ class PipelineRecord:
             "drift": self.drift,
             "blocked": self.blocked,
             "violations": [dict(v) for v in self.violations],
+            "deployed": [dict(d) for d in self.deployed],
+            "barred": [dict(b) for b in self.barred],
+            "monitored": self.monitored,
         }
         return {key: to_attr(value) for key, value in plain.items() if value not in (None, [], {})}
 
@@ -155,6 +192,9 @@ class PipelineRecord:
             drift=plain.get("drift") if isinstance(plain.get("drift"), dict) else None,
             blocked=plain.get("blocked") if isinstance(plain.get("blocked"), dict) else None,
             violations=tuple(plain.get("violations", ())),
+            deployed=tuple(d for d in plain.get("deployed", ()) if isinstance(d, dict)),
+            barred=tuple(b for b in plain.get("barred", ()) if isinstance(b, dict)),
+            monitored=_optional_text(plain.get("monitored")),
         )
 
 

@@ -21,7 +21,7 @@ from lambda_src.registry.conditions import (
     write_if,
 )
 from lambda_src.registry.notes import RunNotes
-from lambda_src.registry.record import EXECUTION_PENDING, PipelineRecord, automated, now
+from lambda_src.registry.record import EXECUTION_PENDING, PipelineRecord, lifts_block, now
 from mlops_spec.status import Status, check_transition
 
 CLIENT_TOKEN_INDEX = "client_token"
@@ -44,6 +44,9 @@ class _Move:
     def applied_to(self, current: PipelineRecord) -> PipelineRecord:
         failed = self.to in (Status.FAILED, Status.REJECTED)
         moved = self.to != current.status
+        # Each version that reaches DEPLOYED joins the history a rollback returns to, in this same
+        # compare-and-swap write (whoever moves it: the status function, the provisioner).
+        reached = self.to == Status.DEPLOYED and current.status != Status.DEPLOYED
         kept_error = current.last_error if failed else None
         return replace(
             current,
@@ -55,6 +58,7 @@ class _Move:
             execution_id=self.execution_id or current.execution_id,
             restarts=0 if moved else current.restarts,
             claimed_by=None if moved else current.claimed_by,
+            deployed=current.with_deployed() if reached else current.deployed,
         )
 
 
@@ -114,8 +118,14 @@ class Registry(RunNotes):
             # Otherwise the identity stays (records written before identities were kept take the new one).
             name=new.name if _identity_is_free(current) else current.name,
             owner=new.owner if _identity_is_free(current) else current.owner,
-            # A monitor's block waits for a person: a version someone sent lifts it, an automated one does not.
-            blocked=current.blocked if automated(new.source) else None,
+            # A monitor's block waits for a person: a version a known person sent lifts it, an automated
+            # one (or one whose sender is not known) does not.
+            blocked=None if lifts_block(new.source, new.requested_by) else current.blocked,
+            # Besides the requester, who may not approve this version into prod (a rollback's).
+            barred=new.barred,
+            # A re-created pipeline starts a history of its own; a monitor finds its pipeline again.
+            deployed=() if current.status == Status.DELETED else current.deployed,
+            monitored=None,
         )
         return self._conditional_put(updated, current)
 

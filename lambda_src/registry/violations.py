@@ -78,3 +78,9 @@ def block(registry: Any, pipeline_id: str, note: dict[str, Any]) -> PipelineReco
         if _set_if_unchanged(registry.table, record, "blocked", note):
             return record
     raise RuntimeError(f"{pipeline_id}: the record kept changing; block not written")
+
+
+def record_monitored(registry: Any, monitor: PipelineRecord, pipeline_id: str) -> bool:
+    """Note on the monitor's record (as read) the pipeline whose endpoint it watches; False when the
+    record changed since (it is found again next time)."""
+    return _set_if_unchanged(registry.table, monitor, "monitored", pipeline_id)

@@ -3,22 +3,27 @@
 The event is SageMaker's "Processing Job State Change" of a monitoring run that completed with
 violations (mlops_spec/monitor_violations.py says why this event), sent to this account's bus by the
 monitor's own stack. The trigger function acts because it already sends requests through the normal
-update path (as for deploys on approval). Every action emails the orchestrator's topic: the monitor,
-the endpoint, the violated constraints (from the run's report when it can be read here) and where
-the report is. Then:
+update path (as for deploys on approval). A run is a monitor's only when its schedule ARN, account and
+region are that monitor's own in the environment (monitor_targets.py). Every action emails the
+orchestrator's topic: the monitor, the endpoint, the violated constraints (from the run's report, read
+only inside the monitor's own monitoring_output_location) and where the report is. Then:
 
 - notify: nothing more.
-- block: the monitored pipeline (the one whose endpoint the monitor watches) is marked blocked: its
-  deploys then need an approved delivery run (lambda_src/provisioner/promotion.py) until a person
-  sends it a new request version (an automated version, from the registry or a monitor, keeps it).
-- rollback: the monitored pipeline's previous stored request version is sent again, as a new version
-  through the normal update path; without a previous version nothing is sent and the email says so.
+- block: the monitored pipeline is marked blocked: its deploys then need an approved delivery run
+  (lambda_src/provisioner/promotion.py) and its approvals are refused (lambda_src/api/approvals.py)
+  until a known person sends it a new request version (an automated version keeps it).
+- rollback: the monitored pipeline's last deployed version before the one live when the run happened
+  is sent again, as a new version through the normal update path; its requester is the monitor's, and
+  the requester of the version sent again may not approve it into prod either.
 - retrain: the named training pipeline's request is sent again with a new job name (a new training
   run), whose registered model can come back through registry approval.
+Block, rollback and retrain act only on pipelines of the monitor's own owner (registry/monitored.py).
 
 SageMaker may deliver an event more than once: the run is noted on the monitor's record first (a
 compare-and-swap on its revision, lambda_src/registry/violations.py), and a run noted already does
-nothing. An action that fails forgets the run again, so that Lambda's retry acts on it.
+nothing. Anything that fails (the action, the email) forgets the run again, so that Lambda's retry acts:
+each version an action sends carries a client token derived from the run, so the retry replays it
+instead of sending another.
 """
 
 from __future__ import annotations
@@ -33,23 +38,31 @@ from aws_lambda_powertools import Logger
 from lambda_src.common import aws, submission
 from lambda_src.common.errors import ApiError
 from lambda_src.common.settings import Settings
-from lambda_src.registry import PipelineRecord, Registry, Status, now
+from lambda_src.registry import PipelineRecord, Registry, now
 from lambda_src.registry import violations as notes
+from lambda_src.registry.monitored import GONE, monitored_pipeline, owner_problems
+from lambda_src.trigger import monitor_targets as targets
 from mlops_spec import naming
 from mlops_spec.approvers import Principal
 from mlops_spec.monitor_violations import DETAIL_TYPE, SOURCE, VIOLATIONS, VIOLATIONS_FILE, schedule_name
 
 if TYPE_CHECKING:  # pydantic stays out of the trigger's import (its cold start)
-    from mlops_spec.base import PipelineSpec
     from mlops_spec.pipelines.monitors import MonitorSpec
 
 logger = Logger(child=True)
 
-GONE = frozenset({Status.DELETED, Status.DELETING, Status.REJECTED})
 SOURCE_PREFIX = "monitor:"
 # Lines of violated constraints an email lists; the report has them all.
 LISTED_FINDINGS = 20
 Announce = Callable[[str, str], None]
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 @dataclass(frozen=True)
@@ -58,25 +71,36 @@ class Violation:
 
     run: str
     """The run's processing job ARN (its name when the event has no ARN): one action per run."""
-    schedule: str
+    schedule_arn: str
     exit_message: str
     report: str | None
     """The S3 URI of the run's output, where its report is."""
+    account: Any = None
+    region: Any = None
+    at: str | None = None
+    """When the run's state changed (the event's time)."""
 
     @classmethod
-    def parse(cls, event: dict[str, Any]) -> Violation | None:
-        if event.get("source") != SOURCE or event.get("detail-type") != DETAIL_TYPE:
+    def parse(cls, event: Any) -> Violation | None:
+        """The run an event names; None for any other event, or one whose fields are not as SageMaker
+        writes them (every field is checked for its type: nothing in the event is trusted)."""
+        if not isinstance(event, dict) or event.get("source") != SOURCE or event.get("detail-type") != DETAIL_TYPE:
             return None
-        detail = event.get("detail") or {}
-        schedule_arn, message = detail.get("MonitoringScheduleArn"), detail.get("ExitMessage")
-        run = detail.get("ProcessingJobArn") or detail.get("ProcessingJobName")
-        if not (isinstance(schedule_arn, str) and isinstance(message, str) and isinstance(run, str)):
+        detail = _mapping(event.get("detail"))
+        schedule, message = _text(detail.get("MonitoringScheduleArn")), _text(detail.get("ExitMessage"))
+        run = _text(detail.get("ProcessingJobArn")) or _text(detail.get("ProcessingJobName"))
+        if not (schedule and message and run) or detail.get("ProcessingJobStatus") != "Completed":
             return None
-        if detail.get("ProcessingJobStatus") != "Completed" or not message.startswith(VIOLATIONS):
+        if not message.startswith(VIOLATIONS):
             return None
-        outputs = (detail.get("ProcessingOutputConfig") or {}).get("Outputs") or [{}]
-        report = (outputs[0].get("S3Output") or {}).get("S3Uri")
-        return cls(run, schedule_name(schedule_arn).lower(), message, report if isinstance(report, str) else None)
+        outputs = _mapping(detail.get("ProcessingOutputConfig")).get("Outputs")
+        first = _mapping(outputs[0]) if isinstance(outputs, list) and outputs else {}
+        report = _text(_mapping(first.get("S3Output")).get("S3Uri"))
+        return cls(run, schedule, message, report, event.get("account"), event.get("region"), _text(event.get("time")))
+
+    @property
+    def schedule(self) -> str:
+        return schedule_name(self.schedule_arn).lower()
 
     @property
     def report_file(self) -> str | None:
@@ -92,6 +116,11 @@ class Watch:
     env: str
     endpoint: str
 
+    @property
+    def reports(self) -> str:
+        """Where the monitor's runs write their reports (s3://bucket/prefix/)."""
+        return f"s3://{str(self.spec.for_env(self.env).monitoring_output_location).strip('/')}/"  # type: ignore[arg-type]
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -105,109 +134,128 @@ def handle(event: dict[str, Any], config: Settings, announce: Announce) -> dict[
     if violation is None:
         return {"outcome": "ignored"}
     registry = Registry(config.registry_table)
-    specs = _stored_specs(registry, config)
-    watch = find_monitor(specs, violation.schedule, config)
+    records = [record for record in registry.each() if record.status not in GONE]
+    watch = find_monitor(records, violation, config)
     if watch is None:
-        logger.info("violations of a schedule no monitor here runs", schedule=violation.schedule)
-        return {"outcome": "ignored", "why": f"no monitor runs schedule {violation.schedule}"}
+        logger.info("violations of a schedule no monitor here runs", schedule=violation.schedule_arn)
+        return {"outcome": "ignored", "why": f"no monitor of this orchestrator runs {violation.schedule_arn}"}
     monitor_id, action = watch.record.pipeline_id, watch.spec.violation_action
     entry = {"execution": violation.run, "at": now(), "action": action}
     if not notes.claim_run(registry, monitor_id, entry):
         return {"outcome": "already handled", "pipeline_id": monitor_id, "run": violation.run}
     try:
-        outcome = ACTIONS[action](watch, violation, specs, config)
+        outcome = ACTIONS[action](watch, violation, records, config)
+        report = violation.report_file if (violation.report or "").startswith(watch.reports) else None
+        announce(subject(watch), message(watch, violation, outcome, read_findings(report)))
     except Exception:
+        # Retried by Lambda: the versions sent carry the run's client token, so the retry replays them.
         notes.release_run(registry, monitor_id, violation.run)
         raise
-    announce(subject(watch), message(watch, violation, outcome, read_findings(violation.report_file)))
     logger.info("monitor violations acted on", pipeline_id=monitor_id, action=action, result=outcome.result)
     return {"outcome": outcome.result, "pipeline_id": monitor_id, "action": action, "run": violation.run}
 
 
-def _stored_specs(registry: Registry, config: Settings) -> list[tuple[PipelineRecord, PipelineSpec]]:
-    """Every live pipeline with the request it holds, read under today's rules."""
-    found = []
-    for record in registry.each():
-        spec = submission.stored_spec(record, config) if record.status not in GONE else None
-        if spec is not None:
-            found.append((record, spec))
-    return found
-
-
-def find_monitor(specs: list[tuple[PipelineRecord, PipelineSpec]], schedule: str, config: Settings) -> Watch | None:
-    """The monitor whose schedule (in one of its environments) is `schedule`."""
+def find_monitor(records: list[PipelineRecord], violation: Violation, config: Settings) -> Watch | None:
+    """The monitor whose schedule (in one of its environments) ran the run, from that environment's own
+    account and this region; only monitors' requests are read."""
     from mlops_spec.pipelines.monitors import MonitorSpec
+    from mlops_spec.request import SPEC_TYPES
 
-    for record, spec in specs:
+    accounts = targets.environment_accounts()
+    for record in records:
+        kind = SPEC_TYPES.get(record.pipeline_type)
+        if kind is None or not issubclass(kind, MonitorSpec):
+            continue
+        spec = submission.stored_spec(record, config)
         if not isinstance(spec, MonitorSpec):
             continue
         for env in spec.environments(config.mode, home=config.orchestrator_environment):
-            if spec.monitoring_schedule_name(env).lower() == schedule:
+            name = spec.monitoring_schedule_name(env)
+            expected = targets.expected_schedule_arn(name, env, accounts, config)
+            if targets.from_schedule(violation.account, violation.region, violation.schedule_arn, expected):
                 return Watch(record, spec, env, str(spec.for_env(env).endpoint_name))
     return None
 
 
-def find_monitored(specs: list[tuple[PipelineRecord, PipelineSpec]], watch: Watch) -> PipelineRecord | None:
-    """The real-time pipeline serving the watched endpoint in the monitor's environment."""
-    from mlops_spec.pipelines.realtime import RealtimeFields
-
-    for record, spec in specs:
-        if isinstance(spec, RealtimeFields) and watch.env in record.environments:
-            named = spec.for_env(watch.env).endpoint_name  # type: ignore[arg-type]
-            default = naming.resource_name(record.pipeline_id, watch.env, "endpoint")
-            if (named or default) == watch.endpoint:
-                return record
-    return None
+def find_monitored(records: list[PipelineRecord], watch: Watch, config: Settings) -> PipelineRecord | None:
+    """The pipeline the monitor's record names (found and recorded the first time: the one DEPLOYED
+    real-time pipeline of the monitor's owner serving the watched endpoint)."""
+    pipeline_id = watch.record.monitored
+    if pipeline_id is None:
+        pipeline_id = monitored_pipeline(records, watch.endpoint, watch.env, watch.record.owner)
+        registry = Registry(config.registry_table)
+        current = registry.get(watch.record.pipeline_id)  # as it is now: the run's note changed it
+        if pipeline_id is not None and current is not None and current.version == watch.record.version:
+            notes.record_monitored(registry, current, pipeline_id)
+    return next((r for r in records if r.pipeline_id == pipeline_id), None) if pipeline_id else None
 
 
 # -- the actions ---------------------------------------------------------------------------------
-def notify(watch: Watch, violation: Violation, specs: list[Any], config: Settings) -> Outcome:
+def notify(watch: Watch, violation: Violation, records: list[PipelineRecord], config: Settings) -> Outcome:
     return Outcome("notified", ())
 
 
-def block(watch: Watch, violation: Violation, specs: list[Any], config: Settings) -> Outcome:
-    monitored = find_monitored(specs, watch)
+def _target(watch: Watch, records: list[PipelineRecord], config: Settings, what: str) -> PipelineRecord | Outcome:
+    """The monitored pipeline, or the Outcome saying why nothing is done to it."""
+    monitored = find_monitored(records, watch, config)
     if monitored is None:
-        return Outcome("not blocked", (f"No pipeline of this orchestrator serves {watch.endpoint}: nothing blocked.",))
+        return Outcome(
+            f"not {what}",
+            (f"No deployed pipeline of {watch.record.owner or 'no owner'} serves {watch.endpoint}: nothing {what}.",),
+        )
+    problems = owner_problems(watch.record.owner, monitored, None)
+    return Outcome(f"not {what}", tuple(f"Not done: {p}." for p in problems)) if problems else monitored
+
+
+def block(watch: Watch, violation: Violation, records: list[PipelineRecord], config: Settings) -> Outcome:
+    monitored = _target(watch, records, config, "blocked")
+    if isinstance(monitored, Outcome):
+        return monitored
     note = {"monitor": watch.record.pipeline_id, "run": violation.run, "at": now(), "environment": watch.env}
     before = notes.block(Registry(config.registry_table), monitored.pipeline_id, note)
-    if before is not None and before.blocked:
+    if before is not None and before.blocked and before.blocked.get("run") != violation.run:
         return Outcome("already blocked", (f"{monitored.pipeline_id} was already blocked by {before.blocked}.",))
     return Outcome(
         "blocked",
         (
             f"Promotions of {monitored.pipeline_id} now wait for a person: its deploys need an approved delivery run",
-            "until someone sends it a new request version (versions from the model registry or a monitor keep",
-            "the block).",
+            "and its approvals are refused until someone sends it a new request version (versions from the model",
+            "registry, a monitor or an automatic remediation keep the block).",
         ),
     )
 
 
-def rollback(watch: Watch, violation: Violation, specs: list[Any], config: Settings) -> Outcome:
-    monitored = find_monitored(specs, watch)
-    if monitored is None:
-        return Outcome("not rolled back", (f"No pipeline of this orchestrator serves {watch.endpoint}.",))
-    previous = previous_request(monitored, config)
-    if previous is None:
+def rollback(watch: Watch, violation: Violation, records: list[PipelineRecord], config: Settings) -> Outcome:
+    monitored = _target(watch, records, config, "rolled back")
+    if isinstance(monitored, Outcome):
+        return monitored
+    entry = targets.rollback_target(monitored.deployed, violation.at)
+    body = stored_request(monitored, int(entry["version"]), config) if entry else None
+    if entry is None or body is None:
         return Outcome(
             "not rolled back",
-            (f"{monitored.pipeline_id} has no previous request version to return to: nothing was sent.",),
+            (f"{monitored.pipeline_id} has no earlier deployed version to return to: nothing was sent.",),
         )
-    version, body = previous
-    return _send(body, watch, config, f"{monitored.pipeline_id} returns to its request version {version}")
+    barred = (Principal.from_dict(entry.get("requested_by")),)
+    what = f"{monitored.pipeline_id} returns to its deployed version {entry['version']}"
+    return _send(body, watch, violation, config, what, expected_hash=entry.get("spec_hash"), barred=barred)
 
 
-def retrain(watch: Watch, violation: Violation, specs: list[Any], config: Settings) -> Outcome:
+def retrain(watch: Watch, violation: Violation, records: list[PipelineRecord], config: Settings) -> Outcome:
     training_id = str(watch.spec.retrain_pipeline_id)
-    found = next(((r, s) for r, s in specs if r.pipeline_id == training_id), None)
-    limit = getattr(type(found[1]), "JOB_NAME_LIMIT", None) if found else None
-    if found is None or limit is None or "job_name" not in type(found[1]).model_fields:
+    found = next((r for r in records if r.pipeline_id == training_id), None)
+    spec = submission.stored_spec(found, config) if found else None
+    limit = getattr(type(spec), "JOB_NAME_LIMIT", None)
+    if found is None or spec is None or limit is None or "job_name" not in type(spec).model_fields:
         return Outcome("not retrained", (f"{training_id} is not a training pipeline of this orchestrator.",))
-    body = {**(found[0].spec_document() or {}), "job_name": retrain_job_name(training_id, violation.run, limit)}
-    return _send(body, watch, config, f"{training_id} trains again as job {body['job_name']}")
+    problems = owner_problems(watch.record.owner, None, found)
+    if problems:
+        return Outcome("not retrained", tuple(f"Not done: {p}." for p in problems))
+    body = {**(found.spec_document() or {}), "job_name": retrain_job_name(training_id, violation.run, limit)}
+    return _send(body, watch, violation, config, f"{training_id} trains again as job {body['job_name']}")
 
 
-ACTIONS: dict[str, Callable[[Watch, Violation, list[Any], Settings], Outcome]] = {
+ACTIONS: dict[str, Callable[[Watch, Violation, list[PipelineRecord], Settings], Outcome]] = {
     "notify": notify,
     "block": block,
     "rollback": rollback,
@@ -215,36 +263,52 @@ ACTIONS: dict[str, Callable[[Watch, Violation, list[Any], Settings], Outcome]] =
 }
 
 
-def _send(body: dict[str, Any], watch: Watch, config: Settings, what: str) -> Outcome:
-    """`body` through the normal update path, as the monitor's version (no person's client token). Its
-    requester is the monitor's: who asked for this action, who then may not approve its promotion to prod."""
-    body.pop("client_token", None)
+def run_token(monitor_id: str, run: str) -> str:
+    """The client token of the version a monitor's action sends for a run: a retried event replays it."""
+    return f"monitor-{naming.short_hash(f'{monitor_id}|{run}', 32)}"
+
+
+def _send(
+    body: dict[str, Any],
+    watch: Watch,
+    violation: Violation,
+    config: Settings,
+    what: str,
+    *,
+    expected_hash: str | None = None,
+    barred: tuple[Principal, ...] = (),
+) -> Outcome:
+    """`body` through the normal update path, as the monitor's version. Its requester is the monitor's
+    (who asked for this action, who then may not approve its promotion to prod), and so are `barred`."""
+    body = {**body, "client_token": run_token(watch.record.pipeline_id, violation.run)}
     asked_by = Principal.from_dict(watch.record.requested_by) if watch.record.requested_by else None
     try:
         request = submission.plan(body, config)
+        if expected_hash is not None and request.spec_hash != expected_hash:
+            return Outcome("refused", (f"Not done: {what}: its stored request is not the one that deployed.",))
         source = f"{SOURCE_PREFIX} {watch.record.pipeline_id}"
-        sent = submission.submit(request, config, source=source, requested_by=asked_by)
+        sent = submission.submit(request, config, source=source, requested_by=asked_by, barred=barred)
     except ApiError as refused:
         # A pipeline busy with another operation, or a request today's rules refuse: said, not retried.
         return Outcome("refused", (f"Not done: {what}: {refused}",))
     except submission.ProvisioningNotStarted:
-        # The version is recorded (FAILED, retryable): acting again would step back from it instead.
+        # The version is recorded (FAILED, retryable): sending the request again starts it.
         return Outcome("not started", (f"{what}: recorded, but its provisioning could not start: send it again.",))
     state = f"queued as version {sent.record.version}" if sent.queued else "already its current request"
     return Outcome("queued" if sent.queued else "unchanged", (f"{what}: {state}.",))
 
 
-def previous_request(record: PipelineRecord, config: Settings) -> tuple[int, dict[str, Any]] | None:
-    """The newest stored request before the record's version (the assets bucket keeps every version of
-    a pipeline's spec.json, each naming its spec version); None when there is none."""
+def stored_request(record: PipelineRecord, version: int, config: Settings) -> dict[str, Any] | None:
+    """The request of `version` of the pipeline, as the assets bucket keeps it (every version of its
+    spec.json, each naming its spec version in its metadata); None when it is not kept."""
     s3, key = aws.client("s3"), naming.spec_key(record.pipeline_id)
     pages = s3.get_paginator("list_object_versions").paginate(Bucket=config.assets_bucket, Prefix=key)
-    stored = [v for page in pages for v in page.get("Versions", []) if v.get("Key") == key]
-    for item in sorted(stored, key=lambda v: v["LastModified"], reverse=True):
-        response = s3.get_object(Bucket=config.assets_bucket, Key=key, VersionId=item["VersionId"])
-        version = int(response.get("Metadata", {}).get("spec-version", "0") or 0)
-        if 0 < version < record.version:
-            return version, json.loads(response["Body"].read())
+    for item in (v for page in pages for v in page.get("Versions", []) if v.get("Key") == key):
+        head = s3.head_object(Bucket=config.assets_bucket, Key=key, VersionId=item["VersionId"])
+        if head.get("Metadata", {}).get("spec-version") == str(version):
+            response = s3.get_object(Bucket=config.assets_bucket, Key=key, VersionId=item["VersionId"])
+            document = json.loads(response["Body"].read())
+            return document if isinstance(document, dict) else None
     return None
 
 

@@ -162,10 +162,24 @@ def render_status(console: Console, status: dict[str, Any]) -> None:
     if status.get("drift") in ("DRIFTED", "UNKNOWN"):
         # Only news is shown; `mlops drift <id>` has the details of every check.
         console.print(f"drift: {drift_label(status['drift'])} (details: mlops drift {text(status.get('pipeline_id'))})")
+    if blocked_line(status.get("blocked")):
+        console.print(blocked_line(status.get("blocked")))
     if isinstance(status.get("outputs"), dict) and status["outputs"]:
         console.print(_outputs_table(status["outputs"]))
     for shown in shadow_tables(status.get("shadow_test")):
         console.print(shown)
+
+
+def blocked_line(blocked: Any) -> str:
+    """A monitor's block in one line (who, which run, when, how to lift it); blank when none holds."""
+    if not isinstance(blocked, dict):
+        return ""
+    where = f" in {text(blocked['environment'])}" if blocked.get("environment") else ""
+    return (
+        f"[red]blocked[/red] by monitor {text(blocked.get('monitor', '?'))} (run {text(blocked.get('run', '?'))}"
+        f"{where}, {text(blocked.get('at', '?'))}): approvals are refused; to lift it, "
+        f"{text(blocked.get('lift') or 'send the pipeline a new request version')}"
+    )
 
 
 def show_status(status: dict[str, Any], as_json: bool) -> None:
@@ -187,7 +201,7 @@ def pipelines_table(items: list[dict[str, Any]]) -> Table:
         table.add_row(
             text(item.get("pipeline_id", "?")),
             text(item.get("pipeline_type", "")),
-            styled(item.get("status")),
+            styled(item.get("status")) + (" [red](blocked)[/red]" if isinstance(item.get("blocked"), dict) else ""),
             drift_label(item.get("drift")),
             text(updated),
         )

@@ -172,6 +172,17 @@ class AnsweredApproval(BaseModel):
     comment: str | None = None
 
 
+class MonitorBlock(BaseModel):
+    """A monitor's block on a pipeline's promotions (its on_violation: block): approvals are refused and
+    unapproved deploys stop until a person sends the pipeline a new request version."""
+
+    monitor: str | None = Field(default=None, description="The monitor (pipeline id) whose run blocked it.")
+    run: str | None = Field(default=None, description="The monitoring run with violations (processing job ARN).")
+    environment: str | None = Field(default=None, description="Where the monitor ran.")
+    at: str | None = Field(default=None, description="ISO-8601 time.")
+    lift: str = Field(description="How to lift the block.")
+
+
 class PipelineSummary(BaseModel):
     pipeline_id: str
     pipeline_type: str
@@ -183,6 +194,9 @@ class PipelineSummary(BaseModel):
     drift: DriftState = Field(
         description="The last drift check of its deployed stacks: IN_SYNC, DRIFTED, UNKNOWN (an environment could "
         "not be checked and none drifted) or NOT_CHECKED. Details: GET /pipelines/{pipeline_id}/drift."
+    )
+    blocked: MonitorBlock | None = Field(
+        default=None, description="A monitor's block on its promotions; null when none holds."
     )
 
 

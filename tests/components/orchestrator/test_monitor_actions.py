@@ -23,7 +23,7 @@ def test_runs_with_violations_reach_the_trigger_function_from_every_environment_
         for p in plan.recorder.of_type("aws:lambda/permission:Permission")
         if p.name.endswith("-trigger-from-monitor-violations")
     ]
-    bus = plan.recorder.of_type("aws:cloudwatch/eventPermission:EventPermission")
+    [bus] = plan.recorder.of_type("aws:cloudwatch/eventBusPolicy:EventBusPolicy")
 
     assert json.loads(rule.inputs["eventPattern"]) == {
         "source": ["aws.sagemaker"],
@@ -33,14 +33,29 @@ def test_runs_with_violations_reach_the_trigger_function_from_every_environment_
             "ExitMessage": [{"prefix": "CompletedWithViolations"}],
             "MonitoringScheduleArn": [{"exists": True}],
         },
+        # Only the environments' accounts: a schedule of the same name in any other account is not heard.
+        "account": ["111111111111", "222222222222", "333333333333"],
     }
     assert target.inputs["rule"] == "mlops-monitor-violations"
     assert (permission.inputs["function"], permission.inputs["principal"]) == (
         "mlops-orch-trigger",
         "events.amazonaws.com",
     )
-    # The orchestrator's own account needs no statement: SageMaker puts its events there itself.
-    assert sorted((p.inputs["principal"], p.inputs["action"]) for p in bus) == [
-        ("222222222222", "events:PutEvents"),
-        ("333333333333", "events:PutEvents"),
+    # The orchestrator's own account needs no statement: SageMaker puts its events there itself. The
+    # others may put SageMaker's processing job state changes and nothing else.
+    assert bus.inputs["eventBusName"] == "default"
+    statements = json.loads(bus.inputs["policy"])["Statement"]
+    assert [(s["Principal"], s["Action"], s["Resource"], s["Condition"]) for s in statements] == [
+        (
+            {"AWS": account},
+            "events:PutEvents",
+            "arn:aws:events:us-east-1:111111111111:event-bus/default",
+            {
+                "StringEquals": {
+                    "events:source": "aws.sagemaker",
+                    "events:detail-type": "SageMaker Processing Job State Change",
+                }
+            },
+        )
+        for account in ("222222222222", "333333333333")
     ]

@@ -236,6 +236,7 @@ def test_list_paginates_with_limit_and_next_token(orchestrator):
         "updated_at",
         "last_error",
         "drift",
+        "blocked",
     }
 
 

@@ -1,5 +1,6 @@
-"""A pipeline a monitor blocked (on_violation: block, issue 14) deploys no environment a person has not
-approved: refused where no approval guards it; where one does, the approved run is demanded as before."""
+"""A pipeline a monitor blocked (on_violation: block, issue 14) deploys no environment until a person sends it a
+new version: refused everywhere (an approval given before the block does not outlast it), and refused too when
+the registry cannot be read (a block could not be ruled out)."""
 
 from __future__ import annotations
 
@@ -24,11 +25,27 @@ def test_a_blocked_pipeline_is_refused_where_no_approval_guards_the_environment(
     )
 
 
-def test_where_an_approval_guards_it_or_nothing_blocks_the_gate_is_as_before() -> None:
+def test_a_blocked_pipeline_is_refused_where_an_approval_guards_the_environment_too() -> None:
     multi, spec = make_settings("multi"), example_spec("byom_realtime_builtin", "multi")
     gate = Promotion(build_id=None)
 
-    gate.refuse_if_blocked(BLOCK, spec, "prod", multi)  # the approved run is demanded there anyway
-    gate.refuse_if_blocked(None, spec, "dev", multi)
-    with pytest.raises(PromotionRefused):
-        gate.refuse_if_blocked(BLOCK, spec, "dev", multi)
+    gate.refuse_if_blocked(None, spec, "prod", multi)
+    for env in ("staging", "prod"):
+        with pytest.raises(PromotionRefused, match=f"^{env} is blocked by monitor churn-xgb-data-quality"):
+            gate.refuse_if_blocked(BLOCK, spec, env, multi)
+
+
+def test_a_registry_that_cannot_be_read_refuses_the_deploy() -> None:
+    from lambda_src.provisioner.deploy import _blocked
+
+    class Unreadable:
+        def get(self, pipeline_id: str) -> None:
+            raise RuntimeError("AccessDenied")
+
+    with pytest.raises(PromotionRefused) as refused:
+        _blocked(Unreadable(), "churn-xgb")  # type: ignore[arg-type]
+
+    assert refused.value.retryable is True
+    assert refused.value.message == (
+        "could not read the registry record of churn-xgb to check for a monitor's block: AccessDenied"
+    )

@@ -19,11 +19,18 @@ from tests.support.examples import load_example
 from tests.support.moto_orchestrator import TABLE, Orchestrator
 from tests.support.requests import realtime_body
 
-REPORTS = "monitoring-reports"
-REPORT = f"s3://{REPORTS}/churn-xgb/churn-xgb-data-quality-dev-schedule/2026/12/06/09"
+# The example monitor's monitoring_output_location: its runs' reports are read there and nowhere else.
+REPORTS = "mlops-dev-artifacts-111111111111-us-east-1"
+REPORT = f"s3://{REPORTS}/monitoring/churn-xgb/reports/churn-xgb/churn-xgb-data-quality-dev-schedule/2026/12/06/09"
 RUN = "arn:aws:sagemaker:us-east-1:111111111111:processing-job/model-monitoring-202612060900-1a2b3c4d"
 MONITOR = "churn-xgb-data-quality"
 SERVED = "churn-xgb-realtime-builtin"
+
+
+@pytest.fixture(autouse=True)
+def accounts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environments' accounts, as the orchestrator sets them on its functions (single-account mode)."""
+    monkeypatch.setenv("MLOPS_ACCOUNTS", '{"dev": "111111111111"}')
 
 
 def violation_event(run: str = RUN, schedule: str = f"{MONITOR}-dev-schedule") -> dict[str, Any]:
@@ -175,7 +182,7 @@ def test_rollback_without_a_previous_version_only_notifies(orchestrator: Orchest
 
     assert (record(served_id), len(orchestrator.invocations.calls)) == before
     [email] = emails(orchestrator)
-    assert f"{served_id} has no previous request version to return to: nothing was sent." in email["Message"]
+    assert f"{served_id} has no earlier deployed version to return to: nothing was sent." in email["Message"]
 
 
 # -- retrain -----------------------------------------------------------------------------------------------
@@ -225,15 +232,15 @@ def test_an_action_that_fails_forgets_the_run_so_that_the_retried_event_acts(
     served()
     served(inference_instance="ml.m5.xlarge")
     monitor_id = monitor("rollback")
-    real = monitor_violations.previous_request
+    real = monitor_violations.stored_request
 
     def unavailable(*args: Any) -> Any:
         raise RuntimeError("S3 is unavailable")
 
-    monkeypatch.setattr(monitor_violations, "previous_request", unavailable)
+    monkeypatch.setattr(monitor_violations, "stored_request", unavailable)
     with pytest.raises(RuntimeError, match="S3 is unavailable"):
         handler(violation_event(), LAMBDA_CONTEXT)
     assert record(monitor_id).violations == ()
 
-    monkeypatch.setattr(monitor_violations, "previous_request", real)
+    monkeypatch.setattr(monitor_violations, "stored_request", real)
     assert handler(violation_event(), LAMBDA_CONTEXT)["outcome"] == "queued"
