@@ -21,6 +21,7 @@ MULTI: dict[str, Any] = {
 }
 RELEASE = "arn:aws:iam::111111111111:role/teams/ReleaseManagers"
 ALICE = "arn:aws:iam::111111111111:user/alice"
+BOB = "arn:aws:iam::111111111111:user/bob"
 ROLE_AND_USER = "(arn:aws:iam::<account>:role/<name> or arn:aws:iam::<account>:user/<name>)"
 
 
@@ -164,6 +165,22 @@ def test_a_version_without_a_recorded_requester_lets_nobody_approve_prod_but_any
     assert rules.refusals("prod", "reject", Principal(ALICE, "AIDAALICE"), Principal()) == []
     assert rules.refusals("staging", "approve", Principal(ALICE, "AIDAALICE"), Principal()) == []
     assert ApprovalRules(requester_may_approve=True).refusals("prod", "approve", Principal(ALICE), Principal()) == []
+
+
+def test_the_requester_of_the_version_a_rollback_sends_again_may_not_approve_it_into_prod() -> None:
+    # A monitor's rollback (issue 14) is requested by the monitor's requester (RELEASE here) and bars the
+    # requester of the version it sends again (Alice): neither may approve it into prod; others may.
+    rules, barred = ApprovalRules(), (Principal(ALICE),)
+
+    assert rules.refusals("prod", "approve", Principal(ALICE, "AIDAALICE"), Principal(RELEASE), barred) == [
+        "requested the version this one sends again: they cannot approve its promotion to prod"
+    ]
+    assert rules.refusals("prod", "approve", Principal(BOB), Principal(RELEASE), barred) == []
+    assert rules.refusals("prod", "approve", Principal(RELEASE), Principal(RELEASE), barred) == [
+        "requested this version: a requester cannot approve their own promotion to prod"
+    ]
+    assert rules.refusals("staging", "approve", Principal(ALICE), Principal(RELEASE), barred) == []
+    assert rules.refusals("prod", "reject", Principal(ALICE), Principal(RELEASE), barred) == []
 
 
 def test_a_requester_known_only_by_a_principal_id_that_names_no_one_is_not_recorded() -> None:

@@ -77,6 +77,9 @@ def test_single_account_request_is_provisioned_deployed_and_deleted(
     record = single.record(pipeline_id)
     assert record.status == Status.DEPLOYED
     assert record.outputs["dev"] == {"endpoint_name": f"{pipeline_id}-dev-endpoint"}
+    # The status function's DEPLOYED joins the history of deployed versions (what a monitor's rollback reads).
+    [entry] = record.deployed
+    assert (entry["version"], entry["spec_hash"], entry["requested_by"]) == (1, record.spec_hash, record.requested_by)
     assert single.emails() == [f"MLOps pipeline {pipeline_id} is deployed"]
 
     status, reply = single.api("DELETE", f"/pipelines/{pipeline_id}")
