@@ -13,7 +13,8 @@ from lambda_src.provisioner.program import stack_config, target_program
 from lambda_src.provisioner.promotion import Promotion, PromotionRefused
 from lambda_src.provisioner.runner import TARGET_RETRY, AutomationStackRunner, RunnerConfig, StackRunner, UpOutcome
 from lambda_src.provisioner.settings import ProvisionerSettings
-from lambda_src.registry import Registry, Status
+from lambda_src.registry import Registry, Status, violations
+from lambda_src.registry.monitored import monitored_pipeline
 from lambda_src.status_events import records
 from mlops_spec import naming
 from mlops_spec.base import PipelineSpec
@@ -93,7 +94,25 @@ def deploy(
     finally:
         stacks.close()
     _best_effort(lambda: records.merge_outputs(registry, pipeline_id, env, outcome.outputs) if registry else None)
+    _best_effort(lambda: _record_monitored(registry, pipeline_id, spec, env))
     return outcome
+
+
+def _record_monitored(registry: Registry | None, pipeline_id: str, spec: PipelineSpec, env: str) -> None:
+    """A monitor that acts records, once provisioned, the pipeline whose endpoint it watches: the one
+    DEPLOYED real-time pipeline of its owner serving it (lambda_src/registry/monitored.py). Its actions
+    then touch that pipeline only, whatever other record claims the same endpoint name later."""
+    from mlops_spec.pipelines.monitors import MonitorSpec
+
+    if registry is None or not isinstance(spec, MonitorSpec) or spec.violation_action == "notify":
+        return
+    current = registry.get(pipeline_id)
+    if current is None or current.monitored:
+        return
+    endpoint = str(spec.for_env(env).endpoint_name)  # type: ignore[arg-type]
+    found = monitored_pipeline(registry.each(), endpoint, env, current.owner)
+    if found is not None:
+        violations.record_monitored(registry, current, found)
 
 
 def _refuse_while_deleted(registry: Registry | None, pipeline_id: str) -> None:
