@@ -61,6 +61,7 @@ def orchestrator_args(config: StackConfig, external_id: pulumi.Input[str] | None
         allow_requester_approval=config.allow_requester_approval,
         drift_schedule=config.drift_schedule,
         strict_requests=config.strict_requests,
+        max_monthly_cost_per_pipeline=config.max_monthly_cost_per_pipeline,
     )
 
 

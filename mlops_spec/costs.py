@@ -20,6 +20,8 @@ from typing import Any, Literal
 
 from mlops_spec.base import PipelineSpec
 from mlops_spec.common import Environment
+from mlops_spec.cost_setting import COST_SETTING as COST_SETTING
+from mlops_spec.cost_setting import max_monthly_cost_problem as max_monthly_cost_problem
 from mlops_spec.pipelines.autopilot import AutopilotSpec
 from mlops_spec.pipelines.batch import BatchFields
 from mlops_spec.pipelines.image_builder import ImageBuilderSpec
@@ -40,7 +42,6 @@ PRICE_TABLE_FILE = Path(__file__).parent / "data" / "sagemaker_prices.json"
 PRICED_REGIONS = ("us-east-1", "eu-west-1")
 LIVE_SOURCE = "AWS Price List API (AmazonSageMaker, on-demand)"
 UNKNOWN_PRICE_FIX = "run scripts/generate_prices.py with AWS credentials or use --prices live"
-COST_SETTING = "mlops:maxMonthlyCostPerPipeline"
 # A batch transform run is stopped after two days (components/pipelines/batch.py RUN_TIMEOUT_SECONDS),
 # and a baseline job without a limit after a day (components/pipelines/monitors/plan.py).
 BATCH_RUN_LIMIT_SECONDS = 2 * 24 * 3600
@@ -334,23 +335,30 @@ def cost_violation(estimate: CostEstimate, limit_usd: float) -> str | None:
     )
 
 
+def limit_unchecked(estimate: CostEstimate, limit_usd: float) -> str | None:
+    """Why `estimate` cannot be held to `limit_usd` (a price unknown, nothing priced), or None when it can."""
+    if estimate.max_monthly_usd is not None and estimate.per_deployment_usd is not None:
+        return None
+    why = f"price unknown for {', '.join(estimate.unknown_prices)}" if estimate.unknown_prices else "it is not priced"
+    return f"{estimate.pipeline_id} in {estimate.environment}: {COST_SETTING} ${limit_usd:,.2f} not checked: {why}"
+
+
 def cost_document(found: list[CostEstimate], limit_usd: float | None = None) -> dict[str, Any]:
     """The `cost` object of a JSON plan or a dry run: each environment's estimate, where the prices come
-    from, the `mlops:maxMonthlyCostPerPipeline` limit and the estimates above it."""
-    violations = [problem for cost in found if limit_usd is not None and (problem := cost_violation(cost, limit_usd))]
+    from, the `mlops:maxMonthlyCostPerPipeline` limit, the estimates above it (`violations`) and those
+    it could not be checked against (`unchecked`: an unknown price is no figure to refuse)."""
+    violations: list[str] = []
+    unchecked: list[str] = []
+    if limit_usd is not None:
+        violations = [problem for cost in found if (problem := cost_violation(cost, limit_usd))]
+        unchecked = [why for cost in found if (why := limit_unchecked(cost, limit_usd))]
     return {
         "source": found[0].source if found else None,
         "estimates": [cost.as_dict() for cost in found],
         "max_monthly_cost_per_pipeline": limit_usd,
         "violations": violations,
+        "unchecked": unchecked,
     }
-
-
-def max_monthly_cost_problem(value: Any) -> str | None:
-    """None for a valid `mlops:maxMonthlyCostPerPipeline` (a positive number of US dollars)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        return "must be a positive number of US dollars, e.g. 500"
-    return None
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,9 @@ class EnvVar(StrEnum):
     APPROVAL_RULES = "MLOPS_APPROVAL_RULES"
     # "true": a request's unknown keys are errors, not warnings (mlops:strictRequests); read by the API and trigger.
     STRICT_REQUESTS = "MLOPS_STRICT_REQUESTS"
+    # USD a pipeline may be estimated at in a month (mlops:maxMonthlyCostPerPipeline); unset: no limit.
+    # Read by the API and the trigger, which refuse provisioning above it (mlops_spec/costs.py).
+    MAX_MONTHLY_COST_PER_PIPELINE = "MLOPS_MAX_MONTHLY_COST_PER_PIPELINE"
     STATE_BACKEND_URL = "MLOPS_STATE_BACKEND_URL"
     SECRETS_PROVIDER = "MLOPS_SECRETS_PROVIDER"
     STATE_KEY_ARN = "MLOPS_STATE_KEY_ARN"
@@ -72,14 +75,21 @@ LIGHT_FUNCTION_VARIABLES = frozenset(
         EnvVar.PROVISIONER_FUNCTION,
         EnvVar.APPROVAL_RULES,
         EnvVar.STRICT_REQUESTS,
+        EnvVar.MAX_MONTHLY_COST_PER_PIPELINE,
         EnvVar.POWERTOOLS_SERVICE_NAME,
         EnvVar.POWERTOOLS_LOG_LEVEL,
     }
 )
-# The provisioner answers no approval and reads only stored (normalised) requests: it is not given
-# the approval rules nor the strictness of request reading.
+# The provisioner answers no approval and reads only stored (normalised) requests, already checked
+# against the cost limit: it is not given the approval rules, the strictness of request reading nor the limit.
 PROVISIONER_VARIABLES = (
-    LIGHT_FUNCTION_VARIABLES - {EnvVar.PROVISIONER_FUNCTION, EnvVar.APPROVAL_RULES, EnvVar.STRICT_REQUESTS}
+    LIGHT_FUNCTION_VARIABLES
+    - {
+        EnvVar.PROVISIONER_FUNCTION,
+        EnvVar.APPROVAL_RULES,
+        EnvVar.STRICT_REQUESTS,
+        EnvVar.MAX_MONTHLY_COST_PER_PIPELINE,
+    }
 ) | {
     EnvVar.STATE_KEY_ARN,
     EnvVar.PROVISIONER_IMAGE_URI,

@@ -22,6 +22,7 @@ from mlops_spec.common import (
     checked,
     field_problem,
 )
+from mlops_spec.cost_setting import parse_cost_limit
 from mlops_spec.drift import DEFAULT_DRIFT_SCHEDULE, drift_schedule_problem
 from mlops_spec.errors import FieldError, SpecError, field_errors
 from mlops_spec.partitions import partition_of, region_problem
@@ -72,6 +73,11 @@ class StackConfig(StrictModel):
         default=False,
         description="Refuse a request's unknown keys (the API, the config-file trigger and the CLI), instead of "
         "ignoring them with a warning as MWO's users expect.",
+    )
+    max_monthly_cost_per_pipeline: float | None = Field(
+        default=None,
+        description="US dollars a pipeline may be estimated at in a month in one environment (mlops_spec/costs.py): "
+        "above it `mlops plan` reports a guardrail violation and the API refuses to provision it. Unset: no limit.",
     )
     existing_assets_bucket: BucketName | None = None
     existing_ecr_repository: str | None = Field(default=None, description="Name of an ECR repository to reuse.")
@@ -132,6 +138,21 @@ class StackConfig(StrictModel):
         if problem:
             raise field_problem("drift_schedule", problem)
         return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check_cost_limit(cls, data: Any) -> Any:
+        """Pulumi hands the number to the program as text ("500"): read as USD, or refused in plain words."""
+        if not isinstance(data, dict):
+            return data
+        key = next((k for k in ("maxMonthlyCostPerPipeline", "max_monthly_cost_per_pipeline") if k in data), None)
+        if key is None or data[key] is None:
+            return data
+        try:
+            limit = parse_cost_limit(data[key])
+        except ValueError as exc:
+            raise field_problem("max_monthly_cost_per_pipeline", str(exc)) from None
+        return {**data, key: limit}
 
     @model_validator(mode="before")
     @classmethod

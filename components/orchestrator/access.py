@@ -48,13 +48,17 @@ def _assets(args: OrchestratorArgs) -> str:
 
 
 def _submission_statements(args: OrchestratorArgs, data_key: str, topic_arn: str) -> list[policies.Statement]:
-    """Recording a request: the registry, its spec object, starting the provisioner, announcing."""
+    """Recording a request: its cost limit, the registry, its spec object, starting the provisioner, announcing."""
     return [
         _registry_access(args),
         policies.statement(["s3:PutObject", "s3:GetObject"], [f"{_assets(args)}/pipelines/*"]),
         policies.statement(["lambda:InvokeFunction"], [function_arn(args, "provisioner")]),
         policies.statement(["sns:Publish"], [topic_arn]),
         _key_use([data_key]),
+        # The cost estimate a dry run answers and mlops:maxMonthlyCostPerPipeline is checked against
+        # (lambda_src/common/cost_limit.py), at the AWS Price List's current prices. GetProducts has no
+        # resource-level permissions: AWS requires "*". It reads public price data only.
+        policies.statement(["pricing:GetProducts"], "*", sid="ReadSageMakerPrices"),
     ]
 
 

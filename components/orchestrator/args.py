@@ -46,6 +46,8 @@ class OrchestratorArgs:
     """When deployed target stacks are checked for drift (mlops:driftSchedule); "off": never."""
     strict_requests: bool = False
     """Whether the API and the trigger refuse a request's unknown keys (mlops:strictRequests)."""
+    max_monthly_cost_per_pipeline: float | None = None
+    """USD above which the API and the trigger refuse to provision a pipeline (mlops:maxMonthlyCostPerPipeline)."""
 
     @property
     def approval_rules(self) -> ApprovalRules:

@@ -79,9 +79,18 @@ def light_function_environment(args: OrchestratorArgs, data_key: str) -> dict[st
                 EnvVar.ASSETS_KMS_KEY_ARN: data_key,
                 EnvVar.APPROVAL_RULES: args.approval_rules.to_json(),
                 EnvVar.STRICT_REQUESTS: "true" if args.strict_requests else "false",
+                # Empty: no limit (written anyway, so every light function has the same variables).
+                EnvVar.MAX_MONTHLY_COST_PER_PIPELINE: _usd(args.max_monthly_cost_per_pipeline),
             }
         ),
     }
+
+
+def _usd(limit: float | None) -> str:
+    """500.0 -> "500", 99.5 -> "99.5"; None -> "" (the settings read both back: settings._cost_limit)."""
+    if limit is None:
+        return ""
+    return str(int(limit)) if float(limit).is_integer() else repr(float(limit))
 
 
 def provisioner_environment(args: OrchestratorArgs, data_key: str, secrets_key: str, image_uri: str) -> dict[str, str]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from mlops_spec.approvers import ApprovalRules
+from mlops_spec.cost_setting import parse_cost_limit
 from mlops_spec.env_vars import EnvVar
 from mlops_spec.environments import ENVIRONMENTS, MODES, Environment, Mode
 
@@ -25,6 +26,8 @@ ASSETS_KMS_KEY_ARN = EnvVar.ASSETS_KMS_KEY_ARN
 APPROVAL_RULES = EnvVar.APPROVAL_RULES
 # Unset (a function deployed before it existed): compatibility mode, unknown keys are warnings.
 STRICT_REQUESTS = EnvVar.STRICT_REQUESTS
+# Unset or empty (no mlops:maxMonthlyCostPerPipeline, or a function deployed before it existed): no limit.
+MAX_MONTHLY_COST_PER_PIPELINE = EnvVar.MAX_MONTHLY_COST_PER_PIPELINE
 
 ALL_VARIABLES = (
     REGISTRY_TABLE,
@@ -37,6 +40,7 @@ ALL_VARIABLES = (
     ASSETS_KMS_KEY_ARN,
     APPROVAL_RULES,
     STRICT_REQUESTS,
+    MAX_MONTHLY_COST_PER_PIPELINE,
 )
 
 
@@ -57,6 +61,8 @@ class Settings:
     approval_rules: ApprovalRules = field(default_factory=ApprovalRules)
     # mlops:strictRequests: unknown keys of a request are errors even without ?strict=true.
     strict_requests: bool = False
+    # mlops:maxMonthlyCostPerPipeline: provisioning a pipeline estimated above it (USD) is refused.
+    max_monthly_cost_per_pipeline: float | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -72,6 +78,7 @@ class Settings:
             assets_kms_key_arn=env.get(ASSETS_KMS_KEY_ARN) or None,
             approval_rules=_approval_rules(env),
             strict_requests=_flag(env, STRICT_REQUESTS),
+            max_monthly_cost_per_pipeline=_cost_limit(env),
         )
 
 
@@ -103,6 +110,17 @@ def _approval_rules(env: Mapping[str, str]) -> ApprovalRules:
     except ValueError as exc:
         # Fail closed, as for the other settings: no request is served under rules that cannot be read.
         raise ConfigurationError(f"environment variable {APPROVAL_RULES}: {exc}") from None
+
+
+def _cost_limit(env: Mapping[str, str]) -> float | None:
+    text = env.get(MAX_MONTHLY_COST_PER_PIPELINE, "").strip()
+    if not text:
+        return None
+    try:
+        return parse_cost_limit(text)
+    except ValueError as exc:
+        # Fail closed, as for the other settings: no request is accepted under a limit that cannot be read.
+        raise ConfigurationError(f"environment variable {MAX_MONTHLY_COST_PER_PIPELINE}={text!r} {exc}") from None
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:
