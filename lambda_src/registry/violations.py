@@ -7,11 +7,18 @@ undone, and a full write that read the record before fails its own compare-and-s
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from lambda_src.common import aws
 from lambda_src.registry.attributes import to_attr
-from lambda_src.registry.conditions import NEXT_REVISION, REVISION_INCREMENT, ConditionFailed, write_if
+from lambda_src.registry.conditions import (
+    NEXT_REVISION,
+    REVISION_INCREMENT,
+    ConcurrentUpdate,
+    ConditionFailed,
+    write_if,
+)
 from lambda_src.registry.record import PipelineRecord
 
 # How many runs a monitor's record remembers: events of a run come within minutes, runs hours apart.
@@ -82,5 +89,10 @@ def block(registry: Any, pipeline_id: str, note: dict[str, Any]) -> PipelineReco
 
 def record_monitored(registry: Any, monitor: PipelineRecord, pipeline_id: str) -> bool:
     """Note on the monitor's record (as read) the pipeline whose endpoint it watches; False when the
-    record changed since (it is found again next time)."""
-    return _set_if_unchanged(registry.table, monitor, "monitored", pipeline_id)
+    record changed since (it is found again next time). A full compare-and-swap write (PutItem), which
+    the deploy builds' role may make (it may not UpdateItem)."""
+    try:
+        registry._conditional_put(replace(monitor, monitored=pipeline_id), monitor)
+    except ConcurrentUpdate:
+        return False
+    return True

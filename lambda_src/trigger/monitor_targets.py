@@ -18,7 +18,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from lambda_src.registry import PipelineRecord, Registry
+from lambda_src.registry.monitored import GONE
 from mlops_spec.env_vars import EnvVar
+from mlops_spec.environments import ENVIRONMENTS
 from mlops_spec.monitor_violations import schedule_arn
 from mlops_spec.partitions import partition_of
 
@@ -97,3 +100,28 @@ def replaced_by_rollbacks(history: Sequence[Mapping[str, Any]]) -> set[Any]:
         for i in range(1, len(history))
         if str(history[i].get("source") or "").startswith(ROLLBACK_SOURCE)
     }
+
+
+class Records:
+    """The registry as one event's handling reads it: records by id, and the whole table only when
+    nothing else finds what is needed (once per event)."""
+
+    def __init__(self, registry: Registry):
+        self.registry = registry
+        self._live: list[PipelineRecord] | None = None
+
+    def get(self, pipeline_id: str) -> PipelineRecord | None:
+        """The live record of `pipeline_id`; None when there is none, or it is gone."""
+        record = self.registry.get(pipeline_id)
+        return record if record is not None and record.status not in GONE else None
+
+    def live(self) -> list[PipelineRecord]:
+        if self._live is None:
+            self._live = [record for record in self.registry.each() if record.status not in GONE]
+        return self._live
+
+
+def monitor_ids(schedule: str) -> list[str]:
+    """The monitors whose schedule `schedule` could be by its name (`<monitor>-<env>-schedule`, unless the
+    name had to be shortened): they are read first, the whole table only when none of them runs it."""
+    return [schedule.removesuffix(f"-{env}-schedule") for env in ENVIRONMENTS if schedule.endswith(f"-{env}-schedule")]

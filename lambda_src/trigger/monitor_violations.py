@@ -40,7 +40,7 @@ from lambda_src.common.errors import ApiError
 from lambda_src.common.settings import Settings
 from lambda_src.registry import PipelineRecord, Registry, now
 from lambda_src.registry import violations as notes
-from lambda_src.registry.monitored import GONE, monitored_pipeline, owner_problems
+from lambda_src.registry.monitored import monitored_pipeline, owner_problems
 from lambda_src.trigger import monitor_targets as targets
 from mlops_spec import naming
 from mlops_spec.approvers import Principal
@@ -134,7 +134,7 @@ def handle(event: dict[str, Any], config: Settings, announce: Announce) -> dict[
     if violation is None:
         return {"outcome": "ignored"}
     registry = Registry(config.registry_table)
-    records = [record for record in registry.each() if record.status not in GONE]
+    records = targets.Records(registry)
     watch = find_monitor(records, violation, config)
     if watch is None:
         logger.info("violations of a schedule no monitor here runs", schedule=violation.schedule_arn)
@@ -155,47 +155,54 @@ def handle(event: dict[str, Any], config: Settings, announce: Announce) -> dict[
     return {"outcome": outcome.result, "pipeline_id": monitor_id, "action": action, "run": violation.run}
 
 
-def find_monitor(records: list[PipelineRecord], violation: Violation, config: Settings) -> Watch | None:
+def find_monitor(records: targets.Records, violation: Violation, config: Settings) -> Watch | None:
     """The monitor whose schedule (in one of its environments) ran the run, from that environment's own
-    account and this region; only monitors' requests are read."""
+    account and this region: the monitor its schedule's name names, else any monitor of the table."""
+    named = [records.get(pipeline_id) for pipeline_id in targets.monitor_ids(violation.schedule)]
+    for record in named:
+        watch = _watch_of(record, violation, config) if record is not None else None
+        if watch is not None:
+            return watch
+    # A schedule name that had to be shortened names no monitor: each monitor of the table is asked.
+    return next(filter(None, (_watch_of(record, violation, config) for record in records.live())), None)
+
+
+def _watch_of(record: PipelineRecord, violation: Violation, config: Settings) -> Watch | None:
+    """The monitor of `record` as the run's, when one of its schedules is exactly the run's (only
+    monitors' requests are read)."""
     from mlops_spec.pipelines.monitors import MonitorSpec
     from mlops_spec.request import SPEC_TYPES
 
+    kind = SPEC_TYPES.get(record.pipeline_type)
+    spec = submission.stored_spec(record, config) if kind is not None and issubclass(kind, MonitorSpec) else None
+    if not isinstance(spec, MonitorSpec):
+        return None
     accounts = targets.environment_accounts()
-    for record in records:
-        kind = SPEC_TYPES.get(record.pipeline_type)
-        if kind is None or not issubclass(kind, MonitorSpec):
-            continue
-        spec = submission.stored_spec(record, config)
-        if not isinstance(spec, MonitorSpec):
-            continue
-        for env in spec.environments(config.mode, home=config.orchestrator_environment):
-            name = spec.monitoring_schedule_name(env)
-            expected = targets.expected_schedule_arn(name, env, accounts, config)
-            if targets.from_schedule(violation.account, violation.region, violation.schedule_arn, expected):
-                return Watch(record, spec, env, str(spec.for_env(env).endpoint_name))
+    for env in spec.environments(config.mode, home=config.orchestrator_environment):
+        expected = targets.expected_schedule_arn(spec.monitoring_schedule_name(env), env, accounts, config)
+        if targets.from_schedule(violation.account, violation.region, violation.schedule_arn, expected):
+            return Watch(record, spec, env, str(spec.for_env(env).endpoint_name))
     return None
 
 
-def find_monitored(records: list[PipelineRecord], watch: Watch, config: Settings) -> PipelineRecord | None:
+def find_monitored(records: targets.Records, watch: Watch, config: Settings) -> PipelineRecord | None:
     """The pipeline the monitor's record names (found and recorded the first time: the one DEPLOYED
     real-time pipeline of the monitor's owner serving the watched endpoint)."""
-    pipeline_id = watch.record.monitored
-    if pipeline_id is None:
-        pipeline_id = monitored_pipeline(records, watch.endpoint, watch.env, watch.record.owner)
-        registry = Registry(config.registry_table)
-        current = registry.get(watch.record.pipeline_id)  # as it is now: the run's note changed it
-        if pipeline_id is not None and current is not None and current.version == watch.record.version:
-            notes.record_monitored(registry, current, pipeline_id)
-    return next((r for r in records if r.pipeline_id == pipeline_id), None) if pipeline_id else None
+    if watch.record.monitored:
+        return records.get(watch.record.monitored)
+    pipeline_id = monitored_pipeline(records.live(), watch.endpoint, watch.env, watch.record.owner)
+    current = records.registry.get(watch.record.pipeline_id)  # as it is now: the run's note changed it
+    if pipeline_id is not None and current is not None and current.version == watch.record.version:
+        notes.record_monitored(records.registry, current, pipeline_id)
+    return records.get(pipeline_id) if pipeline_id else None
 
 
 # -- the actions ---------------------------------------------------------------------------------
-def notify(watch: Watch, violation: Violation, records: list[PipelineRecord], config: Settings) -> Outcome:
+def notify(watch: Watch, violation: Violation, records: targets.Records, config: Settings) -> Outcome:
     return Outcome("notified", ())
 
 
-def _target(watch: Watch, records: list[PipelineRecord], config: Settings, what: str) -> PipelineRecord | Outcome:
+def _target(watch: Watch, records: targets.Records, config: Settings, what: str) -> PipelineRecord | Outcome:
     """The monitored pipeline, or the Outcome saying why nothing is done to it."""
     monitored = find_monitored(records, watch, config)
     if monitored is None:
@@ -207,7 +214,7 @@ def _target(watch: Watch, records: list[PipelineRecord], config: Settings, what:
     return Outcome(f"not {what}", tuple(f"Not done: {p}." for p in problems)) if problems else monitored
 
 
-def block(watch: Watch, violation: Violation, records: list[PipelineRecord], config: Settings) -> Outcome:
+def block(watch: Watch, violation: Violation, records: targets.Records, config: Settings) -> Outcome:
     monitored = _target(watch, records, config, "blocked")
     if isinstance(monitored, Outcome):
         return monitored
@@ -225,7 +232,7 @@ def block(watch: Watch, violation: Violation, records: list[PipelineRecord], con
     )
 
 
-def rollback(watch: Watch, violation: Violation, records: list[PipelineRecord], config: Settings) -> Outcome:
+def rollback(watch: Watch, violation: Violation, records: targets.Records, config: Settings) -> Outcome:
     monitored = _target(watch, records, config, "rolled back")
     if isinstance(monitored, Outcome):
         return monitored
@@ -241,9 +248,9 @@ def rollback(watch: Watch, violation: Violation, records: list[PipelineRecord], 
     return _send(body, watch, violation, config, what, expected_hash=entry.get("spec_hash"), barred=barred)
 
 
-def retrain(watch: Watch, violation: Violation, records: list[PipelineRecord], config: Settings) -> Outcome:
+def retrain(watch: Watch, violation: Violation, records: targets.Records, config: Settings) -> Outcome:
     training_id = str(watch.spec.retrain_pipeline_id)
-    found = next((r for r in records if r.pipeline_id == training_id), None)
+    found = records.get(training_id)
     spec = submission.stored_spec(found, config) if found else None
     limit = getattr(type(spec), "JOB_NAME_LIMIT", None)
     if found is None or spec is None or limit is None or "job_name" not in type(spec).model_fields:
@@ -255,7 +262,7 @@ def retrain(watch: Watch, violation: Violation, records: list[PipelineRecord], c
     return _send(body, watch, violation, config, f"{training_id} trains again as job {body['job_name']}")
 
 
-ACTIONS: dict[str, Callable[[Watch, Violation, list[PipelineRecord], Settings], Outcome]] = {
+ACTIONS: dict[str, Callable[[Watch, Violation, targets.Records, Settings], Outcome]] = {
     "notify": notify,
     "block": block,
     "rollback": rollback,

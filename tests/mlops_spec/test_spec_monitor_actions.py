@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mlops_spec.monitor_violations import schedule_name, violation_pattern
+from mlops_spec.monitor_violations import schedule_arn, schedule_name, violation_pattern
 from mlops_spec.request import parse_pipeline_request
 
 pytestmark = pytest.mark.fast
@@ -68,3 +68,11 @@ def test_the_violation_pattern_names_the_schedules_it_is_for():
     arn = "arn:aws:sagemaker:us-east-1:222222222222:monitoring-schedule/churn-data-quality-staging-schedule"
     assert violation_pattern([arn])["detail"]["MonitoringScheduleArn"] == [arn]
     assert schedule_name(arn) == "churn-data-quality-staging-schedule"
+
+
+def test_the_orchestrators_rule_hears_its_accounts_only_and_a_schedule_has_one_arn() -> None:
+    assert violation_pattern(accounts=["2", "1", "2"])["account"] == ["1", "2"]
+    assert "account" not in violation_pattern(["arn:x"])
+    assert schedule_arn("aws-us-gov", "us-gov-west-1", "111111111111", "M-dev-schedule") == (
+        "arn:aws-us-gov:sagemaker:us-gov-west-1:111111111111:monitoring-schedule/m-dev-schedule"
+    )

@@ -266,3 +266,22 @@ def test_a_report_outside_the_monitors_output_location_is_not_read(orchestrator:
     [email] = emails(orchestrator)
     assert "Violated constraints: see the report above." in email["Message"] and "- x:" not in email["Message"]
     assert REPORT not in email["Message"]
+
+
+def test_a_run_of_a_monitor_whose_pipeline_is_recorded_reads_no_whole_table(orchestrator: Orchestrator) -> None:
+    served_id = served()
+    monitor("block")
+    handler(violation_event(run=RUN + "-a"), LAMBDA_CONTEXT)  # the first run finds and records it
+    assert record(MONITOR).monitored == served_id
+    scans: list[str] = []
+
+    def scanned(**_: Any) -> None:
+        scans.append("scan")
+
+    events = aws.client("dynamodb").meta.events
+    events.register("before-call.dynamodb.Scan", scanned)
+    try:
+        assert handler(violation_event(run=RUN + "-b"), LAMBDA_CONTEXT)["outcome"] == "already blocked"
+    finally:
+        events.unregister("before-call.dynamodb.Scan", scanned)
+    assert scans == []
