@@ -9,10 +9,15 @@ Compare-and-swap on the version read: the shadow promoted is the one of the DEPL
 could judge. If the record changed before the new version is written (another version was sent, failed,
 is being deleted), the promotion is refused with 409 naming the version the pipeline is at now; it never
 lands on top of a version whose shadow was not the one read (as `reconcile(version=)` does).
+
+Separation of duties: the caller requests the new version, so the requester rule already keeps them from
+approving it into prod; whoever chose the shadow (the requester of the version read, whose request carried
+it, and whoever that version already barred) is barred too: promoting is their choice going to production.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -22,7 +27,7 @@ from lambda_src.common import submission
 from lambda_src.common.errors import Conflict, NotFound, field_error
 from lambda_src.common.settings import Settings
 from lambda_src.registry import IN_PROGRESS, ConcurrentUpdate, PipelineRecord, Registry, Status
-from mlops_spec.approvers import Principal
+from mlops_spec.approvers import Principal, same_principal
 from mlops_spec.pipelines.shadow_variants import promoted_request
 
 logger = Logger(child=True)
@@ -46,12 +51,27 @@ def promote(pipeline_id: str, requester: Principal, settings: Settings) -> dict[
     request = submission.plan(promoted, settings)
     source = f"promote:{requester.arn}" if requester.arn else "promote"
     registry = Registry(settings.registry_table)
-    queued = queue_over(registry, record, request.new_record(source, requester))
+    candidate = replace(request.new_record(source, requester), barred=shadow_choosers(record, requester))
+    queued = queue_over(registry, record, candidate)
     submission.start_queued(registry, queued, request.spec_json, settings)
     logger.info("shadow promoted", pipeline_id=queued.pipeline_id, version=queued.version, promoted=record.version)
     body = submission.Outcome(queued, queued=True).body()
     del body["idempotent_replay"]
     return {**body, "requested_by": requester.label(), "source": source}
+
+
+def shadow_choosers(read: PipelineRecord, promoter: Principal) -> tuple[dict[str, str], ...]:
+    """Who, besides the promoter (the new version's requester), may not approve the promotion into prod:
+    the requester of the version read, whose request chose the shadow, and whoever that version already
+    barred (a rollback's original requester). Principals no one can be told apart from are left out."""
+    barred: list[dict[str, str]] = []
+    for entry in (read.requested_by, *read.barred):
+        chooser = Principal.from_dict(entry)
+        if not chooser.known or same_principal(chooser, promoter):
+            continue
+        if not any(same_principal(chooser, Principal.from_dict(other)) for other in barred):
+            barred.append(chooser.as_dict())
+    return tuple(barred)
 
 
 def queue_over(registry: Registry, read: PipelineRecord, candidate: PipelineRecord) -> PipelineRecord:

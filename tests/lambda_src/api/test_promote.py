@@ -11,6 +11,7 @@ import pytest
 from lambda_src.common import settings
 from lambda_src.registry import Registry, Status
 from mlops_spec import naming
+from mlops_spec.approvers import ApprovalRules, Principal
 from tests.support.api_gateway import api_event, call
 from tests.support.examples import load_example
 from tests.support.moto_orchestrator import TABLE
@@ -217,3 +218,58 @@ def test_a_write_that_keeps_the_version_read_does_not_stop_the_promotion(orchest
     record = Registry(TABLE).get(PIPELINE)
     assert record is not None and (record.version, record.source) == (2, f"promote:{CALLER}")
     assert "shadow" not in record.spec_document()["deployment"]  # type: ignore[index]
+
+
+LEAD = {"userArn": "arn:aws:sts::111111111111:assumed-role/Lead/bob", "caller": "AROALEAD:bob"}
+
+
+def test_who_chose_the_shadow_may_not_approve_its_promotion_to_prod(orchestrator):
+    """Review M6: the data scientist's request chose the shadow; the lead promotes it. The lead requests the
+    new version (the requester rule bars them), and the scientist is barred from approving it into prod."""
+    provisioned(shadow_body())
+    event = api_event("POST", f"/pipelines/{PIPELINE}/promote", resource="/pipelines/{pipeline_id}/promote")
+    event["requestContext"]["identity"].update(LEAD)
+
+    assert call(event).status == 202
+
+    record = Registry(TABLE).get(PIPELINE)
+    assert record is not None
+    assert record.requested_by == {"arn": LEAD["userArn"], "principal_id": LEAD["caller"]}
+    assert record.barred == ({"arn": CALLER, "principal_id": "AIDAEXAMPLE"},)
+    scientist, lead = Principal(CALLER, "AIDAEXAMPLE"), Principal(LEAD["userArn"], LEAD["caller"])
+    barred = tuple(Principal.from_dict(other) for other in record.barred)
+    assert ApprovalRules().refusals("prod", "approve", scientist, lead, barred)
+    assert (
+        ApprovalRules().refusals("prod", "approve", Principal("arn:aws:iam::111111111111:user/ops"), lead, barred) == []
+    )
+
+
+def test_a_promoter_who_chose_the_shadow_is_barred_once_as_its_requester(orchestrator):
+    provisioned(shadow_body())
+
+    assert promote(PIPELINE).status == 202
+
+    record = Registry(TABLE).get(PIPELINE)
+    assert record is not None and record.barred == ()
+    assert record.requested_by == {"arn": CALLER, "principal_id": "AIDAEXAMPLE"}
+
+
+@pytest.mark.fast
+def test_a_rollback_versions_barred_requester_stays_barred_and_the_unknown_are_left_out():
+    """The version read was a monitor's rollback (its requester the monitor's, its barred the original
+    requester, who chose the shadow it sends again): both are barred; a principal id naming no one is not."""
+    from lambda_src.api.promote import shadow_choosers
+    from lambda_src.registry import PipelineRecord
+
+    monitor = {"arn": "arn:aws:iam::111111111111:role/MonitorOwner"}
+    original = {"arn": CALLER, "principal_id": "AIDAEXAMPLE"}
+    read = PipelineRecord(
+        PIPELINE, Status.DEPLOYED, "byom_realtime_builtin", 3, "t", "t", requested_by=monitor, barred=(original,)
+    )
+    lead = Principal(LEAD["userArn"], LEAD["caller"])
+    assert shadow_choosers(read, lead) == (monitor, original)
+    assert shadow_choosers(read, Principal(CALLER)) == (monitor,)
+    federated = PipelineRecord(
+        PIPELINE, Status.DEPLOYED, "byom_realtime_builtin", 3, "t", "t", requested_by={"principal_id": "111111111111:x"}
+    )
+    assert shadow_choosers(federated, lead) == ()
