@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from aws_lambda_powertools import Logger
 
 from lambda_src.common import aws
+from lambda_src.common.cost_limit import check_cost_limit, request_cost
 from lambda_src.common.errors import Conflict, InvalidRequest, PayloadTooLarge, field_error
 from lambda_src.common.settings import ConfigurationError, Settings
 from lambda_src.registry import (
@@ -128,10 +129,12 @@ class Plan:
 
     def dry_run_body(self, config: Settings | None = None) -> dict[str, Any]:
         """The dry run's answer, with the quota preflight of every environment (asked of the provisioner:
-        quota_preflight.py); a shortfall is a failed check in a 200, as the provisioning would refuse it."""
+        quota_preflight.py) and the estimated cost (cost_limit.py); a shortfall, or an estimate above
+        mlops:maxMonthlyCostPerPipeline, is a failed check in a 200, as the provisioning would refuse it."""
         from lambda_src.common.quota_preflight import request_preflight
         from lambda_src.common.settings import settings
 
+        config = config or settings()
         return {
             "dry_run": True,
             "pipeline_id": self.pipeline_id,
@@ -140,7 +143,8 @@ class Plan:
             "stacks": self.stacks,
             "spec": json.loads(self.spec_json),
             "warnings": list(self.warnings),
-            "preflight": request_preflight(self.pipeline_id, self.spec_json, config or settings()),
+            "preflight": request_preflight(self.pipeline_id, self.spec_json, config),
+            "cost": request_cost(self.spec, config),
         }
 
     def new_record(self, source: str, requested_by: Principal | None = None) -> PipelineRecord:
@@ -190,8 +194,11 @@ def plan(body: Any, settings: Settings, strict: bool = False) -> Plan:
 class Outcome:
     record: PipelineRecord
     queued: bool  # True: a new spec version was queued; False: an idempotent replay
+    # Why mlops:maxMonthlyCostPerPipeline could not be checked (a price unknown), said in the answer.
+    cost_limit_unchecked: tuple[str, ...] = ()
 
     def body(self) -> dict[str, Any]:
+        unchecked = {"cost_limit_unchecked": list(self.cost_limit_unchecked)} if self.cost_limit_unchecked else {}
         return {
             "pipeline_id": self.record.pipeline_id,
             "status": str(self.record.status),
@@ -200,6 +207,7 @@ class Outcome:
             "environments": list(self.record.environments),
             "stacks": stack_names(self.record.pipeline_id, self.record.environments),
             "idempotent_replay": not self.queued,
+            **unchecked,
         }
 
 
@@ -230,6 +238,8 @@ def submit(
     """Record the request (idempotently) and, when something new was queued, start the provisioner.
     `requested_by` is kept with a queued version (a replay keeps the requester of the version it repeats,
     and names it only where none is recorded); `barred` too may not approve it into prod (a rollback's)."""
+    # Above mlops:maxMonthlyCostPerPipeline: refused (400) before anything is written.
+    cost = check_cost_limit(request.spec, settings)
     registry = Registry(settings.registry_table)
     # A monitor acts only on pipelines of its own owner (lambda_src/registry/monitored.py).
     check_monitor_request(registry, request.spec)
@@ -244,7 +254,7 @@ def submit(
     outcome = _record(registry, candidate, request.names_pipeline, settings)
     if outcome.queued:
         start_queued(registry, outcome.record, request.spec_json, settings)
-    return outcome
+    return replace(outcome, cost_limit_unchecked=tuple(cost["unchecked"]) if cost else ())
 
 
 def _record(registry: Registry, candidate: PipelineRecord, names_pipeline: bool, settings: Settings) -> Outcome:

@@ -47,6 +47,12 @@ class ProvisionAccepted(BaseModel):
     environments: list[Environment] = Field(description="Environments it deploys to, in promotion order.")
     stacks: list[str] = Field(description="Its delivery stack, then one target stack per environment.")
     idempotent_replay: bool = Field(description="True when an identical earlier request was answered again.")
+    cost_limit_unchecked: list[str] = Field(
+        default_factory=list,
+        description="Present when mlops:maxMonthlyCostPerPipeline is set and could not be checked (a price "
+        "unknown, or nothing priced): each estimate it was not checked against, and why. Such a request is "
+        "not refused.",
+    )
     warnings: list[FieldProblem] = Field(
         default_factory=list,
         description="Unknown keys that were ignored (the old solution ignored them too), each with the closest "
@@ -83,6 +89,47 @@ class QuotaPreflight(BaseModel):
     environments: list[EnvironmentPreflight]
 
 
+class CostLine(BaseModel):
+    description: str
+    instance_type: str | None = Field(description="None for what is not priced (serverless, Autopilot, builds).")
+    usage: Literal["hosting", "async", "transform", "processing", "training"] | None
+    quantity: float = Field(description="Instance-hours (autoscaling at its minimum).")
+    max_quantity: float = Field(description="Instance-hours at most (autoscaling at its maximum).")
+    unit: Literal["instance-hours a month", "instance-hours a deployment"]
+    unit_price_usd: float | None = Field(description="USD an instance-hour; None when the price is unknown.")
+    amount_usd: float | None
+    max_amount_usd: float | None
+    note: str | None = Field(description="Why the line is not priced, or its price unknown.")
+
+
+class CostEstimate(BaseModel):
+    pipeline_id: str
+    environment: Environment
+    region: str
+    total_monthly_usd: float | None = Field(description="Every month, at the least; None while a price is unknown.")
+    max_monthly_usd: float | None = Field(description="Every month, at the most (autoscaling at its maximum).")
+    per_deployment_usd: float | None = Field(description="Jobs run once per deployment, at their time limits.")
+    unknown_prices: list[str] = Field(description="Instance types (and usage) whose price is not known.")
+    lines: list[CostLine]
+    assumptions: list[str] = Field(description="What the estimate rests on, and what it leaves out.")
+    source: str
+    summary: str = Field(description="The estimate in one line (what `mlops plan` prints).")
+
+
+class CostAnswer(BaseModel):
+    source: str | None = Field(
+        description="Where the prices come from: the AWS Price List API, or the committed table with its date "
+        "(and why the Price List could not be read)."
+    )
+    estimates: list[CostEstimate] = Field(description="One per environment the pipeline deploys to.")
+    max_monthly_cost_per_pipeline: float | None = Field(description="The install's limit in USD; None: no limit.")
+    violations: list[str] = Field(
+        description="Estimates above the limit, naming the figure: a failed check in the dry run's 200 answer; "
+        "the request itself is refused with 400."
+    )
+    unchecked: list[str] = Field(description="Estimates the limit could not be checked against, and why.")
+
+
 class DryRunResult(BaseModel):
     dry_run: Literal[True]
     pipeline_id: str
@@ -99,6 +146,10 @@ class DryRunResult(BaseModel):
         description="The quota preflight of every environment, in its account (asked of the provisioner). A "
         "shortfall is a failed check in this 200 answer, not an error: the request is valid, and the quota may "
         "be raised before it is sent."
+    )
+    cost: CostAnswer = Field(
+        description="The estimated monthly cost per environment, with its assumptions (mlops_spec/costs.py), at "
+        "the AWS Price List's prices or, when it cannot be read, the committed table's."
     )
 
 
