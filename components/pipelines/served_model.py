@@ -138,13 +138,14 @@ class RoleScope:
 
 
 def s3_denied(locations: Sequence[str], partition: str) -> policies.Statement:
-    """An explicit Deny of every object call under `locations`: it wins over any Allow of the policy."""
+    """An explicit Deny of reading and writing objects under `locations`: it wins over any Allow of the
+    policy. The calls are those a served model's policy can grant (s3_read, s3_write): no other object call
+    is allowed to it (and the environment's permissions boundary allows no delete to any pipeline role)."""
     resources = []
     for location in locations:
         bucket, prefix = split_location(location)
         resources.append(f"arn:{partition}:s3:::{bucket}/{prefix.strip('/')}*")
-    actions = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
-    return policies.statement(actions, resources, effect="Deny")
+    return policies.statement(["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"], resources, effect="Deny")
 
 
 def model_access_statements(source: ModelSource, scope: RoleScope) -> list[policies.Statement]:
