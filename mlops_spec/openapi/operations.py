@@ -145,7 +145,8 @@ def _answer_approval() -> dict[str, Any]:
     nothing_pending = (
         "No approval is pending (or not at the given stage; the message names what is), it was answered meanwhile, "
         "or `approve` of one that waits in the run of an earlier version than the pipeline's current one (such an "
-        "approval may only be rejected)."
+        "approval may only be rejected), or `approve` while a monitor's block holds (the message names the "
+        "monitor and how to lift the block; rejecting stays possible)."
     )
     return {
         "requestBody": _body("ApprovalRequest"),
@@ -157,7 +158,8 @@ def _answer_approval() -> dict[str, Any]:
                 "(mlops:approvers); the requester of this version approving its promotion to prod; any caller "
                 "approving the promotion to prod of a version whose requester is not recorded (send the same "
                 "request again through the API to record one); or an approval at a stage that promotes into no "
-                "known environment. `errors` names each reason; nothing was sent to CodePipeline.",
+                "known environment; for a version a monitor's rollback sent, also the requester of the version it "
+                "sends again approving it into prod. `errors` names each reason; nothing was sent to CodePipeline.",
                 "ErrorBody",
             ),
             "409": _answer(nothing_pending, "ErrorBody"),
