@@ -24,6 +24,7 @@ from aws_lambda_powertools import Logger
 
 from lambda_src.api.pipelines import find
 from lambda_src.common import submission
+from lambda_src.common.cost_limit import check_cost_limit
 from lambda_src.common.errors import Conflict, NotFound, field_error
 from lambda_src.common.settings import Settings
 from lambda_src.registry import IN_PROGRESS, ConcurrentUpdate, PipelineRecord, Registry, Status
@@ -36,7 +37,7 @@ logger = Logger(child=True)
 def promote(pipeline_id: str, requester: Principal, settings: Settings) -> dict[str, Any]:
     """Queue the pipeline's request with its shadow promoted; 404 unknown, 409 when there is no deployed
     shadow to promote or the pipeline changed since it was read, 400 when the promoted request does not
-    validate (nothing is written then)."""
+    validate or is estimated above the install's cost limit (nothing is written then)."""
     record = find(pipeline_id, settings)
     check_promotable(record)
     promoted = promoted_request(record.spec_document() or {})
@@ -49,13 +50,16 @@ def promote(pipeline_id: str, requester: Principal, settings: Settings) -> dict[
     # Its client token belongs to the request its sender sent, not to this one.
     promoted.pop("client_token", None)
     request = submission.plan(promoted, settings)
+    # Above mlops:maxMonthlyCostPerPipeline: refused (400) before anything is written, as any request.
+    cost = check_cost_limit(request.spec, settings)
     source = f"promote:{requester.arn}" if requester.arn else "promote"
     registry = Registry(settings.registry_table)
     candidate = replace(request.new_record(source, requester), barred=shadow_choosers(record, requester))
     queued = queue_over(registry, record, candidate)
     submission.start_queued(registry, queued, request.spec_json, settings)
     logger.info("shadow promoted", pipeline_id=queued.pipeline_id, version=queued.version, promoted=record.version)
-    body = submission.Outcome(queued, queued=True).body()
+    unchecked = tuple(cost["unchecked"]) if cost else ()
+    body = submission.Outcome(queued, queued=True, cost_limit_unchecked=unchecked).body()
     del body["idempotent_replay"]
     return {**body, "requested_by": requester.label(), "source": source}
 

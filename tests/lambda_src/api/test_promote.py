@@ -273,3 +273,29 @@ def test_a_rollback_versions_barred_requester_stays_barred_and_the_unknown_are_l
         PIPELINE, Status.DEPLOYED, "byom_realtime_builtin", 3, "t", "t", requested_by={"principal_id": "111111111111:x"}
     )
     assert shadow_choosers(federated, lead) == ()
+
+
+def test_a_promotion_above_the_cost_limit_is_refused_and_nothing_is_written(orchestrator, monkeypatch):
+    """The promoted request is a request like any other: mlops:maxMonthlyCostPerPipeline applies to it (the
+    shadow's two ml.c5.xlarge at the test's $0.25 an hour are $365.00 a month)."""
+    from lambda_src.common import cost_limit
+
+    prices = {("us-east-1", "ml.c5.xlarge", "hosting"): 0.25, ("us-east-1", "ml.m5.large", "hosting"): 0.5}
+    monkeypatch.setattr(cost_limit, "live_prices", lambda region: lambda r, kind, usage: prices.get((r, kind, usage)))
+    provisioned(shadow_body())
+    monkeypatch.setenv("MLOPS_MAX_MONTHLY_COST_PER_PIPELINE", "200")
+    item = orchestrator.item(PIPELINE)
+    orchestrator.invocations.calls.clear()
+
+    answer = promote(PIPELINE)
+
+    assert answer.status == 400
+    assert answer.body["errors"] == [
+        {
+            "field": "inference_instance",
+            "problem": f"{PIPELINE} in dev is estimated at up to $365.00 ($365.00 a month), "
+            "above mlops:maxMonthlyCostPerPipeline $200.00",
+        }
+    ]
+    assert orchestrator.item(PIPELINE) == item
+    assert orchestrator.invocations.calls == []
