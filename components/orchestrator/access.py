@@ -114,6 +114,15 @@ def trigger_statements(args: OrchestratorArgs, data_key: str, topic_arn: str) ->
         # A rejected version's rollback finds the newest approved one before it;
         # ListModelPackages has no resource-level permissions: AWS requires "*".
         policies.statement(["sagemaker:ListModelPackages"], "*", sid="ListModelPackages"),
+        # A monitor's rollback reads the request of the last deployed version, an older version of
+        # its spec.json (lambda_src/trigger/monitor_violations.py), found among the object's versions.
+        policies.statement(["s3:GetObjectVersion"], [f"{_assets(args)}/pipelines/*"], sid="ReadRequestVersions"),
+        policies.statement(
+            ["s3:ListBucketVersions"],
+            [_assets(args)],
+            sid="ListRequestVersions",
+            condition={"StringLike": {"s3:prefix": ["pipelines/*"]}},
+        ),
         _function_logs(args, "trigger"),
     ]
 

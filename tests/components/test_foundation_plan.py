@@ -378,6 +378,17 @@ def test_the_trigger_records_requests_but_cannot_touch_model_cards_or_approvals(
     assert {"codepipeline:PutApprovalResult", "sagemaker:CreateModelCard"} <= api_actions
 
 
+def test_the_trigger_reads_older_request_versions_of_pipelines_only(dev_multi: StackPlan) -> None:
+    """A monitor's rollback reads the spec.json of the last deployed version: older object versions
+    under pipelines/, listed under that prefix only."""
+    statements = {s.get("Sid"): s for s in statements_of(dev_multi, "mlops-orchestrator-trigger-policy")}
+    read, listing = statements["ReadRequestVersions"], statements["ListRequestVersions"]
+    assert read["Action"] == ["s3:GetObjectVersion"]
+    assert [r.rsplit(":::", 1)[1].split("/", 1)[1] for r in read["Resource"]] == ["pipelines/*"]
+    assert listing["Action"] == ["s3:ListBucketVersions"]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["pipelines/*"]}}
+
+
 def test_a_first_install_creates_everything_but_the_provisioner_function(dev_single: StackPlan) -> None:
     functions = {f.name for f in dev_single.recorder.of_type("aws:lambda/function:Function")}
     assert functions == {"mlops-orchestrator-api", "mlops-orchestrator-trigger", "mlops-orchestrator-status"}
