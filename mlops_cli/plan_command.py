@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from mlops_cli.extras import require_orchestrator
+from mlops_cli.plan_cost import PricesOption, estimated_cost, wants_live
 from mlops_cli.quota_check import NoCredentials
 from mlops_cli.request_file import EXIT_INVALID, StrictOption, print_field_errors, print_warnings
 from mlops_cli.validate_command import card_operation, check_card_operation_or_exit
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from mlops_cli.project import Project
     from mlops_spec.base import PipelineSpec
     from mlops_spec.errors import FieldError
+    from mlops_spec.stack_config import StackConfig
 
 
 DeliveryOption = Annotated[
@@ -67,9 +69,12 @@ def plan(
     diff: DiffOption = None,
     strict: StrictOption = False,
     preflight: PreflightOption = False,
+    prices: PricesOption = "table",
 ) -> None:
     """Run the project's Pulumi program offline under the mock engine and print what it would create.
-    A --request is first checked as `mlops validate --stack` checks it (same lines, exit 1 when invalid)."""
+    A --request is first checked as `mlops validate --stack` checks it (same lines, exit 1 when invalid).
+    Each stack's pipelines (or the request's) are priced for its environment; an estimate above the
+    stack's mlops:maxMonthlyCostPerPipeline is a guardrail violation (exit 1)."""
     require_orchestrator("plan")
     from mlops_cli.project import check_shared_settings, find_project  # lazily: they load yaml and pydantic
 
@@ -83,11 +88,9 @@ def plan(
         if request_body is not None and card_operation(request_body):
             _card_operation_plans_nothing(request_body, strict)
             return
-        session = _aws_session() if preflight else None
-        plans = _make_plans(project, names, request_body, (mode, model_registry, strict), delivery, session)
-    _show(plans, old_plan, as_json, only_request)
-    if preflight:
-        _show_preflight(plans, as_json)
+        session, live = _aws_session() if preflight else None, wants_live(prices)
+        plans = _make_plans(project, names, request_body, (mode, model_registry, strict), delivery, session, live)
+    _report(plans, old_plan, as_json, only_request, preflight)
 
 
 @contextmanager
@@ -124,10 +127,12 @@ def _make_plans(
     overrides: tuple[str | None, bool | None, bool],
     delivery: bool,
     session: Any = None,
+    live: bool = False,
 ) -> list[StackPlan]:
     """One plan per selected stack: its own resources plus the request's, or the request's delivery
-    pipeline. `overrides`: --mode, --model-registry and --strict. With an AWS `session` (--preflight),
-    each plan carries the quota preflight of the request (or of the stack's declared pipelines)."""
+    pipeline, with their estimated cost (at the Price List's prices when `live`). `overrides`: --mode,
+    --model-registry and --strict. With an AWS `session` (--preflight), each plan carries the quota
+    preflight of the request (or of the stack's declared pipelines)."""
     # Imported here, not at the top: the planner loads pulumi, pulumi_aws and every component
     # (1-3 s), which `mlops --help` and the other commands should not wait for.
     from mlops_cli import planner
@@ -143,10 +148,39 @@ def _make_plans(
         else:
             extra = [body] if body else None
             plans.append(planner.plan_stack(name, project, extra_pipelines=extra, config_values=values))
+        plans[-1].cost = _stack_cost(plans[-1].config, spec, delivery and body is not None, live)
         if session is not None:
             plans[-1].preflight = _preflight(values, name, spec, session)
     print_warnings(warned)
     return plans
+
+
+def _stack_cost(config: StackConfig | None, spec: PipelineSpec | None, delivery: bool, live: bool) -> dict[str, Any]:
+    """What the stack's pipelines (or the request's) cost in its environment, or with --delivery in every
+    environment the request's delivery pipeline deploys to; held to the stack's cost limit."""
+    if config is None:
+        raise ValueError("a plan carries the config of its stack")
+    return estimated_cost(
+        [spec] if spec is not None else config.pipelines,
+        config.mode,
+        config.region,
+        live=live,
+        limit_usd=config.max_monthly_cost_per_pipeline,
+        environments=None if delivery else [config.environment],
+        home=config.orchestrator_environment,
+    )
+
+
+def _exit_on_cost_violations(plans: list[StackPlan], as_json: bool) -> None:
+    """Exit 1 when an estimate is above its stack's limit; the text plan's summary names it already, the
+    JSON plan's `cost.violations` too, so stderr says it for those who read only the exit code."""
+    found = [line for plan in plans for line in plan.cost_violations()]
+    if not found:
+        return
+    if as_json:
+        for line in found:
+            typer.echo(f"guardrail violation: {line}", err=True)
+    raise typer.Exit(1)
 
 
 def _aws_session() -> Any:
@@ -261,6 +295,16 @@ def _read_request(path: Path) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise SpecError("bad request", [_field(str(path), "must hold a JSON object")])
     return body
+
+
+def _report(
+    plans: list[StackPlan], old_plan: dict[str, Any] | None, as_json: bool, only_request: bool, preflight: bool
+) -> None:
+    """The plans (or their changes), the quota preflight when asked, exit 1 on a shortfall or a cost violation."""
+    _show(plans, old_plan, as_json, only_request)
+    if preflight:
+        _show_preflight(plans, as_json)
+    _exit_on_cost_violations(plans, as_json)
 
 
 def _show(plans: list[StackPlan], old_plan: dict[str, Any] | None, as_json: bool, only_request: bool) -> None:

@@ -21,7 +21,7 @@ from mlops_spec import naming
 from mlops_spec.account_guard import ALLOWED_ACCOUNTS_KEY, check_allowed_accounts
 from mlops_spec.errors import FieldError, SpecError
 from mlops_spec.partitions import ecr_registry
-from mlops_spec.stack_config import load_stack_config
+from mlops_spec.stack_config import StackConfig, load_stack_config
 from mlops_spec.stack_config_checks import plain_text_secrets, written_type_problems
 
 # The project name of the packaged program's URNs when no project is given (this repository's).
@@ -36,6 +36,8 @@ class StackPlan:
     outputs: dict[str, Any] = field(default_factory=dict)
     request_pipelines: list[str] = field(default_factory=list)  # pipeline ids a --request added
     preflight: list[dict[str, Any]] = field(default_factory=list)  # with --preflight: per pipeline and environment
+    config: StackConfig | None = None  # the stack's config, as the program read it
+    cost: dict[str, Any] | None = None  # the estimated cost (mlops_cli/plan_cost.py), once priced
 
     # The violations of the resources as last counted: the text plan and the JSON plan both show them.
     _checked: tuple[int, list[Violation]] | None = field(default=None, init=False, repr=False, compare=False)
@@ -58,7 +60,14 @@ class StackPlan:
                 for v in self.violations()
             ],
             **({"preflight": self.preflight} if self.preflight else {}),
+            **({"cost": self.cost} if self.cost is not None else {}),
         }
+
+    def cost_violations(self) -> list[str]:
+        """The estimates above mlops:maxMonthlyCostPerPipeline, as guardrail lines naming the figure."""
+        from mlops_cli.plan_cost import violations
+
+        return violations(self.cost)
 
 
 def read_stack_file(stack: str, project: Project | None = None) -> dict[str, Any]:
@@ -118,6 +127,7 @@ def plan_stack(
     plan = StackPlan(
         stack, PlanRecorder(account_id=config.account_id, region=config.region), config.orchestrator_account_id
     )
+    plan.config = config
     if extra_pipelines:
         plan.request_pipelines = [spec.pipeline_id for spec in config.pipelines[-len(extra_pipelines) :]]
     _run_program(plan, strings, _program_of(project), project.name if project else PROJECT)
@@ -169,6 +179,7 @@ def plan_delivery(stack: str, request: dict[str, Any], config_values: dict[str, 
     plan = StackPlan(
         name, PlanRecorder(account_id=config.account_id, region=config.region), config.orchestrator_account_id
     )
+    plan.config = config
     _run_program(plan, strings, delivery_program(spec, settings), PROJECT)
     return plan
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from mlops_cli.plan_cost import PricesOption
 from mlops_cli.request_file import (
     EXIT_INVALID,
     RequestFile,
@@ -53,6 +54,8 @@ class Install:
     region: str | None = None
     # mlops:strictRequests: the install refuses unknown keys, so the CLI does too (as --strict).
     strict: bool = False
+    # mlops:maxMonthlyCostPerPipeline: the install refuses a request estimated above it, so the CLI does too.
+    max_monthly_cost: float | None = None
 
 
 def install_of(
@@ -81,7 +84,15 @@ def chosen_install(
     name, config = found
     chosen_registry = config.use_model_registry if registry is None else registry
     home = config.orchestrator_environment
-    return Install(mode or config.mode, chosen_registry, home, name, config.region, config.strict_requests)
+    return Install(
+        mode or config.mode,
+        chosen_registry,
+        home,
+        name,
+        config.region,
+        config.strict_requests,
+        config.max_monthly_cost_per_pipeline,
+    )
 
 
 def _stack_config(stack: str | None, cwd: Path) -> tuple[str, StackConfig] | None:
@@ -110,7 +121,9 @@ def planned_stacks(spec: PipelineSpec, mode: Mode, home: Environment = "dev") ->
     return stacks
 
 
-def _summary(spec: PipelineSpec, install: Install, warnings: Sequence[FieldError] = ()) -> dict[str, Any]:
+def _summary(
+    spec: PipelineSpec, install: Install, cost: dict[str, Any], warnings: Sequence[FieldError] = ()
+) -> dict[str, Any]:
     return {
         "pipeline_id": spec.pipeline_id,
         "pipeline_type": spec.pipeline_type,
@@ -120,14 +133,45 @@ def _summary(spec: PipelineSpec, install: Install, warnings: Sequence[FieldError
         "notes": _notes(spec, install),
         "spec": spec.model_dump(mode="json"),
         "warnings": [warning.as_dict() for warning in warnings],
+        "cost": cost,
     }
 
 
 def _notes(spec: PipelineSpec, install: Install) -> list[str]:
-    """Why a multi-account request deploys to one environment only."""
+    """Why a multi-account request deploys to one environment only; where a request without a stack is priced."""
+    from mlops_cli.plan_cost import DEFAULT_REGION
+
+    notes = []
     if install.mode == "multi" and not spec.MULTI_ACCOUNT:
-        return [f"{spec.pipeline_type} runs in the orchestrator's account only ({install.home}), as in MWO"]
-    return []
+        notes.append(f"{spec.pipeline_type} runs in the orchestrator's account only ({install.home}), as in MWO")
+    if install.region is None:
+        notes.append(f"no stack to read a region from: the cost is estimated in {DEFAULT_REGION} (see --stack)")
+    return notes
+
+
+def _cost_or_exit(spec: PipelineSpec, install: Install, prices: str) -> dict[str, Any]:
+    """The request's estimated cost in every environment it deploys to, held to the stack's limit; a bad
+    --prices is one line and exit 1."""
+    from mlops_cli.plan_cost import DEFAULT_REGION, estimated_cost, wants_live
+    from mlops_spec.errors import SpecError
+
+    region = install.region or DEFAULT_REGION
+    try:
+        live = wants_live(prices)
+        return estimated_cost(
+            [spec], install.mode, region, live=live, limit_usd=install.max_monthly_cost, home=install.home
+        )
+    except SpecError as exc:
+        print_field_errors(exc.errors)
+        raise typer.Exit(EXIT_INVALID) from None
+
+
+def _exit_above_cost_limit(cost: dict[str, Any]) -> None:
+    """As the API refuses it (400): one line per estimate above mlops:maxMonthlyCostPerPipeline, exit 1."""
+    for problem in cost["violations"]:
+        typer.echo(f"error: {problem}", err=True)
+    if cost["violations"]:
+        raise typer.Exit(EXIT_INVALID)
 
 
 def _print_rich(summary: dict[str, Any]) -> None:
@@ -146,6 +190,10 @@ def _print_rich(summary: dict[str, Any]) -> None:
     for stack in summary["stacks"]:
         table.add_row(escape(stack["name"]), stack["role"])
     console.print(table)
+    from mlops_cli.plan_text import cost_lines
+
+    width = min(console.width, 120)
+    console.print("\n".join(escape(line) for line in cost_lines(summary["cost"], width, "")), soft_wrap=True)
 
 
 def validate(
@@ -167,13 +215,16 @@ def validate(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print machine-readable JSON (field errors too, on stdout).")
     ] = False,
+    prices: PricesOption = "table",
 ) -> None:
     """Validate a pipeline request (or a model-card operation) offline; print its normalised spec,
     pipeline id and stacks.
 
     Unknown keys are ignored with a `warning: <field>: <problem>` line on stderr, as the API ignores
-    them (errors with --strict, or when the stack sets mlops:strictRequests). Exit codes: 0 valid,
-    1 invalid (one `<field>: <problem>` line per error), 2 unreadable or not JSON.
+    them (errors with --strict, or when the stack sets mlops:strictRequests). The estimated monthly cost
+    per environment is shown with its assumptions (the committed price table; --prices live: the AWS Price
+    List); above the stack's mlops:maxMonthlyCostPerPipeline it is refused, as the API refuses it.
+    Exit codes: 0 valid, 1 invalid (one `<field>: <problem>` line per error), 2 unreadable or not JSON.
     """
     body = load_or_exit(file)
     install = install_of(stack, mode, model_registry, Path.cwd())
@@ -182,13 +233,15 @@ def validate(
         _validate_card_operation(body, as_json, strict)
         return
     if as_json:
-        _validate_json(body, install, strict)
+        _validate_json(body, install, strict, prices)
     else:
         spec = check_or_exit(body, install.mode, install.use_model_registry, strict, install.region)
-        _print_rich(_summary(spec, install))
+        cost = _cost_or_exit(spec, install, prices)
+        _print_rich(_summary(spec, install, cost))
+        _exit_above_cost_limit(cost)
 
 
-def _validate_json(body: Any, install: Install, strict: bool) -> None:
+def _validate_json(body: Any, install: Install, strict: bool, prices: str) -> None:
     from mlops_spec.errors import SpecError  # lazily: it loads pydantic
 
     try:
@@ -198,7 +251,9 @@ def _validate_json(body: Any, install: Install, strict: bool) -> None:
         answer = {"message": exc.message, "errors": [e.as_dict() for e in exc.errors], "warnings": warnings}
         typer.echo(json.dumps(answer, indent=2))
         raise typer.Exit(EXIT_INVALID) from None
-    typer.echo(json.dumps(_summary(read.spec, install, read.warnings), indent=2))
+    cost = _cost_or_exit(read.spec, install, prices)
+    typer.echo(json.dumps(_summary(read.spec, install, cost, read.warnings), indent=2))
+    _exit_above_cost_limit(cost)
 
 
 def card_operation(body: Any) -> bool:
