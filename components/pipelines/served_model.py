@@ -15,6 +15,7 @@ from pulumi.runtime.settings import get_monitor
 from components import policies
 from components.pipelines import roles
 from components.pipelines.base import PipelineComponent, PipelineContext
+from mlops_spec import partitions
 from mlops_spec.instance_types import has_instance_storage
 from mlops_spec.pipelines.model_source import (
     BUILTIN_FRAMEWORKS,
@@ -46,7 +47,8 @@ def image_repository_arn(image_uri: str) -> str:
     match = _ECR_IMAGE.fullmatch(image_uri)
     if not match:
         raise ValueError(f"not an ECR image URI: {image_uri}")
-    partition = "aws-cn" if match["china"] else "aws"
+    # The registry's region names the partition: GovCloud registries are `amazonaws.com` too.
+    partition = partitions.partition_of(match["region"])
     return f"arn:{partition}:ecr:{match['region']}:{match['account']}:repository/{match['repo']}"
 
 
@@ -156,12 +158,12 @@ def model_access_statements(source: ModelSource, scope: RoleScope) -> list[polic
             policies.statement(["sagemaker:DescribeModelPackage"], [source.model_package_arn]),
             # A package's artifacts are written by the orchestrator's training pipelines, whose outputs
             # all live in the assets bucket; the exact key is only known inside the package.
-            *roles.s3_read(scope.assets_bucket),
+            *roles.s3_read(scope.assets_bucket, partition=scope.partition),
             *(roles.ecr_pull(repositories) if repositories else []),
         ]
     statements = roles.ecr_pull([image_repository_arn(str(source.image_uri))])
     if source.artifact_key:
-        statements = roles.s3_read(scope.assets_bucket, [source.artifact_key]) + statements
+        statements = roles.s3_read(scope.assets_bucket, [source.artifact_key], scope.partition) + statements
     return statements
 
 
@@ -170,10 +172,10 @@ def execution_statements(context: PipelineContext, source: ModelSource, scope: R
     statements = model_access_statements(source, scope)
     for location in scope.reads:
         bucket, prefix = split_location(location)
-        statements += roles.s3_read(bucket, [prefix])
+        statements += roles.s3_read(bucket, [prefix], scope.partition)
     for location in scope.writes:
         bucket, prefix = split_location(location)
-        statements += roles.s3_write(bucket, [prefix])
+        statements += roles.s3_write(bucket, [prefix], scope.partition)
     statements.append(roles.kms_use(sorted(set(scope.kms_key_arns))))
     if scope.assets_kms_key_arn:
         # Artifacts in the orchestrator's assets bucket are encrypted with the orchestrator's key.

@@ -120,3 +120,17 @@ def test_monitors_of_a_govcloud_or_china_stack_use_its_partition_and_registries(
     assert f"arn:{partition}:states:::sagemaker:createProcessingJob.sync" in text
     host = f"dkr.ecr.{region}.amazonaws.com{'.cn' if partition == 'aws-cn' else ''}"
     assert f"{host}/sagemaker-clarify-processing" in text
+
+
+@pytest.mark.parametrize(("region", "partition"), [("us-gov-west-1", "aws-us-gov"), ("cn-north-1", "aws-cn")])
+def test_served_models_and_training_of_a_govcloud_or_china_stack_use_its_partition(region: str, partition: str) -> None:
+    """Their roles pull built-in images from the region's registry (in GovCloud an `amazonaws.com`
+    host, in the aws-us-gov partition) and read and write their S3 locations in the partition."""
+    config = {"aws:region": region, "mlops:mode": "single", "mlops:accounts": {"dev": "111111111111"}}
+    requests = monitor_requests("byom_realtime_builtin", "byom_batch_builtin", "model_training_builtin")
+    plan = plan_stack("dev", config_values=config, extra_pipelines=requests)
+    text = json.dumps([r.inputs for r in plan.recorder.resources], default=str)
+
+    assert len(plan.request_pipelines) == 3
+    assert re.findall(r".{80}arn:aws:.{40}", text) == []
+    assert re.search(rf"arn:{partition}:ecr:{region}:\d{{12}}:repository/sagemaker-xgboost", text)
