@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from mlops_cli.plan_cost import cost_lines
+
 if TYPE_CHECKING:
     from mlops_cli.mocks import PlannedResource
     from mlops_cli.planner import StackPlan
@@ -171,27 +173,6 @@ class PlanText:
             return [f"{INDENT}guardrails: passed (components/guardrails/)"]
         lines = [f"{INDENT}guardrails: {len(violations)} violation(s)"]
         return lines + [line for v in violations for line in wrapped(v, self.width, INDENT * 2)]
-
-
-def cost_lines(document: dict[str, Any], width: int, indent: str) -> list[str]:
-    """The estimated cost in a summary (mlops_spec/costs.py): where the prices come from, each estimate's
-    one line and the assumptions of its own, the assumptions every estimate shares (once), the limit."""
-    from mlops_spec.costs import ASSUMPTIONS
-
-    if not document["estimates"]:
-        return wrapped("estimated cost: no pipeline deploys to this stack's environment", width, indent)
-    deeper = indent + INDENT
-    lines = wrapped(f"estimated cost (prices: {document['source']}):", width, indent)
-    for estimate in document["estimates"]:
-        lines += wrapped(estimate["summary"], width, deeper)
-        own = [assumption for assumption in estimate["assumptions"] if assumption not in ASSUMPTIONS]
-        lines += [line for assumption in own for line in wrapped(f"- {assumption}", width, deeper + INDENT)]
-    lines += wrapped(f"every estimate assumes: {'; '.join(ASSUMPTIONS)}", width, deeper)
-    limit = document["max_monthly_cost_per_pipeline"]
-    if limit is not None:
-        lines += wrapped(f"mlops:maxMonthlyCostPerPipeline: ${limit:,.2f}", width, deeper)
-        lines += [line for why in document["unchecked"] for line in wrapped(why, width, deeper + INDENT)]
-    return lines
 
 
 def render(plan: StackPlan, width: int, only_request: bool = False) -> str:

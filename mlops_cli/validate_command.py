@@ -190,7 +190,7 @@ def _print_rich(summary: dict[str, Any]) -> None:
     for stack in summary["stacks"]:
         table.add_row(escape(stack["name"]), stack["role"])
     console.print(table)
-    from mlops_cli.plan_text import cost_lines
+    from mlops_cli.plan_cost import cost_lines
 
     width = min(console.width, 120)
     console.print("\n".join(escape(line) for line in cost_lines(summary["cost"], width, "")), soft_wrap=True)

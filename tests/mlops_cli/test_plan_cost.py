@@ -18,7 +18,8 @@ from lambda_src.common import prices
 from mlops_cli.main import app
 from mlops_cli.mocks import PlanRecorder
 from mlops_cli.plan_command import _stack_cost
-from mlops_cli.plan_text import PlanText, cost_lines
+from mlops_cli.plan_cost import cost_lines
+from mlops_cli.plan_text import PlanText
 from mlops_cli.planner import StackPlan
 from mlops_spec.costs import LIVE_SOURCE, PriceTable, PriceUsage, price_table
 from mlops_spec.stack_config import load_stack_config
