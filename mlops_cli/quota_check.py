@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from mlops_spec.stack_config import StackConfig
 
 
+# What an endpoint whose configuration was deleted holds: instances whose type SageMaker no longer says.
+UNKNOWN_TYPE = "instances of an unknown type"
+
+
 class NoCredentials(Exception):
     """No usable AWS credentials: the message is one line for the user."""
 
@@ -51,7 +55,7 @@ def check_stack(specs: Sequence[PipelineSpec], config: StackConfig, session: Any
 
     account = caller_account(session)
     results: list[PipelinePreflight] = []
-    readers: dict[str, tuple[Any, dict[str, dict[str, int]]]] = {}
+    readers: dict[str, tuple[Any, dict[str, dict[str, int]] | str]] = {}
     for spec in specs:
         for env in spec.environments(config.mode, home=config.orchestrator_environment):
             env_account = config.accounts.get(env)
@@ -63,6 +67,9 @@ def check_stack(specs: Sequence[PipelineSpec], config: StackConfig, session: Any
                 sagemaker = session.client("sagemaker", region_name=config.region)
                 readers[env] = (session.client("service-quotas", region_name=config.region), endpoints_held(sagemaker))
             quotas, endpoints = readers[env]
+            if isinstance(endpoints, str):
+                results.append(PipelinePreflight(spec.pipeline_id, Preflight(env, not_checked=endpoints)))
+                continue
             results.append(PipelinePreflight(spec.pipeline_id, _checked(spec, env, quotas, endpoints)))
     return results
 
@@ -78,12 +85,24 @@ def _checked(spec: PipelineSpec, env: str, quotas: Any, endpoints: dict[str, dic
             for quota, count in by_quota.items():
                 held[quota] = held.get(quota, 0) + count
     try:
-        return preflight(spec, env, quotas, held, updating=own in endpoints)  # type: ignore[arg-type]
+        result = preflight(spec, env, quotas, held, updating=own in endpoints)  # type: ignore[arg-type]
     except Exception as exc:  # as the orchestrator's preflight: what cannot be read is not checked, never a refusal
         from lambda_src.common import aws
 
         reason = f"Service Quotas could not be read ({aws.error_code(exc) or type(exc).__name__})"
         return Preflight(env, not_checked=reason)
+    return _noting_unknown(result, endpoints)
+
+
+def _noting_unknown(result: Preflight, endpoints: dict[str, dict[str, int]]) -> Preflight:
+    """The check, naming the endpoints whose instances could not be counted (their configuration is gone)."""
+    from dataclasses import replace
+
+    unknown = sorted(name for name, by_quota in endpoints.items() if UNKNOWN_TYPE in by_quota)
+    if not unknown:
+        return result
+    note = f"endpoints whose configuration was deleted, so their instances were not counted: {', '.join(unknown)}"
+    return replace(result, note="; ".join(filter(None, [result.note, note])))
 
 
 def _endpoint_name(spec: PipelineSpec, env: str) -> str | None:
@@ -92,24 +111,73 @@ def _endpoint_name(spec: PipelineSpec, env: str) -> str | None:
     return name if isinstance(name, str) and name else None
 
 
-def endpoints_held(sagemaker: Any) -> dict[str, dict[str, int]]:
+def endpoints_held(sagemaker: Any) -> dict[str, dict[str, int]] | str:
     """Instances each endpoint of the account holds, by quota (its configuration's instance types at
-    their current counts; serverless variants hold none)."""
-    from mlops_spec.capacity import Usage, quota_name
+    their current counts; serverless variants hold none); or, when SageMaker cannot be read (access
+    denied, throttled, no network), why not, in one line: what the account holds is then unknown, so the
+    environment is not checked rather than checked against too little."""
+    from botocore.exceptions import BotoCoreError, ClientError
 
     held: dict[str, dict[str, int]] = {}
-    for page in sagemaker.get_paginator("list_endpoints").paginate():
-        for summary in page.get("Endpoints", []):
-            name = summary["EndpointName"]
-            endpoint = sagemaker.describe_endpoint(EndpointName=name)
-            config = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
-            types = {v["VariantName"]: v.get("InstanceType") for v in config.get("ProductionVariants", [])}
-            by_quota: dict[str, int] = {}
-            for variant in endpoint.get("ProductionVariants", []):
-                instance_type = types.get(variant.get("VariantName"))
-                count = variant.get("CurrentInstanceCount") or 0
-                if instance_type and count:
-                    quota = quota_name(instance_type, Usage.ENDPOINT)
-                    by_quota[quota] = by_quota.get(quota, 0) + int(count)
-            held[name] = by_quota
+    try:
+        for page in sagemaker.get_paginator("list_endpoints").paginate():
+            for summary in page.get("Endpoints", []):
+                name = summary["EndpointName"]
+                found = _endpoint_instances(sagemaker, name)
+                if found is not None:
+                    held[name] = found
+    except (BotoCoreError, ClientError) as exc:
+        from lambda_src.common import aws
+
+        return f"SageMaker's endpoints could not be read ({aws.error_code(exc) or type(exc).__name__})"
     return held
+
+
+def _endpoint_instances(sagemaker: Any, name: str) -> dict[str, int] | None:
+    """One endpoint's instances by quota; None when it was deleted since it was listed. An endpoint whose
+    configuration was deleted (SageMaker allows it while the endpoint runs) holds its instances all the
+    same, but their type is no longer known: they are kept under UNKNOWN_TYPE (no quota's name), which
+    the check names in its note."""
+    from botocore.exceptions import ClientError
+
+    from mlops_spec.capacity import Usage, quota_name
+
+    try:
+        endpoint = sagemaker.describe_endpoint(EndpointName=name)
+    except ClientError as exc:
+        if _not_found(exc):
+            return None  # deleted between the list and the describe: it holds nothing any more
+        raise
+    types = _variant_types(sagemaker, endpoint)
+    by_quota: dict[str, int] = {}
+    for variant in endpoint.get("ProductionVariants", []):
+        instance_type = types.get(variant.get("VariantName"), UNKNOWN_TYPE if not types else None)
+        count = variant.get("CurrentInstanceCount") or 0
+        if instance_type == UNKNOWN_TYPE and count:
+            by_quota[UNKNOWN_TYPE] = by_quota.get(UNKNOWN_TYPE, 0) + int(count)
+        elif instance_type and count:
+            quota = quota_name(instance_type, Usage.ENDPOINT)
+            by_quota[quota] = by_quota.get(quota, 0) + int(count)
+    return by_quota
+
+
+def _variant_types(sagemaker: Any, endpoint: dict[str, Any]) -> dict[str, str | None]:
+    """Instance type per variant from the endpoint's configuration; empty when the configuration is gone."""
+    from botocore.exceptions import ClientError
+
+    try:
+        config = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    except ClientError as exc:
+        if _not_found(exc):
+            return {}
+        raise
+    return {v["VariantName"]: v.get("InstanceType") for v in config.get("ProductionVariants", [])}
+
+
+def _not_found(exc: Any) -> bool:
+    """SageMaker's answer for a resource that does not exist (ValidationException "Could not find ...")."""
+    error = exc.response.get("Error", {})
+    return (
+        error.get("Code") in ("ValidationException", "ResourceNotFound")
+        and "could not find" in str(error.get("Message", "")).lower()
+    )

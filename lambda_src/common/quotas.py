@@ -18,8 +18,9 @@ from mlops_spec.common import Environment
 
 SERVICE_CODE = "sagemaker"
 NOT_CHECKED = "not checked"
-# Records of pipelines whose resources are gone (or never existed).
-GONE = frozenset({Status.DELETED, Status.REJECTED})
+# Records of pipelines whose resources are gone. Not REJECTED: a rejected version leaves the version
+# before it deployed (its endpoints live on); a record that never deployed has no outputs anyway.
+GONE = frozenset({Status.DELETED})
 
 
 @dataclass(frozen=True)

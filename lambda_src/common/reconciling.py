@@ -27,7 +27,9 @@ def reconcile(
     """Queue the pipeline's current spec again as a new version and start the provisioner: the normal
     update, which restores what the spec declares over drifted stacks. Unlike `submit`, an unchanged
     spec is not a replay. Only a DEPLOYED pipeline (and, when `version` is given, only that version);
-    `requested_by` becomes the new version's requester, as with any update."""
+    `requested_by` becomes the new version's requester, as with any update; without one (a drift
+    check's auto-remediation, queued by no person) the deployed version's requester stays it. Either
+    way the principals the record bars from approving into prod stay barred."""
     registry = Registry(settings.registry_table)
     for _ in range(MAX_ATTEMPTS):
         current = registry.get(pipeline_id)
@@ -36,8 +38,7 @@ def reconcile(
         check_reconcilable(current)
         if version is not None and current.version != version:
             raise Conflict(f"pipeline {pipeline_id} is at version {current.version} now, not {version}")
-        requester = (requested_by.as_dict() or None) if requested_by else None
-        again = replace(current, updated_at=now(), source=source, requested_by=requester)
+        again = replace(current, updated_at=now(), source=source, requested_by=requester_of(current, requested_by))
         try:
             queued = registry.replace_spec(current, again)
         except ConcurrentUpdate:
@@ -45,6 +46,16 @@ def reconcile(
         start_queued(registry, queued, str(current.spec), settings)
         return Outcome(queued, queued=True)
     raise Conflict(f"pipeline {pipeline_id} is being changed by other requests; retry")
+
+
+def requester_of(current: PipelineRecord, requested_by: Principal | None) -> dict[str, str] | None:
+    """The requester of a reconcile's version. A person who reconciles is its requester, as with any update.
+    An auto-remediation keeps the deployed version's requester: the spec is theirs, unchanged, so they still
+    may not approve it into prod, and anyone else may (with no requester recorded, approvals into prod
+    are refused to everyone and the remediation would wait forever)."""
+    if requested_by is not None:
+        return requested_by.as_dict() or None
+    return current.requested_by
 
 
 def check_reconcilable(current: PipelineRecord) -> None:
@@ -71,6 +82,8 @@ def check_reconcilable(current: PipelineRecord) -> None:
 
 def remediate_drift(pipeline_id: str, version: int, settings: Settings) -> Outcome:
     """Reconcile `version` of a pipeline whose drift check found it drifted and which asks for
-    auto_remediate: the normal update, queued by no person. Once per detection: a second call for the
-    same check finds the version replaced (or the pipeline no longer DEPLOYED) and raises Conflict."""
+    auto_remediate: the normal update, queued by no person (the deployed version's requester stays its
+    requester). Once per detection: a second call for the same check finds the version replaced (or the
+    pipeline no longer DEPLOYED) and raises Conflict. A pipeline a monitor blocked is not remediated: its
+    deploys are refused until a person sends a version, so the update would only fail."""
     return reconcile(pipeline_id, settings, AUTO_REMEDIATION_SOURCE, version=version)

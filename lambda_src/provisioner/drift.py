@@ -111,6 +111,15 @@ def should_remediate(spec: PipelineSpec | None, newly: list[str]) -> bool:
     return bool(spec is not None and spec.auto_remediate and newly)
 
 
+def blocked_by(record: PipelineRecord) -> Remediation | None:
+    """Why a drifted pipeline is not remediated while a monitor's block holds: every deploy of it is refused
+    until a person sends a version, so the update would only end FAILED (a person's reconcile lifts it)."""
+    if not record.blocked:
+        return None
+    monitor = record.blocked.get("monitor") or "a monitor"
+    return Remediation(None, f"its promotions are blocked by {monitor}, so the update would be refused")
+
+
 def drift_message(
     pipeline_id: str, document: Mapping[str, Any], envs: list[str], remediation: Remediation | None = None
 ) -> tuple[str, str]:
@@ -205,7 +214,8 @@ def check(
     result = {"pipeline_id": pipeline_id, "action": "drift", "in_sync": document["in_sync"], "announced": envs}
     remediation = None
     if should_remediate(spec, envs):
-        remediation = (remediate or reconciler(settings))(pipeline_id, record.version)
+        held = blocked_by(record)
+        remediation = held or (remediate or reconciler(settings))(pipeline_id, record.version)
         result["remediation"] = {"version": remediation.version, "problem": remediation.problem}
     if envs:
         announce(*drift_message(pipeline_id, document, envs, remediation))

@@ -117,3 +117,15 @@ def test_quotas_service_quotas_does_not_list_are_reported_unchecked(quotas: Any)
     assert result.ok
     assert result.unchecked == ["ml.m7i.large for endpoint usage"]
     assert "not listed by Service Quotas, so not checked: ml.m7i.large for endpoint usage" in result.summary()
+
+
+@pytest.mark.fast
+def test_a_rejected_pipelines_live_endpoints_still_hold_capacity() -> None:
+    """Rejecting a version leaves the one before it deployed: its endpoint still runs (review H3)."""
+    spec = realtime(instance_count=2)
+    rejected = record("rejected-realtime-builtin", Status.REJECTED, spec, {"dev": {"endpoint_name": "r"}})
+    never_deployed = record("bad-file-realtime-builtin", Status.REJECTED, spec, {})
+
+    assert held_by_endpoints([rejected, never_deployed], "dev", parse=lambda r: spec) == {
+        "ml.m5.large for endpoint usage": 2
+    }

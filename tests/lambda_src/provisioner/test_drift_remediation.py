@@ -150,3 +150,25 @@ def test_a_version_replaced_since_its_check_is_not_remediated(
 
     assert second.version is None and "only a DEPLOYED pipeline can be reconciled" in str(second.problem)
     assert single.record(pipeline_id).version == 2 and len(single.invocations) == 1
+
+
+def test_a_pipeline_a_monitor_blocked_is_not_remediated_and_the_email_says_so(
+    single: Any, example_body: Callable[..., dict[str, Any]]
+) -> None:
+    from dataclasses import replace
+
+    pipeline_id = deployed(single, auto_remediating(example_body))
+    current = single.record(pipeline_id)
+    single.registry._conditional_put(replace(current, blocked={"monitor": "churn-dq", "run": "r1"}), current)
+    single.backend.drift[f"{pipeline_id}-dev"] = DRIFTED
+
+    result = check(single, pipeline_id)
+
+    problem = "its promotions are blocked by churn-dq, so the update would be refused"
+    assert result["remediation"] == {"version": None, "problem": problem}
+    assert (single.record(pipeline_id).status, single.record(pipeline_id).version, single.invocations) == (
+        Status.DEPLOYED,
+        1,
+        [],
+    )
+    assert f"no update could be queued ({problem}); restore what it declares" in bodies(single)[0]
