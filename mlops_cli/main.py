@@ -93,10 +93,20 @@ def main() -> None:
     except SystemExit as exit_:
         code = exit_.code
     if ends_without_teardown:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code if isinstance(code, int) else 0 if code is None else 1)
+        os._exit(exit_status(code))
     sys.exit(code)
+
+
+def exit_status(code: int | str | None) -> int:
+    """What sys.exit(code) would do before the process ends without teardown: a message (SystemExit("..."))
+    is printed to stderr and the status is 1; None is 0. os._exit does neither, so it is done here; the
+    streams are flushed last, since os._exit drops whatever is still buffered."""
+    status = code if isinstance(code, int) else 0 if code is None else 1
+    if code is not None and not isinstance(code, int):
+        print(code, file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return status
 
 
 if __name__ == "__main__":

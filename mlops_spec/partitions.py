@@ -19,10 +19,16 @@ from typing import Any, Literal
 Partition = Literal["aws", "aws-cn", "aws-us-gov"]
 SUPPORTED_PARTITIONS: tuple[Partition, ...] = ("aws", "aws-cn", "aws-us-gov")
 
-# botocore's regionRegex of each partition we deploy to, for when its data file is not at hand.
-_REGION_PATTERNS: dict[Partition, str] = {
+# botocore's regionRegex of every partition, for when its data file is not at hand: the ones we do not
+# deploy to as well, so that their regions are refused by name instead of taken for commercial ones.
+_REGION_PATTERNS: dict[str, str] = {
     "aws": r"^(us|eu|ap|sa|ca|me|af|il|mx)\-\w+\-\d+$",
     "aws-cn": r"^cn\-\w+\-\d+$",
+    "aws-eusc": r"^eusc\-(de)\-\w+\-\d+$",
+    "aws-iso": r"^us\-iso\-\w+\-\d+$",
+    "aws-iso-b": r"^us\-isob\-\w+\-\d+$",
+    "aws-iso-e": r"^eu\-isoe\-\w+\-\d+$",
+    "aws-iso-f": r"^us\-isof\-\w+\-\d+$",
     "aws-us-gov": r"^us\-gov\-\w+\-\d+$",
 }
 # Endpoints (and so regional service names such as `logs.<region>.<suffix>`) end in these.
@@ -50,7 +56,7 @@ class UnsupportedRegion(ValueError):
 @cache
 def _known_partitions() -> tuple[tuple[str, frozenset[str], re.Pattern[str]], ...]:
     """(partition, its listed regions, its region pattern) for every partition botocore knows, in
-    botocore's order; the three we deploy to from our own table when botocore is not installed."""
+    botocore's order; from our own copy of its patterns when botocore is not installed."""
     data = _botocore_partitions()
     if data is None:
         return tuple((name, frozenset(), re.compile(pattern)) for name, pattern in _REGION_PATTERNS.items())
@@ -77,12 +83,17 @@ def partition_of(region: str) -> Partition:
     """The ARN partition of a region: aws, aws-cn (China) or aws-us-gov (GovCloud).
 
     As botocore resolves it: a region a partition lists, else the first partition whose pattern
-    matches, else aws. UnsupportedRegion for a region of any other partition.
+    matches. UnsupportedRegion for a region of any other partition, and for a name no partition's
+    pattern matches (a typo or garbage: botocore would guess aws, and every ARN would be wrong).
     """
     known = _known_partitions()
     name = next((name for name, regions, _ in known if region in regions), None)
     if name is None:
-        name = next((name for name, _, pattern in known if pattern.match(region)), "aws")
+        name = next((name for name, _, pattern in known if pattern.match(region)), None)
+    if name is None:
+        raise UnsupportedRegion(
+            f"{region!r} is not an AWS region (regions look like us-east-1, eu-west-1, cn-north-1, us-gov-west-1)"
+        )
     if name not in SUPPORTED_PARTITIONS:
         raise UnsupportedRegion(
             f"{region} is in the {name} partition, which this orchestrator does not deploy to; "

@@ -77,6 +77,24 @@ def test_a_region_of_another_partition_is_refused_naming_it() -> None:
     )
 
 
+@pytest.mark.parametrize(("region", "partition"), [("us-iso-east-1", "aws-iso"), ("eusc-de-east-1", "aws-eusc")])
+def test_without_botocore_iso_and_eusc_regions_are_refused_naming_their_partition(
+    region: str, partition: str, without_botocore: None
+) -> None:
+    with pytest.raises(UnsupportedRegion, match=f"^{region} is in the {partition} partition"):
+        partition_of(region)
+
+
+@pytest.mark.parametrize("region", ["us-east-l", "useast1", "", "garbage"])
+def test_a_name_no_partition_matches_is_refused_not_taken_for_aws(region: str) -> None:
+    with pytest.raises(UnsupportedRegion) as refused:
+        partition_of(region)
+    assert str(refused.value) == (
+        f"{region!r} is not an AWS region (regions look like us-east-1, eu-west-1, cn-north-1, us-gov-west-1)"
+    )
+    assert region_problem(region) == str(refused.value)
+
+
 def test_arns_name_the_partition_and_leave_region_and_account_empty_for_global_resources() -> None:
     assert arn("aws", "s3", "bucket/key") == "arn:aws:s3:::bucket/key"
     assert arn("aws-us-gov", "iam", "role/x", account="111111111111") == "arn:aws-us-gov:iam::111111111111:role/x"
