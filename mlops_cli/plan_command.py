@@ -233,6 +233,7 @@ def _checked_request(
     from mlops_cli.planner import config_strings
     from mlops_cli.request_file import read_request
     from mlops_spec.errors import SpecError
+    from mlops_spec.request import unknown_keys
     from mlops_spec.stack_config import load_stack_config
 
     config = load_stack_config(config_strings({**values, "mlops:pipelines": []}), stack)
@@ -242,7 +243,8 @@ def _checked_request(
     except SpecError as exc:
         raise RequestRejected(exc.errors, list(getattr(exc, "warnings", []))) from None
     warned.extend(warning for warning in read.warnings if warning not in warned)
-    ignored = {warning.field for warning in read.warnings}
+    # Every unknown key, not only the warnings shown (at most MAX_WARNINGS of them).
+    ignored = set() if strict else {warning.field for warning in unknown_keys(body)}
     return {key: value for key, value in body.items() if key not in ignored}, read.spec
 
 

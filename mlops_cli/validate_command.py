@@ -56,6 +56,8 @@ class Install:
     strict: bool = False
     # mlops:maxMonthlyCostPerPipeline: the install refuses a request estimated above it, so the CLI does too.
     max_monthly_cost: float | None = None
+    # The orchestrator's assets bucket, where the API reads model cards' metric files (None: not known here).
+    assets_bucket: str | None = None
 
 
 def install_of(
@@ -79,6 +81,8 @@ def chosen_install(
 ) -> Install:
     """The install a request is checked for: an option given wins, then the stack's config; without a
     stack, `fallback_mode` in dev."""
+    from mlops_cli.api_commands.modelcards import assets_bucket_of
+
     if found is None:
         return Install(mode or fallback_mode, bool(registry))
     name, config = found
@@ -92,6 +96,7 @@ def chosen_install(
         config.region,
         config.strict_requests,
         config.max_monthly_cost_per_pipeline,
+        assets_bucket_of(config),
     )
 
 
@@ -230,7 +235,7 @@ def validate(
     install = install_of(stack, mode, model_registry, Path.cwd())
     strict = strict or install.strict
     if card_operation(body):
-        _validate_card_operation(body, as_json, strict)
+        _validate_card_operation(body, as_json, strict, install.assets_bucket)
         return
     if as_json:
         _validate_json(body, install, strict, prices)
@@ -263,13 +268,13 @@ def card_operation(body: Any) -> bool:
     return isinstance(body, dict) and body.get("pipeline_type") in MODEL_CARD_OPERATIONS
 
 
-def card_operation_request(body: dict[str, Any], strict: bool = False) -> CheckedCard:
+def card_operation_request(body: dict[str, Any], strict: bool = False, bucket: str | None = None) -> CheckedCard:
     """As POST /provisionpipeline?dry_run=true checks it: the normalised request or its field errors, and
     the unknown keys it ignores (errors when `strict`)."""
     from mlops_cli.api_commands.modelcards import operation_request
 
     fields = {k: v for k, v in body.items() if k != "pipeline_type"}
-    return operation_request(str(body["pipeline_type"]), fields, strict)
+    return operation_request(str(body["pipeline_type"]), fields, strict, bucket)
 
 
 def check_card_operation_or_exit(body: dict[str, Any], strict: bool = False) -> dict[str, Any]:
@@ -283,9 +288,9 @@ def check_card_operation_or_exit(body: dict[str, Any], strict: bool = False) -> 
     return checked.request
 
 
-def _validate_card_operation(body: dict[str, Any], as_json: bool, strict: bool) -> None:
+def _validate_card_operation(body: dict[str, Any], as_json: bool, strict: bool, bucket: str | None) -> None:
     operation = str(body["pipeline_type"])
-    checked = card_operation_request(body, strict)
+    checked = card_operation_request(body, strict, bucket)
     warnings = [w.as_dict() for w in checked.warnings]
     if checked.errors:
         if as_json:

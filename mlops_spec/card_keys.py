@@ -13,12 +13,18 @@ from typing import Any, get_args
 from pydantic import BaseModel
 
 from mlops_spec.errors import FieldError
-from mlops_spec.request import UNKNOWN_FIELD, did_you_mean
+from mlops_spec.request import UNKNOWN_FIELD, capped_warnings, did_you_mean
 
 
-def without_unknown_keys(model: type[BaseModel], data: Any, path: str = "") -> tuple[Any, list[FieldError]]:
+def without_unknown_keys(model: type[BaseModel], data: Any) -> tuple[Any, list[FieldError]]:
     """`data` without the keys `model` (and the models nested in it) does not know, and a warning per
-    key left out. Values of the wrong shape are kept as they are, for validation to name."""
+    key left out (the first MAX_WARNINGS and a count). Values of the wrong shape are kept as they are,
+    for validation to name."""
+    kept, warnings = _without(model, data, "")
+    return kept, capped_warnings(warnings)
+
+
+def _without(model: type[BaseModel], data: Any, path: str) -> tuple[Any, list[FieldError]]:
     if not isinstance(data, dict):
         return data, []
     known = set(model.model_fields)
@@ -40,10 +46,10 @@ def without_unknown_keys(model: type[BaseModel], data: Any, path: str = "") -> t
 def _within(model: type[BaseModel], value: Any, where: str) -> tuple[Any, list[FieldError]]:
     """A nested model's value: one object, or a list of them."""
     if not isinstance(value, list):
-        return without_unknown_keys(model, value, where)
+        return _without(model, value, where)
     items, warnings = [], []
     for index, item in enumerate(value):
-        kept, found = without_unknown_keys(model, item, f"{where}[{index}]")
+        kept, found = _without(model, item, f"{where}[{index}]")
         items.append(kept)
         warnings += found
     return items, warnings

@@ -9,11 +9,19 @@ The formats are those the SageMaker Python SDK reads for model cards (Evaluation
     (`{"<kind>_metrics": {metric: {"value", "standard_deviation"}, "confusion_matrix": {...}}}`).
 Clarify explainability reports are not converted (their SHAP and PDP graphs do not fit a card's limits
 reliably): such a file is refused, naming the formats that are read.
+
+Where a metric file may be: only under METRIC_FILE_PREFIX of the orchestrator's assets bucket, the one
+place the API's role may read them (components/orchestrator/access.py). Anywhere else the API would read
+for its caller what the caller could not (another pipeline's request under pipelines/, another team's
+report). The API and `mlops validate` decide it with `location_problem`. Messages never repeat a file's
+keys or values, and every failure to read one gets the same message (no existence oracle).
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal, get_args
+
+from mlops_spec.naming import CONFIG_FILE_NAME
 
 MetricFileType = Literal[
     "model_card_metric_schema",
@@ -28,6 +36,12 @@ READ_TYPES = tuple(kind for kind in METRIC_FILE_TYPES if kind != "clarify_explai
 # A metric file is read whole into the function's memory; a card's content is at most 100,000
 # characters anyway, so a larger file could not fit in it.
 MAX_METRIC_FILE_BYTES = 1_000_000
+# The dedicated place of metric files in the assets bucket (the API role's s3:GetObject names it too).
+METRIC_FILE_PREFIX = "model_card_metrics/"
+# Every failure to read a file (any S3 error, not UTF-8 JSON, not an object) reads the same.
+UNREADABLE = "cannot be read (missing, not allowed, or not a JSON object of a supported format)"
+# The sections of a Clarify bias report (analysis.json) that hold bias metrics.
+_BIAS_SECTIONS = ("pre_training_bias_metrics", "post_training_bias_metrics")
 _MODEL_QUALITY_GROUPS = {
     "regression": "regression_metrics",
     "binary_classification": "binary_classification_metrics",
@@ -41,14 +55,11 @@ METRIC_FILE_RULES: list[dict[str, str]] = [
     {"field": "metric_file_s3_url", "problem": problem}
     for problem in (
         "is required with metric_type",
-        "must name an object in the orchestrator's assets bucket",
+        "must name a .json file under",
         "cannot be read",
-        "is not a JSON file",
         "is larger than",
-        "holds numbers out of range",
         "must hold",
         "holds no",
-        "has no facets",
         "every",
         "its metric_groups",
         "adds",
@@ -63,6 +74,29 @@ def publish_metric_file_rules(schema: dict[str, Any]) -> None:
 
 class MetricFileProblem(ValueError):
     """The file's content cannot become metric groups; the message says why, for the caller."""
+
+
+def location_problem(url: str, assets_bucket: str | None) -> str | None:
+    """Why a metric file at `url` is not read (None when it is): it must be a .json object under
+    METRIC_FILE_PREFIX of the assets bucket, and not a config file (an upload there is a pipeline request).
+    Without `assets_bucket` (the CLI outside a project) only the key is checked; the API checks the bucket."""
+    where = f"s3://{assets_bucket or '<assets bucket>'}/{METRIC_FILE_PREFIX}"
+    problem = f"must name a .json file under {where} (the orchestrator's assets bucket)"
+    location = s3_location(url)
+    if location is None or (assets_bucket is not None and location[0] != assets_bucket):
+        return problem
+    return None if _metric_file_key(location[1]) else problem
+
+
+def _metric_file_key(key: str) -> bool:
+    # Empty, "." and ".." segments are refused too: the key is read as written, never resolved.
+    segments = key.removeprefix(METRIC_FILE_PREFIX).split("/")
+    return (
+        key.startswith(METRIC_FILE_PREFIX)
+        and key.endswith(".json")
+        and not key.endswith(CONFIG_FILE_NAME)
+        and all(segment not in ("", ".", "..") for segment in segments)
+    )
 
 
 def s3_location(url: str) -> tuple[str, str] | None:
@@ -93,22 +127,39 @@ def metric_groups(document: Any, metric_type: str) -> list[dict[str, Any]]:
 def _clarify_bias(document: dict[str, Any]) -> list[dict[str, Any]]:
     """One group per report section, label and facet value: the section's metrics as numbers."""
     groups: list[dict[str, Any]] = []
-    for section, report in document.items():
-        if not isinstance(report, dict):
+    for section in _BIAS_SECTIONS:
+        report = document.get(section)
+        if report is None:
             continue
-        facets = report.get("facets")
+        facets = report.get("facets") if isinstance(report, dict) else None
         if not isinstance(facets, dict):
-            raise MetricFileProblem(f"{section} has no facets object (metric_type clarify_bias)")
+            raise MetricFileProblem(f"must hold a facets object in {section} (metric_type clarify_bias)")
         label = f"label {report.get('label')} = {report.get('label_value_or_threshold')}"
         for facet, values in facets.items():
-            for value in values if isinstance(values, list) else []:
-                name = f"{section} - {label} and facet {facet}={_get(value, 'value_or_threshold', section)}"
+            for value in _facet_values(values):
+                name = f"{section} - {label} and facet {facet}={value['value_or_threshold']}"
                 # Clarify writes null for a metric it could not compute for this facet: nothing to show.
-                metrics = [_number(m, section) for m in _get(value, "metrics", section) or [] if _known(m)]
+                metrics = [_number(m) for m in value["metrics"] if _known(m)]
                 groups.append({"name": name, "metric_data": metrics})
     if not groups:
-        raise MetricFileProblem("holds no bias metrics (metric_type clarify_bias)")
+        raise MetricFileProblem(f"holds no bias metrics in {' or '.join(_BIAS_SECTIONS)} (metric_type clarify_bias)")
     return groups
+
+
+def _facet_values(values: Any) -> list[dict[str, Any]]:
+    """A facet's values, each checked: an object with value_or_threshold and a list of metrics."""
+    if not isinstance(values, list):
+        raise MetricFileProblem("every facet must hold a list of values (metric_type clarify_bias)")
+    for value in values:
+        if (
+            not isinstance(value, dict)
+            or "value_or_threshold" not in value
+            or not isinstance(value.get("metrics"), list)
+        ):
+            raise MetricFileProblem(
+                "every facet value needs value_or_threshold and a list of metrics (metric_type clarify_bias)"
+            )
+    return values
 
 
 def _model_quality(document: dict[str, Any], section: str) -> list[dict[str, Any]]:
@@ -146,15 +197,9 @@ def _confusion_matrix(raw: Any, section: str) -> dict[str, Any]:
     }
 
 
-def _get(value: Any, key: str, section: str) -> Any:
-    if not isinstance(value, dict) or key not in value:
-        raise MetricFileProblem(f"{section}: every facet value needs {key}")
-    return value[key]
-
-
-def _number(metric: Any, section: str) -> dict[str, Any]:
+def _number(metric: Any) -> dict[str, Any]:
     if not isinstance(metric, dict) or "name" not in metric or "value" not in metric:
-        raise MetricFileProblem(f"{section}: every metric needs a name and a value")
+        raise MetricFileProblem("every metric needs a name and a value (metric_type clarify_bias)")
     return {"name": metric["name"], "type": "number", "value": metric["value"]}
 
 

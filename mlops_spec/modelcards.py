@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from mlops_spec.common import checked, field_problem
-from mlops_spec.metric_files import READ_TYPES, MetricFileType, publish_metric_file_rules
+from mlops_spec.metric_files import METRIC_FILE_PREFIX, READ_TYPES, MetricFileType, publish_metric_file_rules
 from mlops_spec.routes import PATH_PARAMETER_PATTERNS
 
 # SageMaker's ModelCardName / ModelCardExportJobName pattern (also the REST path parameter's).
@@ -205,7 +205,8 @@ class MetricGroup(CardModel):
     metric_data: list[Metric] = Field(max_length=100)
 
 
-# MWO's metric files: an s3:// URL (of an object in the orchestrator's assets bucket, where the API may read).
+# MWO's metric files: an s3:// URL (of a .json object under model_card_metrics/ of the orchestrator's assets
+# bucket, the only place the API may read them: mlops_spec.metric_files.location_problem).
 if TYPE_CHECKING:  # a string to a type checker; pydantic checks it as below
     MetricFileUrl = str
 else:
@@ -227,7 +228,10 @@ class EvaluationJob(CardModel):
     # MWO's metric file: read from S3 when the card is created or updated, its groups added after
     # metric_groups (lambda_src/api/modelcards.py; formats: mlops_spec/metric_files.py).
     metric_file_s3_url: MetricFileUrl | None = Field(
-        default=None, description="A metrics JSON file in the orchestrator's assets bucket (with metric_type)."
+        default=None,
+        description="A metrics JSON file (with metric_type) under s3://<assets bucket>/"
+        + METRIC_FILE_PREFIX
+        + " (the orchestrator's assets bucket): the only place the API reads them.",
     )
     metric_type: MetricFileType | None = Field(
         default=None,

@@ -59,6 +59,18 @@ def _union() -> TypeAdapter[PipelineSpec]:
 
 
 UNKNOWN_FIELD = "is not a known field"
+# Warnings an answer lists: a body of thousands of unknown keys gets the first ones and a count, not an
+# answer many times its size.
+MAX_WARNINGS = 50
+
+
+def capped_warnings(warnings: list[FieldError]) -> list[FieldError]:
+    """The first MAX_WARNINGS warnings, and one saying how many more there were (pipeline requests and
+    model cards alike)."""
+    if len(warnings) <= MAX_WARNINGS:
+        return warnings
+    more = len(warnings) - MAX_WARNINGS
+    return [*warnings[:MAX_WARNINGS], FieldError("(body)", f"... and {more} more unknown keys; ignored")]
 
 
 @dataclass(frozen=True)
@@ -93,7 +105,7 @@ def read_pipeline_request(
     warnings: list[FieldError] = []
     if not strict:
         unknown = unknown_keys(body)
-        warnings = [_at(root, error) for error in unknown]
+        warnings = capped_warnings([_at(root, error) for error in unknown])
         body = {key: value for key, value in body.items() if key not in {error.field for error in unknown}}
     context = {"mode": mode, "use_model_registry": use_model_registry, "region": region}
     spec_class = _spec_class(body)

@@ -19,6 +19,7 @@ from components.orchestrator.args import (
 )
 from components.orchestrator.delivery_access import provisioner_delivery_statements, provisioner_guards
 from components.orchestrator.teardown import status_teardown_reads, teardown_statements
+from mlops_spec.metric_files import METRIC_FILE_PREFIX
 from mlops_spec.naming import CONFIG_FILE_NAME, PIPELINE_ROLE_PATH
 from mlops_spec.partitions import regional_service
 
@@ -68,8 +69,9 @@ def api_statements(args: OrchestratorArgs, data_key: str, topic_arn: str) -> lis
     return [
         *_submission_statements(args, data_key, topic_arn),
         policies.statement(["s3:PutObject"], [f"{_assets(args)}/model_card_exports/*"]),
-        # A model card's metric files (metric_file_s3_url): JSON objects of the assets bucket only.
-        policies.statement(["s3:GetObject"], [f"{_assets(args)}/*.json"]),
+        # A model card's metric files (metric_file_s3_url): JSON objects under their own prefix only, or
+        # any caller could have the API read for them what they may not (other pipelines' requests).
+        policies.statement(["s3:GetObject"], [f"{_assets(args)}/{METRIC_FILE_PREFIX}*.json"]),
         policies.statement(
             # PutApprovalResult: approve or reject a delivery pipeline's pending manual approval.
             ["codepipeline:GetPipelineState", "codepipeline:GetPipelineExecution", "codepipeline:PutApprovalResult"],

@@ -112,9 +112,15 @@ def list_model_cards() -> Response:
     return respond(200, modelcards.run("list_model_cards", data, settings()))
 
 
+def _strict() -> bool:
+    """?strict=true on a model-card route with a body: its unknown keys are errors, not warnings."""
+    return http.flag(http.query(app.current_event, {"strict"}), "strict")
+
+
 @on(routes.CREATE_MODEL_CARD)
 def create_model_card() -> Response:
-    card = modelcards.run("create_model_card", http.json_body(app.current_event), settings())
+    strict = _strict()
+    card = modelcards.run("create_model_card", http.json_body(app.current_event), settings(), strict)
     return respond(201, card, {"Location": routes.DESCRIBE_MODEL_CARD.url_path(name=card["name"])})
 
 
@@ -128,8 +134,9 @@ def describe_model_card(name: str) -> Response:
 
 @on(routes.UPDATE_MODEL_CARD)
 def update_model_card(name: str) -> Response:
+    strict = _strict()
     data = http.with_path_name(http.json_body(app.current_event), name)
-    return respond(200, modelcards.run("update_model_card", data, settings()))
+    return respond(200, modelcards.run("update_model_card", data, settings(), strict))
 
 
 @on(routes.DELETE_MODEL_CARD)
@@ -139,8 +146,9 @@ def delete_model_card(name: str) -> Response:
 
 @on(routes.EXPORT_MODEL_CARD)
 def export_model_card(name: str) -> Response:
+    strict = _strict()
     data = http.with_path_name(http.json_body(app.current_event, optional=True), name)
-    return respond(202, modelcards.run("export_model_card", data, settings()))
+    return respond(202, modelcards.run("export_model_card", data, settings(), strict))
 
 
 # -- errors: the only place that turns exceptions into responses ------------------------------------

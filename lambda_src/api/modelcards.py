@@ -9,7 +9,15 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from lambda_src.common import aws
-from lambda_src.common.errors import InvalidRequest, PayloadTooLarge, field_error, from_aws
+from lambda_src.common.errors import (
+    ApiError,
+    InvalidRequest,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    TooManyRequests,
+    field_error,
+    from_aws,
+)
 from lambda_src.common.settings import Settings, settings
 
 if TYPE_CHECKING:
@@ -269,45 +277,66 @@ def _file_groups(url: str, metric_type: str, field: str, config: Settings) -> li
         try:
             checked.append(_cards().MetricGroup.model_validate(group).plain())
         except ValidationError as exc:
-            problems = [f"its metric_groups[{index}].{e.field} {e.problem}" for e in field_errors(exc)[:10]]
+            problems = [_group_problem(index, e.field, e.problem) for e in field_errors(exc)[:10]]
             raise InvalidRequest("invalid metric file", [field_error(field, p) for p in problems]) from None
     return checked
 
 
-def _read_metric_file(url: str, field: str, config: Settings) -> Any:
-    """The JSON document at `url`, which must be in the orchestrator's assets bucket (the only one the API
-    may read), at most MAX_METRIC_FILE_BYTES; InvalidRequest naming `field` otherwise."""
-    from lambda_src.common import untrusted_json
-    from mlops_spec.metric_files import MAX_METRIC_FILE_BYTES, s3_location
+def _group_problem(index: int, where: str, problem: str) -> str:
+    """A metric group's error, never naming a key of the file: an unknown key is named by where it sits."""
+    from mlops_spec.request import UNKNOWN_FIELD
 
+    if problem.startswith(UNKNOWN_FIELD):
+        parent = where.rpartition(".")[0]
+        return f"its metric_groups[{index}]{'.' + parent if parent else ''} holds a key that is not a known field"
+    return f"its metric_groups[{index}].{where} {problem}"
+
+
+def _read_metric_file(url: str, field: str, config: Settings) -> Any:
+    """The JSON document at `url`, which must be a .json file under model_card_metrics/ of the orchestrator's
+    assets bucket (the only place the API's role may read them), at most MAX_METRIC_FILE_BYTES;
+    InvalidRequest naming `field` otherwise, with one message for every read failure (AWS throttling or
+    an outage aside: 429 / 503, to send again)."""
+    from lambda_src.common import untrusted_json
+    from mlops_spec.metric_files import MAX_METRIC_FILE_BYTES, UNREADABLE, location_problem, s3_location
+
+    problem = location_problem(url, config.assets_bucket)
     location = s3_location(url)
-    if location is None or location[0] != config.assets_bucket:
-        raise _bad_file(field, f"must name an object in the orchestrator's assets bucket s3://{config.assets_bucket}/")
+    if problem is not None or location is None:
+        raise _bad_file(field, problem or UNREADABLE)
     try:
         response = aws.client("s3").get_object(Bucket=location[0], Key=location[1])
-    except Exception as exc:
-        if aws.error_code(exc) in ("NoSuchKey", "404", "NoSuchBucket"):
-            raise _bad_file(field, f"cannot be read: {url} does not exist") from None
-        if aws.error_code(exc) in ("AccessDenied", "403"):
-            raise _bad_file(field, f"cannot be read: access to {url} is denied") from None
+        # At most one byte over the limit is read, whatever ContentLength said.
+        raw = response["Body"].read(MAX_METRIC_FILE_BYTES + 1)
+        if max(response.get("ContentLength", 0), len(raw)) > MAX_METRIC_FILE_BYTES:
+            raise _bad_file(field, f"is larger than {MAX_METRIC_FILE_BYTES} bytes")
+        document = untrusted_json.loads(raw.decode("utf-8"))
+    except InvalidRequest:
         raise
-    if response.get("ContentLength", 0) > MAX_METRIC_FILE_BYTES:
-        raise _bad_file(field, f"is larger than {MAX_METRIC_FILE_BYTES} bytes")
-    try:
-        document = untrusted_json.loads(response["Body"].read().decode("utf-8"))
-    except (ValueError, RecursionError):
-        raise _bad_file(field, "is not a JSON file (UTF-8)") from None
-    if untrusted_json.structure_problems(document):
-        raise _bad_file(field, "holds numbers out of range, lone surrogates or nesting too deep")
+    except Exception as exc:
+        raise _unreadable(exc, field) from None
+    if not isinstance(document, dict) or untrusted_json.structure_problems(document):
+        raise _bad_file(field, UNREADABLE)
     return document
+
+
+def _unreadable(exc: Exception, field: str) -> ApiError:
+    """Any failure to get or parse the file is the field's 400, but AWS throttling or an outage (429 / 503)."""
+    from mlops_spec.metric_files import UNREADABLE
+
+    error = from_aws(exc, "S3")
+    if isinstance(error, TooManyRequests | ServiceUnavailable):
+        return error
+    return _bad_file(field, UNREADABLE)
 
 
 def _bad_file(field: str, problem: str) -> InvalidRequest:
     return InvalidRequest("invalid metric file", [field_error(field, problem)])
 
 
-def run(operation: str, data: Any, settings: Settings) -> dict[str, Any]:
+def run(operation: str, data: Any, settings: Settings, strict: bool = False) -> dict[str, Any]:
     """A REST model-card request: `data` merges the path name, query and body fields; unknown body keys
-    are ignored with warnings unless the install is strict (mlops:strictRequests)."""
-    request, warnings = validate(_cards().MODEL_CARD_OPERATIONS[operation], data, settings.strict_requests)
+    are ignored with warnings unless `strict` (?strict=true) or the install is (mlops:strictRequests)."""
+    model = _cards().MODEL_CARD_OPERATIONS[operation]
+    request, warnings = validate(model, data, strict or settings.strict_requests)
     return _with_warnings(_SERVICES[operation](request, settings), warnings)

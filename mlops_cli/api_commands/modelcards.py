@@ -22,6 +22,7 @@ from mlops_spec import routes
 
 if TYPE_CHECKING:
     from mlops_spec.errors import FieldError
+    from mlops_spec.stack_config import StackConfig
 
 app = typer.Typer(
     name="modelcard",
@@ -49,13 +50,40 @@ def local_problems(model_name: str, body: Any) -> list[FieldError]:
     return checked.errors
 
 
-def operation_request(operation: str, fields: Any, strict: bool = False) -> CheckedCard:
+def operation_request(
+    operation: str, fields: Any, strict: bool = False, assets_bucket: str | None = None
+) -> CheckedCard:
     """A model-card operation of the old solution's form (`pipeline_type` = `operation`, dropped from
     `fields`), as the API's dry run answers it: its normalised request, or the field errors; and the
     unknown keys ignored (errors when `strict`)."""
     from mlops_spec.modelcards import MODEL_CARD_OPERATIONS
 
-    return checked_request(MODEL_CARD_OPERATIONS[operation], fields, strict)
+    return checked_request(MODEL_CARD_OPERATIONS[operation], fields, strict, assets_bucket)
+
+
+def assets_bucket_of(config: StackConfig) -> str | None:
+    """The orchestrator's assets bucket, known to the stack that hosts the orchestrator (its
+    mlops:existingAssetsBucket, else the bucket it creates); None from any other stack."""
+    from mlops_spec.naming import OrchestratorNames
+
+    if not config.hosts_orchestrator:
+        return None
+    return config.existing_assets_bucket or OrchestratorNames(config.account_id, config.region).assets_bucket
+
+
+def metric_file_problems(request: dict[str, Any], assets_bucket: str | None) -> list[FieldError]:
+    """The metric files the API would not read, decided as the API decides it (the bucket only when known;
+    whether a file exists and holds metrics only the API can tell)."""
+    from mlops_spec.errors import FieldError
+    from mlops_spec.metric_files import location_problem
+
+    problems = []
+    for index, job in enumerate(request.get("evaluation_details") or []):
+        url = job.get("metric_file_s3_url")
+        problem = location_problem(url, assets_bucket) if url is not None else None
+        if problem is not None:
+            problems.append(FieldError(f"evaluation_details[{index}].metric_file_s3_url", problem))
+    return problems
 
 
 @dataclass(frozen=True)
@@ -65,9 +93,10 @@ class CheckedCard:
     warnings: list[FieldError]
 
 
-def checked_request(model: Any, body: Any, strict: bool = False) -> CheckedCard:
+def checked_request(model: Any, body: Any, strict: bool = False, assets_bucket: str | None = None) -> CheckedCard:
     """As the API reads a card request (lambda_src/api/modelcards.py validate): unknown keys, at any depth,
-    left out with a warning each unless `strict`."""
+    left out with a warning each unless `strict`; then its metric files' locations (in `assets_bucket`
+    when it is known)."""
     # Imported here: the request models load pydantic, which `mlops --help` does without.
     from pydantic import ValidationError
 
@@ -80,9 +109,11 @@ def checked_request(model: Any, body: Any, strict: bool = False) -> CheckedCard:
     if not strict:
         body, warnings = without_unknown_keys(model, body)
     try:
-        return CheckedCard(dict(model.model_validate(body).plain()), [], warnings)
+        request = dict(model.model_validate(body).plain())
     except ValidationError as exc:
         return CheckedCard(None, field_errors(exc), warnings)
+    problems = metric_file_problems(request, assets_bucket)
+    return CheckedCard(None if problems else request, problems, warnings)
 
 
 def _checked_file(path: Path, model_name: str, operation: str, name: str | None = None) -> dict[str, Any]:

@@ -81,7 +81,8 @@ def _provision_pipeline() -> dict[str, Any]:
     strict = _query(
         "strict",
         {"type": "boolean", "default": False},
-        "Refuse unknown keys of a pipeline request (400) instead of ignoring them with a warning.",
+        "Refuse unknown keys of a pipeline request or a model-card operation (400) instead of ignoring them "
+        "with a warning.",
     )
     replayed = "An identical earlier request answered again, a dry run, or a model-card operation's result."
     answers = ("ProvisionAccepted", "DryRunResult", "ModelCardDryRun")
@@ -223,6 +224,14 @@ def _promote_pipeline() -> dict[str, Any]:
 
 
 # -- model cards ----------------------------------------------------------------------------------
+def _card_strict() -> dict[str, Any]:
+    return _query(
+        "strict",
+        {"type": "boolean", "default": False},
+        "Refuse unknown keys of the card, at any depth (400), instead of ignoring them with a warning.",
+    )
+
+
 def _list_model_cards() -> dict[str, Any]:
     return {
         "parameters": [
@@ -237,6 +246,7 @@ def _list_model_cards() -> dict[str, Any]:
 
 def _create_model_card() -> dict[str, Any]:
     return {
+        "parameters": [_card_strict()],
         "requestBody": _body("CreateModelCard"),
         "responses": {"201": _answer("Created.", "ModelCard"), **_errors(400, 409, 413)},
     }
@@ -251,6 +261,7 @@ def _describe_model_card() -> dict[str, Any]:
 
 def _update_model_card() -> dict[str, Any]:
     return {
+        "parameters": [_card_strict()],
         "requestBody": _body("UpdateModelCardBody"),
         "responses": {"200": _answer("Updated.", "ModelCard"), **_errors(400, 404, 409, 413)},
     }
@@ -262,6 +273,7 @@ def _delete_model_card() -> dict[str, Any]:
 
 def _export_model_card() -> dict[str, Any]:
     return {
+        "parameters": [_card_strict()],
         "requestBody": _body("ExportModelCardBody", required=False),
         "responses": {"202": _answer("Export started.", "ModelCardExport"), **_errors(400, 404, 409, 413)},
     }

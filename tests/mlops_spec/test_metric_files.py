@@ -21,8 +21,8 @@ def test_the_example_update_names_each_file_with_its_type():
 
     jobs = request.evaluation_details or []
     assert [(s3_location(str(j.metric_file_s3_url))[1], j.metric_type) for j in jobs] == [  # type: ignore[index]
-        ("model_cards/churn-xgb/model_quality.json", "binary_classification"),
-        ("model_cards/churn-xgb/metrics.json", "model_card_metric_schema"),
+        ("model_card_metrics/churn-xgb/model_quality.json", "binary_classification"),
+        ("model_card_metrics/churn-xgb/metrics.json", "model_card_metric_schema"),
     ]
     assert "metric_file_s3_url" not in request.content()["evaluation_details"][0]
 

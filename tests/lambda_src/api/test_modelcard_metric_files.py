@@ -10,10 +10,12 @@ import pytest
 from botocore.stub import Stubber
 
 from lambda_src.common import aws
+from mlops_spec.metric_files import UNREADABLE
 from tests.support.api_gateway import api_event, call
 from tests.support.moto_orchestrator import BUCKET
 
 FIELD = "evaluation_details[0].metric_file_s3_url"
+OUTSIDE = f"must name a .json file under s3://{BUCKET}/model_card_metrics/ (the orchestrator's assets bucket)"
 INLINE = {"name": "inline", "metric_data": [{"name": "auc", "type": "number", "value": 0.9}]}
 SCHEMA_FILE = {"metric_groups": [{"name": "holdout", "metric_data": [{"name": "f1", "type": "number", "value": 0.8}]}]}
 BINARY_REPORT = {
@@ -55,14 +57,14 @@ def stored_evaluation() -> list:
 
 
 def test_a_schema_file_is_added_after_the_inline_groups_and_not_sent_as_a_key(orchestrator):
-    response = create(card(put("cards/metrics.json", SCHEMA_FILE), "model_card_metric_schema", [INLINE]))
+    response = create(card(put("model_card_metrics/metrics.json", SCHEMA_FILE), "model_card_metric_schema", [INLINE]))
 
     assert response.status == 201, response.body
     assert stored_evaluation() == [{"name": "holdout", "metric_groups": [INLINE, *SCHEMA_FILE["metric_groups"]]}]
 
 
 def test_a_model_quality_report_becomes_numbers_and_a_confusion_matrix(orchestrator):
-    response = create(card(put("cards/quality.json", BINARY_REPORT), "binary_classification"))
+    response = create(card(put("model_card_metrics/quality.json", BINARY_REPORT), "binary_classification"))
 
     assert response.status == 201, response.body
     [group] = stored_evaluation()[0]["metric_groups"]
@@ -83,7 +85,7 @@ def test_a_model_quality_report_becomes_numbers_and_a_confusion_matrix(orchestra
 
 
 def test_a_clarify_bias_report_becomes_one_group_per_facet_value(orchestrator):
-    response = create(card(put("cards/bias.json", BIAS_REPORT), "clarify_bias"))
+    response = create(card(put("model_card_metrics/bias.json", BIAS_REPORT), "clarify_bias"))
 
     assert response.status == 201, response.body
     assert stored_evaluation()[0]["metric_groups"] == [
@@ -96,7 +98,7 @@ def test_a_clarify_bias_report_becomes_one_group_per_facet_value(orchestrator):
 
 def test_an_update_reads_the_file_and_keeps_the_other_sections(orchestrator):
     assert create({"name": "churn-card", "intended_uses": {"risk_rating": "Low"}}).status == 201
-    url = put("cards/metrics.json", SCHEMA_FILE)
+    url = put("model_card_metrics/metrics.json", SCHEMA_FILE)
 
     body = {"evaluation_details": card(url, "model_card_metric_schema")["evaluation_details"]}
     response = call(api_event("PUT", "/modelcards/churn-card", body))
@@ -109,8 +111,8 @@ def test_an_update_reads_the_file_and_keeps_the_other_sections(orchestrator):
 @pytest.mark.parametrize(
     ("document", "problem"),
     [
-        ("[1, 2]", "must hold a JSON object"),
-        ("{not json", "is not a JSON file (UTF-8)"),
+        ("[1, 2]", UNREADABLE),
+        ("{not json", UNREADABLE),
         ({"groups": []}, 'must hold {"metric_groups": [...]} (metric_type model_card_metric_schema)'),
         (
             {"metric_groups": [{"name": "g", "metric_data": [{"name": "m", "type": "number", "value": "high"}]}]},
@@ -119,7 +121,7 @@ def test_an_update_reads_the_file_and_keeps_the_other_sections(orchestrator):
     ],
 )
 def test_an_invalid_file_is_a_400_naming_the_field_and_nothing_is_written(orchestrator, document, problem):
-    url = put("cards/bad.json", document)
+    url = put("model_card_metrics/bad.json", document)
     with Stubber(aws.client("sagemaker")) as stub:  # no responses queued: any SageMaker call would fail
         response = create(card(url, "model_card_metric_schema"))
         stub.assert_no_pending_responses()
@@ -129,23 +131,17 @@ def test_an_invalid_file_is_a_400_naming_the_field_and_nothing_is_written(orches
 
 def test_a_missing_file_or_another_bucket_is_a_400_and_nothing_is_written(orchestrator):
     with Stubber(aws.client("sagemaker")) as stub:
-        missing = create(card(f"s3://{BUCKET}/cards/absent.json", "regression"))
+        missing = create(card(f"s3://{BUCKET}/model_card_metrics/absent.json", "regression"))
         elsewhere = create(card("s3://someone-elses-bucket/metrics.json", "regression"))
         stub.assert_no_pending_responses()
 
-    assert (missing.status, missing.body["errors"]) == (
-        400,
-        [{"field": FIELD, "problem": f"cannot be read: s3://{BUCKET}/cards/absent.json does not exist"}],
-    )
-    assert (elsewhere.status, elsewhere.body["errors"]) == (
-        400,
-        [{"field": FIELD, "problem": f"must name an object in the orchestrator's assets bucket s3://{BUCKET}/"}],
-    )
+    assert (missing.status, missing.body["errors"]) == (400, [{"field": FIELD, "problem": UNREADABLE}])
+    assert (elsewhere.status, elsewhere.body["errors"]) == (400, [{"field": FIELD, "problem": OUTSIDE}])
 
 
 def test_a_file_over_the_size_limit_is_refused(orchestrator, monkeypatch):
     monkeypatch.setattr("mlops_spec.metric_files.MAX_METRIC_FILE_BYTES", 100)
-    url = put("cards/big.json", {"metric_groups": [], "padding": "x" * 200})
+    url = put("model_card_metrics/big.json", {"metric_groups": [], "padding": "x" * 200})
 
     response = create(card(url, "model_card_metric_schema"))
 
@@ -156,7 +152,9 @@ def test_a_file_over_the_size_limit_is_refused(orchestrator, monkeypatch):
 
 
 def test_a_dry_run_reads_and_checks_the_file_without_calling_sagemaker(orchestrator):
-    url = put("cards/quality.json", {"regression_metrics": {"mse": {"value": 0.4, "standard_deviation": None}}})
+    url = put(
+        "model_card_metrics/quality.json", {"regression_metrics": {"mse": {"value": 0.4, "standard_deviation": None}}}
+    )
     body = {"pipeline_type": "create_model_card", **card(url, "regression")}
     with Stubber(aws.client("sagemaker")) as stub:
         good = call(api_event("POST", "/provisionpipeline", body, query={"dry_run": "true"}))
@@ -172,7 +170,7 @@ def test_a_dry_run_reads_and_checks_the_file_without_calling_sagemaker(orchestra
 
 
 def test_explainability_files_are_refused_before_anything_is_read(orchestrator):
-    response = create(card(f"s3://{BUCKET}/cards/shap.json", "clarify_explainability"))
+    response = create(card(f"s3://{BUCKET}/model_card_metrics/shap.json", "clarify_explainability"))
 
     assert response.status == 400
     assert response.body["errors"][0]["field"] == "evaluation_details[0].metric_type"
