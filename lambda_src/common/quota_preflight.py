@@ -10,6 +10,7 @@ still answers what it validated.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -24,6 +25,9 @@ NOT_CHECKED = "not checked"
 # The dry run must answer within API Gateway's 29 s: one attempt, at most 15 s for the provisioner's answer
 # (the shared clients retry three times, 20 s each).
 ANSWER_SECONDS = 15
+# The provisioner stops reading quotas this long before the API stops waiting, so that its answer (with what
+# it could not read in time "not checked: deadline") arrives: the payload's `deadline`, in epoch seconds.
+ANSWER_MARGIN_SECONDS = 3
 _client: dict[int, Any] = {}
 
 
@@ -47,7 +51,13 @@ def request_preflight(pipeline_id: str, spec_json: str, config: Settings) -> dic
     """`{"status": ok | shortfall | not checked, "environments": [...]}` for the normalised request."""
     if not config.provisioner_function:
         return _not_checked("the orchestrator has no provisioner function yet (first install)")
-    payload = {"action": PREFLIGHT_ACTION, "pipeline_id": pipeline_id, "version": None, "spec": spec_json}
+    payload = {
+        "action": PREFLIGHT_ACTION,
+        "pipeline_id": pipeline_id,
+        "version": None,
+        "spec": spec_json,
+        "deadline": time.time() + ANSWER_SECONDS - ANSWER_MARGIN_SECONDS,
+    }
     try:
         response = lambda_client().invoke(
             FunctionName=config.provisioner_function,

@@ -7,6 +7,8 @@ stack that fails minutes into the deploy with ResourceLimitExceeded.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +20,11 @@ from mlops_spec.common import Environment
 
 SERVICE_CODE = "sagemaker"
 NOT_CHECKED = "not checked"
+# How long the provisioner keeps an account's listed quota values. Reading them means paging through every
+# SageMaker quota (hundreds): at most once per account in this time, however many dry runs ask. (Asking
+# for the few quotas a request needs by code, GetServiceQuota, would need one more action in the deploy
+# roles, whose policy has no room left under IAM's size limit.) A quota raised meanwhile is seen late.
+QUOTAS_KEPT_SECONDS = 15 * 60
 # Records of pipelines whose resources are gone. Not REJECTED: a rejected version leaves the version
 # before it deployed (its endpoints live on); a record that never deployed has no outputs anyway.
 GONE = frozenset({Status.DELETED})
@@ -85,11 +92,40 @@ def quota_values(client: Any, names: set[str]) -> dict[str, int]:
     return found
 
 
-def _named(client: Any, operation: str, names: set[str]) -> dict[str, int]:
+def all_quota_values(client: Any) -> dict[str, int]:
+    """Every SageMaker quota's value in the client's account and region: as applied, else AWS's default."""
+    values = _named(client, "list_aws_default_service_quotas", None)
+    values.update(_named(client, "list_service_quotas", None))
+    return values
+
+
+class QuotaCache:
+    """The quota values of each account (and region) as last listed, kept QUOTAS_KEPT_SECONDS; shared by
+    the threads that check environments at once. The client is made only when the values are listed (for
+    another account it means assuming its deploy role)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._listed: dict[str, tuple[float, dict[str, int]]] = {}
+        self._lock = threading.Lock()
+
+    def values(self, key: str, client: Callable[[], Any], names: set[str]) -> dict[str, int]:
+        with self._lock:
+            entry = self._listed.get(key)
+        if entry is None or self._clock() - entry[0] >= QUOTAS_KEPT_SECONDS:
+            entry = (self._clock(), all_quota_values(client()))
+            with self._lock:
+                self._listed[key] = entry
+        return {name: value for name, value in entry[1].items() if name in names}
+
+
+def _named(client: Any, operation: str, names: set[str] | None) -> dict[str, int]:
+    """Values of the quotas `operation` lists, of those named (None: every one)."""
     values: dict[str, int] = {}
     for page in client.get_paginator(operation).paginate(ServiceCode=SERVICE_CODE):
         for quota in page.get("Quotas", []):
-            if quota.get("QuotaName") in names and isinstance(quota.get("Value"), int | float):
+            wanted = names is None or quota.get("QuotaName") in names
+            if wanted and isinstance(quota.get("Value"), int | float):
                 values[quota["QuotaName"]] = int(quota["Value"])
     return values
 
@@ -120,11 +156,19 @@ def held_by_endpoints(
 
 
 def preflight(
-    spec: PipelineSpec, env: Environment, client: Any, held: dict[str, int], *, updating: bool = False
+    spec: PipelineSpec,
+    env: Environment,
+    client: Any,
+    held: dict[str, int],
+    *,
+    updating: bool = False,
+    read: Callable[[set[str]], dict[str, int]] | None = None,
 ) -> Preflight:
-    """Check `spec`'s needs in `env` against the quotas `client` reads (that environment's account)."""
+    """Check `spec`'s needs in `env` against the quotas `client` reads (that environment's account), or
+    `read` gives (QuotaCache's values of that account)."""
     needed = total_by_quota(instance_needs(spec, env, updating=updating))
-    quotas = quota_values(client, set(needed)) if needed else {}
+    reader = read or (lambda names: quota_values(client, names))
+    quotas = reader(set(needed)) if needed else {}
     return Preflight(
         environment=env,
         shortfalls=shortfalls(needed, quotas, held),

@@ -12,11 +12,13 @@ refuses on what it knows, never on what it could not learn.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 from lambda_src.common import aws
-from lambda_src.common.quotas import Preflight, held_by_endpoints, preflight
+from lambda_src.common.quotas import Preflight, QuotaCache, held_by_endpoints, preflight
 from lambda_src.provisioner.errors import ProvisioningError
 from lambda_src.provisioner.program import deploy_role_external_id
 from lambda_src.provisioner.settings import ProvisionerSettings
@@ -27,6 +29,12 @@ logger = logging.getLogger(__name__)
 
 # A reader of Service Quotas for one environment's account.
 QuotasFor = Callable[[str], Any]
+# Each account's listed quotas for dry runs, kept while this function's instance lives (QUOTAS_KEPT_SECONDS
+# each): any caller may ask for dry runs, as often as it likes; provisioning reads the quotas afresh.
+QUOTAS = QuotaCache()
+# Environments checked at once: each may assume a deploy role and page through its account's quotas.
+PARALLEL_ENVIRONMENTS = 3
+DEADLINE_PASSED = "deadline: the dry run had to answer before its quotas were read"
 
 
 class QuotaShortfall(ProvisioningError, reason="quota-shortfall", retryable=True):
@@ -39,23 +47,47 @@ def assess(
     registry: Registry,
     quotas_for: QuotasFor,
     parse: Callable[[PipelineRecord], PipelineSpec | None],
+    *,
+    deadline: float | None = None,
+    cache: QuotaCache | None = None,
 ) -> list[Preflight]:
-    """Every environment's preflight; an environment whose quotas cannot be read is "not checked",
-    with the reason (the deploy role of an environment not yet upgraded lacks the permission)."""
+    """Every environment's preflight, environments at once; an environment whose quotas cannot be read is
+    "not checked", with the reason (the deploy role of an environment not yet upgraded lacks the
+    permission), and so is one not read by `deadline` (epoch seconds: the dry run's caller stops waiting).
+    `cache`: quotas listed before (the dry runs' QUOTAS); none: read now (provisioning decides on them)."""
+    cache = cache or QuotaCache()
+    envs = list(spec.environments(settings.mode, home=settings.orchestrator_environment))  # type: ignore[arg-type]
+    if _remaining(deadline) == 0:
+        return [Preflight(env, not_checked=DEADLINE_PASSED) for env in envs]
     current = registry.get(spec.pipeline_id)
     records = list(registry.each())
-    results = []
-    for env in spec.environments(settings.mode, home=settings.orchestrator_environment):  # type: ignore[arg-type]
+
+    def one(env: Any) -> Preflight:
         updating = current is not None and env in current.outputs
         held = held_by_endpoints(records, env, parse, exclude=spec.pipeline_id)
+        key = f"{settings.target(env).account_id}/{settings.region}"
         try:
-            results.append(preflight(spec, env, quotas_for(env), held, updating=updating))
+            read = lambda names: cache.values(key, lambda: quotas_for(env), names)  # noqa: E731
+            return preflight(spec, env, None, held, updating=updating, read=read)
         except ProvisioningError:
             raise
         except Exception as exc:
             logger.warning("quotas of %s not checked: %s", env, exc)
-            results.append(Preflight(env, not_checked=_unreadable(exc)))
-    return results
+            return Preflight(env, not_checked=_unreadable(exc))
+
+    pool = ThreadPoolExecutor(max_workers=max(1, min(PARALLEL_ENVIRONMENTS, len(envs))))
+    futures = [pool.submit(one, env) for env in envs]
+    done, _ = wait(futures, timeout=_remaining(deadline))
+    pool.shutdown(wait=False, cancel_futures=True)  # what is late is answered "not checked", not awaited
+    return [
+        future.result() if future in done else Preflight(env, not_checked=DEADLINE_PASSED)
+        for env, future in zip(envs, futures, strict=True)
+    ]
+
+
+def _remaining(deadline: float | None) -> float | None:
+    """Seconds left until `deadline` (epoch seconds), never below 0; None: no deadline."""
+    return None if deadline is None else max(0.0, deadline - time.time())
 
 
 def check(
@@ -75,7 +107,9 @@ def check(
 
 def dry_run(provisioner: Any, event: dict[str, Any]) -> dict[str, Any]:
     """The "preflight" action: the API's dry run asks for a request's preflight in every environment (the
-    API may not assume the deploy roles; this function already does). Reads only; writes nothing."""
+    API may not assume the deploy roles; this function already does). Reads only; writes nothing. The
+    event's `deadline` (epoch seconds, before the API stops waiting) bounds it: what is not read by then
+    is answered "not checked"."""
     raw = event.get("spec")
     if not isinstance(raw, str):
         return {"error": "malformed event"}
@@ -83,7 +117,16 @@ def dry_run(provisioner: Any, event: dict[str, Any]) -> dict[str, Any]:
         spec = provisioner._parse(raw, str(event.get("pipeline_id")))
     except ProvisioningError as exc:
         return {"error": f"the request cannot be read: {exc.message}"}
-    results = assess(spec, provisioner.settings, provisioner.registry, provisioner._quotas_for(), provisioner._spec_of)
+    deadline = event.get("deadline")
+    results = assess(
+        spec,
+        provisioner.settings,
+        provisioner.registry,
+        provisioner._quotas_for(),
+        provisioner._spec_of,
+        deadline=float(deadline) if isinstance(deadline, int | float) else None,
+        cache=QUOTAS,
+    )
     return {"ok": all(result.ok for result in results), "environments": [result.as_dict() for result in results]}
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,6 +14,8 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from lambda_src.common.quota_preflight import lambda_client, preflight_answer
+from lambda_src.common.quotas import QuotaCache
+from lambda_src.provisioner import preflight
 from lambda_src.registry import Status
 from tests.lambda_src.provisioner.conftest import rest_event
 from tests.lambda_src.provisioner.test_races import submit
@@ -23,7 +26,7 @@ Body = Callable[..., dict[str, Any]]
 
 
 @pytest.fixture
-def answering(single: Any) -> Iterator[Any]:
+def answering(single: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """Lambda answers the API's synchronous invokes by running the provisioner, as Lambda would."""
     from lambda_src.provisioner.handler import run
 
@@ -37,6 +40,7 @@ def answering(single: Any) -> Iterator[Any]:
 
     events = lambda_client().meta.events
     events.register_first("before-call.lambda.Invoke", invoke)
+    monkeypatch.setattr(preflight, "QUOTAS", QuotaCache())  # each test's accounts list their own quotas
     yield single
     events.unregister("before-call.lambda.Invoke", invoke)
 
@@ -136,3 +140,27 @@ def test_the_overall_status_of_mixed_environments() -> None:
         "reason": "the provisioner could not check the quotas: malformed event",
         "environments": [],
     }
+
+
+def test_the_provisioner_is_given_a_deadline_before_the_api_stops_waiting(single: Any, example_body: Body) -> None:
+    sent: list[dict[str, Any]] = []
+
+    def invoke(params: dict[str, Any], **_: Any) -> Any:
+        sent.append(json.loads(params["body"]))
+        answer = {"ok": True, "environments": [{"environment": "dev", "status": "ok"}]}
+        return AWSResponse("https://lambda.local", 200, {}, None), {
+            "StatusCode": 200,
+            "Payload": io.BytesIO(json.dumps(answer).encode()),
+        }
+
+    events = lambda_client().meta.events
+    events.register_first("before-call.lambda.Invoke", invoke)
+    try:
+        asked_at = time.time()
+        assert dry_run(single, example_body("byom_realtime_builtin"))["status"] == "ok"
+    finally:
+        events.unregister("before-call.lambda.Invoke", invoke)
+
+    [payload] = sent
+    read_timeout = lambda_client().meta.config.read_timeout
+    assert asked_at + read_timeout - 4 <= payload["deadline"] <= time.time() + read_timeout - 3

@@ -54,7 +54,8 @@ def test_every_environment_is_checked_in_its_own_account(
 
     multi.run_provisioner()
 
-    assert [multi.quotas[env].reads for env in ("dev", "staging", "prod")] == [1, 1, 1]
+    # Once each in its own account: the applied values and AWS's defaults.
+    assert [multi.quotas[env].reads for env in ("dev", "staging", "prod")] == [2, 2, 2]
     last_error = multi.record(pipeline_id).last_error
     assert last_error.startswith(f"quota-shortfall (retryable): prod: SageMaker quota '{prod_type}' is 1;")
 
