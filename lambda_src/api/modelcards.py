@@ -321,11 +321,14 @@ def _read_metric_file(url: str, field: str, config: Settings) -> Any:
 
 
 def _unreadable(exc: Exception, field: str) -> ApiError:
-    """Any failure to get or parse the file is the field's 400, but AWS throttling or an outage (429 / 503)."""
+    """Any failure to get or parse the file is the field's 400 (whatever S3 refused: missing, denied, a key
+    it cannot use), but AWS throttling or an outage (a 5xx, no answer): 429 / 503, to send again."""
     from mlops_spec.metric_files import UNREADABLE
 
     error = from_aws(exc, "S3")
-    if isinstance(error, TooManyRequests | ServiceUnavailable):
+    response = getattr(exc, "response", None)
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) if isinstance(response, dict) else 0
+    if isinstance(error, TooManyRequests) or (isinstance(error, ServiceUnavailable) and not 400 <= status < 500):
         return error
     return _bad_file(field, UNREADABLE)
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from mlops_spec.metric_files import MetricFileProblem, metric_groups, s3_location
+from mlops_spec.metric_files import MetricFileProblem, location_problem, metric_groups, s3_location
 from mlops_spec.modelcards import MetricGroup, UpdateModelCard
 from tests.support.examples import EXAMPLES
 
@@ -60,3 +60,38 @@ def test_clarify_leaves_out_metrics_it_could_not_compute():
     }
     [group] = metric_groups(report, "clarify_bias")
     assert group["metric_data"] == [{"name": "DI", "type": "number", "value": 0.9}]
+
+
+BUCKET = "mlops-assets-111111111111-us-east-1"
+OUTSIDE = f"must name a .json file under s3://{BUCKET}/model_card_metrics/ (the orchestrator's assets bucket)"
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        (f"s3://{BUCKET}/model_card_metrics/churn/metrics.json", True),
+        (f"s3://{BUCKET}/pipelines/other-team/spec.json", False),
+        (f"s3://{BUCKET}/team-y/report.json", False),
+        (f"s3://{BUCKET}/model_card_metrics/churn/mlops-config.json", False),
+        (f"s3://{BUCKET}/model_card_metrics/../pipelines/x/spec.json", False),
+        (f"s3://{BUCKET}/model_card_metrics//metrics.json", False),
+        (f"s3://{BUCKET}/model_card_metrics/metrics.csv", False),
+        ("s3://someone-elses-bucket/model_card_metrics/metrics.json", False),
+    ],
+)
+def test_metric_files_are_read_only_under_their_prefix_of_the_assets_bucket(url: str, allowed: bool):
+    assert location_problem(url, BUCKET) == (None if allowed else OUTSIDE)
+
+
+def test_without_the_bucket_only_the_key_is_checked():
+    other_bucket = "s3://someone-elses-bucket/model_card_metrics/metrics.json"
+    where = "must name a .json file under s3://<assets bucket>/model_card_metrics/ (the orchestrator's assets bucket)"
+
+    assert location_problem(other_bucket, None) is None
+    assert location_problem("s3://someone-elses-bucket/pipelines/x/spec.json", None) == where
+
+
+def test_a_crafted_bias_report_is_a_problem_not_a_crash():
+    report = {"post_training_bias_metrics": {"facets": {"age": [{"value_or_threshold": "4", "metrics": 5}]}}}
+    with pytest.raises(MetricFileProblem, match=r"^every facet value needs value_or_threshold and a list of metrics"):
+        metric_groups(report, "clarify_bias")

@@ -65,3 +65,34 @@ def test_an_invalid_card_names_its_errors_and_the_keys_it_would_have_ignored(orc
     assert response.status == 400
     assert [e["field"] for e in response.body["errors"]] == ["status"]
     assert response.body["warnings"] == WARNINGS
+
+
+def test_strict_true_on_the_card_routes_refuses_them_and_writes_nothing(orchestrator):
+    assert call(api_event("POST", "/modelcards", {"name": "churn-card"})).status == 201
+    body = {key: value for key, value in CARD.items() if key != "name"}
+    strict = {"strict": "true"}
+    with Stubber(aws.client("sagemaker")) as stub:  # no responses queued: any SageMaker call would fail
+        created = call(api_event("POST", "/modelcards", CARD, query=strict))
+        updated = call(api_event("PUT", "/modelcards/churn-card", body, query=strict))
+        exported = call(api_event("POST", "/modelcards/churn-card/export", {"colour": "red"}, query=strict))
+        stub.assert_no_pending_responses()
+
+    for response in (created, updated):
+        assert response.status == 400, response.body
+        assert sorted(e["field"] for e in response.body["errors"]) == sorted(w["field"] for w in WARNINGS)
+    assert (exported.status, exported.body["errors"]) == (400, [{"field": "colour", "problem": "is not a known field"}])
+
+
+def test_thousands_of_unknown_keys_answer_the_first_fifty_and_a_count(orchestrator):
+    card = {"name": "churn-card", "model_overview": {f"k{i}": i for i in range(1000)}}
+
+    response = call(
+        api_event(
+            "POST", "/provisionpipeline", {"pipeline_type": "create_model_card", **card}, query={"dry_run": "true"}
+        )
+    )
+
+    assert response.status == 200, response.body
+    assert len(response.body["warnings"]) == 51
+    assert response.body["warnings"][49]["field"] == "model_overview.k49"
+    assert response.body["warnings"][50] == {"field": "(body)", "problem": "... and 950 more unknown keys; ignored"}
