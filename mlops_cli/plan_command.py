@@ -95,8 +95,11 @@ def plan(
 
 @contextmanager
 def _one_line_errors() -> Iterator[None]:
-    """A request's errors as `mlops validate` prints them; any other problem as one line; exit 1."""
+    """A request's errors as `mlops validate` prints them; any other problem as one line; exit 1. A region
+    the plan cannot build for (UnsupportedRegion: of another partition, or a monitor's image not published
+    there) is such a problem, not a traceback."""
     from mlops_spec.errors import SpecError
+    from mlops_spec.partitions import UnsupportedRegion
 
     try:
         yield
@@ -104,7 +107,7 @@ def _one_line_errors() -> Iterator[None]:
         print_warnings(exc.warnings)
         print_field_errors(exc.errors)
         raise typer.Exit(EXIT_INVALID) from None
-    except (NoCredentials, SpecError) as exc:
+    except (NoCredentials, SpecError, UnsupportedRegion) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
 

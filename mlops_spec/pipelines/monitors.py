@@ -11,6 +11,7 @@ from pydantic import (
     Strict,
     Tag,
     ValidationError,
+    ValidationInfo,
     ValidatorFunctionWrapHandler,
     WithJsonSchema,
     field_validator,
@@ -36,6 +37,7 @@ from mlops_spec.common import (
     checked,
     field_problem,
 )
+from mlops_spec.monitor_images import monitor_region_problem
 from mlops_spec.published import Rule, given, not_blank, published_keys, value_in, when
 
 ProblemType = Literal["Regression", "BinaryClassification", "MulticlassClassification"]
@@ -148,6 +150,16 @@ class MonitorSpec(PipelineSpec):
         except ValidationError as exc:
             details = [_untagged(error) for error in exc.errors()]
             raise ValidationError.from_exception_data("on_violation", details) from None
+
+    @model_validator(mode="after")
+    def _image_published_in_region(self, info: ValidationInfo) -> Self:
+        """The monitor's image is published in the orchestrator's region, when the validation context names
+        it (as built-in framework images are checked): GovCloud has no model-monitor analyzer."""
+        region = (info.context or {}).get("region")
+        problem = monitor_region_problem(self.pipeline_type, region) if isinstance(region, str) else None
+        if problem:
+            raise field_problem("pipeline_type", f"{self.pipeline_type} cannot run in {region}: {problem}")
+        return self
 
     @property
     def violation_action(self) -> str:

@@ -1,75 +1,44 @@
-"""The container images monitors run: which AWS account publishes them in which region.
-
-Changes when AWS publishes the model-monitor analyzer or the Clarify image in another region or account.
+"""The container images monitors run: their URIs in a region, from the publishers of
+mlops_spec/monitor_images.py (where the tables live, as the request validation reads them too).
 """
 
 from __future__ import annotations
 
 from mlops_spec import partitions
+from mlops_spec.monitor_images import (
+    CLARIFY_REGISTRIES,
+    CLARIFY_REPOSITORY,
+    MODEL_MONITOR_REGISTRIES,
+    MODEL_MONITOR_REPOSITORY,
+    unpublished,
+)
 
-# AWS accounts publishing the model-monitor analyzer and the Clarify processing image, per region
-# (as listed by the SageMaker Python SDK's image_uri_config/model-monitor.json and clarify.json, 2.257.7;
-# the SDK lists no model-monitor analyzer in GovCloud).
-MODEL_MONITOR_REGISTRIES = {
-    "us-east-1": "156813124566",
-    "us-east-2": "777275614652",
-    "us-west-1": "890145073186",
-    "us-west-2": "159807026194",
-    "ca-central-1": "536280801234",
-    "eu-west-1": "468650794304",
-    "eu-west-2": "749857270468",
-    "eu-west-3": "680080141114",
-    "eu-central-1": "048819808253",
-    "eu-north-1": "895015795356",
-    "ap-northeast-1": "574779866223",
-    "ap-northeast-2": "709848358524",
-    "ap-south-1": "126357580389",
-    "ap-southeast-1": "245545462676",
-    "ap-southeast-2": "563025443158",
-    "sa-east-1": "539772159869",
-    "cn-north-1": "453000072557",
-    "cn-northwest-1": "453252182341",
-}
-CLARIFY_REGISTRIES = {
-    "us-east-1": "205585389593",
-    "us-east-2": "211330385671",
-    "us-west-1": "740489534195",
-    "us-west-2": "306415355426",
-    "ca-central-1": "675030665977",
-    "eu-west-1": "131013547314",
-    "eu-west-2": "440796970383",
-    "eu-west-3": "341593696636",
-    "eu-central-1": "017069133835",
-    "eu-north-1": "763603941244",
-    "ap-northeast-1": "377024640650",
-    "ap-northeast-2": "263625296855",
-    "ap-south-1": "452307495513",
-    "ap-southeast-1": "834264404009",
-    "ap-southeast-2": "007051062584",
-    "sa-east-1": "520018980103",
-    "cn-north-1": "122526803553",
-    "cn-northwest-1": "122578899357",
-    "us-gov-west-1": "598674086554",
-}
+__all__ = [
+    "CLARIFY_REGISTRIES",
+    "MODEL_MONITOR_REGISTRIES",
+    "UnsupportedRegionError",
+    "clarify_image",
+    "model_monitor_image",
+]
 
 
-class UnsupportedRegionError(ValueError):
-    """The monitor's container image is not published in (or not known for) the region."""
+class UnsupportedRegionError(partitions.UnsupportedRegion):
+    """The monitor's container image is not published in (or not known for) the region. An UnsupportedRegion
+    (a ValueError), as the commands report a region they cannot build for in one line."""
 
 
 def _image(registries: dict[str, str], repository: str, region: str) -> str:
-    account = registries.get(region)
-    if account is None:
-        known = ", ".join(sorted(registries))
-        raise UnsupportedRegionError(f"no {repository} image is known for region {region!r}; supported: {known}")
-    return f"{partitions.ecr_registry(account, region)}/{repository}"
+    problem = unpublished(repository, registries, region)
+    if problem:
+        raise UnsupportedRegionError(problem)
+    return f"{partitions.ecr_registry(registries[region], region)}/{repository}"
 
 
 def model_monitor_image(region: str) -> str:
     """The model-monitor analyzer (data and model quality) of a region."""
-    return _image(MODEL_MONITOR_REGISTRIES, "sagemaker-model-monitor-analyzer", region)
+    return _image(MODEL_MONITOR_REGISTRIES, MODEL_MONITOR_REPOSITORY, region)
 
 
 def clarify_image(region: str) -> str:
     """The SageMaker Clarify processing image (bias and explainability) of a region."""
-    return _image(CLARIFY_REGISTRIES, "sagemaker-clarify-processing", region) + ":1.0"
+    return _image(CLARIFY_REGISTRIES, CLARIFY_REPOSITORY, region) + ":1.0"
