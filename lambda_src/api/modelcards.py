@@ -242,6 +242,8 @@ def content_with_metric_files(request: cards.ModelCardSections, config: Settings
     """The request's card content, each evaluation job's metric file read from S3 and its groups added
     after the job's own metric_groups; InvalidRequest naming the job's metric_file_s3_url otherwise."""
     content = request.content()
+    # Each file is read once per request, however many jobs name it.
+    documents: dict[str, Any] = {}
     for index, job in enumerate(request.evaluation_details or []):
         if job.metric_file_s3_url is None or job.metric_type is None:
             continue
@@ -249,7 +251,7 @@ def content_with_metric_files(request: cards.ModelCardSections, config: Settings
         entry = content["evaluation_details"][index]
         groups = [
             *entry.get("metric_groups", []),
-            *_file_groups(job.metric_file_s3_url, job.metric_type, field, config),
+            *_file_groups(job.metric_file_s3_url, job.metric_type, field, config, documents),
         ]
         limit = _cards().MAX_METRIC_GROUPS
         if len(groups) > limit:
@@ -262,14 +264,18 @@ def content_with_metric_files(request: cards.ModelCardSections, config: Settings
     return content
 
 
-def _file_groups(url: str, metric_type: str, field: str, config: Settings) -> list[dict[str, Any]]:
+def _file_groups(
+    url: str, metric_type: str, field: str, config: Settings, documents: dict[str, Any]
+) -> list[dict[str, Any]]:
     from pydantic import ValidationError
 
     from mlops_spec.errors import field_errors
     from mlops_spec.metric_files import MetricFileProblem, metric_groups
 
     try:
-        groups = metric_groups(_read_metric_file(url, field, config), metric_type)
+        if url not in documents:
+            documents[url] = _read_metric_file(url, field, config)
+        groups = metric_groups(documents[url], metric_type)
     except MetricFileProblem as exc:
         raise _bad_file(field, str(exc)) from None
     checked = []
