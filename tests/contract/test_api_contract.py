@@ -167,13 +167,29 @@ def _issued_tokens(case: Case) -> None:
         del query["next_token"]
 
 
+# The request model of each model-card route's body (its unknown keys, at any depth, are warnings).
+_CARD_BODIES = {
+    ("POST", "/modelcards"): "CreateModelCard",
+    ("PUT", "/modelcards/{name}"): "UpdateModelCardBody",
+    ("POST", "/modelcards/{name}/export"): "ExportModelCardBody",
+}
+
+
 def _strict_bodies_hold_known_keys(case: Case) -> None:
-    """A pipeline request may carry unknown keys (ignored with a warning) unless `strict=true`, which the
-    document says but no schema of the body can: positive cases with strict=true leave them out."""
+    """A pipeline request or a model card may carry unknown keys (ignored with a warning) unless
+    `strict=true`, which the document says but no schema of the body can: positive cases with
+    strict=true leave them out."""
+    from mlops_spec import modelcards
+    from mlops_spec.card_keys import without_unknown_keys
     from mlops_spec.request import SPEC_TYPES
 
     strict = str((case.query or {}).get("strict", "")).strip().lower() == "true"
-    if case.operation.path != "/provisionpipeline" or not strict or not isinstance(case.body, dict):
+    if not strict or not isinstance(case.body, dict):
+        return
+    card_body = _CARD_BODIES.get((case.operation.method.upper(), case.operation.path))
+    if card_body is not None:
+        case.body = without_unknown_keys(getattr(modelcards, card_body), case.body)[0]
+    if case.operation.path != "/provisionpipeline":
         return
     spec = SPEC_TYPES.get(case.body.get("pipeline_type"))  # type: ignore[arg-type]
     if spec is not None:
