@@ -15,6 +15,27 @@ from tests.support import atomic_moto
 atomic_moto.install()
 
 
+def _share_botocore_data_loader() -> None:
+    """Test time: every new botocore session (a fresh moto account, each CLI command's boto3 session)
+    reads endpoints.json and the service models again through a loader of its own, about 50 ms a
+    session. The files are read-only data: one loader per search path serves every session."""
+    import botocore.loaders
+    import botocore.session
+
+    loaders: dict[str | None, botocore.loaders.Loader] = {}
+    create = botocore.loaders.create_loader
+
+    def shared_loader(search_path_string: str | None = None) -> botocore.loaders.Loader:
+        if search_path_string not in loaders:
+            loaders[search_path_string] = create(search_path_string)
+        return loaders[search_path_string]
+
+    botocore.session.create_loader = shared_loader  # type: ignore[attr-defined]
+
+
+_share_botocore_data_loader()
+
+
 @pytest.fixture
 def pulumi_mocks() -> Iterator[PlanRecorder]:
     """A recording mock engine, installed for one test only (module-level set_mocks leaks)."""

@@ -94,43 +94,36 @@ def test_the_govcloud_functions_run_with_the_govcloud_layer() -> None:
     assert layered and all(layers == [powertools_layer_arn("us-gov-west-1")] for layers in layered)
 
 
-def monitor_requests(*names: str) -> list[dict[str, Any]]:
+def example_pipelines(*names: str) -> list[dict[str, Any]]:
     requests = example_requests("single")
     return [{k: v for k, v in requests[name].items() if k != "kms_key_arn"} for name in names]
 
 
+SERVED = ("byom_realtime_builtin", "byom_batch_builtin", "model_training_builtin")
+
+
 @pytest.mark.parametrize(
-    ("region", "partition", "names"),
+    ("region", "partition", "monitors"),
     [
         # The SDK's image table has no model-monitor analyzer in GovCloud: only Clarify monitors plan there.
         ("us-gov-west-1", "aws-us-gov", ("byom_model_bias_monitor",)),
         ("cn-north-1", "aws-cn", ("byom_data_quality_monitor", "byom_model_bias_monitor")),
     ],
 )
-def test_monitors_of_a_govcloud_or_china_stack_use_its_partition_and_registries(
-    region: str, partition: str, names: tuple[str, ...]
+def test_pipelines_of_a_govcloud_or_china_stack_use_its_partition_and_registries(
+    region: str, partition: str, monitors: tuple[str, ...]
 ) -> None:
+    """Served models and training pull built-in images from the region's registry (in GovCloud an
+    `amazonaws.com` host, in the aws-us-gov partition); monitors run their processing jobs through the
+    partition's Step Functions integration; every S3 statement names the partition."""
     # A single-account stack plans its declared pipelines' resources itself.
     config = {"aws:region": region, "mlops:mode": "single", "mlops:accounts": {"dev": "111111111111"}}
-    plan = plan_stack("dev", config_values=config, extra_pipelines=monitor_requests(*names))
+    plan = plan_stack("dev", config_values=config, extra_pipelines=example_pipelines(*SERVED, *monitors))
     text = json.dumps([r.inputs for r in plan.recorder.resources], default=str)
 
-    assert plan.request_pipelines
+    assert len(plan.request_pipelines) == len(SERVED) + len(monitors)
     assert re.findall(r".{80}arn:aws:.{40}", text) == []
+    assert re.search(rf"arn:{partition}:ecr:{region}:\d{{12}}:repository/sagemaker-xgboost", text)
     assert f"arn:{partition}:states:::sagemaker:createProcessingJob.sync" in text
     host = f"dkr.ecr.{region}.amazonaws.com{'.cn' if partition == 'aws-cn' else ''}"
     assert f"{host}/sagemaker-clarify-processing" in text
-
-
-@pytest.mark.parametrize(("region", "partition"), [("us-gov-west-1", "aws-us-gov"), ("cn-north-1", "aws-cn")])
-def test_served_models_and_training_of_a_govcloud_or_china_stack_use_its_partition(region: str, partition: str) -> None:
-    """Their roles pull built-in images from the region's registry (in GovCloud an `amazonaws.com`
-    host, in the aws-us-gov partition) and read and write their S3 locations in the partition."""
-    config = {"aws:region": region, "mlops:mode": "single", "mlops:accounts": {"dev": "111111111111"}}
-    requests = monitor_requests("byom_realtime_builtin", "byom_batch_builtin", "model_training_builtin")
-    plan = plan_stack("dev", config_values=config, extra_pipelines=requests)
-    text = json.dumps([r.inputs for r in plan.recorder.resources], default=str)
-
-    assert len(plan.request_pipelines) == 3
-    assert re.findall(r".{80}arn:aws:.{40}", text) == []
-    assert re.search(rf"arn:{partition}:ecr:{region}:\d{{12}}:repository/sagemaker-xgboost", text)

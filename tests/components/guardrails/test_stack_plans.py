@@ -12,6 +12,7 @@ from components.guardrails import PUBLIC_ACCESS_BLOCK_TYPES, check_all
 from mlops_cli.mocks import PlannedResource
 from mlops_cli.planner import StackPlan, config_strings, plan_stack
 from mlops_spec.stack_config import load_stack_config
+from tests.support.urn_snapshot import shipped_plan
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = REPO_ROOT / "examples"
@@ -83,12 +84,10 @@ def pipeline_id(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def folder_plans() -> dict[Path, StackPlan]:
+    # The URN snapshot's plans of the same folders (its installs also run the provisioner: more to judge),
+    # planned once per process for the snapshot, the IAM tests and these.
     return {
-        folder: plan_stack(
-            "dev", config_values=config, extra_pipelines=[request(p) for p in sorted(folder.glob("*.json"))]
-        )
-        for folder, config in CONFIG_BY_FOLDER.items()
-        if any(folder.glob("*.json"))
+        folder: shipped_plan("examples", "single" if folder == EXAMPLES else folder.name) for folder in CONFIG_BY_FOLDER
     }
 
 

@@ -4,9 +4,10 @@ model package approvals and rejections reach the trigger function (issue 14)."""
 
 from __future__ import annotations
 
+import functools
 import json
 
-from mlops_cli.planner import plan_stack
+from mlops_cli.planner import StackPlan, plan_stack
 from mlops_spec.drift import DRIFT_CHECK_EVENT
 from tests.components.orchestrator.test_orchestrator_plan import FIRST_INSTALL
 from tests.components.orchestrator.test_teardown_project import INSTALLED
@@ -14,8 +15,18 @@ from tests.components.orchestrator.test_teardown_project import INSTALLED
 RULE = "aws:cloudwatch/eventRule:EventRule"
 
 
+@functools.cache
+def planned(values: str) -> StackPlan:
+    """The dev stack planned once per process for each config (given as JSON: a cache key)."""
+    return plan_stack("dev", config_values=json.loads(values))
+
+
+def installed() -> StackPlan:
+    return planned(json.dumps(INSTALLED, sort_keys=True))
+
+
 def drift_rules(values: dict[str, object]) -> list[dict[str, object]]:
-    plan = plan_stack("dev", config_values=values)
+    plan = installed() if values == INSTALLED else plan_stack("dev", config_values=values)
     return [r.inputs for r in plan.recorder.of_type(RULE) if r.inputs.get("name") == "mlops-drift-check"]
 
 
@@ -43,7 +54,7 @@ def test_no_rule_when_drift_checks_are_off_or_before_the_provisioner_exists() ->
 
 
 def test_model_package_approvals_and_rejections_reach_the_trigger_function() -> None:
-    plan = plan_stack("dev", config_values=INSTALLED)
+    plan = installed()
     [rule] = [r for r in plan.recorder.of_type(RULE) if r.inputs.get("name") == "mlops-model-approvals"]
     [permission] = [
         p for p in plan.recorder.of_type("aws:lambda/permission:Permission") if p.name.endswith("-from-model-approvals")
@@ -65,7 +76,7 @@ def test_model_package_approvals_and_rejections_reach_the_trigger_function() -> 
 def test_delivery_state_changes_are_heard_only_from_the_orchestrator_account() -> None:
     """Target accounts may put (monitor violation) events on the orchestrator's bus: a CodePipeline
     of theirs named like a delivery pipeline must not move a pipeline's record."""
-    plan = plan_stack("dev", config_values=INSTALLED)
+    plan = installed()
     [rule] = [r for r in plan.recorder.of_type(RULE) if r.inputs.get("name") == "mlops-delivery-state-changes"]
 
     pattern = json.loads(rule.inputs["eventPattern"])
