@@ -87,8 +87,22 @@ def _print_dry_run(answer: dict[str, Any]) -> None:
     pipeline_id = text(answer.get("pipeline_id", "?"))
     console.print(f"dry run: the orchestrator accepts pipeline [bold]{pipeline_id}[/bold]; nothing was created")
     console.print_json(data=answer)
-    for line in preflight_lines(answer.get("preflight")):
+    for line in preflight_lines(answer.get("preflight")) + cost_lines(answer.get("cost")):
         console.print(text(line))
+
+
+def cost_lines(cost: Any) -> list[str]:
+    """The dry run's estimated monthly cost: one line per environment, where the prices come from, and
+    the mlops:maxMonthlyCostPerPipeline checks that failed or could not be made."""
+    if not isinstance(cost, dict) or not cost.get("estimates"):
+        return []
+    lines = [
+        f"cost {e.get('environment', '?')}: {e.get('summary', '')}" for e in cost["estimates"] if isinstance(e, dict)
+    ]
+    lines.append(f"prices: {cost.get('source')}")
+    lines += [f"cost limit exceeded: {problem}" for problem in cost.get("violations") or []]
+    lines += [f"cost limit not checked: {why}" for why in cost.get("unchecked") or []]
+    return lines
 
 
 def preflight_lines(preflight: Any) -> list[str]:

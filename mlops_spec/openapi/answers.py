@@ -336,6 +336,11 @@ class ReconcileAccepted(BaseModel):
 class PromoteAccepted(ReconcileAccepted):
     version: int = Field(description="The new spec version: the request with its shadow as the production model.")
     source: str = Field(description="promote:<caller ARN>, as the pipeline's status shows it.")
+    cost_limit_unchecked: list[str] = Field(
+        default_factory=list,
+        description="Present when mlops:maxMonthlyCostPerPipeline is set and could not be checked (a price "
+        "unknown): each estimate it was not checked against, and why. Such a promotion is not refused.",
+    )
 
 
 class DeletionAccepted(BaseModel):

@@ -202,7 +202,8 @@ def _reconcile_pipeline() -> dict[str, Any]:
 def _promote_pipeline() -> dict[str, Any]:
     refused = (
         "No shadow to promote: the pipeline is not DEPLOYED (work still runs, an approval waits, it is being "
-        "deleted) or runs no shadow test; the message says which."
+        "deleted) or runs no shadow test, or it moved to another version since it was read (nothing was "
+        "written: read its status and promote again); the message says which."
     )
     return {
         "responses": {

@@ -115,3 +115,25 @@ def test_provision_dry_run_prints_the_quota_preflight_per_environment(mlops: Run
 
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[-1] == f"quota preflight dev: shortfall: {short['message']}"
+
+
+def test_provision_dry_run_prints_the_cost_and_the_limit_it_breaks(mlops: Run, api, tmp_path: Path) -> None:
+    path = tmp_path / "request.json"
+    path.write_text((EXAMPLES / "byom_realtime_builtin.json").read_text())
+    cost = {
+        "source": "AWS Price List API",
+        "estimates": [{"environment": "dev", "summary": "USD 168.19 a month (1 x ml.m5.large, 730 h)"}],
+        "max_monthly_cost_per_pipeline": 100.0,
+        "violations": ["dev: USD 168.19 a month is above mlops:maxMonthlyCostPerPipeline (USD 100.00)"],
+        "unchecked": [],
+    }
+    api.answer("POST", "/provisionpipeline", (200, {"dry_run": True, "pipeline_id": "p", "cost": cost}))
+
+    result = mlops("provision", str(path), "--dry-run", "--mode", "single")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-3:] == [
+        "cost dev: USD 168.19 a month (1 x ml.m5.large, 730 h)",
+        "prices: AWS Price List API",
+        "cost limit exceeded: dev: USD 168.19 a month is above mlops:maxMonthlyCostPerPipeline (USD 100.00)",
+    ]
