@@ -24,7 +24,7 @@ from mlops_cli.api_commands.options import (
     YesOption,
 )
 from mlops_cli.api_commands.pipelines import list_pages
-from mlops_cli.api_commands.render import drift_label, follow_hint, headline, print_json, styled, text
+from mlops_cli.api_commands.render import drift_label, headline, print_json, print_new_version, styled, text
 
 OptionalPipelineId = Annotated[
     str | None, typer.Argument(help="Pipeline id; without one, every pipeline's drift state.", show_default=False)
@@ -134,7 +134,4 @@ def reconcile(
         typer.confirm(f"Deploy pipeline {pipeline_id}'s current spec again to restore its stacks?", abort=True)
     with api_errors():
         answer = connect(api_url, region, profile).reconcile_pipeline(pipeline_id)
-    console = Console()
-    version = f" (version {text(answer['version'])}, the current spec again)" if answer.get("version") else ""
-    console.print(headline(answer.get("pipeline_id", pipeline_id), styled(answer.get("status"))) + version)
-    console.print(follow_hint(pipeline_id))
+    print_new_version(answer, pipeline_id, "the current spec again")

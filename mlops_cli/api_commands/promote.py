@@ -7,11 +7,10 @@ its shadow as the production model and no shadow: a new version, its delivery ru
 from __future__ import annotations
 
 import typer
-from rich.console import Console
 
 from mlops_cli.api_commands.calls import api_errors, connect
 from mlops_cli.api_commands.options import ApiUrlOption, PipelineIdArg, ProfileOption, RegionOption, YesOption
-from mlops_cli.api_commands.render import follow_hint, headline, styled, text
+from mlops_cli.api_commands.render import print_new_version
 
 
 def promote(
@@ -28,7 +27,4 @@ def promote(
         typer.confirm(f"Make pipeline {pipeline_id}'s shadow its production model?", abort=True)
     with api_errors():
         answer = connect(api_url, region, profile).promote_pipeline(pipeline_id)
-    console = Console()
-    version = f" (version {text(answer['version'])}, the shadow as production)" if answer.get("version") else ""
-    console.print(headline(answer.get("pipeline_id", pipeline_id), styled(answer.get("status"))) + version)
-    console.print(follow_hint(pipeline_id))
+    print_new_version(answer, pipeline_id, "the shadow as production")

@@ -71,6 +71,15 @@ def follow_hint(pipeline_id: str) -> str:
     return f"follow it with: mlops status {text(pipeline_id)} --wait"
 
 
+def print_new_version(answer: dict[str, Any], pipeline_id: str, what: str) -> None:
+    """The answer of an action that queued a new version of a pipeline (reconcile, promote): its state,
+    the version and `what` it holds, and how to follow it."""
+    console = Console()
+    version = f" (version {text(answer['version'])}, {what})" if answer.get("version") else ""
+    console.print(headline(answer.get("pipeline_id", pipeline_id), styled(answer.get("status"))) + version)
+    console.print(follow_hint(pipeline_id))
+
+
 def print_json(body: Any) -> None:
     """An API answer as JSON on stdout, unstyled."""
     typer.echo(json.dumps(body, indent=2))
