@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from mlops_cli.plan_cost import cost_lines
+from mlops_spec.base import PipelineSpec
 
 if TYPE_CHECKING:
     from mlops_cli.mocks import PlannedResource
@@ -157,7 +158,8 @@ class PlanText:
         added = self._roots(only_request=True)
         if not added:
             names = ", ".join(self.plan.request_pipelines)
-            text = f"the request ({names}) adds nothing to this stack (it deploys to other environments)"
+            why = self._why_nothing_added()
+            text = f"the request ({names}) adds nothing to this stack: {why}"
             return wrapped(text, self.width, INDENT)
         texts = [
             f"the request adds {sum(1 for _ in self._subtree(root))} resources, shown first: "
@@ -165,6 +167,16 @@ class PlanText:
             for root in added
         ]
         return [line for text in texts for line in wrapped(text, self.width, INDENT)]
+
+    def _why_nothing_added(self) -> str:
+        config = self.plan.config
+        specs = [spec for spec in config.pipelines if spec.pipeline_id in self.plan.request_pipelines] if config else []
+        if config is None or not specs:
+            return "it deploys to other environments"
+        return "; ".join(
+            nothing_added_reason(spec, config.mode, config.orchestrator_environment, config.environment)
+            for spec in specs
+        )
 
     def _guardrail_lines(self) -> list[str]:
         """The resources' violations (components/guardrails/), then the estimates above the cost limit."""
@@ -192,3 +204,16 @@ def _output_lines(outputs: dict[str, Any], width: int, indent: str) -> list[str]
             pad = " " * max(len(INDENT), min(len(indent) + len(INDENT), width - len(text)))
             lines += [line] if len(line) <= width else [f"{indent}{key}:", f"{pad}{text}"]
     return lines
+
+
+def nothing_added_reason(spec: PipelineSpec, mode: str, home: str, environment: str) -> str:
+    """Why a request's pipeline adds no resource to the stack of `environment`: it deploys elsewhere
+    (training and image builds only ever run in the orchestrator's environment), or, in multi-account
+    mode, its resources there are its delivery pipeline's to deploy."""
+    environments = spec.environments(mode, home=home)  # type: ignore[arg-type]
+    if environment not in environments:
+        where = ", ".join(environments)
+        only_home = mode == "multi" and not spec.MULTI_ACCOUNT
+        note = f" (a {spec.pipeline_type} pipeline runs in the orchestrator's environment only)" if only_home else ""
+        return f"it deploys to {where} only{note}"
+    return f"its resources in {environment} are deployed by its delivery pipeline (plan them with --delivery)"
