@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from components import policies
+from mlops_spec.monitor_violations import BUS_NAME as VIOLATIONS_BUS
 from mlops_spec.naming import PIPELINE_ROLE_PATH, EnvironmentScoped
 
 Statement = policies.Statement
@@ -155,10 +156,11 @@ def _runs(scope: BoundaryScope) -> list[Statement]:
             [scope.arn("events", "rule/StepFunctionsGetEventsFor*")],
             sid="StepFunctionsSyncRules",
         ),
-        # Monitors send their runs with violations to the orchestrator's bus (monitors/violations.py).
+        # Monitors send their runs with violations to the orchestrator's own bus for them, never to
+        # a default bus (monitors/violations.py).
         policies.statement(
             ["events:PutEvents"],
-            [scope.arn("events", "event-bus/default", scope.orchestrator_account_id)],
+            [scope.arn("events", f"event-bus/{VIOLATIONS_BUS}", scope.orchestrator_account_id)],
             sid="MonitorViolationsToOrchestrator",
         ),
         # Image builds only: never the delivery pipelines' deploy projects (mlops-deploy-*).

@@ -23,6 +23,9 @@ DETAIL_TYPE = "SageMaker Processing Job State Change"
 VIOLATIONS = "CompletedWithViolations"
 # Where the Model Monitor analyzer and Clarify write the violations of a run, in the run's output.
 VIOLATIONS_FILE = "constraint_violations.json"
+# The orchestrator's own event bus for monitors' runs: its policy is ours outright, unlike the default
+# bus's, which other tools (organization-wide forwarding, Security Hub) write too.
+BUS_NAME = "mlops-monitor-violations"
 
 
 def violation_pattern(schedule_arns: list[str] | None = None, accounts: list[str] | None = None) -> dict[str, Any]:
@@ -65,5 +68,6 @@ def schedule_name(schedule_arn: str) -> str:
     return schedule_arn.rpartition("/")[2]
 
 
-def default_bus_arn(partition: str, region: str, account: str) -> str:
-    return f"arn:{partition}:events:{region}:{account}:event-bus/default"
+def bus_arn(partition: str, region: str, account: str) -> str:
+    """The ARN of the orchestrator's monitor-violations bus (BUS_NAME) in its account."""
+    return f"arn:{partition}:events:{region}:{account}:event-bus/{BUS_NAME}"

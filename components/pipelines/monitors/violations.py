@@ -5,12 +5,13 @@ runs of the monitor's own schedule that completed with violations (mlops_spec/mo
 says why that event), and an alarm counts them (EventBridge's MatchedEvents of the rule): the monitor
 is in alarm after a run with violations, whatever its type, with no feature names known at plan time.
 
-The orchestrator's rule (components/orchestrator/monitor_actions.py) hands the runs to its trigger
-function, which does what the request's `on_violation` says (lambda_src/trigger/monitor_violations.py).
-In the orchestrator's own account SageMaker's events are already on that bus: the rule has no target.
-In another account it sends them there, under a role that may put events on that bus only
-(EventBridge's cross-account delivery: the rule's target is the other account's bus ARN, the role is
-the rule's; the orchestrator's bus allows the environment accounts to put events on it).
+The rule sends those runs to the orchestrator's dedicated bus `mlops-monitor-violations`, under a role
+that may put events on that bus only (EventBridge's bus-to-bus delivery: the rule's target is the bus's
+ARN, the role is the rule's; the bus allows the other environment accounts to put events on it). A
+monitor in the orchestrator's own account forwards too: SageMaker puts its events on the default bus,
+not on that one, and one way for every monitor keeps the orchestrator at one rule on one bus
+(components/orchestrator/monitor_actions.py), whose trigger function does what the request's
+`on_violation` says (lambda_src/trigger/monitor_violations.py).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import pulumi_aws as aws
 from components import policies
 from components.pipelines import roles
 from components.pipelines.base import PipelineContext
-from mlops_spec.monitor_violations import default_bus_arn, violation_pattern
+from mlops_spec.monitor_violations import bus_arn, violation_pattern
 
 Statement = policies.Statement
 # PutRule's limit on rule names.
@@ -33,17 +34,13 @@ RULE_NAME_LIMIT = 64
 ALARM_PERIOD_SECONDS = 3600
 
 
-def forwards_violations(context: PipelineContext) -> bool:
-    """Only a monitor in another account than the orchestrator's forwards its runs' events."""
-    return context.account_id != context.orchestrator_account_id
-
-
 def orchestrator_bus(context: PipelineContext) -> str:
-    return default_bus_arn(context.partition, context.region, context.orchestrator_account_id)
+    """The orchestrator's monitor-violations bus (never a default bus, whose policy is not ours)."""
+    return bus_arn(context.partition, context.region, context.orchestrator_account_id)
 
 
 def forwarder_statements(context: PipelineContext) -> list[Statement]:
-    """The rule's role puts events on the orchestrator's default bus, and nowhere else."""
+    """The rule's role puts events on the orchestrator's monitor-violations bus, and nowhere else."""
     return [policies.statement(["events:PutEvents"], [orchestrator_bus(context)])]
 
 
@@ -69,8 +66,7 @@ def alarm_arguments(rule_name: str) -> dict[str, Any]:
 def violation_rule(
     owner: Any, name: str, context: PipelineContext, schedule: aws.sagemaker.MonitoringSchedule, tags: dict[str, str]
 ) -> aws.cloudwatch.EventRule:
-    """The rule, its alarm and, in another account than the orchestrator's, its target and role
-    (children of `owner`, the monitor)."""
+    """The rule, its alarm, its target (the orchestrator's bus) and its role (children of `owner`, the monitor)."""
     rule_name = owner.physical_name("violations", RULE_NAME_LIMIT)
     rule = aws.cloudwatch.EventRule(
         f"{name}-violations",
@@ -88,8 +84,7 @@ def violation_rule(
         opts=owner.child_opts(depends_on=[rule]),
         **alarm_arguments(rule_name),
     )
-    if forwards_violations(context):
-        _forward(owner, name, context, rule, tags)
+    _forward(owner, name, context, rule, tags)
     return rule
 
 

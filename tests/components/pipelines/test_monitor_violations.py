@@ -1,6 +1,6 @@
 """Monitors that act (issue 14), the monitor's side: every monitor publishes its CloudWatch metrics, is in
-alarm after a run with violations, and in another account than the orchestrator's sends those runs to the
-orchestrator's bus."""
+alarm after a run with violations, and sends those runs to the orchestrator's dedicated bus (from another
+account and from the orchestrator's own alike), never to a default bus."""
 
 from __future__ import annotations
 
@@ -9,14 +9,16 @@ from typing import Any
 
 import pytest
 
+from components.environment import EnvironmentBaselineArgs, pipeline_boundary_statements
 from components.pipelines.monitors import ModelBiasMonitor, ModelExplainabilityMonitor, ModelQualityMonitor
-from components.pipelines.monitors.violations import alarm_arguments, forwarder_statements, forwards_violations
+from components.pipelines.monitors.violations import alarm_arguments, forwarder_statements
 from mlops_cli.mocks import PlanRecorder, policy_of
 from mlops_spec.request import parse_pipeline_request
+from tests.components.iam_eval import allowed
 from tests.components.pipelines.test_monitor_decisions import plan_of
 from tests.components.support import build, make_context, monitor_request
 
-ORCHESTRATOR_BUS = "arn:aws:events:us-east-1:999999999999:event-bus/default"
+ORCHESTRATOR_BUS = "arn:aws:events:us-east-1:999999999999:event-bus/mlops-monitor-violations"
 RULE = "aws:cloudwatch/eventRule:EventRule"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 
@@ -53,15 +55,21 @@ def test_a_monitor_in_another_account_forwards_its_runs_with_violations_to_the_o
     assert definition.inputs["dataQualityAppSpecification"]["environment"] == {"publish_cloudwatch_metrics": "Enabled"}
 
 
-def test_a_monitor_in_the_orchestrators_account_has_its_rule_and_alarm_but_forwards_nothing() -> None:
+def test_a_monitor_in_the_orchestrators_account_forwards_to_the_same_bus_and_has_its_alarm() -> None:
     recorder = PlanRecorder()
     deploy(recorder, "111111111111")
     [rule] = recorder.of_type(RULE)
     [alarm] = recorder.of_type(ALARM)
+    [target] = recorder.of_type("aws:cloudwatch/eventTarget:EventTarget")
+    policy = policy_of(recorder.named("aws:iam/rolePolicy:RolePolicy", f"{rule.name}-role-policy"))
+    own_bus = "arn:aws:events:us-east-1:111111111111:event-bus/mlops-monitor-violations"
 
     assert rule.inputs["name"] == "churn-data-quality-dev-violations"
-    assert recorder.of_type("aws:cloudwatch/eventTarget:EventTarget") == []
-    assert len(recorder.of_type("aws:iam/role:Role")) == 3  # jobs, baseline machine, its starter
+    # SageMaker puts this account's events on its default bus: the rule forwards them to the dedicated bus,
+    # where the orchestrator's one rule listens.
+    assert (target.inputs["arn"], target.inputs["rule"]) == (own_bus, "churn-data-quality-dev-violations")
+    assert target.inputs["roleArn"] == "arn:aws:iam::111111111111:role/churn-data-quality-dev-violations-role"
+    assert [(s["Action"], s["Resource"]) for s in policy["Statement"]] == [(["events:PutEvents"], [own_bus])]
     assert (alarm.inputs["name"], alarm.inputs["dimensions"]) == (
         "churn-data-quality-dev-violations",
         {"RuleName": "churn-data-quality-dev-violations"},
@@ -84,11 +92,19 @@ def test_the_alarm_is_on_after_a_run_with_violations_and_off_without_runs() -> N
 
 
 @pytest.mark.fast
-def test_forwarding_decision_and_its_only_right() -> None:
-    assert forwards_violations(make_context(orchestrator_account_id="999999999999"))
-    assert not forwards_violations(make_context())
+def test_the_forwarders_only_right_is_the_orchestrators_dedicated_bus() -> None:
     [statement] = forwarder_statements(make_context(orchestrator_account_id="999999999999"))
     assert (statement["Action"], statement["Resource"]) == (["events:PutEvents"], [ORCHESTRATOR_BUS])
+
+
+@pytest.mark.fast
+def test_the_pipeline_boundary_lets_roles_put_events_on_the_orchestrators_dedicated_bus_only() -> None:
+    boundary = pipeline_boundary_statements(
+        EnvironmentBaselineArgs("prod", "333333333333", "us-east-1", "999999999999")
+    )
+    assert allowed(boundary, "events:PutEvents", ORCHESTRATOR_BUS, {})
+    assert not allowed(boundary, "events:PutEvents", "arn:aws:events:us-east-1:999999999999:event-bus/default", {})
+    assert not allowed(boundary, "events:PutEvents", "arn:aws:events:us-east-1:333333333333:event-bus/default", {})
 
 
 @pytest.mark.fast
