@@ -62,6 +62,7 @@ def orchestrator_args(config: StackConfig, external_id: pulumi.Input[str] | None
         drift_schedule=config.drift_schedule,
         strict_requests=config.strict_requests,
         max_monthly_cost_per_pipeline=config.max_monthly_cost_per_pipeline,
+        cost_limit_unknown_prices=config.cost_limit_unknown_prices,
     )
 
 

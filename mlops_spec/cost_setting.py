@@ -7,6 +7,11 @@ import math
 from typing import Any
 
 COST_SETTING = "mlops:maxMonthlyCostPerPipeline"
+UNKNOWN_PRICES_SETTING = "mlops:costLimitUnknownPrices"
+# What a limit does with an estimate it cannot check (the Price List unreadable, a price it does not
+# hold): "refuse" the request (the default: a limit that can be bypassed is no limit), or "allow" it and
+# say so in the answer's cost_limit_unchecked.
+UNKNOWN_PRICES_CHOICES = ("refuse", "allow")
 
 
 def max_monthly_cost_problem(value: Any) -> str | None:

@@ -29,6 +29,8 @@ class EnvVar(StrEnum):
     # USD a pipeline may be estimated at in a month (mlops:maxMonthlyCostPerPipeline); unset: no limit.
     # Read by the API and the trigger, which refuse provisioning above it (mlops_spec/costs.py).
     MAX_MONTHLY_COST_PER_PIPELINE = "MLOPS_MAX_MONTHLY_COST_PER_PIPELINE"
+    # "refuse" (unset too) or "allow" an estimate the limit cannot check (mlops:costLimitUnknownPrices).
+    COST_LIMIT_UNKNOWN_PRICES = "MLOPS_COST_LIMIT_UNKNOWN_PRICES"
     STATE_BACKEND_URL = "MLOPS_STATE_BACKEND_URL"
     SECRETS_PROVIDER = "MLOPS_SECRETS_PROVIDER"
     STATE_KEY_ARN = "MLOPS_STATE_KEY_ARN"
@@ -76,6 +78,7 @@ LIGHT_FUNCTION_VARIABLES = frozenset(
         EnvVar.APPROVAL_RULES,
         EnvVar.STRICT_REQUESTS,
         EnvVar.MAX_MONTHLY_COST_PER_PIPELINE,
+        EnvVar.COST_LIMIT_UNKNOWN_PRICES,
         EnvVar.POWERTOOLS_SERVICE_NAME,
         EnvVar.POWERTOOLS_LOG_LEVEL,
     }
@@ -89,6 +92,7 @@ PROVISIONER_VARIABLES = (
         EnvVar.APPROVAL_RULES,
         EnvVar.STRICT_REQUESTS,
         EnvVar.MAX_MONTHLY_COST_PER_PIPELINE,
+        EnvVar.COST_LIMIT_UNKNOWN_PRICES,
     }
 ) | {
     EnvVar.STATE_KEY_ARN,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Annotated, Any, Self
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
 from pydantic import ConfigDict, Field, SerializeAsAny, StringConstraints, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
@@ -78,6 +78,12 @@ class StackConfig(StrictModel):
         default=None,
         description="US dollars a pipeline may be estimated at in a month in one environment (mlops_spec/costs.py): "
         "above it `mlops plan` reports a guardrail violation and the API refuses to provision it. Unset: no limit.",
+    )
+    cost_limit_unknown_prices: Literal["refuse", "allow"] = Field(
+        default="refuse",
+        description="What the API and the trigger do when the cost limit cannot be checked (the AWS Price List "
+        "could not be read, or holds no price for an instance type): refuse the request (503 or 400), or allow "
+        "it and say so in `cost_limit_unchecked`.",
     )
     existing_assets_bucket: BucketName | None = None
     existing_ecr_repository: str | None = Field(default=None, description="Name of an ECR repository to reuse.")

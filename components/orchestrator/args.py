@@ -48,6 +48,8 @@ class OrchestratorArgs:
     """Whether the API and the trigger refuse a request's unknown keys (mlops:strictRequests)."""
     max_monthly_cost_per_pipeline: float | None = None
     """USD above which the API and the trigger refuse to provision a pipeline (mlops:maxMonthlyCostPerPipeline)."""
+    cost_limit_unknown_prices: str = "refuse"
+    """"refuse" or "allow" a request the cost limit cannot check (mlops:costLimitUnknownPrices)."""
 
     @property
     def approval_rules(self) -> ApprovalRules:

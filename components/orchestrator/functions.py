@@ -81,6 +81,7 @@ def light_function_environment(args: OrchestratorArgs, data_key: str) -> dict[st
                 EnvVar.STRICT_REQUESTS: "true" if args.strict_requests else "false",
                 # Empty: no limit (written anyway, so every light function has the same variables).
                 EnvVar.MAX_MONTHLY_COST_PER_PIPELINE: _usd(args.max_monthly_cost_per_pipeline),
+                EnvVar.COST_LIMIT_UNKNOWN_PRICES: args.cost_limit_unknown_prices,
             }
         ),
     }

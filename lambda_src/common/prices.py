@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,15 +128,29 @@ def region_prices(client: Any, region: str) -> dict[str, dict[str, float]]:
     return {usage: dict(sorted(prices.items())) for usage, prices in table.items() if prices}
 
 
+# Live answers are kept in function memory (a warm function answers many requests): prices change
+# rarely, and a flood of dry runs must not throttle the account's Price List. An answer that a price is
+# unknown is kept for less (a new instance type gets priced); a failure is never kept.
+PRICE_SECONDS = 3600
+UNKNOWN_PRICE_SECONDS = 300
+# (pricing region, region, instance type, usage) -> (monotonic time it expires, USD an hour or None).
+_remembered: dict[tuple[str, str, str, str], tuple[float, float | None]] = {}
+
+
+def forget_prices() -> None:
+    """Empties the remembered answers (tests)."""
+    _remembered.clear()
+
+
 @dataclass
 class LivePrices:
     """A PriceLookup (mlops_spec/costs.py) asking the Price List API, one call set per region and
-    instance type, remembered for the lookups after it."""
+    instance type, its answers remembered (see PRICE_SECONDS) for every lookup of this process."""
 
     client: Any = None
     """One client for every region (tests); otherwise one per pricing region, made on first use."""
+    clock: Callable[[], float] = time.monotonic
     _clients: dict[str, Any] = field(default_factory=dict)
-    _known: dict[tuple[str, str], dict[PriceUsage, float]] = field(default_factory=dict)
 
     def _client_for(self, region: str) -> Any:
         if self.client is not None:
@@ -146,11 +161,21 @@ class LivePrices:
         return self._clients[where]
 
     def __call__(self, region: str, instance_type: str, usage: PriceUsage) -> float | None:
-        key = (region, instance_type)
-        if key not in self._known:
-            found = unambiguous(products(self._client_for(region), region, instance_type))
-            self._known[key] = {usage: price for (usage, _), price in found.items()}
-        return self._known[key].get(usage)
+        key = (pricing_region(region), region, instance_type, usage)
+        kept = _remembered.get(key)
+        if kept is not None and kept[0] > self.clock():
+            return kept[1]
+        found = unambiguous(products(self._client_for(region), region, instance_type))
+        self._remember(region, instance_type, {found_usage: price for (found_usage, _), price in found.items()})
+        return _remembered[key][1]
+
+    def _remember(self, region: str, instance_type: str, prices: dict[PriceUsage, float]) -> None:
+        """Every usage of the instance type the answer covers: those it prices, and those it does not."""
+        now = self.clock()
+        for usage in PRICE_USAGES:
+            price = prices.get(usage)
+            expires = now + (PRICE_SECONDS if price is not None else UNKNOWN_PRICE_SECONDS)
+            _remembered[(pricing_region(region), region, instance_type, usage)] = (expires, price)
 
 
 def credentials_available() -> bool:

@@ -10,13 +10,18 @@ still answers what it validated.
 from __future__ import annotations
 
 import json
+import os
 import time
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
-from lambda_src.common import aws
+from lambda_src.common import aws, cost_limit
 from lambda_src.common.settings import Settings
+
+if TYPE_CHECKING:
+    from mlops_spec.base import PipelineSpec
 
 logger = Logger(child=True)
 
@@ -45,6 +50,21 @@ def lambda_client() -> Any:
         _client.clear()
         _client[id(session)] = session.client("lambda", config=config)
     return _client[id(session)]
+
+
+def preflight_and_cost(
+    pipeline_id: str, spec_json: str, spec: PipelineSpec, config: Settings
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The dry run's quota preflight and estimated cost (cost_limit.py), asked at the same time: each is
+    bounded (ANSWER_SECONDS, cost_limit.PRICE_LIST_DEADLINE_SECONDS), so together well within API Gateway's
+    29 s. Both clients are made here first: a boto3 session makes clients in one thread at a time."""
+    if config.provisioner_function:
+        lambda_client()
+    lookup = cost_limit.live_prices(os.environ.get("AWS_REGION") or "us-east-1")
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="dry-run") as pool:
+        preflight = pool.submit(request_preflight, pipeline_id, spec_json, config)
+        cost = pool.submit(cost_limit.request_cost, spec, config, None, lookup)
+        return preflight.result(), cost.result()
 
 
 def request_preflight(pipeline_id: str, spec_json: str, config: Settings) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from mlops_spec.approvers import ApprovalRules
-from mlops_spec.cost_setting import parse_cost_limit
+from mlops_spec.cost_setting import UNKNOWN_PRICES_CHOICES, parse_cost_limit
 from mlops_spec.env_vars import EnvVar
 from mlops_spec.environments import ENVIRONMENTS, MODES, Environment, Mode
 
@@ -28,6 +28,8 @@ APPROVAL_RULES = EnvVar.APPROVAL_RULES
 STRICT_REQUESTS = EnvVar.STRICT_REQUESTS
 # Unset or empty (no mlops:maxMonthlyCostPerPipeline, or a function deployed before it existed): no limit.
 MAX_MONTHLY_COST_PER_PIPELINE = EnvVar.MAX_MONTHLY_COST_PER_PIPELINE
+# Unset or empty (a function deployed before it existed): "refuse" what the limit cannot check.
+COST_LIMIT_UNKNOWN_PRICES = EnvVar.COST_LIMIT_UNKNOWN_PRICES
 
 ALL_VARIABLES = (
     REGISTRY_TABLE,
@@ -41,6 +43,7 @@ ALL_VARIABLES = (
     APPROVAL_RULES,
     STRICT_REQUESTS,
     MAX_MONTHLY_COST_PER_PIPELINE,
+    COST_LIMIT_UNKNOWN_PRICES,
 )
 
 
@@ -63,6 +66,8 @@ class Settings:
     strict_requests: bool = False
     # mlops:maxMonthlyCostPerPipeline: provisioning a pipeline estimated above it (USD) is refused.
     max_monthly_cost_per_pipeline: float | None = None
+    # mlops:costLimitUnknownPrices: "refuse" or "allow" a request the limit cannot check.
+    cost_limit_unknown_prices: str = "refuse"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -79,6 +84,7 @@ class Settings:
             approval_rules=_approval_rules(env),
             strict_requests=_flag(env, STRICT_REQUESTS),
             max_monthly_cost_per_pipeline=_cost_limit(env),
+            cost_limit_unknown_prices=_choice(env, COST_LIMIT_UNKNOWN_PRICES, UNKNOWN_PRICES_CHOICES, "refuse"),
         )
 
 

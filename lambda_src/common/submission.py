@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from aws_lambda_powertools import Logger
 
 from lambda_src.common import aws
-from lambda_src.common.cost_limit import check_cost_limit, request_cost
+from lambda_src.common.cost_limit import check_cost_limit
 from lambda_src.common.errors import Conflict, InvalidRequest, PayloadTooLarge, field_error
 from lambda_src.common.settings import ConfigurationError, Settings
 from lambda_src.registry import (
@@ -131,10 +131,11 @@ class Plan:
         """The dry run's answer, with the quota preflight of every environment (asked of the provisioner:
         quota_preflight.py) and the estimated cost (cost_limit.py); a shortfall, or an estimate above
         mlops:maxMonthlyCostPerPipeline, is a failed check in a 200, as the provisioning would refuse it."""
-        from lambda_src.common.quota_preflight import request_preflight
+        from lambda_src.common.quota_preflight import preflight_and_cost
         from lambda_src.common.settings import settings
 
         config = config or settings()
+        preflight, cost = preflight_and_cost(self.pipeline_id, self.spec_json, self.spec, config)
         return {
             "dry_run": True,
             "pipeline_id": self.pipeline_id,
@@ -143,8 +144,8 @@ class Plan:
             "stacks": self.stacks,
             "spec": json.loads(self.spec_json),
             "warnings": list(self.warnings),
-            "preflight": request_preflight(self.pipeline_id, self.spec_json, config),
-            "cost": request_cost(self.spec, config),
+            "preflight": preflight,
+            "cost": cost,
         }
 
     def new_record(self, source: str, requested_by: Principal | None = None) -> PipelineRecord:

@@ -4,12 +4,15 @@ Prices come from a test lookup in place of the AWS Price List (test figures, not
 
 from __future__ import annotations
 
+import threading
+
 import pytest
-from botocore.exceptions import EndpointConnectionError
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 from lambda_src.common import cost_limit
 from mlops_spec.costs import LIVE_SOURCE, PriceUsage, price_table
 from tests.support.api_gateway import api_event, call
+from tests.support.examples import load_example
 from tests.support.requests import realtime_body
 
 PIPELINE = "churn-xgb-realtime-builtin"
@@ -106,12 +109,73 @@ def test_an_estimate_within_the_limit_is_accepted(priced, monkeypatch):
     assert priced.item(PIPELINE)["status"] == {"S": "QUEUED"}
 
 
-def test_an_unknown_price_is_not_refused_and_the_answer_says_the_limit_was_not_checked(priced, monkeypatch):
+def test_an_unknown_price_is_refused_on_the_instance_field_and_nothing_is_written(priced, monkeypatch):
     monkeypatch.setenv("MLOPS_MAX_MONTHLY_COST_PER_PIPELINE", "1")
     response = provision(realtime_body(inference_instance="ml.c5.large"))  # not in the test prices
+
+    assert response.status == 400, response.body
+    assert response.body["message"].startswith("the cost limit could not be checked: the AWS Price List holds no price")
+    assert response.body["errors"] == [
+        {
+            "field": "inference_instance",
+            "problem": f"{PIPELINE} in dev: mlops:maxMonthlyCostPerPipeline $1.00 not checked: "
+            "price unknown for ml.c5.large (hosting)",
+        }
+    ]
+    assert (priced.items(), priced.object_keys(), priced.invocations.calls) == ([], [], [])
+
+
+def test_allowed_unknown_prices_are_accepted_and_the_answer_says_the_limit_was_not_checked(priced, monkeypatch):
+    monkeypatch.setenv("MLOPS_MAX_MONTHLY_COST_PER_PIPELINE", "1")
+    monkeypatch.setenv("MLOPS_COST_LIMIT_UNKNOWN_PRICES", "allow")
+    response = provision(realtime_body(inference_instance="ml.c5.large"))
 
     assert response.status == 202, response.body
     assert response.body["cost_limit_unchecked"] == [
         f"{PIPELINE} in dev: mlops:maxMonthlyCostPerPipeline $1.00 not checked: price unknown for ml.c5.large (hosting)"
     ]
-    assert priced.item(PIPELINE) is not None
+    assert priced.item(PIPELINE)["status"] == {"S": "QUEUED"}
+
+
+def throttled(region: str, instance_type: str, usage: PriceUsage) -> float | None:
+    raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "GetProducts")
+
+
+def test_a_price_list_that_cannot_be_read_refuses_a_limited_request_with_a_retryable_503(orchestrator, monkeypatch):
+    monkeypatch.setattr(cost_limit, "live_prices", lambda region: throttled)
+    monkeypatch.setenv("MLOPS_MAX_MONTHLY_COST_PER_PIPELINE", "1")
+    response = provision(realtime_body(inference_instance="ml.p4d.24xlarge", instance_count=10))
+
+    assert response.status == 503, response.body
+    assert response.body == {
+        "message": "the cost limit could not be checked: the AWS Price List could not be read "
+        "(ThrottlingException); try again"
+    }
+    assert (orchestrator.items(), orchestrator.object_keys(), orchestrator.invocations.calls) == ([], [], [])
+
+
+def test_the_price_lists_lookups_of_a_request_have_one_deadline(orchestrator, monkeypatch):
+    answered = threading.Event()
+
+    def never_answers(region: str, instance_type: str, usage: PriceUsage) -> float | None:
+        answered.wait(timeout=5)  # fails the test rather than hanging it without a deadline
+        return None
+
+    monkeypatch.setattr(cost_limit, "live_prices", lambda region: never_answers)
+    monkeypatch.setattr(cost_limit, "PRICE_LIST_DEADLINE_SECONDS", 0.05)
+    monkeypatch.setenv("MLOPS_MAX_MONTHLY_COST_PER_PIPELINE", "1")
+    try:
+        response = provision(realtime_body())
+    finally:
+        answered.set()
+    assert response.status == 503, response.body
+    assert "(no answer within 0.05 s)" in response.body["message"]
+    assert orchestrator.items() == []
+
+
+def test_a_request_not_priced_by_design_is_accepted_under_the_limit(priced, monkeypatch):
+    monkeypatch.setenv("MLOPS_MAX_MONTHLY_COST_PER_PIPELINE", "1")
+    response = provision(load_example("model_autopilot_training"))
+
+    assert response.status == 202, response.body
+    assert response.body["cost_limit_unchecked"][0].endswith("not checked: it is not priced")

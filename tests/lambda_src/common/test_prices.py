@@ -9,12 +9,16 @@ from typing import Any
 
 import botocore.session
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from lambda_src.common.prices import (
+    PRICE_SECONDS,
+    UNKNOWN_PRICE_SECONDS,
     LivePrices,
     Product,
     cost_of,
+    forget_prices,
     price_lookup,
     pricing_region,
     read_product,
@@ -80,6 +84,14 @@ def price_list_item(
     )
 
 
+@pytest.fixture(autouse=True)
+def nothing_remembered() -> Iterator[None]:
+    """Live answers are remembered by the process: each test starts and ends without any."""
+    forget_prices()
+    yield
+    forget_prices()
+
+
 @pytest.fixture
 def pricing(aws_credentials: None) -> Iterator[tuple[Any, Stubber]]:
     client = botocore.session.get_session().create_client("pricing", region_name="us-east-1")
@@ -137,6 +149,47 @@ def test_a_live_lookup_asks_once_per_region_and_instance_type(pricing: tuple[Any
     # Answered from the first call: the Stubber fails any call it was not given an answer for.
     assert prices("us-east-1", "ml.m5.large", "training") == 0.1
     assert prices("us-east-1", "ml.m5.large", "transform") is None
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_live_answers_are_remembered_across_requests_for_an_hour(pricing: tuple[Any, Stubber]) -> None:
+    client, stubber = pricing
+    clock = Clock()
+    answer = {"PriceList": [price_list_item("USE1-Host:ml.m5.large", "0.115")]}
+    stubber.add_response("get_products", answer, asked("us-east-1", "ml.m5.large"))
+    assert LivePrices(client, clock)("us-east-1", "ml.m5.large", "hosting") == 0.115
+    clock.now += PRICE_SECONDS - 1
+    # A second request (a new lookup) is answered without a call: the Stubber has no second answer.
+    assert LivePrices(client, clock)("us-east-1", "ml.m5.large", "hosting") == 0.115
+    stubber.add_response("get_products", answer, asked("us-east-1", "ml.m5.large"))
+    clock.now += 1
+    assert LivePrices(client, clock)("us-east-1", "ml.m5.large", "hosting") == 0.115  # asked again
+    stubber.assert_no_pending_responses()
+
+
+def test_an_unknown_price_is_remembered_for_five_minutes_and_a_failure_not_at_all(
+    pricing: tuple[Any, Stubber],
+) -> None:
+    client, stubber = pricing
+    clock = Clock()
+    stubber.add_client_error("get_products", "ThrottlingException", "Rate exceeded", 400)
+    with pytest.raises(ClientError):
+        LivePrices(client, clock)("us-east-1", "ml.p4d.24xlarge", "hosting")
+    stubber.add_response("get_products", {"PriceList": []}, asked("us-east-1", "ml.p4d.24xlarge"))
+    assert LivePrices(client, clock)("us-east-1", "ml.p4d.24xlarge", "hosting") is None  # asked: failure not kept
+    clock.now += UNKNOWN_PRICE_SECONDS - 1
+    assert LivePrices(client, clock)("us-east-1", "ml.p4d.24xlarge", "training") is None  # remembered
+    stubber.add_response("get_products", {"PriceList": []}, asked("us-east-1", "ml.p4d.24xlarge"))
+    clock.now += 1
+    assert LivePrices(client, clock)("us-east-1", "ml.p4d.24xlarge", "hosting") is None  # asked again
+    stubber.assert_no_pending_responses()
 
 
 def test_a_price_listed_twice_differently_is_unknown_not_chosen(pricing: tuple[Any, Stubber]) -> None:
