@@ -17,8 +17,9 @@ from lambda_src.registry.record import PipelineRecord
 from mlops_spec import naming
 from mlops_spec.status import Status
 
-# Records that hold no pipeline any more.
-GONE = frozenset({Status.DELETED, Status.DELETING, Status.REJECTED})
+# Records that hold no pipeline any more. Not REJECTED: a version whose approval was rejected leaves the
+# previous version's endpoints serving (a monitor still watches, blocks and rolls them back).
+GONE = frozenset({Status.DELETED, Status.DELETING})
 
 
 def serves(record: PipelineRecord, endpoint: str, env: str | None = None) -> bool:
@@ -32,6 +33,12 @@ def serves(record: PipelineRecord, endpoint: str, env: str | None = None) -> boo
     # Per environment: its own name, else the pipeline's name for every environment, else the default.
     names = {_named_in(named, e) or naming.resource_name(record.pipeline_id, e, "endpoint") for e in envs}
     return endpoint in names
+
+
+def still_serves(record: PipelineRecord, endpoint: str, env: str, owner: str | None) -> bool:
+    """Whether the pipeline a monitor recorded still serves its endpoint in `env`, for the monitor's owner
+    (a later version may have renamed the endpoint, or the id been deleted and taken by another owner)."""
+    return record.owner == owner and env in record.environments and serves(record, endpoint, env)
 
 
 def _named_in(named: Any, env: str) -> str | None:

@@ -17,20 +17,22 @@ last drift check of the deployed stacks, lambda_src/provisioner/drift.py), block
 `block` on this pipeline's promotions: which monitor, which run, when; lambda_src/trigger/monitor_violations.py),
 violations (L of M: a monitor's latest runs with violations it acted on, newest first, so each acts once),
 deployed (L of M: the versions that reached DEPLOYED, oldest first: version, spec_hash, requested_by, source,
-deployed_at; what a monitor's rollback returns to), barred (L of M {arn, principal_id}: who, besides
-requested_by, may not approve this version's promotion to prod: the requester of the version a rollback
-sends again), monitored (S, on a monitor's record: the pipeline whose endpoint it watches, found once).
+deployed_at, barred; what a monitor's rollback returns to; the same request deployed again replaces the last
+entry), barred (L of M {arn, principal_id}: who, besides requested_by, may not approve this version's promotion
+to prod: whoever a rollback's version, a promotion or a retraining bars), monitored (S, on a monitor's record:
+the pipeline whose endpoint it watches).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from lambda_src.registry.attributes import from_attr, to_attr
-from mlops_spec.approvers import Principal
+from mlops_spec.approvers import Principal, same_principal
 from mlops_spec.status import Status
 
 # `execution_id` of a version whose delivery pipeline run the provisioner has not recorded yet:
@@ -52,6 +54,42 @@ def lifts_block(source: str | None, requested_by: dict[str, str] | None) -> bool
     """Whether a new version lifts a monitor's block: a person sent it (not an automated source) and
     who did is known (an upload whose uploader is not recorded could be anyone's, or no one's)."""
     return not automated(source) and Principal.from_dict(requested_by).known
+
+
+def entry_barred(entry: Mapping[str, Any]) -> tuple[dict[str, str], ...]:
+    """Who may not approve a deployed version's request into prod when it is sent again: its requester
+    and whoever it barred (old entries without `barred` bar their requester only); unknown principals
+    (no one can be told apart from them) left out, each principal once."""
+    return union_of_principals((entry.get("requested_by"), *_listed(entry.get("barred"))))
+
+
+def union_of_principals(principals: Iterable[Any]) -> tuple[dict[str, str], ...]:
+    """The known principals among `principals` (registry maps), each once."""
+    kept: list[Principal] = []
+    for value in principals:
+        principal = Principal.from_dict(value)
+        if principal.known and not any(same_principal(principal, other) for other in kept):
+            kept.append(principal)
+    return tuple(p.as_dict() for p in kept)
+
+
+def same_request_again(earlier: Mapping[str, Any], again: dict[str, Any]) -> dict[str, Any]:
+    """The history entry of a request deployed again right after itself: the new version (its request is
+    the same), since when it is live and where it came from (a rollback stays one), and everyone either
+    barred, with the earlier requester (the request is theirs; a person's reconcile makes another one
+    the requester)."""
+    barred = union_of_principals(
+        (*_listed(earlier.get("barred")), earlier.get("requested_by"), *_listed(again.get("barred")))
+    )
+    mine = Principal.from_dict(again.get("requested_by"))
+    barred = tuple(b for b in barred if not (mine.known and same_principal(Principal.from_dict(b), mine)))
+    merged = {**again, "deployed_at": earlier.get("deployed_at", again["deployed_at"]), "barred": list(barred)}
+    merged["source"] = earlier.get("source", again.get("source"))
+    return {key: value for key, value in merged.items() if value not in (None, [])}
+
+
+def _listed(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple)) else []
 
 
 def now() -> str:
@@ -93,21 +131,28 @@ class PipelineRecord:
     monitored: str | None = None
 
     def deployed_entry(self) -> dict[str, Any]:
-        """What the history of deployed versions keeps of this version, as it reaches DEPLOYED."""
+        """What the history of deployed versions keeps of this version, as it reaches DEPLOYED: with whom
+        it bars, so that sending it again (a rollback) bars them again."""
         entry = {
             "version": self.version,
             "spec_hash": self.spec_hash,
             "requested_by": self.requested_by,
             "source": self.source,
             "deployed_at": now(),
+            "barred": [dict(b) for b in self.barred] or None,
         }
         return {key: value for key, value in entry.items() if value is not None}
 
     def with_deployed(self) -> tuple[dict[str, Any], ...]:
-        """The history with this version's entry added (once: a version deploys again after a reconcile)."""
+        """The history with this version's entry added (once: a version deploys again after a reconcile).
+        The same request deployed again (a reconcile, a remediation) replaces the last entry instead of
+        adding one: the history keeps REMEMBERED_DEPLOYS distinct requests, not 20 remediations of one."""
         if any(entry.get("version") == self.version for entry in self.deployed):
             return self.deployed
-        return (*self.deployed, self.deployed_entry())[-REMEMBERED_DEPLOYS:]
+        entry, last = self.deployed_entry(), self.deployed[-1] if self.deployed else None
+        if last is not None and entry.get("spec_hash") is not None and last.get("spec_hash") == entry["spec_hash"]:
+            return (*self.deployed[:-1], same_request_again(last, entry))
+        return (*self.deployed, entry)[-REMEMBERED_DEPLOYS:]
 
     @property
     def tearing_down(self) -> bool:

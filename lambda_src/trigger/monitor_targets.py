@@ -7,7 +7,9 @@
   real-time pipeline of the monitor's owner serving the endpoint, lambda_src/registry/monitored.py).
 - A rollback returns to the last version that reached DEPLOYED before the one live when the run
   happened, never to a version a rollback replaced (which would undo that rollback), nor to the live
-  version's own request again.
+  version's own request again; and only while the version live then is still the pipeline's and DEPLOYED
+  (a run judged an older version than a fix deployed since; a version awaiting approval is not yet the
+  one live everywhere): the new version is written by a compare-and-swap on it.
 """
 
 from __future__ import annotations
@@ -15,20 +17,28 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from lambda_src.registry import PipelineRecord, Registry
+from lambda_src.common import submission
+from lambda_src.common.cost_limit import check_cost_limit
+from lambda_src.common.errors import Conflict
+from lambda_src.registry import ConcurrentUpdate, PipelineRecord, Registry
 from lambda_src.registry.monitored import GONE
+from mlops_spec.approvers import Principal
 from mlops_spec.env_vars import EnvVar
 from mlops_spec.environments import ENVIRONMENTS
 from mlops_spec.monitor_violations import schedule_arn
 from mlops_spec.partitions import partition_of
+from mlops_spec.status import Status
 
 if TYPE_CHECKING:
     from lambda_src.common.settings import Settings
 
 ROLLBACK_SOURCE = "monitor:"
+# Rounds of re-reading a record that a write not touching its version changed meanwhile.
+WRITE_ATTEMPTS = 5
 
 
 def environment_accounts(environ: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -74,6 +84,34 @@ def _instant(text: Any) -> datetime | None:
         return None
 
 
+def live_at(history: Sequence[Mapping[str, Any]], run_at: str | None) -> Mapping[str, Any] | None:
+    """The deployed version (its history entry) live when the run happened (`run_at` None: now)."""
+    before = _deployed_before(history, run_at)
+    return before[-1] if before else None
+
+
+def _deployed_before(history: Sequence[Mapping[str, Any]], run_at: str | None) -> list[Mapping[str, Any]]:
+    moment = _instant(run_at) if run_at else None
+    return [e for e in history if moment is None or (_instant(e.get("deployed_at")) or moment) <= moment]
+
+
+def rollback_refusal(record: PipelineRecord, live: Mapping[str, Any] | None) -> str | None:
+    """Why a rollback must not touch the pipeline now (None: it may): only the version the run watched,
+    still DEPLOYED, is replaced; never a newer version (a fix deployed since), nor a version not yet
+    live everywhere (awaiting approval, being deployed), from which it would return two versions back."""
+    if record.status != Status.DEPLOYED:
+        return f"the pipeline is {record.status}"
+    if live is not None and live.get("version") != record.version:
+        return "a newer version was deployed since this run"
+    return None
+
+
+def sent_by(record: PipelineRecord, token: str) -> bool:
+    """Whether the pipeline's current version is the one a run's rollback sent (its event retried): a
+    version that failed to start is not (the retry judges the pipeline as it is)."""
+    return record.client_token == token and record.status != Status.FAILED
+
+
 def rollback_target(history: Sequence[Mapping[str, Any]], run_at: str | None) -> Mapping[str, Any] | None:
     """The deployed version (its history entry) to return to; None when there is none.
 
@@ -81,8 +119,7 @@ def rollback_target(history: Sequence[Mapping[str, Any]], run_at: str | None) ->
     now). The version live then is the last deployed before it; the target is the newest deployed before
     that one whose request differs from it and from every version a rollback replaced.
     """
-    moment = _instant(run_at) if run_at else None
-    before = [e for e in history if moment is None or (_instant(e.get("deployed_at")) or moment) <= moment]
+    before = _deployed_before(history, run_at)
     if len(before) < 2:
         return None
     live = before[-1]
@@ -91,6 +128,40 @@ def rollback_target(history: Sequence[Mapping[str, Any]], run_at: str | None) ->
         if entry.get("spec_hash") not in excluded:
             return entry
     return None
+
+
+def queue_over(registry: Registry, read: PipelineRecord, candidate: PipelineRecord) -> PipelineRecord:
+    """Queue `candidate` as the version after `read`, only while the pipeline is still DEPLOYED at `read`'s
+    version (a compare-and-swap, as a promotion's): a write in between that leaves it so (a note, an
+    approval) is read again and retried; any other raises Conflict, and nothing is written."""
+    current: PipelineRecord | None = read
+    for _ in range(WRITE_ATTEMPTS):
+        if current is None or current.version != read.version or current.status != Status.DEPLOYED:
+            state = f"at version {current.version}, {current.status}" if current else "gone"
+            raise Conflict(f"pipeline {read.pipeline_id} changed since the run was judged (now {state})")
+        try:
+            return registry.replace_spec(current, candidate)
+        except ConcurrentUpdate:
+            current = registry.get(read.pipeline_id)
+    raise Conflict(f"pipeline {read.pipeline_id} is being changed by other requests")
+
+
+def queue_request(
+    over: PipelineRecord,
+    request: submission.Plan,
+    config: Settings,
+    source: str,
+    asked_by: Principal | None,
+    barred: tuple[Principal, ...],
+) -> submission.Outcome:
+    """`request` queued over exactly the version `over` holds, as `submit` queues (within the cost limit,
+    then its provisioning started); Conflict when the pipeline moved on since it was read."""
+    check_cost_limit(request.spec, config)
+    registry = Registry(config.registry_table)
+    candidate = replace(request.new_record(source, asked_by), barred=tuple(p.as_dict() for p in barred if p.known))
+    queued = queue_over(registry, over, candidate)
+    submission.start_queued(registry, queued, request.spec_json, config)
+    return submission.Outcome(queued, queued=True)
 
 
 def replaced_by_rollbacks(history: Sequence[Mapping[str, Any]]) -> set[Any]:

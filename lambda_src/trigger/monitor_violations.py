@@ -13,10 +13,13 @@ only inside the monitor's own monitoring_output_location) and where the report i
   (lambda_src/provisioner/promotion.py) and its approvals are refused (lambda_src/api/approvals.py)
   until a known person sends it a new request version (an automated version keeps it).
 - rollback: the monitored pipeline's last deployed version before the one live when the run happened
-  is sent again, as a new version through the normal update path; its requester is the monitor's, and
-  the requester of the version sent again may not approve it into prod either.
+  is sent again, as a new version through the normal update path, only while the version live then is
+  still DEPLOYED and the pipeline's (a compare-and-swap on it; else the email says why not); its
+  requester is the monitor's, and the requester of the version sent again, and whoever it barred, may
+  not approve it into prod either.
 - retrain: the named training pipeline's request is sent again with a new job name (a new training
-  run), whose registered model can come back through registry approval.
+  run), whose registered model can come back through registry approval; the training request's
+  requester (and whoever it barred) may not approve it into prod.
 Block, rollback and retrain act only on pipelines of the monitor's own owner (registry/monitored.py).
 
 SageMaker may deliver an event more than once: the run is noted on the monitor's record first (a
@@ -40,7 +43,8 @@ from lambda_src.common.errors import ApiError
 from lambda_src.common.settings import Settings
 from lambda_src.registry import PipelineRecord, Registry, now
 from lambda_src.registry import violations as notes
-from lambda_src.registry.monitored import monitored_pipeline, owner_problems
+from lambda_src.registry.monitored import monitored_pipeline, owner_problems, still_serves
+from lambda_src.registry.record import entry_barred, union_of_principals
 from lambda_src.trigger import monitor_targets as targets
 from mlops_spec import naming
 from mlops_spec.approvers import Principal
@@ -186,10 +190,12 @@ def _watch_of(record: PipelineRecord, violation: Violation, config: Settings) ->
 
 
 def find_monitored(records: targets.Records, watch: Watch, config: Settings) -> PipelineRecord | None:
-    """The pipeline the monitor's record names (found and recorded the first time: the one DEPLOYED
-    real-time pipeline of the monitor's owner serving the watched endpoint)."""
-    if watch.record.monitored:
-        return records.get(watch.record.monitored)
+    """The pipeline the monitor's record names while it still serves the watched endpoint for the
+    monitor's owner; else (and the first time) the one DEPLOYED real-time pipeline of the monitor's owner
+    serving it, recorded; None when there is none (nothing is acted on)."""
+    recorded = records.get(watch.record.monitored) if watch.record.monitored else None
+    if recorded is not None and still_serves(recorded, watch.endpoint, watch.env, watch.record.owner):
+        return recorded
     pipeline_id = monitored_pipeline(records.live(), watch.endpoint, watch.env, watch.record.owner)
     current = records.registry.get(watch.record.pipeline_id)  # as it is now: the run's note changed it
     if pipeline_id is not None and current is not None and current.version == watch.record.version:
@@ -237,15 +243,23 @@ def rollback(watch: Watch, violation: Violation, records: targets.Records, confi
     if isinstance(monitored, Outcome):
         return monitored
     entry = targets.rollback_target(monitored.deployed, violation.at)
+    what = f"{monitored.pipeline_id} returns to its deployed version {entry['version'] if entry else '?'}"
+    if entry is not None and targets.sent_by(monitored, run_token(watch.record.pipeline_id, violation.run)):
+        return Outcome("unchanged", (f"{what}: already its current request.",))  # a retried event
+    refusal = targets.rollback_refusal(monitored, targets.live_at(monitored.deployed, violation.at))
+    if refusal is not None:
+        return Outcome("not rolled back", (f"Not done: {monitored.pipeline_id} was not rolled back: {refusal}.",))
     body = stored_request(monitored, int(entry["version"]), config) if entry else None
     if entry is None or body is None:
         return Outcome(
             "not rolled back",
             (f"{monitored.pipeline_id} has no earlier deployed version to return to: nothing was sent.",),
         )
-    barred = (Principal.from_dict(entry.get("requested_by")),)
-    what = f"{monitored.pipeline_id} returns to its deployed version {entry['version']}"
-    return _send(body, watch, violation, config, what, expected_hash=entry.get("spec_hash"), barred=barred)
+    # Whoever that version barred stays barred: its request is still its author's, however often re-sent.
+    barred = tuple(Principal.from_dict(b) for b in entry_barred(entry))
+    return _send(
+        body, watch, violation, config, what, expected_hash=entry.get("spec_hash"), barred=barred, over=monitored
+    )
 
 
 def retrain(watch: Watch, violation: Violation, records: targets.Records, config: Settings) -> Outcome:
@@ -259,7 +273,9 @@ def retrain(watch: Watch, violation: Violation, records: targets.Records, config
     if problems:
         return Outcome("not retrained", tuple(f"Not done: {p}." for p in problems))
     body = {**(found.spec_document() or {}), "job_name": retrain_job_name(training_id, violation.run, limit)}
-    return _send(body, watch, violation, config, f"{training_id} trains again as job {body['job_name']}")
+    # The training request is its requester's (and whoever it barred): they may not approve its new model.
+    barred = tuple(Principal.from_dict(b) for b in union_of_principals((found.requested_by, *found.barred)))
+    return _send(body, watch, violation, config, f"{training_id} trains again as job {body['job_name']}", barred=barred)
 
 
 ACTIONS: dict[str, Callable[[Watch, Violation, targets.Records, Settings], Outcome]] = {
@@ -284,9 +300,11 @@ def _send(
     *,
     expected_hash: str | None = None,
     barred: tuple[Principal, ...] = (),
+    over: PipelineRecord | None = None,
 ) -> Outcome:
     """`body` through the normal update path, as the monitor's version. Its requester is the monitor's
-    (who asked for this action, who then may not approve its promotion to prod), and so are `barred`."""
+    (who asked for this action, who then may not approve its promotion to prod), and so are `barred`.
+    With `over`: queued only while the pipeline is still at that record's version (targets.queue_over)."""
     body = {**body, "client_token": run_token(watch.record.pipeline_id, violation.run)}
     asked_by = Principal.from_dict(watch.record.requested_by) if watch.record.requested_by else None
     try:
@@ -294,7 +312,10 @@ def _send(
         if expected_hash is not None and request.spec_hash != expected_hash:
             return Outcome("refused", (f"Not done: {what}: its stored request is not the one that deployed.",))
         source = f"{SOURCE_PREFIX} {watch.record.pipeline_id}"
-        sent = submission.submit(request, config, source=source, requested_by=asked_by, barred=barred)
+        if over is None:
+            sent = submission.submit(request, config, source=source, requested_by=asked_by, barred=barred)
+        else:
+            sent = targets.queue_request(over, request, config, source, asked_by, barred)
     except ApiError as refused:
         # A pipeline busy with another operation, or a request today's rules refuse: said, not retried.
         return Outcome("refused", (f"Not done: {what}: {refused}",))
