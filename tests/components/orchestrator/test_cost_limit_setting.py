@@ -68,3 +68,28 @@ def test_the_functions_that_check_the_limit_may_read_prices_and_nothing_else_of_
     for statements in (api_statements(args, "k", "t"), trigger_statements(args, "k", "t")):
         [reads] = [s for s in statements if any(str(a).startswith("pricing:") for a in s["Action"])]
         assert (reads["Action"], reads["Resource"], reads["Effect"]) == (["pricing:GetProducts"], "*", "Allow")
+
+
+UNKNOWN = "mlops:costLimitUnknownPrices"
+BASE_VARIABLES = {"MLOPS_REGISTRY_TABLE": "t", "MLOPS_ASSETS_BUCKET": "b"}
+
+
+@pytest.mark.parametrize(("written", "read"), [(None, "refuse"), ("refuse", "refuse"), ("allow", "allow")])
+def test_what_the_limit_does_with_unknown_prices_reaches_the_light_functions(written: str | None, read: str) -> None:
+    variables = light_variables({**SINGLE, **({UNKNOWN: written} if written else {})})
+    assert variables["MLOPS_COST_LIMIT_UNKNOWN_PRICES"] == read
+    assert Settings.from_env(variables).cost_limit_unknown_prices == read
+
+
+def test_a_function_deployed_before_the_unknown_prices_setting_refuses() -> None:
+    assert Settings.from_env(BASE_VARIABLES).cost_limit_unknown_prices == "refuse"
+
+
+def test_an_unknown_prices_setting_that_is_neither_refuse_nor_allow_is_refused() -> None:
+    with pytest.raises(SpecError) as caught:
+        load_stack_config({**SINGLE, UNKNOWN: "maybe"}, "dev")
+    assert [error.field for error in caught.value.errors] == [UNKNOWN]
+    with pytest.raises(
+        ConfigurationError, match="MLOPS_COST_LIMIT_UNKNOWN_PRICES='maybe' must be one of refuse, allow"
+    ):
+        Settings.from_env({**BASE_VARIABLES, "MLOPS_COST_LIMIT_UNKNOWN_PRICES": "maybe"})
