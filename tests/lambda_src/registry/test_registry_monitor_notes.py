@@ -99,3 +99,43 @@ def test_an_automated_version_keeps_the_block_and_a_persons_lifts_it(orchestrato
 )
 def test_only_a_known_persons_version_lifts_a_block(source, requested_by, lifts):
     assert lifts_block(source, requested_by) is lifts
+
+
+# -- review 3: barred kept, the same request deployed again replaces the last entry ------------------------
+BOB = {"arn": "arn:aws:iam::111111111111:user/bob", "principal_id": "AIDABOB"}
+CAROL = {"arn": "arn:aws:iam::111111111111:user/carol", "principal_id": "AIDACAROL"}
+
+
+@pytest.mark.fast
+def test_a_deployed_entry_keeps_who_the_version_barred_and_a_rollback_bars_them_with_its_requester() -> None:
+    from lambda_src.registry.record import entry_barred
+
+    entry = queued(barred=(BOB,)).deployed_entry()
+
+    assert entry["barred"] == [BOB]
+    assert entry_barred(entry) == (PERSON, BOB)
+    # Entries written before `barred` was kept bar their requester only; a principal is named once.
+    assert entry_barred({"requested_by": PERSON}) == (PERSON,)
+    assert entry_barred({"requested_by": PERSON, "barred": [PERSON, {"principal_id": "111111111111"}]}) == (PERSON,)
+
+
+@pytest.mark.fast
+def test_the_same_request_deployed_again_replaces_the_last_entry_keeping_everyone_barred() -> None:
+    first = {"version": 2, "spec_hash": "h1", "requested_by": BOB, "source": "monitor: m", "deployed_at": "T2"}
+    history = ({"version": 1, "spec_hash": "h0", "deployed_at": "T1"}, {**first, "barred": [CAROL]})
+    remediated = queued(version=3, requested_by=PERSON, source="reconcile:x", deployed=history)
+
+    merged = remediated.with_deployed()
+
+    assert merged[0] == history[0] and len(merged) == 2
+    # The new version, live since the first deploy of this request, still a rollback's; Bob's request.
+    assert {k: merged[1][k] for k in ("version", "spec_hash", "requested_by", "source", "deployed_at")} == {
+        "version": 3,
+        "spec_hash": "h1",
+        "requested_by": PERSON,
+        "source": "monitor: m",
+        "deployed_at": "T2",
+    }
+    assert merged[1]["barred"] == [CAROL, BOB]
+    # Another request is appended.
+    assert [e["version"] for e in queued(version=4, spec_hash="h9", deployed=merged).with_deployed()] == [1, 3, 4]

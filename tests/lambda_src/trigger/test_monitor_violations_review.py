@@ -152,15 +152,26 @@ def test_the_rollback_bars_the_monitors_and_the_original_requester_and_a_retry_r
 
 @pytest.mark.fast
 def test_the_rollback_target_is_the_last_deployed_before_the_version_live_at_the_run() -> None:
-    from lambda_src.trigger.monitor_targets import rollback_target
+    from dataclasses import replace
+
+    from lambda_src.registry import PipelineRecord
+    from lambda_src.trigger.monitor_targets import live_at, rollback_refusal, rollback_target
 
     history = [
         {"version": 1, "spec_hash": "h1", "deployed_at": "2026-12-06T08:00:00.000Z"},
         {"version": 2, "spec_hash": "h2", "deployed_at": "2026-12-06T09:00:00.000Z"},
         {"version": 4, "spec_hash": "h4", "deployed_at": "2026-12-06T11:00:00.000Z"},
     ]
-    # The run happened while version 2 was live: version 4 deployed after it is not what it saw.
-    assert rollback_target(history, "2026-12-06T10:00:00Z") == history[0]
+    at_4 = PipelineRecord("p", Status.DEPLOYED, "byom_realtime_builtin", 4, "", "", deployed=tuple(history))
+    # The run happened while version 2 was live: version 4, deployed since, is a fix the run never saw.
+    assert live_at(history, "2026-12-06T10:00:00Z") == history[1]
+    assert rollback_refusal(at_4, live_at(history, "2026-12-06T10:00:00Z")) == (
+        "a newer version was deployed since this run"
+    )
+    assert rollback_refusal(at_4, live_at(history, None)) is None
+    assert rollback_refusal(replace(at_4, status=Status.AWAITING_APPROVAL), history[2]) == (
+        "the pipeline is AWAITING_APPROVAL"
+    )
     assert rollback_target(history, None) == history[1]
     assert rollback_target(history[:1], None) is None
     rolled = [*history[:2], {"version": 3, "spec_hash": "h1", "source": "monitor: m", "deployed_at": "x"}]

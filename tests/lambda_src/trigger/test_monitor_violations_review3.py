@@ -34,7 +34,9 @@ def send(who: dict[str, str] | None, deploy: bool = True, **changes: Any) -> str
     """A real-time request for the watched endpoint, sent by `who` (the default test caller when None)."""
     event = api_event("POST", "/provisionpipeline", realtime_body(**{"endpoint_name": "churn-xgb", **changes}))
     if who is not None:
-        event["requestContext"]["identity"].update(userArn=who["arn"], caller=who["principal_id"], user=who["principal_id"])
+        event["requestContext"]["identity"].update(
+            userArn=who["arn"], caller=who["principal_id"], user=who["principal_id"]
+        )
     response = call(event)
     assert response.status in (200, 202), response.body
     pipeline_id = str(response.body["pipeline_id"])
@@ -90,8 +92,8 @@ def test_a_stale_run_does_not_roll_back_a_newer_version(orchestrator: Orchestrat
 
     assert (record(served_id).version, instance(served_id)) == (3, "ml.c5.2xlarge")
     [email] = emails(orchestrator)
-    assert f"Not done: {served_id} was not rolled back: a newer version was deployed since this run." in (
-        email["Message"]
+    assert (
+        f"Not done: {served_id} was not rolled back: a newer version was deployed since this run." in (email["Message"])
     )
 
 
