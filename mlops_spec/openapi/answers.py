@@ -49,9 +49,10 @@ class ProvisionAccepted(BaseModel):
     idempotent_replay: bool = Field(description="True when an identical earlier request was answered again.")
     cost_limit_unchecked: list[str] = Field(
         default_factory=list,
-        description="Present when mlops:maxMonthlyCostPerPipeline is set and could not be checked (a price "
-        "unknown, or nothing priced): each estimate it was not checked against, and why. Such a request is "
-        "not refused.",
+        description="Present when mlops:maxMonthlyCostPerPipeline is set and could not be checked: nothing "
+        "priced by design (serverless, Autopilot, image builds), or, with mlops:costLimitUnknownPrices allow, a "
+        "price unknown. Each estimate it was not checked against, and why. An unknown price is otherwise refused "
+        "(400, or 503 when the AWS Price List could not be read).",
     )
     warnings: list[FieldProblem] = Field(
         default_factory=list,
@@ -127,7 +128,11 @@ class CostAnswer(BaseModel):
         description="Estimates above the limit, naming the figure: a failed check in the dry run's 200 answer; "
         "the request itself is refused with 400."
     )
-    unchecked: list[str] = Field(description="Estimates the limit could not be checked against, and why.")
+    unchecked: list[str] = Field(
+        description="Estimates the limit could not be checked against, and why. A price unknown among them "
+        "refuses the request itself (400; 503 when the source says the AWS Price List could not be read) "
+        "unless mlops:costLimitUnknownPrices is allow."
+    )
 
 
 class DryRunResult(BaseModel):
@@ -339,7 +344,8 @@ class PromoteAccepted(ReconcileAccepted):
     cost_limit_unchecked: list[str] = Field(
         default_factory=list,
         description="Present when mlops:maxMonthlyCostPerPipeline is set and could not be checked (a price "
-        "unknown): each estimate it was not checked against, and why. Such a promotion is not refused.",
+        "unknown, with mlops:costLimitUnknownPrices allow): each estimate it was not checked against, and why. "
+        "Otherwise such a promotion is refused (400, or 503 when the AWS Price List could not be read).",
     )
 
 

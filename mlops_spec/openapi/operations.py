@@ -27,6 +27,16 @@ _ERRORS = {
     429: "AWS throttled a call made for this request; send it again later.",
     503: "An AWS service failed or could not be reached; send the request again later.",
 }
+# The cost limit (mlops:maxMonthlyCostPerPipeline) refuses before anything is written.
+_REFUSED_BY_THE_COST_LIMIT = (
+    _ERRORS[400] + " Also: the estimate is above mlops:maxMonthlyCostPerPipeline, or, unless "
+    "mlops:costLimitUnknownPrices is allow, the AWS Price List holds no price for the instance type (the limit "
+    "cannot be checked); `errors` names the instance field. Nothing was written."
+)
+_PRICE_LIST_UNREAD = (
+    "the cost limit could not be checked because the AWS Price List could not be read (throttled, too slow; "
+    "unless mlops:costLimitUnknownPrices is allow): nothing was written, send the request again."
+)
 # Any route may meet AWS throttling or an AWS outage (lambda_src.common.errors.from_aws).
 _AWS_TROUBLE = (429, 503)
 
@@ -93,9 +103,11 @@ def _provision_pipeline() -> dict[str, Any]:
         "responses": {
             "202": _answer("Recorded; provisioning has started.", "ProvisionAccepted"),
             "200": _answer(replayed, *answers, *card_answers),
-            **_errors(400, 404, 409, 413),
+            **_errors(404, 409, 413),
+            "400": _answer(_REFUSED_BY_THE_COST_LIMIT, "ErrorBody"),
             "503": _answer(
-                "Recorded but provisioning could not start (send the request again), or an AWS service failed.",
+                "Recorded but provisioning could not start (send the request again), or an AWS service failed, "
+                f"or {_PRICE_LIST_UNREAD}",
                 "NotStarted",
                 "ErrorBody",
             ),
@@ -212,11 +224,12 @@ def _promote_pipeline() -> dict[str, Any]:
                 "has started.",
                 "PromoteAccepted",
             ),
-            **_errors(400, 404, 413),
+            **_errors(404, 413),
+            "400": _answer(_REFUSED_BY_THE_COST_LIMIT, "ErrorBody"),
             "409": _answer(refused, "ErrorBody"),
             "503": _answer(
                 "Queued but provisioning could not start (the pipeline is marked FAILED with the promoted request: "
-                "send that request again), or an AWS service failed.",
+                f"send that request again), or an AWS service failed, or {_PRICE_LIST_UNREAD}",
                 "NotStarted",
                 "ErrorBody",
             ),
