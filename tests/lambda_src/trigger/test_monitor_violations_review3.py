@@ -17,6 +17,7 @@ from lambda_src.registry.violations import record_monitored
 from lambda_src.trigger.handler import handler
 from tests.lambda_src.trigger.test_monitor_violations import MONITOR, RUN, emails, monitor, record, violation_event
 from tests.support.api_gateway import LAMBDA_CONTEXT, api_event, call
+from tests.support.examples import load_example
 from tests.support.moto_orchestrator import TABLE, Orchestrator
 from tests.support.requests import realtime_body
 
@@ -76,6 +77,19 @@ def test_a_rollback_to_a_rolled_back_version_bars_the_spec_author_again(orchestr
     assert v5.requested_by == record(MONITOR).requested_by
     # v3's requester (the monitor's) and whom v3 barred (Alice): she may not approve her own request to prod.
     assert arns(v5.barred) == {ALICE["arn"], record(MONITOR).requested_by["arn"]}
+
+
+def test_a_retrain_bars_the_training_requests_requester(orchestrator: Orchestrator) -> None:
+    event = api_event("POST", "/provisionpipeline", load_example("model_training_builtin"))
+    event["requestContext"]["identity"].update(userArn=ALICE["arn"], caller=ALICE["principal_id"], user="AIDAALICE")
+    training_id = str(call(event).body["pipeline_id"])
+    deployed(training_id)
+    monitor({"retrain": {"training_pipeline_id": training_id}})
+
+    assert handler(violation_event(), LAMBDA_CONTEXT)["outcome"] == "queued"
+
+    retrained = record(training_id)
+    assert (retrained.version, retrained.requested_by, retrained.barred) == (2, record(MONITOR).requested_by, (ALICE,))
 
 
 # -- M2: only the version the run watched, still deployed -------------------------------------------------
