@@ -299,3 +299,28 @@ def test_a_promotion_above_the_cost_limit_is_refused_and_nothing_is_written(orch
     ]
     assert orchestrator.item(PIPELINE) == item
     assert orchestrator.invocations.calls == []
+
+
+def test_a_promotion_the_cost_limit_cannot_check_is_refused_with_a_retryable_503(orchestrator, monkeypatch):
+    """A Price List that cannot be read (throttled) does not let a promotion past the limit (review M3)."""
+    from botocore.exceptions import ClientError
+
+    from lambda_src.common import cost_limit
+
+    def throttled(region, instance_type, usage):  # type: ignore[no-untyped-def]
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "GetProducts")
+
+    provisioned(shadow_body())
+    monkeypatch.setattr(cost_limit, "live_prices", lambda region: throttled)
+    monkeypatch.setenv("MLOPS_MAX_MONTHLY_COST_PER_PIPELINE", "200")
+    item = orchestrator.item(PIPELINE)
+    orchestrator.invocations.calls.clear()
+
+    answer = promote(PIPELINE)
+
+    assert (answer.status, answer.body["message"]) == (
+        503,
+        "the cost limit could not be checked: the AWS Price List could not be read (ThrottlingException); try again",
+    )
+    assert orchestrator.item(PIPELINE) == item
+    assert orchestrator.invocations.calls == []
