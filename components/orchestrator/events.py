@@ -21,8 +21,8 @@ SWEEP_SCHEDULE = "rate(5 minutes)"
 def delivery_event_pattern(account: str) -> dict[str, object]:
     """CodePipeline state changes of the delivery pipelines (and of no other CodePipeline).
 
-    Only this account's: the default bus also takes events that target accounts forward to it
-    (monitor violations), and another account's pipeline of the same name is not ours."""
+    Only this account's: a default bus may also hold events other accounts send to it (an
+    organisation's forwarding rules), and another account's pipeline of the same name is not ours."""
     return {
         "account": [account],
         "source": ["aws.codepipeline"],
@@ -92,8 +92,8 @@ def config_trigger(
 
 
 def model_approval_pattern(account: str) -> dict[str, object]:
-    """Approvals and rejections of model package versions in this account's registry (an event a
-    target account forwards to this bus is not one)."""
+    """Approvals and rejections of model package versions in this account's registry (an event
+    another account sends to this bus is not one)."""
     return {
         "account": [account],
         "source": ["aws.sagemaker"],
