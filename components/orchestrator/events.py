@@ -65,7 +65,7 @@ def config_trigger(
     """
     if args.existing_assets_bucket:
         pattern = json.dumps(config_upload_event_pattern(args.existing_assets_bucket), sort_keys=True)
-        _rule_to_function(
+        rule_to_function(
             owner, name, args, trigger, "trigger", "config-uploads", "mlops-config-uploads", event_pattern=pattern
         )
         return
@@ -108,7 +108,7 @@ def model_approval_rule(
     """Pipelines that follow their model package group are updated by the trigger function when a
     newer version is approved (lambda_src/trigger/model_approvals.py)."""
     pattern = json.dumps(model_approval_pattern(args.account_id), sort_keys=True)
-    _rule_to_function(
+    rule_to_function(
         owner, name, args, trigger, "trigger", "model-approvals", "mlops-model-approvals", event_pattern=pattern
     )
 
@@ -120,15 +120,15 @@ def status_function_rules(
     them: a rule per pipeline would outgrow the function's resource policy), and every few minutes
     re-starts runs recorded but never started."""
     pattern = json.dumps(delivery_event_pattern(args.account_id), sort_keys=True)
-    _rule_to_function(
+    rule_to_function(
         owner, name, args, status, "status", "delivery-events", "mlops-delivery-state-changes", event_pattern=pattern
     )
-    _rule_to_function(
+    rule_to_function(
         owner, name, args, status, "status", "sweep", "mlops-sweep-lost-runs", schedule_expression=SWEEP_SCHEDULE
     )
     if args.drift_schedule != DRIFT_OFF and args.provisioner_image_tag:
         # The status function starts one drift check per deployed pipeline (lambda_src/provisioner/drift.py).
-        _rule_to_function(
+        rule_to_function(
             owner,
             name,
             args,
@@ -141,7 +141,7 @@ def status_function_rules(
         )
 
 
-def _rule_to_function(
+def rule_to_function(
     owner: MlopsComponent,
     name: str,
     args: OrchestratorArgs,
@@ -152,11 +152,16 @@ def _rule_to_function(
     schedule_expression: str | None = None,
     event_pattern: str | None = None,
     target_input: str | None = None,
+    event_bus_name: pulumi.Input[str] | None = None,
+    description: str | None = None,
 ) -> None:
-    """An EventBridge rule whose events invoke `function` (and only this rule may)."""
+    """An EventBridge rule (on the default bus, or `event_bus_name`) whose events invoke `function`
+    (and only this rule may)."""
     rule = aws.cloudwatch.EventRule(
         f"{name}-{purpose}",
         name=rule_name,
+        event_bus_name=event_bus_name,
+        description=description,
         schedule_expression=schedule_expression,
         event_pattern=event_pattern,
         tags=args.tags,
@@ -171,5 +176,10 @@ def _rule_to_function(
         opts=owner.child,
     )
     aws.cloudwatch.EventTarget(
-        f"{name}-{purpose}-target", rule=rule.name, arn=function.arn, input=target_input, opts=owner.child
+        f"{name}-{purpose}-target",
+        rule=rule.name,
+        event_bus_name=event_bus_name,
+        arn=function.arn,
+        input=target_input,
+        opts=owner.child,
     )

@@ -29,6 +29,7 @@ import pulumi_aws as aws
 
 from components.base import MlopsComponent
 from components.orchestrator.args import OrchestratorArgs
+from components.orchestrator.events import rule_to_function
 from mlops_spec.monitor_violations import BUS_NAME, bus_arn, bus_statements, violation_pattern
 
 RULE_NAME = "mlops-monitor-violations"
@@ -59,27 +60,15 @@ def monitor_violations(owner: MlopsComponent, name: str, args: OrchestratorArgs,
             policy=json.dumps(policy, sort_keys=True),
             opts=owner.child,
         )
-    rule = aws.cloudwatch.EventRule(
-        f"{name}-monitor-violations",
-        name=RULE_NAME,
+    rule_to_function(
+        owner,
+        name,
+        args,
+        trigger,
+        "trigger",
+        "monitor-violations",
+        RULE_NAME,
+        event_pattern=json.dumps(rule_pattern(args), sort_keys=True),
         event_bus_name=bus.name,
         description="Monitoring runs with violations (from the environments' accounts), to the trigger function",
-        event_pattern=json.dumps(rule_pattern(args), sort_keys=True),
-        tags=args.tags,
-        opts=owner.child,
-    )
-    aws.lambda_.Permission(
-        f"{name}-trigger-from-monitor-violations",
-        action="lambda:InvokeFunction",
-        function=trigger.name,
-        principal="events.amazonaws.com",
-        source_arn=rule.arn,
-        opts=owner.child,
-    )
-    aws.cloudwatch.EventTarget(
-        f"{name}-monitor-violations-target",
-        rule=rule.name,
-        event_bus_name=bus.name,
-        arn=trigger.arn,
-        opts=owner.child,
     )
