@@ -191,6 +191,10 @@ def _strict_bodies_hold_known_keys(case: Case) -> None:
         case.body = without_unknown_keys(getattr(modelcards, card_body), case.body)[0]
     if case.operation.path != "/provisionpipeline":
         return
+    operation = modelcards.MODEL_CARD_OPERATIONS.get(case.body.get("pipeline_type"))  # type: ignore[arg-type]
+    if operation is not None:  # an MWO-style model-card operation: unknown keys at any depth
+        case.body = without_unknown_keys(operation, case.body)[0]
+        return
     spec = SPEC_TYPES.get(case.body.get("pipeline_type"))  # type: ignore[arg-type]
     if spec is not None:
         for key in set(case.body) - spec.accepted_keys():
