@@ -29,6 +29,21 @@ def client(service: str) -> Any:
         return _clients[service]
 
 
+def bounded_client(key: str, service: str, region: str | None = None, **config: Any) -> Any:
+    """A client of `service` with a configuration of its own (`config`: botocore Config arguments, e.g.
+    one attempt and short timeouts for a call the API waits on), shared under `key` as `client`'s are,
+    from the same session and under the same lock."""
+    existing = _clients.get(key)
+    if existing is not None:
+        return existing
+    with _lock:
+        if key not in _clients:
+            from botocore.config import Config
+
+            _clients[key] = _boto3_session().client(service, region_name=region, config=Config(**config))
+        return _clients[key]
+
+
 def assumed_client(service: str, region: str, credentials: dict[str, Any]) -> Any:
     """A client of `service` acting with an assumed role's temporary `credentials` (STS AssumeRole's
     answer), made anew each time: its credentials expire, the shared clients' do not."""

@@ -37,7 +37,6 @@ PRICE_LIST_SECONDS = 4
 PRICE_LIST_DEADLINE_SECONDS = 6.0
 # The request fields that name a pipeline's instance type, in the order they are looked for.
 INSTANCE_FIELDS = ("inference_instance", "instance_type")
-_clients: dict[tuple[int, str], Any] = {}
 
 
 def live_prices(region: str) -> PriceLookup:
@@ -49,20 +48,18 @@ def live_prices(region: str) -> PriceLookup:
 
 
 def _pricing_client(region: str) -> Any:
-    """Made on first use from the functions' one session, and anew if that session is replaced."""
+    """The Price List client of `region`'s partition, bounded as above."""
     from lambda_src.common.prices import pricing_region
 
-    aws.client("lambda")  # creates the functions' one session when nothing has yet
-    session = aws._boto3_session()
-    key = (id(session), pricing_region(region))
-    if key not in _clients:
-        from botocore.config import Config
-
-        config = Config(
-            connect_timeout=2, read_timeout=PRICE_LIST_SECONDS, retries={"total_max_attempts": 1, "mode": "standard"}
-        )
-        _clients[key] = session.client("pricing", region_name=key[1], config=config)
-    return _clients[key]
+    where = pricing_region(region)
+    return aws.bounded_client(
+        f"pricing:{where}",
+        "pricing",
+        region=where,
+        connect_timeout=2,
+        read_timeout=PRICE_LIST_SECONDS,
+        retries={"total_max_attempts": 1, "mode": "standard"},
+    )
 
 
 class PriceListDeadline(Exception):

@@ -33,23 +33,17 @@ ANSWER_SECONDS = 15
 # The provisioner stops reading quotas this long before the API stops waiting, so that its answer (with what
 # it could not read in time "not checked: deadline") arrives: the payload's `deadline`, in epoch seconds.
 ANSWER_MARGIN_SECONDS = 3
-_client: dict[int, Any] = {}
 
 
 def lambda_client() -> Any:
-    """The Lambda client the preflight is asked with (its own: bounded as above), made on first use from the
-    functions' one session (whose data files are loaded once), and anew if that session is replaced."""
-    aws.client("lambda")  # creates the shared session when nothing has yet
-    session = aws._boto3_session()
-    if id(session) not in _client:
-        from botocore.config import Config
-
-        config = Config(
-            connect_timeout=3, read_timeout=ANSWER_SECONDS, retries={"total_max_attempts": 1, "mode": "standard"}
-        )
-        _client.clear()
-        _client[id(session)] = session.client("lambda", config=config)
-    return _client[id(session)]
+    """The Lambda client the preflight is asked with: its own, bounded as above."""
+    return aws.bounded_client(
+        "lambda:preflight",
+        "lambda",
+        connect_timeout=3,
+        read_timeout=ANSWER_SECONDS,
+        retries={"total_max_attempts": 1, "mode": "standard"},
+    )
 
 
 def preflight_and_cost(
