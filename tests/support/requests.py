@@ -18,3 +18,12 @@ def realtime_body(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return {k: v for k, v in body.items() if v is not None}
+
+
+# Keys a request from the old solution may carry (one unknown, one misspelt) and the field errors a
+# strict install (mlops:strictRequests) answers for them.
+UNKNOWN_KEYS = {"description": "churn model of team A", "modle_name": "churn"}
+UNKNOWN_KEY_ERRORS = [
+    {"field": "description", "problem": "is not a known field"},
+    {"field": "modle_name", "problem": "is not a known field (did you mean model_name?)"},
+]

@@ -3,22 +3,10 @@ are errors in the API even without ?strict=true."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.support.api_gateway import api_event, call
+from tests.support.requests import UNKNOWN_KEY_ERRORS as ERRORS
+from tests.support.requests import UNKNOWN_KEYS as UNKNOWN
 from tests.support.requests import realtime_body
-
-UNKNOWN = {"description": "churn model of team A", "modle_name": "churn"}
-ERRORS = [
-    {"field": "description", "problem": "is not a known field"},
-    {"field": "modle_name", "problem": "is not a known field (did you mean model_name?)"},
-]
-
-
-@pytest.fixture
-def strict_install(orchestrator, monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("MLOPS_STRICT_REQUESTS", "true")
-    return orchestrator
 
 
 def test_the_api_refuses_unknown_keys_without_the_query_parameter(strict_install):

@@ -5,25 +5,13 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from lambda_src.common import aws
 from lambda_src.common.settings import settings
 from lambda_src.trigger.handler import process
 from tests.support.moto_orchestrator import BUCKET
+from tests.support.requests import UNKNOWN_KEY_ERRORS as ERRORS
+from tests.support.requests import UNKNOWN_KEYS as UNKNOWN
 from tests.support.requests import realtime_body
-
-UNKNOWN = {"description": "churn model of team A", "modle_name": "churn"}
-ERRORS = [
-    {"field": "description", "problem": "is not a known field"},
-    {"field": "modle_name", "problem": "is not a known field (did you mean model_name?)"},
-]
-
-
-@pytest.fixture
-def strict_install(orchestrator, monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("MLOPS_STRICT_REQUESTS", "true")
-    return orchestrator
 
 
 def test_the_trigger_rejects_an_uploaded_file_with_unknown_keys(strict_install):
