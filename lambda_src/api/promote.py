@@ -26,8 +26,9 @@ from lambda_src.api.pipelines import find
 from lambda_src.common import submission
 from lambda_src.common.cost_limit import check_cost_limit
 from lambda_src.common.errors import Conflict, NotFound, field_error
+from lambda_src.common.reconciling import replace_while
 from lambda_src.common.settings import Settings
-from lambda_src.registry import IN_PROGRESS, ConcurrentUpdate, PipelineRecord, Registry, Status
+from lambda_src.registry import IN_PROGRESS, PipelineRecord, Registry, Status
 from mlops_spec.approvers import Principal, same_principal
 from mlops_spec.pipelines.shadow_variants import promoted_request
 
@@ -82,17 +83,15 @@ def queue_over(registry: Registry, read: PipelineRecord, candidate: PipelineReco
     """Queue `candidate` as the version after `read`, only while the pipeline is still at `read`'s version
     and promotable. A write in between that leaves the version as it was (an approval recorded, a note)
     is read again and the promotion retried on it."""
-    current: PipelineRecord | None = read
-    for _ in range(submission.MAX_ATTEMPTS):
+
+    def still_promotable(current: PipelineRecord | None) -> PipelineRecord:
         if current is None:
             raise NotFound(f"pipeline {read.pipeline_id!r} not found")
         check_same_version(read, current)
         check_promotable(current)
-        try:
-            return registry.replace_spec(current, candidate)
-        except ConcurrentUpdate:
-            current = registry.get(read.pipeline_id)
-    raise Conflict(f"pipeline {read.pipeline_id} is being changed by other requests; retry")
+        return current
+
+    return replace_while(registry, read, candidate, still_promotable)
 
 
 def check_same_version(read: PipelineRecord, current: PipelineRecord) -> None:

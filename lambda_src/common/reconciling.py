@@ -4,6 +4,7 @@ not a replay here."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from lambda_src.common.errors import Conflict, NotFound, field_error
@@ -87,3 +88,21 @@ def remediate_drift(pipeline_id: str, version: int, settings: Settings) -> Outco
     pipeline no longer DEPLOYED) and raises Conflict. A pipeline a monitor blocked is not remediated: its
     deploys are refused until a person sends a version, so the update would only fail."""
     return reconcile(pipeline_id, settings, AUTO_REMEDIATION_SOURCE, version=version)
+
+
+def replace_while(
+    registry: Registry,
+    read: PipelineRecord,
+    candidate: PipelineRecord,
+    still_holds: Callable[[PipelineRecord | None], PipelineRecord],
+) -> PipelineRecord:
+    """Queue `candidate` as the version after the record as `read`, a compare-and-swap: `still_holds`
+    judges the record each time before the write (raising when it no longer may be replaced, returning it
+    when it may); a write in between (an approval recorded, a note) is read again and judged anew."""
+    current: PipelineRecord | None = read
+    for _ in range(MAX_ATTEMPTS):
+        try:
+            return registry.replace_spec(still_holds(current), candidate)
+        except ConcurrentUpdate:
+            current = registry.get(read.pipeline_id)
+    raise Conflict(f"pipeline {read.pipeline_id} is being changed by other requests; retry")

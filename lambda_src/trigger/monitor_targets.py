@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 from lambda_src.common import submission
 from lambda_src.common.cost_limit import check_cost_limit
 from lambda_src.common.errors import Conflict
-from lambda_src.registry import ConcurrentUpdate, PipelineRecord, Registry
+from lambda_src.common.reconciling import replace_while
+from lambda_src.registry import PipelineRecord, Registry
 from lambda_src.registry.monitored import GONE
 from mlops_spec.approvers import Principal
 from mlops_spec.env_vars import EnvVar
@@ -37,8 +38,6 @@ if TYPE_CHECKING:
     from lambda_src.common.settings import Settings
 
 ROLLBACK_SOURCE = "monitor:"
-# Rounds of re-reading a record that a write not touching its version changed meanwhile.
-WRITE_ATTEMPTS = 5
 
 
 def environment_accounts(environ: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -134,16 +133,14 @@ def queue_over(registry: Registry, read: PipelineRecord, candidate: PipelineReco
     """Queue `candidate` as the version after `read`, only while the pipeline is still DEPLOYED at `read`'s
     version (a compare-and-swap, as a promotion's): a write in between that leaves it so (a note, an
     approval) is read again and retried; any other raises Conflict, and nothing is written."""
-    current: PipelineRecord | None = read
-    for _ in range(WRITE_ATTEMPTS):
+
+    def still_deployed_at_read(current: PipelineRecord | None) -> PipelineRecord:
         if current is None or current.version != read.version or current.status != Status.DEPLOYED:
             state = f"at version {current.version}, {current.status}" if current else "gone"
             raise Conflict(f"pipeline {read.pipeline_id} changed since the run was judged (now {state})")
-        try:
-            return registry.replace_spec(current, candidate)
-        except ConcurrentUpdate:
-            current = registry.get(read.pipeline_id)
-    raise Conflict(f"pipeline {read.pipeline_id} is being changed by other requests")
+        return current
+
+    return replace_while(registry, read, candidate, still_deployed_at_read)
 
 
 def queue_request(
