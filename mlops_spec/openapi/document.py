@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 from typing import Any
 
@@ -25,6 +27,12 @@ def _security_schemes() -> dict[str, Any]:
 
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 description of every route of the orchestrator's API."""
+    # A copy: callers may edit their document, and building it again costs most of a second.
+    return copy.deepcopy(_document())
+
+
+@functools.cache
+def _document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {
