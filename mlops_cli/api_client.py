@@ -121,8 +121,12 @@ class ApiClient:
         return cls(url, resolve_region(url, region, session_region), credentials)
 
     # -- routes (mlops_spec.routes: the paths the API Gateway and the handler serve) --------------
-    def provision(self, body: Any, dry_run: bool = False) -> dict[str, Any]:
-        return self.send(routes.PROVISION_PIPELINE, query={"dry_run": "true"} if dry_run else None, body=body)
+    def provision(self, body: Any, dry_run: bool = False, checks: bool = True) -> dict[str, Any]:
+        """POST /provisionpipeline; a dry run without `checks` asks the orchestrator to call nothing."""
+        query = {"dry_run": "true"} if dry_run else {}
+        if dry_run and not checks:
+            query["checks"] = "false"
+        return self.send(routes.PROVISION_PIPELINE, query=query or None, body=body)
 
     def get_pipeline(self, pipeline_id: str) -> dict[str, Any]:
         return self.send(routes.GET_PIPELINE, pipeline_id=pipeline_id)

@@ -36,8 +36,9 @@ def respond(status_code: int, body: dict[str, Any], headers: dict[str, str] | No
 @on(routes.PROVISION_PIPELINE)
 def provision_pipeline() -> Response:
     config = settings()
-    params = http.query(app.current_event, {"dry_run", "strict"})
+    params = http.query(app.current_event, {"dry_run", "strict", "checks"})
     dry_run, strict = http.flag(params, "dry_run"), http.flag(params, "strict")
+    checks = http.dry_run_checks(params, dry_run)
     body = http.json_body(app.current_event)
     if isinstance(body, dict) and modelcards.is_operation(body.get("pipeline_type")):
         if dry_run:
@@ -45,7 +46,7 @@ def provision_pipeline() -> Response:
         return respond(200, modelcards.run_operation(body, config, strict))
     request = submission.plan(body, config, strict)
     if dry_run:
-        return respond(200, request.dry_run_body())
+        return respond(200, request.dry_run_body(checks=checks))
     requester = pipelines.caller(app.current_event.raw_event)
     outcome = submission.submit(request, config, source=_caller(), requested_by=requester)
     # 202: a new spec version was queued; 200: an idempotent replay of an earlier request.

@@ -54,6 +54,16 @@ def flag(params: dict[str, str], name: str) -> bool:
     raise invalid(name, "must be true or false", "invalid query parameters")
 
 
+def dry_run_checks(params: dict[str, str], dry_run: bool) -> bool:
+    """`checks` (true by default): whether a dry run asks AWS for the quotas and prices it reports. Only a
+    dry run takes it: a request itself is always checked (its cost limit here, its quotas by the provisioner)."""
+    if "checks" not in params:
+        return True
+    if not dry_run:
+        raise invalid("checks", "applies only to a dry run (dry_run=true)", "invalid query parameters")
+    return flag(params, "checks")
+
+
 def integer(params: dict[str, str], name: str) -> dict[str, Any]:
     """{name: int} when the parameter is a whole number, {name: raw} otherwise (the model rejects it).
     The model checks the range; a number of more than 18 digits stays text (it is out of every range)."""

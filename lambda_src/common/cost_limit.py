@@ -122,6 +122,18 @@ def within_deadline(lookups: Callable[[], list[CostEstimate]]) -> list[CostEstim
         pool.shutdown(wait=False)
 
 
+def table_cost(spec: PipelineSpec, settings: Settings, region: str | None = None) -> dict[str, Any]:
+    """The `cost` object priced at the committed table alone, for a dry run asked not to call AWS
+    (checks=false): the same estimates and limit, and a `source` that says the Price List was not asked."""
+    from mlops_spec.costs import cost_document, price_table
+
+    where = region or os.environ.get("AWS_REGION") or "us-east-1"
+    table = price_table()
+    source = f"{table.label} (checks=false: the AWS Price List was not asked)"
+    found = list(_estimates(spec, settings, where, table.lookup, source))
+    return cost_document(found, settings.max_monthly_cost_per_pipeline)
+
+
 def _failure_reason(exc: Exception) -> str:
     if isinstance(exc, PriceListDeadline):
         return str(exc)

@@ -27,6 +27,7 @@ logger = Logger(child=True)
 
 PREFLIGHT_ACTION = "preflight"
 NOT_CHECKED = "not checked"
+SKIPPED = "checks=false was asked: the quotas were not read"
 # The dry run must answer within API Gateway's 29 s: one attempt, at most 15 s for the provisioner's answer
 # (the shared clients retry three times, 20 s each).
 ANSWER_SECONDS = 15
@@ -59,6 +60,12 @@ def preflight_and_cost(
         preflight = pool.submit(request_preflight, pipeline_id, spec_json, config)
         cost = pool.submit(cost_limit.request_cost, spec, config, None, lookup)
         return preflight.result(), cost.result()
+
+
+def checks_skipped(spec: PipelineSpec, config: Settings) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A dry run asked not to call AWS (checks=false): the preflight not checked, and the cost at the committed
+    table's prices. Nothing here makes a client, so such a dry run stays as light as validation."""
+    return _not_checked(SKIPPED), cost_limit.table_cost(spec, config)
 
 
 def request_preflight(pipeline_id: str, spec_json: str, config: Settings) -> dict[str, Any]:

@@ -127,15 +127,19 @@ class Plan:
     def stacks(self) -> list[str]:
         return stack_names(self.pipeline_id, self.environments)
 
-    def dry_run_body(self, config: Settings | None = None) -> dict[str, Any]:
+    def dry_run_body(self, config: Settings | None = None, checks: bool = True) -> dict[str, Any]:
         """The dry run's answer, with the quota preflight of every environment (asked of the provisioner:
         quota_preflight.py) and the estimated cost (cost_limit.py); a shortfall, or an estimate above
-        mlops:maxMonthlyCostPerPipeline, is a failed check in a 200, as the provisioning would refuse it."""
-        from lambda_src.common.quota_preflight import preflight_and_cost
+        mlops:maxMonthlyCostPerPipeline, is a failed check in a 200, as the provisioning would refuse it.
+        Without `checks`, AWS is not asked: no preflight, and the cost at the committed table's prices."""
+        from lambda_src.common.quota_preflight import checks_skipped, preflight_and_cost
         from lambda_src.common.settings import settings
 
         config = config or settings()
-        preflight, cost = preflight_and_cost(self.pipeline_id, self.spec_json, self.spec, config)
+        if checks:
+            preflight, cost = preflight_and_cost(self.pipeline_id, self.spec_json, self.spec, config)
+        else:
+            preflight, cost = checks_skipped(self.spec, config)
         return {
             "dry_run": True,
             "pipeline_id": self.pipeline_id,

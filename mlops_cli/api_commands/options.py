@@ -6,6 +6,9 @@ from typing import Annotated
 
 import typer
 
+# A usage error (as click exits on a bad option).
+EXIT_USAGE = 2
+
 ApiUrlOption = Annotated[
     str | None,
     typer.Option(
@@ -21,3 +24,18 @@ JsonOption = Annotated[
     bool, typer.Option("--json", help="Print the API's JSON answer instead of tables (for scripts).")
 ]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+ChecksOption = Annotated[
+    bool,
+    typer.Option(
+        "--checks/--no-checks",
+        help="With --dry-run: let the orchestrator read the quotas and the AWS Price List (--no-checks: "
+        "validation alone, nothing asked of AWS).",
+    ),
+]
+
+
+def refuse_checks_without_dry_run(checks: bool, dry_run: bool) -> None:
+    """--no-checks means something only for a dry run (a request itself is always checked): one line, exit 2."""
+    if not checks and not dry_run:
+        typer.echo("--no-checks applies only to a dry run: add --dry-run", err=True)
+        raise typer.Exit(EXIT_USAGE)

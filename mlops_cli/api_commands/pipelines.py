@@ -12,11 +12,13 @@ from rich.console import Console
 from mlops_cli.api_commands.calls import api_errors, connect
 from mlops_cli.api_commands.options import (
     ApiUrlOption,
+    ChecksOption,
     JsonOption,
     PipelineIdArg,
     ProfileOption,
     RegionOption,
     YesOption,
+    refuse_checks_without_dry_run,
 )
 from mlops_cli.api_commands.render import (
     follow_hint,
@@ -42,6 +44,7 @@ def provision(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Let the orchestrator validate only; create nothing.")
     ] = False,
+    checks: ChecksOption = True,
     mode: Annotated[
         Mode | None,
         typer.Option(
@@ -64,6 +67,7 @@ def provision(
 ) -> None:
     """Validate a pipeline request (or a model-card operation) locally, then send it to the orchestrator
     (POST /provisionpipeline). It is checked for the stack's install, as `mlops validate` checks it."""
+    refuse_checks_without_dry_run(checks, dry_run)
     body = load_or_exit(file)
     # Outside a project: multi-account mode, which accepts every single-account request too, so a
     # request is never refused here that the orchestrator would take (it checks it again).
@@ -73,7 +77,7 @@ def provision(
     else:
         check_or_exit(body, install.mode, install.use_model_registry, strict or install.strict, install.region)
     with api_errors():
-        answer = connect(api_url, region, profile).provision(body, dry_run=dry_run)
+        answer = connect(api_url, region, profile).provision(body, dry_run=dry_run, checks=checks)
     if card_operation(body):
         print_json(answer)  # the card (or its dry run's normalised request), as the API answers it
     elif dry_run:

@@ -86,7 +86,14 @@ def _provision_pipeline() -> dict[str, Any]:
     dry_run = _query(
         "dry_run",
         {"type": "boolean", "default": False},
-        "Validate (and plan, for a pipeline) only; change nothing, call nothing.",
+        "Validate (and plan, for a pipeline) only; change nothing.",
+    )
+    checks = _query(
+        "checks",
+        {"type": "boolean", "default": True},
+        "With dry_run=true only: ask AWS for the quota preflight (through the provisioner) and the Price List's "
+        "prices. false: validation alone, calling nothing (preflight not checked, cost at the committed table's "
+        "prices), as fast as a cold start allows.",
     )
     strict = _query(
         "strict",
@@ -98,7 +105,7 @@ def _provision_pipeline() -> dict[str, Any]:
     answers = ("ProvisionAccepted", "DryRunResult", "ModelCardDryRun")
     card_answers = ("ModelCard", "ModelCardList", "ModelCardDeleted", "ModelCardExport")
     return {
-        "parameters": [dry_run, strict],
+        "parameters": [dry_run, checks, strict],
         "requestBody": _body("ProvisionRequest"),
         "responses": {
             "202": _answer("Recorded; provisioning has started.", "ProvisionAccepted"),

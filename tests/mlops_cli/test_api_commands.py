@@ -76,6 +76,25 @@ def test_provision_dry_run_asks_the_api_to_validate_only(mlops: Run, api, reques
     assert api.received[0].query == {"dry_run": ["true"]}
 
 
+def test_provision_dry_run_without_checks_asks_the_api_to_call_nothing(mlops: Run, api, request_file: str) -> None:
+    answer = {"pipeline_id": PIPELINE, "dry_run": True, "preflight": {"status": "not checked", "reason": "skipped"}}
+    api.answer("POST", "/provisionpipeline", (200, answer))
+
+    result = mlops("provision", request_file, "--dry-run", "--no-checks")
+
+    assert result.exit_code == 0, result.output
+    assert api.received[0].query == {"dry_run": ["true"], "checks": ["false"]}
+    assert "quota preflight: not checked (skipped)" in result.stdout
+
+
+def test_no_checks_without_a_dry_run_is_one_line_and_sends_nothing(mlops: Run, api, request_file: str) -> None:
+    result = mlops("provision", request_file, "--no-checks")
+
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "--no-checks applies only to a dry run: add --dry-run"
+    assert api.received == []
+
+
 def test_provision_of_an_invalid_request_never_reaches_the_api(mlops: Run, api, tmp_path: Path) -> None:
     path = tmp_path / "bad.json"
     path.write_text(json.dumps({**REQUEST, "inference_instance": "huge"}))

@@ -76,7 +76,7 @@ def test_provision_route_takes_pipeline_requests_and_model_card_operations(docum
         "list_model_cards",
         "update_model_card",
     ]
-    assert [p["name"] for p in post["parameters"]] == ["dry_run", "strict"]
+    assert [p["name"] for p in post["parameters"]] == ["dry_run", "checks", "strict"]
     assert sorted(post["responses"]) == ["200", "202", "400", "404", "409", "413", "429", "503"]
 
 
