@@ -235,9 +235,7 @@ class EvaluationJob(CardModel):
     )
     metric_type: MetricFileType | None = Field(
         default=None,
-        description="The metric file's format: "
-        + ", ".join(READ_TYPES)
-        + " (clarify_explainability files are not read).",
+        description="The metric file's format: " + ", ".join(READ_TYPES) + ".",
     )
 
     @model_validator(mode="after")
@@ -246,9 +244,6 @@ class EvaluationJob(CardModel):
             raise field_problem("metric_type", f"is required with metric_file_s3_url: one of {', '.join(READ_TYPES)}")
         if self.metric_type is not None and self.metric_file_s3_url is None:
             raise field_problem("metric_file_s3_url", "is required with metric_type")
-        if self.metric_type is not None and self.metric_type not in READ_TYPES:
-            problem = f"{self.metric_type} files are not read; use one of {', '.join(READ_TYPES)}"
-            raise field_problem("metric_type", problem, self.metric_type)
         return self
 
     def content(self) -> dict[str, Any]:

@@ -23,13 +23,19 @@ def test_the_example_update_names_each_file_with_its_type():
     assert [(s3_location(str(j.metric_file_s3_url))[1], j.metric_type) for j in jobs] == [  # type: ignore[index]
         ("model_card_metrics/churn-xgb/model_quality.json", "binary_classification"),
         ("model_card_metrics/churn-xgb/metrics.json", "model_card_metric_schema"),
+        ("model_card_metrics/churn-xgb/explainability.json", "clarify_explainability"),
     ]
     assert "metric_file_s3_url" not in request.content()["evaluation_details"][0]
 
 
 @pytest.mark.parametrize(
     ("name", "kind", "metrics"),
-    [("model_quality.json", "binary_classification", 7), ("metrics.json", "model_card_metric_schema", 3)],
+    [
+        ("model_quality.json", "binary_classification", 7),
+        ("metrics.json", "model_card_metric_schema", 3),
+        # 4 SHAP values; per plot its data distribution and one label's predictions
+        ("explainability.json", "clarify_explainability", 8),
+    ],
 )
 def test_each_example_file_becomes_valid_metric_groups(name: str, kind: str, metrics: int):
     groups = metric_groups(json.loads((FOLDER / name).read_text()), kind)
@@ -95,3 +101,89 @@ def test_a_crafted_bias_report_is_a_problem_not_a_crash():
     report = {"post_training_bias_metrics": {"facets": {"age": [{"value_or_threshold": "4", "metrics": 5}]}}}
     with pytest.raises(MetricFileProblem, match=r"^every facet value needs value_or_threshold and a list of metrics"):
         metric_groups(report, "clarify_bias")
+
+
+# -- Clarify explainability (MWO's metric_type clarify_explainability) --------------------------------------
+
+
+def test_an_explainability_report_becomes_shap_numbers_largest_first_and_a_plot_group_per_feature():
+    groups = metric_groups(json.loads((FOLDER / "explainability.json").read_text()), "clarify_explainability")
+
+    assert [group["name"] for group in groups] == [
+        "explanations - global_shap_values, label=label0",
+        "explanations - pdp, feature=tenure_months",
+        "explanations - pdp, feature=contract_type",
+    ]
+    shap, numerical, categorical = groups
+    assert [(m["name"], m["value"]) for m in shap["metric_data"]] == [
+        ("tenure_months", 0.1843),
+        ("contract_type", -0.1271),
+        ("monthly_charges", 0.0917),
+        ("support_calls", 0.0462),
+    ]
+    assert numerical["metric_data"][1] == {
+        "name": "model_predictions - feature=tenure_months, label=churn",
+        "type": "linear_graph",
+        "value": [[1, 0.61], [12, 0.42], [24, 0.3], [48, 0.19], [72, 0.12]],
+        "x_axis_name": "tenure_months",
+        "y_axis_name": "churn",
+    }
+    assert categorical["metric_data"][0] == {
+        "name": "data_distribution - feature=contract_type",
+        "type": "bar_chart",
+        "value": [0.55, 0.25, 0.2],
+        "x_axis_name": ["month-to-month", "one-year", "two-year"],
+        "y_axis_name": "Data distribution",
+    }
+
+
+def test_shap_values_of_a_wide_model_come_in_groups_a_card_holds():
+    values = {f"f{i:03d}": i / 1000 for i in range(250)}
+    report = {"explanations": {"kernel_shap": {"1": {"global_shap_values": values}}}}
+
+    groups = [MetricGroup.model_validate(g) for g in metric_groups(report, "clarify_explainability")]
+
+    assert [(g.name, len(g.metric_data)) for g in groups] == [
+        ("explanations - global_shap_values, label=1 (features 1-100)", 100),
+        ("explanations - global_shap_values, label=1 (features 101-200)", 100),
+        ("explanations - global_shap_values, label=1 (features 201-250)", 50),
+    ]
+    assert (groups[0].metric_data[0].name, groups[2].metric_data[-1].name) == ("f249", "f000")
+
+
+PLOT = {
+    "feature_name": "age",
+    "data_type": "numerical",
+    "feature_values": [1, 2],
+    "data_distribution": [0.5, 0.5],
+    "label_headers": ["y"],
+    "model_predictions": [[0.1, 0.2]],
+}
+PLOT_PROBLEM = "every pdp plot needs feature_name, data_type numerical or categorical, and feature_values"
+
+
+@pytest.mark.parametrize(
+    ("explanations", "problem"),
+    [
+        (None, "must hold an explanations object"),
+        ({}, "holds no SHAP values or partial dependence plots in explanations"),
+        ({"kernel_shap": {"y": {"expected_value": 0.3}}}, "holds no SHAP values or partial dependence plots"),
+        ({"kernel_shap": ["secret-feature"]}, "kernel_shap must map each label to its explanation"),
+        ({"kernel_shap": {"y": {"global_shap_values": {"a": "high"}}}}, "every global SHAP value must be a number"),
+        ({"kernel_shap": {"y": {"global_shap_values": {"a": True}}}}, "every global SHAP value must be a number"),
+        ({"pdp": {"age": PLOT}}, "pdp must be a list of plots"),
+        ({"pdp": [{**PLOT, "data_type": "ordinal"}]}, PLOT_PROBLEM),
+        ({"pdp": [{**PLOT, "data_distribution": [1.0]}]}, PLOT_PROBLEM),
+        ({"pdp": [{**PLOT, "model_predictions": [[0.1]]}]}, PLOT_PROBLEM),
+        ({"pdp": [{**PLOT, "label_headers": ["y", "z"]}]}, PLOT_PROBLEM),
+        ({"pdp": [{**PLOT, "feature_values": None}]}, PLOT_PROBLEM),
+        ({"pdp": [{k: v for k, v in PLOT.items() if k != "feature_name"}]}, PLOT_PROBLEM),
+    ],
+)
+def test_a_crafted_explainability_report_is_a_problem_naming_no_content(explanations: object, problem: str):
+    with pytest.raises(MetricFileProblem) as raised:
+        metric_groups({"explanations": explanations}, "clarify_explainability")
+
+    assert str(raised.value).startswith(problem)
+    assert str(raised.value).endswith("(metric_type clarify_explainability)")
+    assert "secret-feature" not in str(raised.value) and "high" not in str(raised.value)

@@ -33,6 +33,9 @@ BIAS_REPORT = {
     }
 }
 
+SHAP_VALUES = {"charges": 0.2, "tenure": -0.3}
+EXPLAINABILITY_REPORT = {"explanations": {"kernel_shap": {"churn": {"global_shap_values": SHAP_VALUES}}}}
+
 
 def put(key: str, document: object) -> str:
     body = document if isinstance(document, str) else json.dumps(document)
@@ -169,9 +172,30 @@ def test_a_dry_run_reads_and_checks_the_file_without_calling_sagemaker(orchestra
     )
 
 
-def test_explainability_files_are_refused_before_anything_is_read(orchestrator):
-    response = create(card(f"s3://{BUCKET}/model_card_metrics/shap.json", "clarify_explainability"))
+def test_an_explainability_report_is_read_into_shap_and_plot_groups(orchestrator):
+    url = put("model_card_metrics/shap.json", EXPLAINABILITY_REPORT)
 
-    assert response.status == 400
-    assert response.body["errors"][0]["field"] == "evaluation_details[0].metric_type"
-    assert "clarify_explainability files are not read" in response.body["errors"][0]["problem"]
+    response = create(card(url, "clarify_explainability"))
+
+    assert response.status == 201, response.body
+    assert stored_evaluation()[0]["metric_groups"] == [
+        {
+            "name": "explanations - global_shap_values, label=churn",
+            "metric_data": [
+                {"name": "tenure", "type": "number", "value": -0.3},
+                {"name": "charges", "type": "number", "value": 0.2},
+            ],
+        }
+    ]
+
+
+def test_a_malformed_explainability_report_is_400_on_the_file_and_creates_no_card(orchestrator):
+    url = put("model_card_metrics/shap.json", {"explanations": {"kernel_shap": {"churn": {"global_shap_values": 1}}}})
+
+    response = create(card(url, "clarify_explainability"))
+
+    assert (response.status, response.body["errors"]) == (
+        400,
+        [{"field": FIELD, "problem": "every global SHAP value must be a number (metric_type clarify_explainability)"}],
+    )
+    assert aws.client("sagemaker").list_model_cards()["ModelCardSummaries"] == []
