@@ -15,12 +15,15 @@ from moto import mock_aws
 
 from lambda_src.common import aws, settings
 from mlops_spec import naming
+from tests.support import moto_template
 
 TABLE = "mlops-registry"
 BUCKET = "mlops-assets-111111111111-us-east-1"
 PROVISIONER = "mlops-provisioner"
 REGION = "us-east-1"
 DATA_KEY = "arn:aws:kms:us-east-1:111111111111:key/0b0c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3"
+# The services whose backends hold the orchestrator's resources (copied from a template per test).
+_SERVICES = ("dynamodb", "s3", "sns", "sqs")
 
 
 # -- the provisioner invoke ----------------------------------------------------------------------------
@@ -110,33 +113,39 @@ def create_registry_table(client: Any, name: str) -> None:
     )
 
 
+def _create_orchestrator_resources() -> tuple[str, str]:
+    """What the orchestrator component creates, made through the API as the functions see it.
+    Returns (topic ARN, queue URL)."""
+    create_registry_table(aws.client("dynamodb"), TABLE)
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    # As the orchestrator component configures it: SSE-KMS with the data key by default. (moto
+    # does not check that the key exists, and creating one costs an RSA key generation per test.)
+    s3.put_bucket_encryption(
+        Bucket=BUCKET,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": DATA_KEY}}]
+        },
+    )
+    sns, sqs = aws.client("sns"), aws.client("sqs")
+    topic_arn = sns.create_topic(Name="mlops-notifications")["TopicArn"]
+    queue_url = sqs.create_queue(QueueName="announcements")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    return topic_arn, queue_url
+
+
 def start_orchestrator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Orchestrator]:
     """A fresh moto account holding what the orchestrator component creates, and the functions' settings.
 
     The functions' cached clients are reused from test to test (moto intercepts any client, and
-    creating clients is what costs time); only the per-test hooks are removed afterwards.
+    creating clients is what costs time); only the per-test hooks are removed afterwards. The
+    account's resources are made through the API once per process and copied into each test's
+    fresh account (moto_template.py): the eight calls cost more than the rest of the fixture.
     """
     with mock_aws():
-        create_registry_table(aws.client("dynamodb"), TABLE)
-        s3 = aws.client("s3")
-        s3.create_bucket(Bucket=BUCKET)
-        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        # As the orchestrator component configures it: SSE-KMS with the data key by default. (moto
-        # does not check that the key exists, and creating one costs an RSA key generation per test.)
-        data_key = DATA_KEY
-        s3.put_bucket_encryption(
-            Bucket=BUCKET,
-            ServerSideEncryptionConfiguration={
-                "Rules": [
-                    {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": data_key}}
-                ]
-            },
-        )
-        sns, sqs = aws.client("sns"), aws.client("sqs")
-        topic_arn = sns.create_topic(Name="mlops-notifications")["TopicArn"]
-        queue_url = sqs.create_queue(QueueName="announcements")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+        topic_arn, queue_url = moto_template.install("orchestrator", _SERVICES, _create_orchestrator_resources)
         for key, value in {
             settings.REGISTRY_TABLE: TABLE,
             settings.ASSETS_BUCKET: BUCKET,
@@ -151,6 +160,6 @@ def start_orchestrator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Orchestrator
         events = aws.client("lambda").meta.events
         events.register("before-call.lambda.Invoke", invocations)
         try:
-            yield Orchestrator(TABLE, BUCKET, topic_arn, queue_url, invocations, data_key)
+            yield Orchestrator(TABLE, BUCKET, topic_arn, queue_url, invocations, DATA_KEY)
         finally:
             events.unregister("before-call.lambda.Invoke", invocations)
