@@ -17,6 +17,7 @@ from botocore.awsrequest import AWSResponse, HTTPHeaders
 from moto import mock_aws
 
 from lambda_src.provisioner.settings import ProvisionerSettings
+from tests.support import moto_template
 from tests.support.fake_codebuild import FakeCodeBuild
 from tests.support.fake_quotas import FakeServiceQuotas
 from tests.support.provisioner_settings import (  # noqa: F401  (fixtures and helpers the tests here use)
@@ -479,22 +480,36 @@ def _stack_outputs(name: str) -> dict[str, Any]:
     return {"endpoint_name": f"{name}-endpoint"}
 
 
-def start_world(mode: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+# S3 in moto takes any key id; creating a real moto key would cost 0.1 s a test.
+ASSETS_KEY = "arn:aws:kms:us-east-1:111111111111:key/00000000-0000-0000-0000-00000000aaaa"
+
+
+def _create_world_resources() -> tuple[str, str]:
+    """The orchestrator's table, versioned bucket, topic and a queue subscribed to it: (topic ARN, queue URL)."""
     from lambda_src.common import aws
-    from lambda_src.status_events.names import codepipeline_name
     from tests.support.moto_orchestrator import create_registry_table
 
+    dynamodb, s3, sns, sqs = (aws.client(s) for s in ("dynamodb", "s3", "sns", "sqs"))
+    create_registry_table(dynamodb, TABLE)
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    topic_arn = sns.create_topic(Name="mlops-notifications")["TopicArn"]
+    queue_url = sqs.create_queue(QueueName="inbox")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    return topic_arn, queue_url
+
+
+def start_world(mode: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    """A fresh moto account per test; its resources are made through the API once per process and
+    copied in afterwards (tests/support/moto_template.py)."""
+    from lambda_src.common import aws
+    from lambda_src.status_events.names import codepipeline_name
+
     with mock_aws():
-        dynamodb, s3, sns, sqs = (aws.client(s) for s in ("dynamodb", "s3", "sns", "sqs"))
-        create_registry_table(dynamodb, TABLE)
-        s3.create_bucket(Bucket=BUCKET)
-        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        # S3 in moto takes any key id; creating a real moto key would cost 0.1 s a test.
-        key = "arn:aws:kms:us-east-1:111111111111:key/00000000-0000-0000-0000-00000000aaaa"
-        topic_arn = sns.create_topic(Name="mlops-notifications")["TopicArn"]
-        queue_url = sqs.create_queue(QueueName="inbox")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+        services = ("dynamodb", "s3", "sns", "sqs")
+        topic_arn, queue_url = moto_template.install("provisioner-world", services, _create_world_resources)
+        key = ASSETS_KEY
         for var, value in {
             "MLOPS_REGISTRY_TABLE": TABLE,
             "MLOPS_ASSETS_BUCKET": BUCKET,
