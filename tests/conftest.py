@@ -36,6 +36,26 @@ def _share_botocore_data_loader() -> None:
 _share_botocore_data_loader()
 
 
+def _one_sns_signing_key() -> None:
+    """Test time: moto's SNS signs each message it delivers with an RSA key generated per subscription
+    (2048 bits, 40 ms and more), so every test that publishes paid for a key generation. AWS signs with
+    one certificate per region and no test reads the signature: one key per process serves them all."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from moto.sns import models
+
+    key: list[rsa.RSAPrivateKey] = []
+
+    def private_key(_subscription: models.Subscription) -> rsa.RSAPrivateKey:
+        if not key:
+            key.append(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+        return key[0]
+
+    models.Subscription.private_key = private_key  # type: ignore[method-assign]
+
+
+_one_sns_signing_key()
+
+
 @pytest.fixture
 def pulumi_mocks() -> Iterator[PlanRecorder]:
     """A recording mock engine, installed for one test only (module-level set_mocks leaks)."""

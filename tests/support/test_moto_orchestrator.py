@@ -58,3 +58,16 @@ def test_each_account_holds_the_orchestrators_resources_as_configured(aws_creden
             assert [item["pipeline_id"]["S"] for item in by_token] == ["p1"]
             assert [message["Message"] for message in orchestrator.announcements()] == ["left behind"]
             assert s3.get_object(Bucket=BUCKET, Key="specs/p1.json")["ServerSideEncryption"] == "aws:kms"
+
+
+def test_delivered_messages_are_still_signed_with_one_key_per_process(aws_credentials: None) -> None:
+    from moto.sns.models import Subscription
+
+    signatures = []
+    for _ in range(2):
+        with account() as orchestrator:
+            aws.client("sns").publish(TopicArn=orchestrator.topic_arn, Message="signed")
+            [envelope] = orchestrator.announcements()
+            signatures.append(envelope["Signature"])
+    assert all(len(signature) > 100 for signature in signatures)
+    assert Subscription.private_key(None) is Subscription.private_key(None)  # type: ignore[arg-type]
