@@ -70,4 +70,4 @@ def test_delivered_messages_are_still_signed_with_one_key_per_process(aws_creden
             [envelope] = orchestrator.announcements()
             signatures.append(envelope["Signature"])
     assert all(len(signature) > 100 for signature in signatures)
-    assert Subscription.private_key(None) is Subscription.private_key(None)  # type: ignore[arg-type]
+    assert Subscription.private_key(object()) is Subscription.private_key(object())  # type: ignore[arg-type]
