@@ -9,7 +9,7 @@ import pulumi
 from components.environment import EnvironmentBaseline, EnvironmentBaselineArgs
 from components.orchestrator import Orchestrator, OrchestratorArgs
 from components.pipelines.base import PipelineContext
-from mlops_spec.account_guard import check_allowed_accounts
+from mlops_spec.account_guard import check_allowed_accounts, missing_guard_warning
 from mlops_spec.errors import SpecError
 from mlops_spec.naming import OrchestratorNames
 from mlops_spec.stack_config import StackConfig, config_keys, load_stack_config
@@ -23,12 +23,15 @@ def read_stack_config() -> StackConfig:
         value = pulumi.Config(namespace).get(name)
         if value is not None:
             values[key] = value
+    guard = pulumi.Config("aws").get("allowedAccountIds")
     try:
         config = load_stack_config(values, pulumi.get_stack())
-        check_allowed_accounts(pulumi.Config("aws").get("allowedAccountIds"), config.account_id, config.environment)
+        check_allowed_accounts(guard, config.account_id, config.environment)
     except SpecError as exc:
         # RunError ends the program with this message only, not a traceback.
         raise pulumi.RunError(f"invalid stack config: {exc}") from None
+    if warning := missing_guard_warning(guard, config.account_id):
+        pulumi.log.warn(warning)
     return config
 
 

@@ -47,3 +47,20 @@ def check_allowed_accounts(raw: str | None, account_id: str, environment: str) -
     """SpecError naming `aws:allowedAccountIds` and the fix when it does not name exactly the account."""
     if problem := allowed_accounts_problem(raw, account_id, environment):
         raise SpecError("invalid stack config", [FieldError(ALLOWED_ACCOUNTS_KEY, problem)])
+
+
+def guard_command(account_id: str) -> str:
+    """The pulumi command that sets the guard to `account_id`, as a string (`--path` alone would store a
+    number, which loses a leading zero)."""
+    return f"pulumi config set --path '{ALLOWED_ACCOUNTS_KEY}[0]' {account_id} --type string"
+
+
+def missing_guard_warning(raw: str | None, account_id: str) -> str | None:
+    """The warning for a stack without `aws:allowedAccountIds` (None when it is set): `pulumi up` checks the
+    account itself, but `pulumi destroy` and `refresh` run no program and would act in any account."""
+    if raw is not None:
+        return None
+    return (
+        f"{ALLOWED_ACCOUNTS_KEY} is not set: `pulumi destroy` and `pulumi refresh` would act in whatever "
+        f"account the credentials are of; guard this stack with `{guard_command(account_id)}`"
+    )

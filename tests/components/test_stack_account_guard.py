@@ -36,3 +36,28 @@ def test_a_guard_naming_another_account_stops_the_program_with_the_fix() -> None
         "invalid stack config: aws:allowedAccountIds: names 222222222222, but this stack deploys dev into "
         'account 111111111111 (mlops:accounts.dev); write `aws:allowedAccountIds: ["111111111111"]` in the stack file'
     )
+
+
+def test_a_stack_without_a_guard_deploys_with_a_warning_naming_the_command(caplog: pytest.LogCaptureFixture) -> None:
+    pulumi.runtime.set_all_config(CONFIG)
+
+    config = read_stack_config()
+
+    assert config.account_id == "111111111111"
+    # The mock engine logs the program's warnings (the CLI shows them in the plan, the engine in `pulumi up`).
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        (
+            "WARNING",
+            "aws:allowedAccountIds is not set: `pulumi destroy` and `pulumi refresh` would act in whatever account "
+            "the credentials are of; guard this stack with "
+            "`pulumi config set --path 'aws:allowedAccountIds[0]' 111111111111 --type string`",
+        )
+    ]
+
+
+def test_a_guarded_stack_deploys_without_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    pulumi.runtime.set_all_config({**CONFIG, "aws:allowedAccountIds": '["111111111111"]'})
+
+    read_stack_config()
+
+    assert caplog.records == []

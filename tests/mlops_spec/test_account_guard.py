@@ -3,12 +3,17 @@ sets it, names exactly the account the stack deploys, as quoted ids."""
 
 from __future__ import annotations
 
-import pytest
+import json
+from pathlib import Path
 
-from mlops_spec.account_guard import allowed_accounts_problem, check_allowed_accounts
+import pytest
+import yaml
+
+from mlops_spec.account_guard import allowed_accounts_problem, check_allowed_accounts, missing_guard_warning
 from mlops_spec.errors import SpecError
 
 pytestmark = pytest.mark.fast
+REPO_ROOT = Path(__file__).resolve().parents[2]
 FIX = 'write `aws:allowedAccountIds: ["012345678901"]` in the stack file'
 
 
@@ -35,3 +40,29 @@ def test_the_check_raises_a_spec_error_naming_the_key() -> None:
     with pytest.raises(SpecError) as refused:
         check_allowed_accounts('"222222222222"', "012345678901", "dev")
     assert str(refused.value).startswith("aws:allowedAccountIds: names 222222222222, but this stack deploys dev")
+
+
+@pytest.mark.parametrize(
+    "stack_file",
+    [
+        REPO_ROOT / "Pulumi.dev.yaml",
+        *sorted((REPO_ROOT / "examples" / "stacks" / "multi-account").glob("Pulumi.*.yaml")),
+    ],
+    ids=lambda path: str(path.relative_to(REPO_ROOT)),
+)
+def test_every_shipped_stack_file_guards_its_own_account(stack_file: Path) -> None:
+    config = yaml.safe_load(stack_file.read_text())["config"]
+    environment = config["mlops:environment"]
+    account = config["mlops:accounts"][environment]
+
+    assert config["aws:allowedAccountIds"] == [account]
+    assert allowed_accounts_problem(json.dumps(config["aws:allowedAccountIds"]), account, environment) is None
+    assert missing_guard_warning(json.dumps(config["aws:allowedAccountIds"]), account) is None
+
+
+def test_the_warning_for_a_missing_guard_gives_the_command_that_keeps_a_leading_zero() -> None:
+    assert missing_guard_warning(None, "012345678901") == (
+        "aws:allowedAccountIds is not set: `pulumi destroy` and `pulumi refresh` would act in whatever account "
+        "the credentials are of; guard this stack with "
+        "`pulumi config set --path 'aws:allowedAccountIds[0]' 012345678901 --type string`"
+    )
