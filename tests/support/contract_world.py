@@ -17,6 +17,7 @@ from botocore.awsrequest import AWSResponse
 
 from lambda_src.common import aws, settings
 from lambda_src.registry import Registry, Status
+from tests.support import moto_template
 from tests.support.api_gateway import api_event, call
 from tests.support.examples import load_example
 from tests.support.moto_orchestrator import TABLE, start_orchestrator
@@ -140,6 +141,15 @@ def _seed(world: World) -> None:
         assert call(api_event("POST", "/modelcards", {"name": card})).status == 201
 
 
+def _seeded(world: World) -> tuple[list[str], dict[str, str | None]]:
+    _seed(world)
+    return world.pipelines, world.delivery
+
+
+# Where the seeded account's state lives: the seeding is done through the API once per process and
+# copied into each operation's fresh account afterwards (tests/support/moto_template.py).
+SEEDED_SERVICES = ("dynamodb", "s3", "sns", "sqs", "sagemaker")
+
 FAKES: tuple[tuple[str, str, Callable[[World], Callable[..., Any]]], ...] = (
     ("sagemaker", "CreateModelCardExportJob", lambda world: _export_job),
     ("codepipeline", "GetPipelineState", _pipeline_state),
@@ -164,7 +174,9 @@ def contract_world() -> Iterator[World]:
     for events, name, hook in hooks:
         events.register(name, hook)
     try:
-        _seed(world)
+        world.pipelines, world.delivery = moto_template.install(
+            "contract-world", SEEDED_SERVICES, lambda: _seeded(world), on_top_of="orchestrator"
+        )
         yield world
     finally:
         for events, name, hook in hooks:

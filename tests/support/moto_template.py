@@ -40,26 +40,29 @@ class _Template:
     result: Any
 
 
-_TEMPLATES: dict[tuple[str, str | None], _Template] = {}
+_TEMPLATES: dict[tuple[str, str | None, str | None], _Template] = {}
 
 
-def install(name: str, services: tuple[str, ...], build: Callable[[], T]) -> T:
+def install(name: str, services: tuple[str, ...], build: Callable[[], T], on_top_of: str | None = None) -> T:
     """Inside a fresh `mock_aws()`: put the account `build` makes (in `services`) in place and return
     what `build` returned. The first call per process (and account id) runs `build` through the API and
     keeps copies; later calls copy those in instead. Inside an account that is not fresh (a nested
-    `mock_aws()` keeps its outer state), `build` always runs, as without a template."""
-    if BackendDict._instances:
+    `mock_aws()` keeps its outer state), `build` always runs, as without a template.
+
+    `on_top_of`: the account is not fresh but holds exactly what the template of that name installed
+    (the caller installed it just before); `build` adds to it, and the copies replace it."""
+    if on_top_of is None and BackendDict._instances:
         return build()
-    key = (name, os.environ.get("MOTO_ACCOUNT_ID"))
+    key = (name, on_top_of, os.environ.get("MOTO_ACCOUNT_ID"))
     template = _TEMPLATES.get(key)
     if template is None:
         result = build()
         _TEMPLATES[key] = _template_of(services, result)
-        return result
+        return copy.deepcopy(result)
     for backends, account, region, backend in template.backends:
         backends[account][region] = _fresh_copy(backend, template.locks)
         _register_buckets(backends, account, region)
-    return template.result  # type: ignore[no-any-return]
+    return copy.deepcopy(template.result)  # type: ignore[no-any-return]
 
 
 def _template_of(services: tuple[str, ...], result: Any) -> _Template:
