@@ -15,6 +15,8 @@ import json
 from mlops_spec.errors import FieldError, SpecError
 
 ALLOWED_ACCOUNTS_KEY = "aws:allowedAccountIds"
+# The placeholder accounts of the shipped stack files (Pulumi.dev.yaml, examples/stacks/).
+EXAMPLE_ACCOUNTS = frozenset({"111111111111", "222222222222", "333333333333"})
 
 
 def allowed_accounts_setting(account_id: str) -> list[str]:
@@ -32,13 +34,15 @@ def allowed_accounts_problem(raw: str | None, account_id: str, environment: str)
     except ValueError:
         value = raw
     listed = value if isinstance(value, list) else [value]
-    fix = f'write `{ALLOWED_ACCOUNTS_KEY}: ["{account_id}"]` in the stack file'
+    fix = f"set it with `{guard_command(account_id)}`"
     if not all(isinstance(entry, str) for entry in listed):
         return f"lists account ids as numbers, which lose a leading zero; {fix}"
     if listed != allowed_accounts_setting(account_id):
+        # An upgrade merging the shipped stack file into one with the user's account brings its example id.
+        example = " (the shipped example's account)" if set(listed) & EXAMPLE_ACCOUNTS else ""
         return (
-            f"names {', '.join(listed) or 'no account'}, but this stack deploys {environment} into account "
-            f"{account_id} (mlops:accounts.{environment}); {fix}"
+            f"names {', '.join(listed) or 'no account'}{example}, but this stack deploys {environment} into "
+            f"account {account_id} (mlops:accounts.{environment}); {fix}"
         )
     return None
 
@@ -50,8 +54,8 @@ def check_allowed_accounts(raw: str | None, account_id: str, environment: str) -
 
 
 def guard_command(account_id: str) -> str:
-    """The pulumi command that sets the guard to `account_id`, as a string (`--path` alone would store a
-    number, which loses a leading zero)."""
+    """The pulumi command that sets the guard to `account_id`, as a string (`--path` alone stores an id
+    without a leading zero as a number, which the guard refuses)."""
     return f"pulumi config set --path '{ALLOWED_ACCOUNTS_KEY}[0]' {account_id} --type string"
 
 

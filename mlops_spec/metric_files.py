@@ -39,6 +39,8 @@ READ_TYPES = METRIC_FILE_TYPES
 # A metric file is read whole into the function's memory; a card's content is at most 100,000
 # characters anyway, so a larger file could not fit in it.
 MAX_METRIC_FILE_BYTES = 1_000_000
+# A card's whole content is at most this long (mlops_spec.modelcards.MAX_CONTENT_CHARS, which imports this module).
+MAX_CARD_CHARS = 100_000
 # The dedicated place of metric files in the assets bucket (the API role's s3:GetObject names it too).
 METRIC_FILE_PREFIX = "model_card_metrics/"
 # Every failure to read a file (any S3 error, not UTF-8 JSON, not an object) reads the same.
@@ -112,7 +114,32 @@ def s3_location(url: str) -> tuple[str, str] | None:
 
 def metric_groups(document: Any, metric_type: str) -> list[dict[str, Any]]:
     """The metric groups a metric file of `metric_type` holds, in the card's shape (not yet validated
-    against the card's limits: see mlops_spec.modelcards.MetricGroup); MetricFileProblem otherwise."""
+    against the card's limits: see mlops_spec.modelcards.MetricGroup); MetricFileProblem otherwise,
+    also for groups larger than a whole card may be, before anything is built from them."""
+    groups = _groups_of(document, metric_type)
+    if _json_chars(groups, MAX_CARD_CHARS) > MAX_CARD_CHARS:
+        raise MetricFileProblem(f"adds more than {MAX_CARD_CHARS} characters of metric groups, all a card may hold")
+    return groups
+
+
+def _json_chars(value: Any, budget: int) -> int:
+    """About the length of `value` as JSON, counted only until it passes `budget`: a 1 MB file whose groups
+    would be many times larger (a long x axis repeated per series) is refused without being written out."""
+    total, pending = 0, [value]
+    while pending and total <= budget:
+        item = pending.pop()
+        if isinstance(item, dict):
+            total += 2 + sum(len(str(key)) + 4 for key in item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            total += 2 + len(item)
+            pending.extend(item)
+        else:
+            total += len(str(item)) + 2
+    return total
+
+
+def _groups_of(document: Any, metric_type: str) -> list[dict[str, Any]]:
     if not isinstance(document, dict):
         raise MetricFileProblem("must hold a JSON object")
     if metric_type == "model_card_metric_schema":
@@ -125,7 +152,9 @@ def metric_groups(document: Any, metric_type: str) -> list[dict[str, Any]]:
     if metric_type in _MODEL_QUALITY_GROUPS:
         return _model_quality(document, _MODEL_QUALITY_GROUPS[metric_type])
     if metric_type == "clarify_explainability":
-        return _clarify_explainability(document)
+        from mlops_spec.clarify_explainability import explainability_groups
+
+        return explainability_groups(document)
     raise MetricFileProblem(f"metric_type {metric_type} is not read; use one of {', '.join(READ_TYPES)}")
 
 
@@ -210,96 +239,3 @@ def _number(metric: Any) -> dict[str, Any]:
 
 def _known(metric: Any) -> bool:
     return not (isinstance(metric, dict) and metric.get("value", 0) is None)
-
-
-# -- Clarify explainability --------------------------------------------------------------------------------
-_EXPLAINABILITY = "(metric_type clarify_explainability)"
-# A card's group holds at most 100 metrics (mlops_spec.modelcards.MetricGroup).
-_METRICS_PER_GROUP = 100
-
-
-def _clarify_explainability(document: dict[str, Any]) -> list[dict[str, Any]]:
-    """The report's global SHAP values (per label) and partial dependence plots (per feature) as groups."""
-    explanations = document.get("explanations")
-    if not isinstance(explanations, dict):
-        raise MetricFileProblem(f"must hold an explanations object {_EXPLAINABILITY}")
-    groups = _shap_groups(explanations.get("kernel_shap")) + _pdp_groups(explanations.get("pdp"))
-    if not groups:
-        raise MetricFileProblem(f"holds no SHAP values or partial dependence plots in explanations {_EXPLAINABILITY}")
-    return groups
-
-
-def _shap_groups(kernel_shap: Any) -> list[dict[str, Any]]:
-    """One group per label and 100 features, the features of largest mean |SHAP| first."""
-    if kernel_shap is None:
-        return []
-    if not isinstance(kernel_shap, dict) or not all(isinstance(label, dict) for label in kernel_shap.values()):
-        raise MetricFileProblem(f"kernel_shap must map each label to its explanation {_EXPLAINABILITY}")
-    groups: list[dict[str, Any]] = []
-    for label, explanation in kernel_shap.items():
-        values = explanation.get("global_shap_values")
-        if values is None:
-            continue
-        if not isinstance(values, dict) or not all(_is_number(v) for v in values.values()):
-            raise MetricFileProblem(f"every global SHAP value must be a number {_EXPLAINABILITY}")
-        ranked = sorted(values.items(), key=lambda item: -abs(item[1]))
-        for start in range(0, len(ranked), _METRICS_PER_GROUP):
-            chunk = ranked[start : start + _METRICS_PER_GROUP]
-            name = f"explanations - global_shap_values, label={label}"
-            if len(ranked) > _METRICS_PER_GROUP:
-                name += f" (features {start + 1}-{start + len(chunk)})"
-            metrics = [{"name": str(feature), "type": "number", "value": value} for feature, value in chunk]
-            groups.append({"name": name, "metric_data": metrics})
-    return groups
-
-
-def _pdp_groups(pdp: Any) -> list[dict[str, Any]]:
-    """One group per feature: its data distribution and the model's prediction of each label, as a line
-    over a numerical feature's values or bars over a categorical one's."""
-    if pdp is None:
-        return []
-    if not isinstance(pdp, list):
-        raise MetricFileProblem(f"pdp must be a list of plots {_EXPLAINABILITY}")
-    return [_pdp_group(_checked_plot(plot)) for plot in pdp]
-
-
-def _pdp_group(plot: dict[str, Any]) -> dict[str, Any]:
-    feature, values = str(plot["feature_name"]), plot["feature_values"]
-    numerical = plot["data_type"] == "numerical"
-
-    def series(name: str, y_axis: str, points: list[Any]) -> dict[str, Any]:
-        x_axis: str | list[str]
-        if numerical:  # a line through (feature value, y) points
-            kind, value, x_axis = "linear_graph", [list(p) for p in zip(values, points, strict=True)], feature
-        else:  # a bar per category
-            kind, value, x_axis = "bar_chart", list(points), [str(v) for v in values]
-        return {"name": name, "type": kind, "value": value, "x_axis_name": x_axis, "y_axis_name": y_axis}
-
-    metrics = [series(f"data_distribution - feature={feature}", "Data distribution", plot["data_distribution"])]
-    for header, predictions in zip(plot["label_headers"], plot["model_predictions"], strict=True):
-        metrics.append(series(f"model_predictions - feature={feature}, label={header}", str(header), predictions))
-    return {"name": f"explanations - pdp, feature={feature}", "metric_data": metrics}
-
-
-def _checked_plot(plot: Any) -> dict[str, Any]:
-    """A partial dependence plot whose lists line up: a distribution and a prediction per feature value,
-    a prediction series per label."""
-    problem = MetricFileProblem(
-        "every pdp plot needs feature_name, data_type numerical or categorical, and feature_values, "
-        f"data_distribution, label_headers and model_predictions of matching lengths {_EXPLAINABILITY}"
-    )
-    if not isinstance(plot, dict) or plot.get("data_type") not in ("numerical", "categorical"):
-        raise problem
-    keys = ("feature_values", "data_distribution", "label_headers", "model_predictions")
-    lists: list[list[Any]] = [item for key in keys if isinstance(item := plot.get(key), list)]
-    if "feature_name" not in plot or len(lists) != len(keys):
-        raise problem
-    values, distribution, headers, predictions = lists
-    lengths_match = len(distribution) == len(values) and len(predictions) == len(headers)
-    if not lengths_match or not all(isinstance(p, list) and len(p) == len(values) for p in predictions):
-        raise problem
-    return plot
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)

@@ -22,7 +22,13 @@ from pydantic import (
 )
 
 from mlops_spec.common import checked, field_problem
-from mlops_spec.metric_files import METRIC_FILE_PREFIX, READ_TYPES, MetricFileType, publish_metric_file_rules
+from mlops_spec.metric_files import (
+    MAX_CARD_CHARS,
+    METRIC_FILE_PREFIX,
+    READ_TYPES,
+    MetricFileType,
+    publish_metric_file_rules,
+)
 from mlops_spec.routes import PATH_PARAMETER_PATTERNS
 
 # SageMaker's ModelCardName / ModelCardExportJobName pattern (also the REST path parameter's).
@@ -48,7 +54,7 @@ def _integral(value: Any) -> Any:
 CardVersion = Annotated[int, Field(ge=1, le=2**31 - 1), BeforeValidator(_integral)]  # SageMaker: a 32-bit Integer
 PageSize = Annotated[int, Field(ge=1, le=100), BeforeValidator(_integral)]
 # SageMaker limits content to 100,000 characters; the service checks the built JSON against it.
-MAX_CONTENT_CHARS = 100_000
+MAX_CONTENT_CHARS = MAX_CARD_CHARS
 # Metric groups of one evaluation job, given inline and read from its metric file together.
 MAX_METRIC_GROUPS = 50
 

@@ -13,7 +13,7 @@ from lambda_src.common import untrusted_json
 from lambda_src.common.errors import InvalidRequest, field_error, invalid
 
 _TRUE = ("true", "1", "yes")
-_FALSE = ("false", "0", "no", "")
+_FALSE = ("false", "0", "no")
 
 
 def _raw_body(event: APIGatewayProxyEvent) -> str | bytes | None:
@@ -46,7 +46,11 @@ def query(event: APIGatewayProxyEvent, allowed: Set[str]) -> dict[str, str]:
 
 
 def flag(params: dict[str, str], name: str) -> bool:
-    value = params.get(name, "").strip().lower()
+    """A boolean query parameter, false when absent. Present without a value (`?dry_run`) it is refused:
+    read as false, a bare `?dry_run` would provision for real."""
+    if name not in params:
+        return False
+    value = params[name].strip().lower()
     if value in _TRUE:
         return True
     if value in _FALSE:
@@ -56,12 +60,14 @@ def flag(params: dict[str, str], name: str) -> bool:
 
 def dry_run_checks(params: dict[str, str], dry_run: bool) -> bool:
     """`checks` (true by default): whether a dry run asks AWS for the quotas and prices it reports. Only a
-    dry run takes it: a request itself is always checked (its cost limit here, its quotas by the provisioner)."""
+    dry run may turn them off: a request itself is always checked (its cost limit here, its quotas by the
+    provisioner), so checks=true on it changes nothing."""
     if "checks" not in params:
         return True
-    if not dry_run:
-        raise invalid("checks", "applies only to a dry run (dry_run=true)", "invalid query parameters")
-    return flag(params, "checks")
+    checks = flag(params, "checks")
+    if not checks and not dry_run:
+        raise invalid("checks", "false applies only to a dry run (dry_run=true)", "invalid query parameters")
+    return checks
 
 
 def integer(params: dict[str, str], name: str) -> dict[str, Any]:

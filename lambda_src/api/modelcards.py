@@ -231,7 +231,9 @@ def check_operation(body: dict[str, Any], strict: bool = False) -> dict[str, Any
     model = _cards().MODEL_CARD_OPERATIONS[operation]
     request, warnings = validate(model, fields, strict or config.strict_requests)
     if isinstance(request, _cards().ModelCardSections):
-        content_with_metric_files(request, config)
+        # As long as the real call would find it (413): an update's sections alone, since the card's others
+        # are not read here.
+        _content_json(content_with_metric_files(request, config))
     return _with_warnings({"dry_run": True, "pipeline_type": operation, "request": request.plain()}, warnings)
 
 
@@ -242,8 +244,8 @@ def content_with_metric_files(request: cards.ModelCardSections, config: Settings
     """The request's card content, each evaluation job's metric file read from S3 and its groups added
     after the job's own metric_groups; InvalidRequest naming the job's metric_file_s3_url otherwise."""
     content = request.content()
-    # Each file is read once per request, however many jobs name it.
-    documents: dict[str, Any] = {}
+    # Per request: each file's document by its URL, its checked groups by (URL, metric type).
+    documents: dict[Any, Any] = {}
     for index, job in enumerate(request.evaluation_details or []):
         if job.metric_file_s3_url is None or job.metric_type is None:
             continue
@@ -265,13 +267,16 @@ def content_with_metric_files(request: cards.ModelCardSections, config: Settings
 
 
 def _file_groups(
-    url: str, metric_type: str, field: str, config: Settings, documents: dict[str, Any]
+    url: str, metric_type: str, field: str, config: Settings, documents: dict[Any, Any]
 ) -> list[dict[str, Any]]:
     from pydantic import ValidationError
 
     from mlops_spec.errors import field_errors
     from mlops_spec.metric_files import MetricFileProblem, metric_groups
 
+    # Each file is read, converted and checked once per request, however many jobs name it.
+    if (url, metric_type) in documents:
+        return list(documents[url, metric_type])
     try:
         if url not in documents:
             documents[url] = _read_metric_file(url, field, config)
@@ -285,7 +290,8 @@ def _file_groups(
         except ValidationError as exc:
             problems = [_group_problem(index, e.field, e.problem) for e in field_errors(exc)[:10]]
             raise InvalidRequest("invalid metric file", [field_error(field, p) for p in problems]) from None
-    return checked
+    documents[url, metric_type] = checked
+    return list(checked)
 
 
 def _group_problem(index: int, where: str, problem: str) -> str:

@@ -29,7 +29,7 @@ ChecksOption = Annotated[
     typer.Option(
         "--checks/--no-checks",
         help="With --dry-run: let the orchestrator read the quotas and the AWS Price List (--no-checks: "
-        "validation alone, nothing asked of AWS).",
+        "validation alone, nothing asked of AWS but a model card's metric files).",
     ),
 ]
 

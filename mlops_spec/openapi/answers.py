@@ -154,7 +154,7 @@ class DryRunResult(BaseModel):
     )
     cost: CostAnswer = Field(
         description="The estimated monthly cost per environment, with its assumptions (mlops_spec/costs.py), at "
-        "the AWS Price List's prices or, when it cannot be read, the committed table's."
+        "the AWS Price List's prices or, when it cannot be read or checks=false, the committed table's."
     )
 
 

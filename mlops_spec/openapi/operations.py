@@ -91,10 +91,14 @@ def _provision_pipeline() -> dict[str, Any]:
     checks = _query(
         "checks",
         {"type": "boolean", "default": True},
-        "With dry_run=true only: ask AWS for the quota preflight (through the provisioner) and the Price List's "
-        "prices. false: validation alone, calling nothing (preflight not checked, cost at the committed table's "
-        "prices), as fast as a cold start allows.",
+        "For a pipeline request's dry run: ask AWS for the quota preflight (through the provisioner) and the "
+        "Price List's prices. false: validation alone, calling nothing (preflight not checked, cost at the "
+        "committed table's prices), as fast as a cold start allows; false without dry_run=true is a 400 (a "
+        "request itself is always checked). A model-card operation's dry run reads its metric files from S3 "
+        "either way: they are part of the card it validates.",
     )
+    # The rule between two parameters that a schema cannot state, published as the bodies' rules are.
+    checks["x-rules"] = [{"field": "checks", "problem": "false applies only to a dry run"}]
     strict = _query(
         "strict",
         {"type": "boolean", "default": False},

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from mlops_cli.main import app
 
 pytestmark = pytest.mark.fast
+FIX = "set it with `pulumi config set --path 'aws:allowedAccountIds[0]' 444444444444 --type string`"
 
 
 def test_a_copied_stack_file_guarding_another_account_is_refused_with_the_fix(
@@ -23,10 +24,10 @@ def test_a_copied_stack_file_guarding_another_account_is_refused_with_the_fix(
     stack_file.write_text(stack_file.read_text().replace("444444444444", "555555555555"))
     monkeypatch.chdir(tmp_path)
 
-    planned = runner.invoke(app, ["plan"], env={"COLUMNS": "200"})
+    planned = runner.invoke(app, ["plan"], env={"COLUMNS": "300"})
 
     assert planned.exit_code == 1
     assert planned.output.strip() == (
         "error: aws:allowedAccountIds: names 555555555555, but this stack deploys dev into account "
-        '444444444444 (mlops:accounts.dev); write `aws:allowedAccountIds: ["444444444444"]` in the stack file'
+        f"444444444444 (mlops:accounts.dev); {FIX}"
     )

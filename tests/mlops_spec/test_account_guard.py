@@ -14,7 +14,7 @@ from mlops_spec.errors import SpecError
 
 pytestmark = pytest.mark.fast
 REPO_ROOT = Path(__file__).resolve().parents[2]
-FIX = 'write `aws:allowedAccountIds: ["012345678901"]` in the stack file'
+FIX = "set it with `pulumi config set --path 'aws:allowedAccountIds[0]' 012345678901 --type string`"
 
 
 def test_unset_or_exactly_the_stacks_account_passes() -> None:
@@ -23,9 +23,17 @@ def test_unset_or_exactly_the_stacks_account_passes() -> None:
 
 
 def test_another_account_is_refused_naming_the_stacks_account_and_the_fix() -> None:
-    assert allowed_accounts_problem('["111111111111", "012345678901"]', "012345678901", "prod") == (
-        "names 111111111111, 012345678901, but this stack deploys prod into account 012345678901 "
+    assert allowed_accounts_problem('["444444444444", "012345678901"]', "012345678901", "prod") == (
+        "names 444444444444, 012345678901, but this stack deploys prod into account 012345678901 "
         f"(mlops:accounts.prod); {FIX}"
+    )
+
+
+def test_the_shipped_examples_account_left_by_an_upgrade_is_named_as_such() -> None:
+    # The shipped Pulumi.dev.yaml merged into a stack file that holds the user's own account.
+    assert allowed_accounts_problem('["111111111111"]', "012345678901", "dev") == (
+        "names 111111111111 (the shipped example's account), but this stack deploys dev into account "
+        f"012345678901 (mlops:accounts.dev); {FIX}"
     )
 
 
@@ -38,8 +46,8 @@ def test_ids_written_as_numbers_are_refused_as_they_lose_a_leading_zero() -> Non
 
 def test_the_check_raises_a_spec_error_naming_the_key() -> None:
     with pytest.raises(SpecError) as refused:
-        check_allowed_accounts('"222222222222"', "012345678901", "dev")
-    assert str(refused.value).startswith("aws:allowedAccountIds: names 222222222222, but this stack deploys dev")
+        check_allowed_accounts('"444444444444"', "012345678901", "dev")
+    assert str(refused.value).startswith("aws:allowedAccountIds: names 444444444444, but this stack deploys dev")
 
 
 @pytest.mark.parametrize(

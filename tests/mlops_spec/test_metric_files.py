@@ -159,7 +159,8 @@ PLOT = {
     "label_headers": ["y"],
     "model_predictions": [[0.1, 0.2]],
 }
-PLOT_PROBLEM = "every pdp plot needs feature_name, data_type numerical or categorical, and feature_values"
+PLOT_PROBLEM = "every pdp plot needs a feature_name, data_type numerical or categorical, non-empty feature_values"
+NOT_A_NUMBER = "every global SHAP value must be a finite number"
 
 
 @pytest.mark.parametrize(
@@ -168,16 +169,26 @@ PLOT_PROBLEM = "every pdp plot needs feature_name, data_type numerical or catego
         (None, "must hold an explanations object"),
         ({}, "holds no SHAP values or partial dependence plots in explanations"),
         ({"kernel_shap": {"y": {"expected_value": 0.3}}}, "holds no SHAP values or partial dependence plots"),
-        ({"kernel_shap": ["secret-feature"]}, "kernel_shap must map each label to its explanation"),
-        ({"kernel_shap": {"y": {"global_shap_values": {"a": "high"}}}}, "every global SHAP value must be a number"),
-        ({"kernel_shap": {"y": {"global_shap_values": {"a": True}}}}, "every global SHAP value must be a number"),
-        ({"pdp": {"age": PLOT}}, "pdp must be a list of plots"),
+        ({"kernel_shap": ["secret-feature"]}, "must hold kernel_shap as an object of an explanation per label"),
+        ({"kernel_shap": {"y": {"global_shap_values": {"a": "high"}}}}, NOT_A_NUMBER),
+        ({"kernel_shap": {"y": {"global_shap_values": {"a": True}}}}, NOT_A_NUMBER),
+        ({"kernel_shap": {"y": {"global_shap_values": {"a": 10**400}}}}, NOT_A_NUMBER),
+        ({"kernel_shap": {"y": {"global_shap_values": {"a": float("nan")}}}}, NOT_A_NUMBER),
+        ({"pdp": {"age": PLOT}}, "must hold pdp as a list of plots"),
         ({"pdp": [{**PLOT, "data_type": "ordinal"}]}, PLOT_PROBLEM),
         ({"pdp": [{**PLOT, "data_distribution": [1.0]}]}, PLOT_PROBLEM),
         ({"pdp": [{**PLOT, "model_predictions": [[0.1]]}]}, PLOT_PROBLEM),
         ({"pdp": [{**PLOT, "label_headers": ["y", "z"]}]}, PLOT_PROBLEM),
         ({"pdp": [{**PLOT, "feature_values": None}]}, PLOT_PROBLEM),
         ({"pdp": [{k: v for k, v in PLOT.items() if k != "feature_name"}]}, PLOT_PROBLEM),
+        # What a card's graphs would not take, refused on the file rather than by SageMaker later.
+        ({"pdp": [{**PLOT, "model_predictions": [[[1, 2], [3, 4]]]}]}, PLOT_PROBLEM),
+        ({"pdp": [{**PLOT, "model_predictions": [["secret-feature", None]]}]}, PLOT_PROBLEM),
+        ({"pdp": [{**PLOT, "data_distribution": [True, {"secret-feature": 1}]}]}, PLOT_PROBLEM),
+        ({"pdp": [{**PLOT, "feature_values": [{"a": 1}, {"b": 2}]}]}, PLOT_PROBLEM),
+        ({"pdp": [{**PLOT, "feature_values": [], "data_distribution": [], "model_predictions": [[]]}]}, PLOT_PROBLEM),
+        ({"pdp": [{**PLOT, "feature_name": {"a": [1, 2]}}]}, PLOT_PROBLEM),
+        ({"pdp": [{**PLOT, "label_headers": [None]}]}, PLOT_PROBLEM),
     ],
 )
 def test_a_crafted_explainability_report_is_a_problem_naming_no_content(explanations: object, problem: str):
@@ -187,3 +198,43 @@ def test_a_crafted_explainability_report_is_a_problem_naming_no_content(explanat
     assert str(raised.value).startswith(problem)
     assert str(raised.value).endswith("(metric_type clarify_explainability)")
     assert "secret-feature" not in str(raised.value) and "high" not in str(raised.value)
+
+
+def test_a_plot_of_more_than_99_labels_comes_in_groups_a_card_holds():
+    labels = [f"class-{i}" for i in range(150)]
+    plot = {**PLOT, "label_headers": labels, "model_predictions": [[0.1, 0.2]] * 150}
+
+    groups = [
+        MetricGroup.model_validate(g)
+        for g in metric_groups({"explanations": {"pdp": [plot]}}, "clarify_explainability")
+    ]
+
+    assert [(g.name, len(g.metric_data)) for g in groups] == [
+        ("explanations - pdp, feature=age (series 1-100)", 100),
+        ("explanations - pdp, feature=age (series 101-151)", 51),
+    ]
+
+
+def test_a_report_whose_groups_no_card_could_hold_is_refused_before_they_are_written_out():
+    # Under 1 MB of file: 800 long categories, repeated as the x axis of 100 series, would be ~80 MB of card.
+    categories = [f"{i:04d}" + "x" * 996 for i in range(800)]
+    plot = {
+        "feature_name": "segment",
+        "data_type": "categorical",
+        "feature_values": categories,
+        "data_distribution": [0] * 800,
+        "label_headers": [str(i) for i in range(99)],
+        "model_predictions": [[0] * 800] * 99,
+    }
+
+    with pytest.raises(MetricFileProblem, match=r"^adds more than 100000 characters of metric groups"):
+        metric_groups({"explanations": {"pdp": [plot]}}, "clarify_explainability")
+
+
+def test_numbers_are_names_too_labels_0_and_1():
+    plot = {**PLOT, "data_type": "categorical", "feature_values": [0, 1], "label_headers": [1]}
+
+    [group] = metric_groups({"explanations": {"pdp": [plot]}}, "clarify_explainability")
+
+    assert group["metric_data"][1]["name"] == "model_predictions - feature=age, label=1"
+    assert group["metric_data"][1]["x_axis_name"] == ["0", "1"]

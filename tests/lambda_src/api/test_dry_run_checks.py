@@ -78,20 +78,32 @@ def test_without_checks_the_cost_limit_is_reported_unchecked_at_the_tables_unkno
 
 
 @pytest.mark.parametrize(
-    ("query", "problem"),
+    ("query", "field", "problem"),
     [
-        ({"checks": "false"}, "applies only to a dry run (dry_run=true)"),
-        ({"checks": "true"}, "applies only to a dry run (dry_run=true)"),
-        ({"dry_run": "true", "checks": "perhaps"}, "must be true or false"),
+        ({"checks": "false"}, "checks", "false applies only to a dry run (dry_run=true)"),
+        ({"dry_run": "true", "checks": "perhaps"}, "checks", "must be true or false"),
+        ({"dry_run": "true", "checks": ""}, "checks", "must be true or false"),
+        # A bare flag is not false: `?dry_run` read as false would provision for real.
+        ({"dry_run": ""}, "dry_run", "must be true or false"),
+        ({"strict": " "}, "strict", "must be true or false"),
     ],
 )
-def test_checks_outside_a_dry_run_or_not_a_boolean_is_400_and_writes_nothing(orchestrator, query, problem):
+def test_a_flag_without_a_boolean_or_checks_off_outside_a_dry_run_is_400_and_writes_nothing(
+    orchestrator, query, field, problem
+):
     response = provision(query)
 
     assert response.status == 400
-    assert response.body["errors"] == [{"field": "checks", "problem": problem}]
+    assert response.body["errors"] == [{"field": field, "problem": problem}]
     assert orchestrator.items() == []
     assert orchestrator.invocations.calls == []
+
+
+def test_checks_true_on_a_request_changes_nothing_it_is_always_checked(orchestrator):
+    response = provision({"checks": "true"})
+
+    assert response.status == 202, response.body
+    assert [item["pipeline_id"]["S"] for item in orchestrator.items()] == ["churn-xgb-realtime-builtin"]
 
 
 # boto3, and what making a botocore client needs (Powertools imports botocore's tiny package for its user agent).

@@ -196,6 +196,46 @@ def test_a_malformed_explainability_report_is_400_on_the_file_and_creates_no_car
 
     assert (response.status, response.body["errors"]) == (
         400,
-        [{"field": FIELD, "problem": "every global SHAP value must be a number (metric_type clarify_explainability)"}],
+        [
+            {
+                "field": FIELD,
+                "problem": "every global SHAP value must be a finite number (metric_type clarify_explainability)",
+            }
+        ],
     )
     assert aws.client("sagemaker").list_model_cards()["ModelCardSummaries"] == []
+
+
+def test_a_file_named_by_many_jobs_is_read_and_converted_once(orchestrator, monkeypatch):
+    from mlops_spec import metric_files
+
+    url = put("model_card_metrics/shap.json", EXPLAINABILITY_REPORT)
+    reads, conversions = [], []
+    events = aws.client("s3").meta.events
+    events.register("before-call.s3.GetObject", lambda **kw: reads.append(kw["params"]["url_path"]))
+    original = metric_files.metric_groups
+    monkeypatch.setattr(metric_files, "metric_groups", lambda *a: conversions.append(a[1]) or original(*a))
+    jobs = [{"name": f"job-{i}", "metric_file_s3_url": url, "metric_type": "clarify_explainability"} for i in range(3)]
+    try:
+        response = create({"name": "churn-card", "evaluation_details": jobs})
+    finally:
+        events.unregister("before-call.s3.GetObject")
+
+    assert response.status == 201, response.body
+    assert (len(reads), conversions) == (1, ["clarify_explainability"])
+    assert [len(job["metric_groups"]) for job in stored_evaluation()] == [1, 1, 1]
+
+
+def test_a_dry_run_refuses_a_card_too_large_as_the_real_create_would(orchestrator):
+    body = {
+        "pipeline_type": "create_model_card",
+        "name": "churn-card",
+        "additional_information": {"custom_details": {f"k{i}": "x" * 1000 for i in range(120)}},
+    }
+
+    response = call(api_event("POST", "/provisionpipeline", body, query={"dry_run": "true"}))
+
+    assert (response.status, response.body["errors"]) == (
+        413,
+        [{"field": "(body)", "problem": "must be at most 100000"}],
+    )
