@@ -1,8 +1,9 @@
 """Clarify explainability reports (MWO's metric_type clarify_explainability) as a model card's metric groups.
 
 The report (`analysis.json` of a Clarify explainability job) holds `{"explanations": {"kernel_shap": {label:
-{"global_shap_values": {feature: shap}}}, "pdp": [{"feature_name", "data_type", "feature_values",
-"data_distribution", "label_headers", "model_predictions"}]}}`. So that a card's limits hold for wide models
+{"global_shap_values": {feature: shap}, "global_top_shap_text": {feature: {token: shap}}}}, "pdp":
+[{"feature_name", "data_type", "feature_values", "data_distribution", "label_headers", "model_predictions"}]}}`.
+So that a card's limits hold for wide models
 (100 metrics a group), SHAP values come in groups of at most 100 features, largest |SHAP| first, and each
 partial dependence plot is a group of its own (split likewise past 100 series); the SDK puts every plot in
 one group. Every value is checked here: a card holds numbers in its graphs, and a problem must be reported
@@ -48,14 +49,26 @@ def _shap_groups(kernel_shap: Any) -> list[dict[str, Any]]:
     groups: list[dict[str, Any]] = []
     for label, explanation in kernel_shap.items():
         values = explanation.get("global_shap_values")
-        if values is None:
+        if values is not None:
+            groups += _ranked(f"explanations - global_shap_values, label={label}", values, "features")
+        # A text feature's tokens of largest SHAP value (NLP explainability), per feature.
+        texts = explanation.get("global_top_shap_text")
+        if texts is None:
             continue
-        if not isinstance(values, dict) or not all(is_number(v) for v in values.values()):
-            raise MetricFileProblem(f"every global SHAP value must be a finite number {_KIND}")
-        ranked = sorted(values.items(), key=lambda item: -abs(item[1]))
-        metrics = [{"name": feature, "type": "number", "value": value} for feature, value in ranked]
-        groups += _split(f"explanations - global_shap_values, label={label}", metrics, "features")
+        if not isinstance(texts, dict):
+            raise MetricFileProblem(f"must hold global_top_shap_text as an object of tokens per feature {_KIND}")
+        for feature, tokens in texts.items():
+            name = f"explanations - global_top_shap_text, label={label}, feature={feature}"
+            groups += _ranked(name, tokens, "tokens")
     return groups
+
+
+def _ranked(name: str, values: Any, what: str) -> list[dict[str, Any]]:
+    """`values` ({name: SHAP value}) as numbers, largest |SHAP| first, in groups a card holds."""
+    if not isinstance(values, dict) or not all(is_number(v) for v in values.values()):
+        raise MetricFileProblem(f"every global SHAP value must be a finite number {_KIND}")
+    ranked = sorted(values.items(), key=lambda item: -abs(item[1]))
+    return _split(name, [{"name": key, "type": "number", "value": value} for key, value in ranked], what)
 
 
 def _pdp_groups(pdp: Any) -> list[dict[str, Any]]:

@@ -238,3 +238,21 @@ def test_numbers_are_names_too_labels_0_and_1():
 
     assert group["metric_data"][1]["name"] == "model_predictions - feature=age, label=1"
     assert group["metric_data"][1]["x_axis_name"] == ["0", "1"]
+
+
+def test_a_text_features_top_tokens_become_a_group_per_feature():
+    report = {"kernel_shap": {"1": {"global_top_shap_text": {"review": {"refund": -0.4, "great": 0.7}}}}}
+
+    [group] = metric_groups({"explanations": report}, "clarify_explainability")
+
+    assert group == {
+        "name": "explanations - global_top_shap_text, label=1, feature=review",
+        "metric_data": [
+            {"name": "great", "type": "number", "value": 0.7},
+            {"name": "refund", "type": "number", "value": -0.4},
+        ],
+    }
+    with pytest.raises(MetricFileProblem, match=r"^every global SHAP value must be a finite number"):
+        metric_groups(
+            {"explanations": {"kernel_shap": {"1": {"global_top_shap_text": {"r": [1]}}}}}, "clarify_explainability"
+        )
