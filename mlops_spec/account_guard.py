@@ -38,8 +38,11 @@ def allowed_accounts_problem(raw: str | None, account_id: str, environment: str)
     if not all(isinstance(entry, str) for entry in listed):
         return f"lists account ids as numbers, which lose a leading zero; {fix}"
     if listed != allowed_accounts_setting(account_id):
+        if len(listed) > 1:  # setting its first entry would leave the others
+            fix = f"replace it: `pulumi config rm {ALLOWED_ACCOUNTS_KEY}`, then `{guard_command(account_id)}`"
         # An upgrade merging the shipped stack file into one with the user's account brings its example id.
-        example = " (the shipped example's account)" if set(listed) & EXAMPLE_ACCOUNTS else ""
+        examples = [entry for entry in listed if entry in EXAMPLE_ACCOUNTS and entry != account_id]
+        example = f" ({', '.join(examples)}: the shipped example's account)" if examples else ""
         return (
             f"names {', '.join(listed) or 'no account'}{example}, but this stack deploys {environment} into "
             f"account {account_id} (mlops:accounts.{environment}); {fix}"

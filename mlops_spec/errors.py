@@ -50,6 +50,11 @@ def _field_path(loc: tuple[Any, ...], skip_first: bool) -> str:
     return path
 
 
+def field_path(loc: tuple[Any, ...]) -> str:
+    """A pydantic location as the errors write it: `a.b[0].c`."""
+    return _field_path(loc, skip_first=False)
+
+
 def field_errors(exc: ValidationError, tagged_union: bool = False, root: str = "") -> list[FieldError]:
     """One FieldError per pydantic error. For a tagged union, the tag in each location is dropped."""
     errors: list[FieldError] = []

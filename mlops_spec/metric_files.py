@@ -22,6 +22,8 @@ keys or values, and every failure to read one gets the same message (no existenc
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Any, Literal, get_args
 
 from mlops_spec.naming import CONFIG_FILE_NAME
@@ -39,12 +41,17 @@ READ_TYPES = METRIC_FILE_TYPES
 # A metric file is read whole into the function's memory; a card's content is at most 100,000
 # characters anyway, so a larger file could not fit in it.
 MAX_METRIC_FILE_BYTES = 1_000_000
-# A card's whole content is at most this long (mlops_spec.modelcards.MAX_CONTENT_CHARS, which imports this module).
+# A card's whole content is at most this long, a job holds at most this many groups, a name this many
+# characters, an axis label this many (mlops_spec.modelcards, which imports this module, has them from here).
 MAX_CARD_CHARS = 100_000
+MAX_JOB_GROUPS = 50
+MAX_NAME_CHARS = 255
+MAX_AXIS_CHARS = 1024
 # The dedicated place of metric files in the assets bucket (the API role's s3:GetObject names it too).
 METRIC_FILE_PREFIX = "model_card_metrics/"
 # Every failure to read a file (any S3 error, not UTF-8 JSON, not an object) reads the same.
 UNREADABLE = "cannot be read (missing, not allowed, or not a JSON object of a supported format)"
+_BIAS = "clarify_bias"
 # The sections of a Clarify bias report (analysis.json) that hold bias metrics.
 _BIAS_SECTIONS = ("pre_training_bias_metrics", "post_training_bias_metrics")
 _MODEL_QUALITY_GROUPS = {
@@ -81,6 +88,56 @@ class MetricFileProblem(ValueError):
     """The file's content cannot become metric groups; the message says why, for the caller."""
 
 
+class Budget:
+    """What a file's groups may still take of a card, spent while the file is read, before anything is
+    built from it: a 1 MB file can describe groups many times its size (a long axis repeated per series,
+    a matrix of every row by every column), which must be refused, not built."""
+
+    # At least {"name":"x","type":"number","value":0} a metric, "0," a value of a graph or a matrix, and
+    # {"name":"x","metric_data":[]} a group, as JSON.
+    METRIC_CHARS, VALUE_CHARS, GROUP_CHARS = 36, 2, 30
+
+    def __init__(self, kind: str) -> None:
+        self.kind, self.left, self.groups = kind, MAX_CARD_CHARS, 0
+
+    def spend(self, metrics: int = 0, values: int = 0) -> None:
+        self.left -= metrics * self.METRIC_CHARS + values * self.VALUE_CHARS
+        if self.left < 0:
+            raise MetricFileProblem(
+                f"adds more than {MAX_CARD_CHARS} characters of metric groups, all a card may hold "
+                f"(metric_type {self.kind})"
+            )
+
+    def group(self, count: int = 1) -> None:
+        self.groups += count
+        if self.groups > MAX_JOB_GROUPS:
+            raise MetricFileProblem(
+                f"adds more than {MAX_JOB_GROUPS} metric groups; a job holds at most {MAX_JOB_GROUPS} in all "
+                f"(metric_type {self.kind})"
+            )
+        self.left -= count * self.GROUP_CHARS
+
+
+def checked_name(value: Any, what: str, kind: str, limit: int = MAX_NAME_CHARS) -> str:
+    """A label, feature, facet or category of the file as text (numbers are names too: labels 0 and 1),
+    at most `limit` characters: a card's names hold 255, its axis labels 1,024."""
+    if (isinstance(value, str) or is_number(value)) and len(str(value)) <= limit:
+        return str(value)
+    raise MetricFileProblem(
+        f"every {what} must be a text or a number of at most {limit} characters (metric_type {kind})"
+    )
+
+
+def is_number(value: Any) -> bool:
+    """A finite JSON number (not a boolean; an integer too large for a float is not one either)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def location_problem(url: str, assets_bucket: str | None) -> str | None:
     """Why a metric file at `url` is not read (None when it is): it must be a .json object under
     METRIC_FILE_PREFIX of the assets bucket, and not a config file (an upload there is a pipeline request).
@@ -114,32 +171,53 @@ def s3_location(url: str) -> tuple[str, str] | None:
 
 def metric_groups(document: Any, metric_type: str) -> list[dict[str, Any]]:
     """The metric groups a metric file of `metric_type` holds, in the card's shape (not yet validated
-    against the card's limits: see mlops_spec.modelcards.MetricGroup); MetricFileProblem otherwise,
-    also for groups larger than a whole card may be, before anything is built from them."""
-    groups = _groups_of(document, metric_type)
-    if _json_chars(groups, MAX_CARD_CHARS) > MAX_CARD_CHARS:
+    against the card's models: see mlops_spec.modelcards.MetricGroup); MetricFileProblem otherwise, also
+    for groups a card could not hold (counted while the file is read, then exactly once built)."""
+    groups = _groups_of(document, metric_type, Budget(metric_type))
+    if len(groups) > MAX_JOB_GROUPS:
+        raise MetricFileProblem(f"adds {len(groups)} metric groups; a job holds at most {MAX_JOB_GROUPS} in all")
+    if any(_too_long(group) for group in groups):
+        raise MetricFileProblem(
+            f"makes a group or metric name longer than {MAX_NAME_CHARS} characters; shorten its labels, "
+            f"features or facets (metric_type {metric_type})"
+        )
+    if json_chars(groups, MAX_CARD_CHARS) > MAX_CARD_CHARS:
         raise MetricFileProblem(f"adds more than {MAX_CARD_CHARS} characters of metric groups, all a card may hold")
     return groups
 
 
-def _json_chars(value: Any, budget: int) -> int:
-    """About the length of `value` as JSON, counted only until it passes `budget`: a 1 MB file whose groups
-    would be many times larger (a long x axis repeated per series) is refused without being written out."""
+def _too_long(group: Any) -> bool:
+    """A group or one of its metrics named with more characters than a card's names hold."""
+    if not isinstance(group, dict):
+        return False
+    metrics = group.get("metric_data")
+    names = (
+        [group.get("name"), *(m.get("name") for m in metrics if isinstance(m, dict))]
+        if isinstance(metrics, list)
+        else [group.get("name")]
+    )
+    return any(isinstance(name, str) and len(name) > MAX_NAME_CHARS for name in names)
+
+
+def json_chars(value: Any, budget: int) -> int:
+    """The length of `value` as the card's JSON writes it (compact, non-ASCII escaped), counted only until
+    it passes `budget`."""
     total, pending = 0, [value]
     while pending and total <= budget:
         item = pending.pop()
         if isinstance(item, dict):
-            total += 2 + sum(len(str(key)) + 4 for key in item)
+            # Braces, a colon per member, commas between them, and the keys as JSON strings.
+            total += 2 + len(item) + max(len(item) - 1, 0) + sum(len(json.dumps(str(key))) for key in item)
             pending.extend(item.values())
         elif isinstance(item, list):
-            total += 2 + len(item)
+            total += 2 + max(len(item) - 1, 0)
             pending.extend(item)
         else:
-            total += len(str(item)) + 2
+            total += len(json.dumps(item, default=str))
     return total
 
 
-def _groups_of(document: Any, metric_type: str) -> list[dict[str, Any]]:
+def _groups_of(document: Any, metric_type: str, budget: Budget) -> list[dict[str, Any]]:
     if not isinstance(document, dict):
         raise MetricFileProblem("must hold a JSON object")
     if metric_type == "model_card_metric_schema":
@@ -148,17 +226,17 @@ def _groups_of(document: Any, metric_type: str) -> list[dict[str, Any]]:
             raise MetricFileProblem('must hold {"metric_groups": [...]} (metric_type model_card_metric_schema)')
         return groups
     if metric_type == "clarify_bias":
-        return _clarify_bias(document)
+        return _clarify_bias(document, budget)
     if metric_type in _MODEL_QUALITY_GROUPS:
-        return _model_quality(document, _MODEL_QUALITY_GROUPS[metric_type])
+        return _model_quality(document, _MODEL_QUALITY_GROUPS[metric_type], budget)
     if metric_type == "clarify_explainability":
         from mlops_spec.clarify_explainability import explainability_groups
 
-        return explainability_groups(document)
+        return explainability_groups(document, budget)
     raise MetricFileProblem(f"metric_type {metric_type} is not read; use one of {', '.join(READ_TYPES)}")
 
 
-def _clarify_bias(document: dict[str, Any]) -> list[dict[str, Any]]:
+def _clarify_bias(document: dict[str, Any], budget: Budget) -> list[dict[str, Any]]:
     """One group per report section, label and facet value: the section's metrics as numbers."""
     groups: list[dict[str, Any]] = []
     for section in _BIAS_SECTIONS:
@@ -168,10 +246,15 @@ def _clarify_bias(document: dict[str, Any]) -> list[dict[str, Any]]:
         facets = report.get("facets") if isinstance(report, dict) else None
         if not isinstance(facets, dict):
             raise MetricFileProblem(f"must hold a facets object in {section} (metric_type clarify_bias)")
-        label = f"label {report.get('label')} = {report.get('label_value_or_threshold')}"
+        label = checked_name(report.get("label"), "label", _BIAS)
+        threshold = checked_name(report.get("label_value_or_threshold"), "label_value_or_threshold", _BIAS)
         for facet, values in facets.items():
+            facet_name = checked_name(facet, "facet", _BIAS)
             for value in _facet_values(values):
-                name = f"{section} - {label} and facet {facet}={value['value_or_threshold']}"
+                budget.group()
+                budget.spend(metrics=len(value["metrics"]))
+                value_name = checked_name(value["value_or_threshold"], "value_or_threshold", _BIAS)
+                name = f"{section} - label {label} = {threshold} and facet {facet_name}={value_name}"
                 # Clarify writes null for a metric it could not compute for this facet: nothing to show.
                 metrics = [_number(m) for m in value["metrics"] if _known(m)]
                 groups.append({"name": name, "metric_data": metrics})
@@ -196,38 +279,48 @@ def _facet_values(values: Any) -> list[dict[str, Any]]:
     return values
 
 
-def _model_quality(document: dict[str, Any], section: str) -> list[dict[str, Any]]:
+def _model_quality(document: dict[str, Any], section: str, budget: Budget) -> list[dict[str, Any]]:
     """The report's section as one group: each metric's value (and standard deviation), the confusion
     matrix as a matrix."""
     metrics = document.get(section)
     if not isinstance(metrics, dict):
         raise MetricFileProblem(f"must hold a {section} object")
+    budget.spend(metrics=2 * len(metrics))
     data: list[dict[str, Any]] = []
     for name, raw in metrics.items():
         if name == "confusion_matrix":
-            data.append(_confusion_matrix(raw, section))
+            data.append(_confusion_matrix(raw, section, budget))
         elif isinstance(raw, dict) and "value" in raw:
             data.append({"name": name, "type": "number", "value": raw["value"]})
             deviation = raw.get("standard_deviation")
-            if isinstance(deviation, int | float) and not isinstance(deviation, bool):
+            if is_number(deviation):
                 data.append({"name": f"{name} - standard_deviation", "type": "number", "value": deviation})
         # Curves (receiver_operating_characteristic_curve, precision_recall_curve) are left out: graphs
         # of hundreds of points that the card's content limit would rarely hold.
     return [{"name": section, "metric_data": data}]
 
 
-def _confusion_matrix(raw: Any, section: str) -> dict[str, Any]:
-    if not isinstance(raw, dict) or not all(isinstance(row, dict) for row in raw.values()):
-        raise MetricFileProblem(f"{section}.confusion_matrix must map each label to its counts")
+def _confusion_matrix(raw: Any, section: str, budget: Budget) -> dict[str, Any]:
+    """Every actual label's counts of every predicted label (the first row's), counted against the budget
+    before the rows are written: a matrix is rows times columns."""
+    problem = MetricFileProblem(
+        f"{section}.confusion_matrix must map each label to its counts, numbers, for the same predicted labels"
+    )
+    if not isinstance(raw, dict) or not raw or not all(isinstance(row, dict) for row in raw.values()):
+        raise problem
     actual = list(raw)
-    predicted = list(next(iter(raw.values()), {}))
+    predicted = list(next(iter(raw.values())))
+    budget.spend(values=len(actual) * len(predicted))
     rows = [[raw[label].get(column, 0) for column in predicted] for label in actual]
+    if not all(is_number(count) for row in rows for count in row):
+        raise problem
+    kind = section.removesuffix("_metrics")
     return {
         "name": "confusion_matrix",
         "type": "matrix",
         "value": rows,
-        "x_axis_name": [str(label) for label in actual],
-        "y_axis_name": [str(label) for label in predicted],
+        "x_axis_name": [checked_name(label, "confusion matrix label", kind, MAX_AXIS_CHARS) for label in actual],
+        "y_axis_name": [checked_name(label, "confusion matrix label", kind, MAX_AXIS_CHARS) for label in predicted],
     }
 
 

@@ -24,6 +24,7 @@ from pydantic import (
 from mlops_spec.common import checked, field_problem
 from mlops_spec.metric_files import (
     MAX_CARD_CHARS,
+    MAX_JOB_GROUPS,
     METRIC_FILE_PREFIX,
     READ_TYPES,
     MetricFileType,
@@ -56,7 +57,7 @@ PageSize = Annotated[int, Field(ge=1, le=100), BeforeValidator(_integral)]
 # SageMaker limits content to 100,000 characters; the service checks the built JSON against it.
 MAX_CONTENT_CHARS = MAX_CARD_CHARS
 # Metric groups of one evaluation job, given inline and read from its metric file together.
-MAX_METRIC_GROUPS = 50
+MAX_METRIC_GROUPS = MAX_JOB_GROUPS
 
 
 class CardModel(BaseModel):

@@ -42,6 +42,10 @@ def query(event: APIGatewayProxyEvent, allowed: Set[str]) -> dict[str, str]:
         raise InvalidRequest(
             "invalid query parameters", [field_error(k, "is not a known query parameter") for k in unknown]
         )
+    # API Gateway keeps the last of a repeated key: `?dry_run=true&dry_run=false` would provision for real.
+    repeated = sorted(k for k, values in (event.multi_value_query_string_parameters or {}).items() if len(values) > 1)
+    if repeated:
+        raise InvalidRequest("invalid query parameters", [field_error(k, "is given more than once") for k in repeated])
     return params
 
 
@@ -50,7 +54,7 @@ def flag(params: dict[str, str], name: str) -> bool:
     read as false, a bare `?dry_run` would provision for real."""
     if name not in params:
         return False
-    value = params[name].strip().lower()
+    value = str(params[name] or "").strip().lower()
     if value in _TRUE:
         return True
     if value in _FALSE:

@@ -22,6 +22,7 @@ from lambda_src.common.settings import Settings, settings
 
 if TYPE_CHECKING:
     from mlops_spec import modelcards as cards
+    from mlops_spec.errors import FieldError
 
 EXPORT_PREFIX = "model_card_exports"
 
@@ -288,20 +289,23 @@ def _file_groups(
         try:
             checked.append(_cards().MetricGroup.model_validate(group).plain())
         except ValidationError as exc:
-            problems = [_group_problem(index, e.field, e.problem) for e in field_errors(exc)[:10]]
+            pairs = zip(exc.errors(include_url=False), field_errors(exc), strict=True)
+            problems = [_group_problem(index, error, found) for error, found in list(pairs)[:10]]
             raise InvalidRequest("invalid metric file", [field_error(field, p) for p in problems]) from None
     documents[url, metric_type] = checked
     return list(checked)
 
 
-def _group_problem(index: int, where: str, problem: str) -> str:
-    """A metric group's error, never naming a key of the file: an unknown key is named by where it sits."""
-    from mlops_spec.request import UNKNOWN_FIELD
+def _group_problem(index: int, error: Any, found: FieldError) -> str:
+    """A metric group's error (`found`, from pydantic's `error`), never naming a key of the file: an unknown
+    key is named by where it sits, its parent's place taken from the error's location (the key itself may
+    hold dots)."""
+    from mlops_spec.errors import field_path
 
-    if problem.startswith(UNKNOWN_FIELD):
-        parent = where.rpartition(".")[0]
+    if error["type"] == "extra_forbidden":
+        parent = field_path(tuple(error["loc"])[:-1])
         return f"its metric_groups[{index}]{'.' + parent if parent else ''} holds a key that is not a known field"
-    return f"its metric_groups[{index}].{where} {problem}"
+    return f"its metric_groups[{index}].{found.field} {found.problem}"
 
 
 def _read_metric_file(url: str, field: str, config: Settings) -> Any:

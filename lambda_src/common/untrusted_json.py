@@ -85,11 +85,14 @@ def structure_problems(value: Any, limit: int = MAX_DEPTH) -> list[dict[str, str
     Iterative, so a deep document cannot exhaust the stack here either.
     """
     problems: list[dict[str, str]] = []
-    stack: list[tuple[Any, int, str]] = [(value, 1, "")]
+    # Where a node sits is kept as a link to its parent's place and its own key; the path text is written
+    # only for a problem. (Written for every node, a long key with many members under it was copied into
+    # each member's path: a 256 KB body took gigabytes.)
+    stack: list[tuple[Any, int, _Place]] = [(value, 1, None)]
     while stack:
-        node, depth, path = stack.pop()
+        node, depth, place = stack.pop()
         if isinstance(node, OutOfRange):
-            problems.append(field_error(path or "(body)", NOT_FINITE))
+            problems.append(field_error(_path(place) or "(body)", NOT_FINITE))
         elif isinstance(node, str):
             if not _is_utf8(node):
                 return [field_error("(body)", "contains a string that is not valid Unicode (lone surrogate)")]
@@ -97,13 +100,26 @@ def structure_problems(value: Any, limit: int = MAX_DEPTH) -> list[dict[str, str
             if depth > limit:
                 return [field_error("(body)", f"must nest at most {limit} levels")]
             if isinstance(node, dict):
-                stack.extend((key, depth, path) for key in node)
-                stack.extend((child, depth + 1, _child(path, key)) for key, child in reversed(node.items()))
+                stack.extend((key, depth, place) for key in node)
+                stack.extend((child, depth + 1, (place, key)) for key, child in reversed(node.items()))
             else:
-                stack.extend(
-                    (child, depth + 1, _child(path, index)) for index, child in reversed(list(enumerate(node)))
-                )
+                stack.extend((child, depth + 1, (place, index)) for index, child in reversed(list(enumerate(node))))
     return problems
+
+
+_Place = tuple[Any, "str | int"] | None
+
+
+def _path(place: _Place) -> str:
+    """The field path of a place, written as the validation errors write it: `a.b[0].c`."""
+    keys: list[str | int] = []
+    while place is not None:
+        place, key = place
+        keys.append(key)
+    path = ""
+    for key in reversed(keys):
+        path = _child(path, key)
+    return path
 
 
 def _is_utf8(text: str) -> bool:

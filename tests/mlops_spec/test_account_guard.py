@@ -23,16 +23,24 @@ def test_unset_or_exactly_the_stacks_account_passes() -> None:
 
 
 def test_another_account_is_refused_naming_the_stacks_account_and_the_fix() -> None:
-    assert allowed_accounts_problem('["444444444444", "012345678901"]', "012345678901", "prod") == (
-        "names 444444444444, 012345678901, but this stack deploys prod into account 012345678901 "
-        f"(mlops:accounts.prod); {FIX}"
+    assert allowed_accounts_problem('["444444444444"]', "012345678901", "prod") == (
+        f"names 444444444444, but this stack deploys prod into account 012345678901 (mlops:accounts.prod); {FIX}"
+    )
+
+
+def test_a_guard_of_two_accounts_is_replaced_not_set_at_its_first_entry() -> None:
+    # Setting entry 0 of ["111111111111", "012345678901"] would leave a list the check refuses again.
+    assert allowed_accounts_problem('["111111111111", "012345678901"]', "012345678901", "prod") == (
+        "names 111111111111, 012345678901 (111111111111: the shipped example's account), but this stack deploys "
+        "prod into account 012345678901 (mlops:accounts.prod); replace it: `pulumi config rm aws:allowedAccountIds`, "
+        "then `pulumi config set --path 'aws:allowedAccountIds[0]' 012345678901 --type string`"
     )
 
 
 def test_the_shipped_examples_account_left_by_an_upgrade_is_named_as_such() -> None:
     # The shipped Pulumi.dev.yaml merged into a stack file that holds the user's own account.
     assert allowed_accounts_problem('["111111111111"]', "012345678901", "dev") == (
-        "names 111111111111 (the shipped example's account), but this stack deploys dev into account "
+        "names 111111111111 (111111111111: the shipped example's account), but this stack deploys dev into account "
         f"012345678901 (mlops:accounts.dev); {FIX}"
     )
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
 
 import pytest
 
@@ -98,7 +99,13 @@ def test_without_the_bucket_only_the_key_is_checked():
 
 
 def test_a_crafted_bias_report_is_a_problem_not_a_crash():
-    report = {"post_training_bias_metrics": {"facets": {"age": [{"value_or_threshold": "4", "metrics": 5}]}}}
+    report = {
+        "post_training_bias_metrics": {
+            "label": "y",
+            "label_value_or_threshold": 1,
+            "facets": {"age": [{"value_or_threshold": "4", "metrics": 5}]},
+        }
+    }
     with pytest.raises(MetricFileProblem, match=r"^every facet value needs value_or_threshold and a list of metrics"):
         metric_groups(report, "clarify_bias")
 
@@ -256,3 +263,95 @@ def test_a_text_features_top_tokens_become_a_group_per_feature():
         metric_groups(
             {"explanations": {"kernel_shap": {"1": {"global_top_shap_text": {"r": [1]}}}}}, "clarify_explainability"
         )
+
+
+# -- files whose groups would outgrow a card: refused while read, before they are built (review) ---------
+LONG = "n" * 100_000
+WIDE_PLOT = {
+    "feature_name": LONG,
+    "data_type": "categorical",
+    "feature_values": ["a"],
+    "data_distribution": [1],
+    "label_headers": [i % 10 for i in range(112_475)],
+    "model_predictions": [[1]] * 112_475,
+}
+
+
+def _refused_within(document: dict, metric_type: str, megabytes: int) -> str:
+    tracemalloc.start()
+    try:
+        with pytest.raises(MetricFileProblem) as raised:
+            metric_groups(document, metric_type)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < megabytes * 1024 * 1024, f"peak {peak / 1e6:.0f} MB"
+    assert "n" * 300 not in str(raised.value)  # nothing of the file is quoted
+    return str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("document", "metric_type", "problem"),
+    [
+        # A long feature name copied into 112,476 series names.
+        (
+            {"explanations": {"pdp": [WIDE_PLOT]}},
+            "clarify_explainability",
+            "adds more than 50 metric groups",
+        ),
+        # A long label copied into every group of 74,983 text features.
+        (
+            {"explanations": {"kernel_shap": {LONG: {"global_top_shap_text": {str(i): {} for i in range(74_983)}}}}},
+            "clarify_explainability",
+            "every label must be a text or a number of at most 255 characters",
+        ),
+        (
+            {"pre_training_bias_metrics": {"label": LONG, "label_value_or_threshold": 1,
+              "facets": {"f": [{"value_or_threshold": 0, "metrics": []}] * 22_492}}},
+            "clarify_bias",
+            "every label must be a text or a number of at most 255 characters",
+        ),
+        (
+            {"pre_training_bias_metrics": {"label": "y", "label_value_or_threshold": 1,
+              "facets": {"f": [{"value_or_threshold": 0, "metrics": []}] * 22_492}}},
+            "clarify_bias",
+            "adds more than 50 metric groups",
+        ),
+        # Rows times columns: 10,000 labels by the first row's 10,000.
+        (
+            {"binary_classification_metrics": {"confusion_matrix": {"0": {str(i): 1 for i in range(10_000)},
+              **{str(i): {} for i in range(1, 10_000)}}}},
+            "binary_classification",
+            "adds more than 100000 characters of metric groups",
+        ),
+    ],
+    ids=["pdp-series", "shap-label", "bias-label", "bias-groups", "confusion-matrix"],
+)  # fmt: skip
+def test_a_file_whose_groups_would_outgrow_a_card_is_refused_before_they_are_built(
+    document: dict, metric_type: str, problem: str
+):
+    assert _refused_within(document, metric_type, megabytes=64).startswith(problem)
+
+
+def test_the_size_of_groups_is_counted_as_the_card_writes_them():
+    # 96,490 characters of numbers: within a card (an estimate counting each number as longer refused it).
+    line = {"name": "l", "type": "linear_graph", "value": [[1, 2]] * 1600}
+    accepted = {"metric_groups": [{"name": "g", "metric_data": [line] * 10}]}
+    assert len(json.dumps(accepted["metric_groups"], separators=(",", ":"))) < 100_000
+    assert metric_groups(accepted, "model_card_metric_schema") == accepted["metric_groups"]
+    # 90,000 characters that JSON escapes to twelve each: far beyond a card.
+    escaped = {
+        "metric_groups": [{"name": "g", "metric_data": [{"name": "s", "type": "string", "value": "😀" * 90_000}]}]
+    }
+    with pytest.raises(MetricFileProblem, match=r"^adds more than 100000 characters"):
+        metric_groups(escaped, "model_card_metric_schema")
+
+
+def test_confusion_matrix_counts_must_be_numbers():
+    report = {"binary_classification_metrics": {"confusion_matrix": {"0": {"0": "hunter2"}}}}
+
+    with pytest.raises(MetricFileProblem) as raised:
+        metric_groups(report, "binary_classification")
+
+    assert str(raised.value).startswith("binary_classification_metrics.confusion_matrix must map each label")
+    assert "hunter2" not in str(raised.value)

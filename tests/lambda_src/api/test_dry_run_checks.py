@@ -132,3 +132,18 @@ def test_a_cold_process_answers_a_dry_run_without_checks_without_loading_botocor
     done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env)
 
     assert json.loads(done.stdout.strip().splitlines()[-1]) == [200, []]
+
+
+def test_a_repeated_query_key_is_400_not_its_last_value(orchestrator):
+    # API Gateway hands the last value in queryStringParameters: read alone, this would provision for real.
+    event = api_event("POST", "/provisionpipeline", realtime_body(), query={"dry_run": "false"})
+    event["multiValueQueryStringParameters"] = {"dry_run": ["true", "false"]}
+
+    response = call(event)
+
+    assert (response.status, response.body["errors"]) == (
+        400,
+        [{"field": "dry_run", "problem": "is given more than once"}],
+    )
+    assert orchestrator.items() == []
+    assert orchestrator.invocations.calls == []

@@ -239,3 +239,15 @@ def test_a_dry_run_refuses_a_card_too_large_as_the_real_create_would(orchestrato
         413,
         [{"field": "(body)", "problem": "must be at most 100000"}],
     )
+
+
+def test_an_unknown_key_holding_dots_is_named_by_its_place_not_its_text(orchestrator):
+    group = {"name": "g", "metric_data": [{"name": "f1", "type": "number", "value": 1, "top.secret.key": 1}]}
+    url = put("model_card_metrics/metrics.json", {"metric_groups": [group]})
+
+    response = create(card(url, "model_card_metric_schema"))
+
+    assert (response.status, response.body["errors"]) == (
+        400,
+        [{"field": FIELD, "problem": "its metric_groups[0].metric_data[0] holds a key that is not a known field"}],
+    )

@@ -1,0 +1,35 @@
+"""What the API reads from a body before any model (lambda_src/common/untrusted_json.py): bounded in memory
+whatever the body's shape (review: a long key over many members was copied into each member's path)."""
+
+from __future__ import annotations
+
+import json
+import tracemalloc
+
+import pytest
+
+from lambda_src.common import untrusted_json
+
+pytestmark = pytest.mark.fast
+
+
+def test_a_long_key_over_many_members_costs_no_more_than_the_body():
+    # Under the 256 KiB cap: one 100,000-character key holding 70,000 members.
+    body = json.dumps({"pipeline_type": "x", "k" * 100_000: [0] * 70_000}, separators=(",", ":"))
+    assert len(body) <= untrusted_json.MAX_BODY_BYTES
+    document = untrusted_json.loads(body)
+    tracemalloc.start()
+    try:
+        problems = untrusted_json.structure_problems(document)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert problems == []
+    assert peak < 20 * 1024 * 1024
+
+
+def test_a_number_out_of_range_is_named_by_its_path():
+    document = untrusted_json.loads('{"a": {"b": [1, 1e400]}, "c": 2}')
+
+    assert untrusted_json.structure_problems(document) == [{"field": "a.b[1]", "problem": untrusted_json.NOT_FINITE}]
