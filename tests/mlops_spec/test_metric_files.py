@@ -272,8 +272,8 @@ WIDE_PLOT = {
     "data_type": "categorical",
     "feature_values": ["a"],
     "data_distribution": [1],
-    "label_headers": [i % 10 for i in range(112_475)],
-    "model_predictions": [[1]] * 112_475,
+    "label_headers": [i % 10 for i in range(20_000)],
+    "model_predictions": [[1]] * 20_000,
 }
 
 
@@ -293,7 +293,7 @@ def _refused_within(document: dict, metric_type: str, megabytes: int) -> str:
 @pytest.mark.parametrize(
     ("document", "metric_type", "problem"),
     [
-        # A long feature name copied into 112,476 series names.
+        # A long feature name copied into 20,001 series names (2 GB before this was bounded).
         (
             {"explanations": {"pdp": [WIDE_PLOT]}},
             "clarify_explainability",
