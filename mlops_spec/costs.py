@@ -12,23 +12,24 @@ unknown with its instance type, never as 0, and leaves the total unknown.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeGuard
 
 from mlops_spec.base import PipelineSpec
 from mlops_spec.common import Environment
 from mlops_spec.cost_setting import COST_SETTING as COST_SETTING
 from mlops_spec.cost_setting import max_monthly_cost_problem as max_monthly_cost_problem
-from mlops_spec.pipelines.autopilot import AutopilotSpec
-from mlops_spec.pipelines.batch import BatchFields
-from mlops_spec.pipelines.image_builder import ImageBuilderSpec
-from mlops_spec.pipelines.monitors import MonitorSpec
-from mlops_spec.pipelines.realtime import RealtimeFields
-from mlops_spec.pipelines.training import BuiltinTrainingFields, TunerSpec
 from mlops_spec.schedule_runs import HOURS_PER_MONTH, runs_per_month
+
+if TYPE_CHECKING:
+    from mlops_spec.pipelines.batch import BatchFields
+    from mlops_spec.pipelines.monitors import MonitorSpec
+    from mlops_spec.pipelines.realtime import RealtimeFields
+    from mlops_spec.pipelines.training import BuiltinTrainingFields
 
 # How SageMaker bills an instance, as the Price List's usage types name it (USE1-Host:ml.m5.large, ...).
 PriceUsage = Literal["hosting", "async", "transform", "processing", "training"]
@@ -196,25 +197,32 @@ def estimate(spec: PipelineSpec, env: Environment, region: str, lookup: PriceLoo
     """The estimated cost of `spec` in `env`, priced in `region` by `lookup` (whose origin is `source`)."""
     pricer = _Pricer(region, lookup)
     resolved = spec.for_env(env)
-    if isinstance(resolved, RealtimeFields):
+    if _is(resolved, "realtime", "RealtimeFields"):
         _endpoint(resolved, env, pricer)
-    elif isinstance(resolved, BatchFields):
+    elif _is(resolved, "batch", "BatchFields"):
         _batch(resolved, pricer)
-    elif isinstance(resolved, MonitorSpec):
+    elif _is(resolved, "monitors", "MonitorSpec"):
         _monitor(resolved, pricer)
-    elif isinstance(resolved, BuiltinTrainingFields):
+    elif _is(resolved, "training", "BuiltinTrainingFields"):
         _training(resolved, pricer)
-    elif isinstance(resolved, AutopilotSpec):
+    elif _is(resolved, "autopilot", "AutopilotSpec"):
         pricer.unpriced(
             "Autopilot job",
             "Autopilot chooses its instance types as it runs, so its cost cannot be priced beforehand (at most "
             f"{resolved.job_max_candidates} candidates within {resolved.total_max_runtime // 3600} hours)",
         )
-    elif isinstance(resolved, ImageBuilderSpec):
+    elif _is(resolved, "image_builder", "ImageBuilderSpec"):
         pricer.unpriced("image build", "an image build runs on CodeBuild (build minutes and ECR storage not priced)")
     return CostEstimate(
         spec.pipeline_id, env, region, source, tuple(pricer.lines), (*ASSUMPTIONS, *dict.fromkeys(pricer.assumptions))
     )
+
+
+def _is(spec: PipelineSpec, module: str, name: str) -> TypeGuard[Any]:
+    """isinstance(spec, mlops_spec.pipelines.<module>.<name>) without importing the module: a spec of one of
+    its classes exists only once it is loaded, and a request imports its own type's module alone."""
+    loaded = sys.modules.get(f"mlops_spec.pipelines.{module}")
+    return loaded is not None and isinstance(spec, getattr(loaded, name))
 
 
 def estimates(
@@ -301,8 +309,9 @@ def _monitor(spec: MonitorSpec, pricer: _Pricer) -> None:
 
 def _training(spec: BuiltinTrainingFields, pricer: _Pricer) -> None:
     run_hours = spec.max_runtime_per_job / 3600
-    jobs = spec.tuner_configs.max_jobs if isinstance(spec, TunerSpec) else 1
-    what = f"{jobs} tuning jobs" if isinstance(spec, TunerSpec) else "training job"
+    tuner = spec if _is(spec, "training", "TunerSpec") else None
+    jobs = tuner.tuner_configs.max_jobs if tuner else 1
+    what = f"{jobs} tuning jobs" if tuner else "training job"
     count = spec.instance_count
     hours = jobs * count * run_hours
     pricer.add_run(

@@ -1,4 +1,6 @@
-"""The request union: every pipeline type, discriminated on `pipeline_type`, and how to parse a body.
+"""How to parse a pipeline request body: into the model of the type it names (only that type's module is
+imported, which keeps the API's cold start small), or, for a body naming no known type, through the union of
+every type (mlops_spec/spec_union.py) for its error.
 
 Unknown top-level keys: the old solution ignored keys it did not know, so its users' request files
 carry extra ones (a description, team metadata). Read in compatibility mode (the default of the API,
@@ -10,53 +12,14 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from functools import cache
-from typing import Annotated, Any, Union, get_args
+from typing import Any, get_args
 
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from mlops_spec.base import PipelineSpec
 from mlops_spec.common import Mode
 from mlops_spec.errors import FieldError, SpecError, field_errors
-from mlops_spec.pipelines.autopilot import AutopilotSpec
-from mlops_spec.pipelines.batch import BatchBuiltinSpec, BatchCustomSpec
-from mlops_spec.pipelines.image_builder import ImageBuilderSpec
-from mlops_spec.pipelines.monitors import (
-    DataQualityMonitorSpec,
-    ModelBiasMonitorSpec,
-    ModelExplainabilityMonitorSpec,
-    ModelQualityMonitorSpec,
-)
-from mlops_spec.pipelines.realtime import RealtimeBuiltinSpec, RealtimeCustomSpec
-from mlops_spec.pipelines.training import TrainingSpec, TunerSpec
-
-# Every pipeline type's spec class. Adding a type adds its class here; its `pipeline_type` string
-# is written only on the class (the Literal of its discriminator field).
-SPEC_CLASSES: tuple[type[PipelineSpec], ...] = (
-    RealtimeBuiltinSpec,
-    RealtimeCustomSpec,
-    BatchBuiltinSpec,
-    BatchCustomSpec,
-    DataQualityMonitorSpec,
-    ModelQualityMonitorSpec,
-    ModelBiasMonitorSpec,
-    ModelExplainabilityMonitorSpec,
-    TrainingSpec,
-    TunerSpec,
-    AutopilotSpec,
-    ImageBuilderSpec,
-)
-# pipeline_type -> spec class.
-SPEC_TYPES: dict[str, type[PipelineSpec]] = {spec.type_name(): spec for spec in SPEC_CLASSES}
-
-PipelineRequest = Annotated[Union[SPEC_CLASSES], Field(discriminator="pipeline_type")]  # type: ignore[valid-type]
-
-
-@cache
-def _union() -> TypeAdapter[PipelineSpec]:
-    """The union of every type, built only for a body whose pipeline_type names none (for its error)."""
-    return TypeAdapter(PipelineRequest)  # type: ignore[arg-type]
-
+from mlops_spec.pipeline_types import spec_type
 
 UNKNOWN_FIELD = "is not a known field"
 # Warnings an answer lists: a body of thousands of unknown keys gets the first ones and a count, not an
@@ -114,7 +77,10 @@ def read_pipeline_request(
         if spec_class is not None:
             spec: PipelineSpec = spec_class.model_validate(body, context=context)
         else:
-            spec = _union().validate_python(body, context=context)
+            from mlops_spec.spec_union import union
+
+            # A body naming no known type: the union's validation names the types it may be.
+            spec = union().validate_python(body, context=context)
     except ValidationError as exc:
         found = field_errors(exc, tagged_union=spec_class is None, root=root)
         raise RequestError(
@@ -125,7 +91,7 @@ def read_pipeline_request(
 
 def _spec_class(body: dict[str, Any]) -> type[PipelineSpec] | None:
     pipeline_type = body.get("pipeline_type")
-    return SPEC_TYPES.get(pipeline_type) if isinstance(pipeline_type, str) else None
+    return spec_type(pipeline_type) if isinstance(pipeline_type, str) else None
 
 
 class RequestError(SpecError):

@@ -148,9 +148,9 @@ def list_pipelines(query: ListQuery, settings: Settings) -> dict[str, Any]:
 
 
 def _known_pipeline_type(value: str) -> bool:
-    from mlops_spec.request import SPEC_TYPES
+    from mlops_spec.pipeline_types import TYPE_MODULES
 
-    return value in SPEC_TYPES
+    return value in TYPE_MODULES
 
 
 def _limit(raw: str | None, errors: list[dict[str, str]]) -> int:

@@ -105,8 +105,8 @@ def _endpoint_names(spec: Any) -> set[str]:
 
 
 def _is_realtime(record: PipelineRecord) -> bool:
+    from mlops_spec.pipeline_types import spec_type
     from mlops_spec.pipelines.realtime import RealtimeFields
-    from mlops_spec.request import SPEC_TYPES
 
-    kind = SPEC_TYPES.get(record.pipeline_type)
+    kind = spec_type(record.pipeline_type)
     return kind is not None and issubclass(kind, RealtimeFields)

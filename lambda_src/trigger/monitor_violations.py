@@ -174,10 +174,10 @@ def find_monitor(records: targets.Records, violation: Violation, config: Setting
 def _watch_of(record: PipelineRecord, violation: Violation, config: Settings) -> Watch | None:
     """The monitor of `record` as the run's, when one of its schedules is exactly the run's (only
     monitors' requests are read)."""
+    from mlops_spec.pipeline_types import spec_type
     from mlops_spec.pipelines.monitors import MonitorSpec
-    from mlops_spec.request import SPEC_TYPES
 
-    kind = SPEC_TYPES.get(record.pipeline_type)
+    kind = spec_type(record.pipeline_type)
     spec = submission.stored_spec(record, config) if kind is not None and issubclass(kind, MonitorSpec) else None
     if not isinstance(spec, MonitorSpec):
         return None

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from mlops_spec import routes
 from mlops_spec.modelcards import DescribeModelCard, ListModelCards
 from mlops_spec.openapi.schemas import ref
-from mlops_spec.request import SPEC_TYPES
+from mlops_spec.spec_union import SPEC_TYPES
 from mlops_spec.status import STATUS_NAMES
 
 _ERRORS = {

@@ -39,7 +39,7 @@ from mlops_spec.openapi.answers import (
     ReconcileAccepted,
 )
 from mlops_spec.published import blank_means_absent, not_blank
-from mlops_spec.request import PipelineRequest
+from mlops_spec.spec_union import PipelineRequest
 
 REF = "#/components/schemas/{model}"
 

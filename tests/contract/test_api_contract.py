@@ -181,7 +181,7 @@ def _strict_bodies_hold_known_keys(case: Case) -> None:
     strict=true leave them out."""
     from mlops_spec import modelcards
     from mlops_spec.card_keys import without_unknown_keys
-    from mlops_spec.request import SPEC_TYPES
+    from mlops_spec.spec_union import SPEC_TYPES
 
     strict = str((case.query or {}).get("strict", "")).strip().lower() == "true"
     if not strict or not isinstance(case.body, dict):

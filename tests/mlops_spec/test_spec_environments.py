@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mlops_spec.request import SPEC_TYPES, parse_pipeline_request
+from mlops_spec.request import parse_pipeline_request
+from mlops_spec.spec_union import SPEC_TYPES
 from tests.support.pipeline_types import every_type
 
 DEV_BUCKET = "mlops-dev-artifacts-111111111111-us-east-1"

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from mlops_spec.errors import SpecError
-from mlops_spec.request import SPEC_TYPES, parse_pipeline_request
+from mlops_spec.request import parse_pipeline_request
+from mlops_spec.spec_union import SPEC_TYPES
 
 PIPELINE_TYPES = sorted(SPEC_TYPES)
 SINGLE_ACCOUNT_ONLY = sorted(name for name, spec in SPEC_TYPES.items() if not spec.MULTI_ACCOUNT)

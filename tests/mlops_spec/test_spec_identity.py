@@ -8,7 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mlops_spec.request import SPEC_TYPES, parse_pipeline_request
+from mlops_spec.request import parse_pipeline_request
+from mlops_spec.spec_union import SPEC_TYPES
 from tests.support.pipeline_types import every_type
 
 SAGEMAKER_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")

@@ -11,7 +11,8 @@ from openapi_spec_validator import validate
 
 from mlops_spec.errors import SpecError
 from mlops_spec.openapi import ErrorBody, json_schema, openapi_document, render
-from mlops_spec.request import SPEC_TYPES, parse_pipeline_request
+from mlops_spec.request import parse_pipeline_request
+from mlops_spec.spec_union import SPEC_TYPES
 
 COMMITTED = Path(__file__).resolve().parents[2] / "openapi.json"
 PIPELINE_TYPES = sorted(SPEC_TYPES)

@@ -3,7 +3,7 @@ so a new type that a table forgets fails a test instead of silently going untest
 
 from __future__ import annotations
 
-from mlops_spec.request import SPEC_TYPES
+from mlops_spec.spec_union import SPEC_TYPES
 
 ALL_TYPES: list[str] = sorted(SPEC_TYPES)
 

@@ -13,7 +13,8 @@ from components.pipelines.realtime import RealtimeEndpoint
 from components.pipelines.registry import COMPONENTS, REGISTRY, build_pipeline
 from mlops_cli.mocks import PlanRecorder
 from mlops_spec.base import PipelineSpec
-from mlops_spec.request import SPEC_CLASSES, SPEC_TYPES, parse_pipeline_request
+from mlops_spec.request import parse_pipeline_request
+from mlops_spec.spec_union import SPEC_CLASSES, SPEC_TYPES
 
 CONTEXT = PipelineContext(
     environment="dev",

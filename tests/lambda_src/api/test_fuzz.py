@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mlops_spec.modelcards import MODEL_CARD_OPERATIONS
-from mlops_spec.request import SPEC_TYPES
+from mlops_spec.spec_union import SPEC_TYPES
 from tests.support.api_gateway import api_event, call
 from tests.support.examples import EXAMPLES
 from tests.support.requests import realtime_body
