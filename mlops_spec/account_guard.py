@@ -42,7 +42,10 @@ def allowed_accounts_problem(raw: str | None, account_id: str, environment: str)
             fix = f"replace it: `pulumi config rm {ALLOWED_ACCOUNTS_KEY}`, then `{guard_command(account_id)}`"
         # An upgrade merging the shipped stack file into one with the user's account brings its example id.
         examples = [entry for entry in listed if entry in EXAMPLE_ACCOUNTS and entry != account_id]
-        example = f" ({', '.join(examples)}: the shipped example's account)" if examples else ""
+        example = ""
+        if examples:
+            which = "" if len(listed) == 1 else f"{', '.join(examples)}: "
+            example = f" ({which}the shipped example's account)"
         return (
             f"names {', '.join(listed) or 'no account'}{example}, but this stack deploys {environment} into "
             f"account {account_id} (mlops:accounts.{environment}); {fix}"

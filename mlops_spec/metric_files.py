@@ -41,6 +41,8 @@ READ_TYPES = METRIC_FILE_TYPES
 # A metric file is read whole into the function's memory; a card's content is at most 100,000
 # characters anyway, so a larger file could not fit in it.
 MAX_METRIC_FILE_BYTES = 1_000_000
+# ... and all the files one request names, together: each is parsed whole, into many times its size.
+MAX_METRIC_FILES_BYTES = 3_000_000
 # A card's whole content is at most this long, a job holds at most this many groups, a name this many
 # characters, an axis label this many (mlops_spec.modelcards, which imports this module, has them from here).
 MAX_CARD_CHARS = 100_000

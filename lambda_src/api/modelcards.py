@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -245,8 +247,7 @@ def content_with_metric_files(request: cards.ModelCardSections, config: Settings
     """The request's card content, each evaluation job's metric file read from S3 and its groups added
     after the job's own metric_groups; InvalidRequest naming the job's metric_file_s3_url otherwise."""
     content = request.content()
-    # Per request: each file's document by its URL, its checked groups by (URL, metric type).
-    documents: dict[Any, Any] = {}
+    reads = MetricFileReads()
     for index, job in enumerate(request.evaluation_details or []):
         if job.metric_file_s3_url is None or job.metric_type is None:
             continue
@@ -254,7 +255,7 @@ def content_with_metric_files(request: cards.ModelCardSections, config: Settings
         entry = content["evaluation_details"][index]
         groups = [
             *entry.get("metric_groups", []),
-            *_file_groups(job.metric_file_s3_url, job.metric_type, field, config, documents),
+            *_file_groups(job.metric_file_s3_url, job.metric_type, field, config, reads),
         ]
         limit = _cards().MAX_METRIC_GROUPS
         if len(groups) > limit:
@@ -267,21 +268,28 @@ def content_with_metric_files(request: cards.ModelCardSections, config: Settings
     return content
 
 
+@dataclass
+class MetricFileReads:
+    """One request's metric files: each file's checked groups by (URL, metric type), converted once however
+    many jobs name it, and the bytes read in all. A file's parsed document is dropped once converted, and
+    the bytes are bounded: each file is parsed whole into memory, many times its size."""
+
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = dataclass_field(default_factory=dict)
+    bytes_read: int = 0
+
+
 def _file_groups(
-    url: str, metric_type: str, field: str, config: Settings, documents: dict[Any, Any]
+    url: str, metric_type: str, field: str, config: Settings, reads: MetricFileReads
 ) -> list[dict[str, Any]]:
     from pydantic import ValidationError
 
     from mlops_spec.errors import field_errors
     from mlops_spec.metric_files import MetricFileProblem, metric_groups
 
-    # Each file is read, converted and checked once per request, however many jobs name it.
-    if (url, metric_type) in documents:
-        return list(documents[url, metric_type])
+    if (url, metric_type) in reads.groups:
+        return list(reads.groups[url, metric_type])
     try:
-        if url not in documents:
-            documents[url] = _read_metric_file(url, field, config)
-        groups = metric_groups(documents[url], metric_type)
+        groups = metric_groups(_read_metric_file(url, field, config, reads), metric_type)
     except MetricFileProblem as exc:
         raise _bad_file(field, str(exc)) from None
     checked = []
@@ -292,7 +300,7 @@ def _file_groups(
             pairs = zip(exc.errors(include_url=False), field_errors(exc), strict=True)
             problems = [_group_problem(index, error, found) for error, found in list(pairs)[:10]]
             raise InvalidRequest("invalid metric file", [field_error(field, p) for p in problems]) from None
-    documents[url, metric_type] = checked
+    reads.groups[url, metric_type] = checked
     return list(checked)
 
 
@@ -308,13 +316,19 @@ def _group_problem(index: int, error: Any, found: FieldError) -> str:
     return f"its metric_groups[{index}].{found.field} {found.problem}"
 
 
-def _read_metric_file(url: str, field: str, config: Settings) -> Any:
+def _read_metric_file(url: str, field: str, config: Settings, reads: MetricFileReads) -> Any:
     """The JSON document at `url`, which must be a .json file under model_card_metrics/ of the orchestrator's
     assets bucket (the only place the API's role may read them), at most MAX_METRIC_FILE_BYTES;
     InvalidRequest naming `field` otherwise, with one message for every read failure (AWS throttling or
     an outage aside: 429 / 503, to send again)."""
     from lambda_src.common import untrusted_json
-    from mlops_spec.metric_files import MAX_METRIC_FILE_BYTES, UNREADABLE, location_problem, s3_location
+    from mlops_spec.metric_files import (
+        MAX_METRIC_FILE_BYTES,
+        MAX_METRIC_FILES_BYTES,
+        UNREADABLE,
+        location_problem,
+        s3_location,
+    )
 
     problem = location_problem(url, config.assets_bucket)
     location = s3_location(url)
@@ -326,6 +340,10 @@ def _read_metric_file(url: str, field: str, config: Settings) -> Any:
         raw = response["Body"].read(MAX_METRIC_FILE_BYTES + 1)
         if max(response.get("ContentLength", 0), len(raw)) > MAX_METRIC_FILE_BYTES:
             raise _bad_file(field, f"is larger than {MAX_METRIC_FILE_BYTES} bytes")
+        reads.bytes_read += len(raw)
+        if reads.bytes_read > MAX_METRIC_FILES_BYTES:
+            problem = f"is larger than the {MAX_METRIC_FILES_BYTES} bytes the metric files of one request hold in all"
+            raise _bad_file(field, problem)
         document = untrusted_json.loads(raw.decode("utf-8"))
     except InvalidRequest:
         raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from typing import Any
 
 from lambda_src.common.errors import InvalidRequest, PayloadTooLarge, field_error
@@ -85,25 +86,31 @@ def structure_problems(value: Any, limit: int = MAX_DEPTH) -> list[dict[str, str
     Iterative, so a deep document cannot exhaust the stack here either.
     """
     problems: list[dict[str, str]] = []
-    # Where a node sits is kept as a link to its parent's place and its own key; the path text is written
-    # only for a problem. (Written for every node, a long key with many members under it was copied into
-    # each member's path: a 256 KB body took gigabytes.)
-    stack: list[tuple[Any, int, _Place]] = [(value, 1, None)]
-    while stack:
-        node, depth, place = stack.pop()
+    # One iterator per open container (not an entry per member: a list of 300,000 members would cost more
+    # than the document), and where a node sits as a link to its parent's place and its own key: the path
+    # text is written only for a problem (a long key over many members is not copied into each path).
+    pending: list[tuple[Iterator[tuple[Any, Any]], int, _Place]] = [(iter([(None, value)]), 1, None)]
+    while pending:
+        members, depth, parent = pending[-1]
+        member = next(members, None)
+        if member is None:
+            pending.pop()
+            continue
+        key, node = member
+        place = parent if key is None else (parent, key)
         if isinstance(node, OutOfRange):
             problems.append(field_error(_path(place) or "(body)", NOT_FINITE))
-        elif isinstance(node, str):
-            if not _is_utf8(node):
-                return [field_error("(body)", "contains a string that is not valid Unicode (lone surrogate)")]
+        elif isinstance(node, str) and not _is_utf8(node):
+            return [field_error("(body)", "contains a string that is not valid Unicode (lone surrogate)")]
         elif isinstance(node, dict | list):
             if depth > limit:
                 return [field_error("(body)", f"must nest at most {limit} levels")]
             if isinstance(node, dict):
-                stack.extend((key, depth, place) for key in node)
-                stack.extend((child, depth + 1, (place, key)) for key, child in reversed(node.items()))
+                if not all(_is_utf8(name) for name in node if isinstance(name, str)):
+                    return [field_error("(body)", "contains a string that is not valid Unicode (lone surrogate)")]
+                pending.append((iter(node.items()), depth + 1, place))
             else:
-                stack.extend((child, depth + 1, (place, index)) for index, child in reversed(list(enumerate(node))))
+                pending.append((iter(enumerate(node)), depth + 1, place))
     return problems
 
 

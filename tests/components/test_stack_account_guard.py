@@ -34,7 +34,7 @@ def test_a_guard_naming_another_account_stops_the_program_with_the_fix() -> None
         read_stack_config()
     assert str(stopped.value) == (
         "invalid stack config: aws:allowedAccountIds: names 222222222222 "
-        "(222222222222: the shipped example's account), but this stack deploys dev into account 111111111111 "
+        "(the shipped example's account), but this stack deploys dev into account 111111111111 "
         "(mlops:accounts.dev); set it with "
         "`pulumi config set --path 'aws:allowedAccountIds[0]' 111111111111 --type string`"
     )

@@ -40,7 +40,7 @@ def test_a_guard_of_two_accounts_is_replaced_not_set_at_its_first_entry() -> Non
 def test_the_shipped_examples_account_left_by_an_upgrade_is_named_as_such() -> None:
     # The shipped Pulumi.dev.yaml merged into a stack file that holds the user's own account.
     assert allowed_accounts_problem('["111111111111"]', "012345678901", "dev") == (
-        "names 111111111111 (111111111111: the shipped example's account), but this stack deploys dev into account "
+        "names 111111111111 (the shipped example's account), but this stack deploys dev into account "
         f"012345678901 (mlops:accounts.dev); {FIX}"
     )
 

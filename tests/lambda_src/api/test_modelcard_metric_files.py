@@ -251,3 +251,26 @@ def test_an_unknown_key_holding_dots_is_named_by_its_place_not_its_text(orchestr
         400,
         [{"field": FIELD, "problem": "its metric_groups[0].metric_data[0] holds a key that is not a known field"}],
     )
+
+
+def test_the_metric_files_of_one_request_are_bounded_in_all_and_nothing_is_created(orchestrator):
+    # Each file under the 1 MB limit, padded with members the format ignores; four are over 3 MB in all.
+    padded = {**SCHEMA_FILE, "pad": ["x" * 1000] * 850}
+    urls = [put(f"model_card_metrics/padded-{i}.json", padded) for i in range(4)]
+    jobs = [
+        {"name": f"job-{i}", "metric_file_s3_url": url, "metric_type": "model_card_metric_schema"}
+        for i, url in enumerate(urls)
+    ]
+
+    response = create({"name": "churn-card", "evaluation_details": jobs})
+
+    assert (response.status, response.body["errors"]) == (
+        400,
+        [
+            {
+                "field": "evaluation_details[3].metric_file_s3_url",
+                "problem": "is larger than the 3000000 bytes the metric files of one request hold in all",
+            }
+        ],
+    )
+    assert aws.client("sagemaker").list_model_cards()["ModelCardSummaries"] == []

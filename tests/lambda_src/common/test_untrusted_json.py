@@ -33,3 +33,23 @@ def test_a_number_out_of_range_is_named_by_its_path():
     document = untrusted_json.loads('{"a": {"b": [1, 1e400]}, "c": 2}')
 
     assert untrusted_json.structure_problems(document) == [{"field": "a.b[1]", "problem": untrusted_json.NOT_FINITE}]
+
+
+def test_a_long_list_costs_no_more_than_its_nesting():
+    document = untrusted_json.loads("[" + ",".join(["{}"] * 30_000) + "]")
+    tracemalloc.start()
+    try:
+        problems = untrusted_json.structure_problems(document)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert problems == []
+    assert peak < 1024 * 1024  # an entry per member was ~7 MB
+
+
+def test_nesting_deeper_than_the_limit_is_one_error_for_the_body():
+    assert untrusted_json.structure_problems(untrusted_json.loads("[" * 33 + "]" * 33)) == [
+        {"field": "(body)", "problem": "must nest at most 32 levels"}
+    ]
+    assert untrusted_json.structure_problems(untrusted_json.loads("[" * 32 + "]" * 32)) == []
