@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import json
-import tracemalloc
 
 import pytest
 
 from mlops_spec.metric_files import MetricFileProblem, location_problem, metric_groups, s3_location
 from mlops_spec.modelcards import MetricGroup, UpdateModelCard
 from tests.support.examples import EXAMPLES
+from tests.support.memory import peak_bytes
 
 pytestmark = pytest.mark.fast
 FOLDER = EXAMPLES / "model_cards" / "metric_files"
@@ -278,16 +278,15 @@ WIDE_PLOT = {
 
 
 def _refused_within(document: dict, metric_type: str, megabytes: int) -> str:
-    tracemalloc.start()
-    try:
+    def refused() -> str:
         with pytest.raises(MetricFileProblem) as raised:
             metric_groups(document, metric_type)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+        return str(raised.value)
+
+    problem, peak = peak_bytes(refused)
     assert peak < megabytes * 1024 * 1024, f"peak {peak / 1e6:.0f} MB"
-    assert "n" * 300 not in str(raised.value)  # nothing of the file is quoted
-    return str(raised.value)
+    assert "n" * 300 not in problem  # nothing of the file is quoted
+    return problem
 
 
 @pytest.mark.parametrize(

@@ -4,11 +4,11 @@ whatever the body's shape (review: a long key over many members was copied into 
 from __future__ import annotations
 
 import json
-import tracemalloc
 
 import pytest
 
 from lambda_src.common import untrusted_json
+from tests.support.memory import peak_bytes
 
 pytestmark = pytest.mark.fast
 
@@ -18,12 +18,8 @@ def test_a_long_key_over_many_members_costs_no_more_than_the_body():
     body = json.dumps({"pipeline_type": "x", "k" * 100_000: [0] * 30_000}, separators=(",", ":"))
     assert len(body) <= untrusted_json.MAX_BODY_BYTES
     document = untrusted_json.loads(body)
-    tracemalloc.start()
-    try:
-        problems = untrusted_json.structure_problems(document)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+
+    problems, peak = peak_bytes(lambda: untrusted_json.structure_problems(document))
 
     assert problems == []
     assert peak < 20 * 1024 * 1024
@@ -37,12 +33,8 @@ def test_a_number_out_of_range_is_named_by_its_path():
 
 def test_a_long_list_costs_no_more_than_its_nesting():
     document = untrusted_json.loads("[" + ",".join(["{}"] * 30_000) + "]")
-    tracemalloc.start()
-    try:
-        problems = untrusted_json.structure_problems(document)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+
+    problems, peak = peak_bytes(lambda: untrusted_json.structure_problems(document))
 
     assert problems == []
     assert peak < 1024 * 1024  # an entry per member was ~7 MB
