@@ -59,10 +59,20 @@ def submitted(body: dict[str, Any], deploy: bool = True) -> str:
     assert response.status in (200, 202), response.body
     pipeline_id = str(response.body["pipeline_id"])
     if deploy:
-        registry = Registry(TABLE)
-        registry.transition(pipeline_id, Status.PROVISIONING)
-        registry.transition(pipeline_id, Status.DEPLOYED)
+        deployed(pipeline_id)
     return pipeline_id
+
+
+def deployed(pipeline_id: str) -> None:
+    """The provisioner's part, done: the pipeline's current version is live."""
+    registry = Registry(TABLE)
+    registry.transition(pipeline_id, Status.PROVISIONING)
+    registry.transition(pipeline_id, Status.DEPLOYED)
+
+
+def instance(pipeline_id: str) -> str:
+    """The endpoint instance type of the pipeline's current version."""
+    return str(json.loads(record(pipeline_id).spec)["inference_instance"])
 
 
 def monitor(on_violation: Any) -> str:

@@ -6,7 +6,6 @@ malformed event or a report outside the monitor's output location is not acted o
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -21,7 +20,9 @@ from tests.lambda_src.trigger.test_monitor_violations import (
     MONITOR,
     REPORT,
     RUN,
+    deployed,
     emails,
+    instance,
     monitor,
     record,
     served,
@@ -48,16 +49,6 @@ def from_elsewhere(account: str = "111111111111", region: str = "us-east-1", arn
         f"arn:aws:sagemaker:{region}:{arn_account}:monitoring-schedule/{MONITOR}-dev-schedule"
     )
     return event
-
-
-def deployed(pipeline_id: str) -> None:
-    registry = Registry(TABLE)
-    registry.transition(pipeline_id, Status.PROVISIONING)
-    registry.transition(pipeline_id, Status.DEPLOYED)
-
-
-def instance(pipeline_id: str) -> str:
-    return str(json.loads(record(pipeline_id).spec)["inference_instance"])
 
 
 # -- H1: whose schedule ----------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ requests out of the rollback history; the recorded monitored pipeline is checked
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -15,7 +14,16 @@ from lambda_src.common import settings as settings_mod
 from lambda_src.registry import Registry, Status
 from lambda_src.registry.violations import record_monitored
 from lambda_src.trigger.handler import handler
-from tests.lambda_src.trigger.test_monitor_violations import MONITOR, RUN, emails, monitor, record, violation_event
+from tests.lambda_src.trigger.test_monitor_violations import (
+    MONITOR,
+    RUN,
+    deployed,
+    emails,
+    instance,
+    monitor,
+    record,
+    violation_event,
+)
 from tests.support.api_gateway import LAMBDA_CONTEXT, api_event, call
 from tests.support.examples import load_example
 from tests.support.moto_orchestrator import TABLE, Orchestrator
@@ -44,16 +52,6 @@ def send(who: dict[str, str] | None, deploy: bool = True, **changes: Any) -> str
     if deploy:
         deployed(pipeline_id)
     return pipeline_id
-
-
-def deployed(pipeline_id: str) -> None:
-    registry = Registry(TABLE)
-    registry.transition(pipeline_id, Status.PROVISIONING)
-    registry.transition(pipeline_id, Status.DEPLOYED)
-
-
-def instance(pipeline_id: str) -> str:
-    return str(json.loads(record(pipeline_id).spec)["inference_instance"])
 
 
 def arns(principals: Any) -> set[str]:
