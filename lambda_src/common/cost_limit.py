@@ -92,9 +92,9 @@ def priced_cost(
     thread at a time, and the lookups run in another (see within_deadline)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from mlops_spec.costs import LIVE_SOURCE, cost_document, price_table
+    from mlops_spec.costs import LIVE_SOURCE, cost_document
 
-    where = region or os.environ.get("AWS_REGION") or "us-east-1"
+    where = estimate_region(region)
     live = lookup or live_prices(where)
     limit = settings.max_monthly_cost_per_pipeline
     try:
@@ -102,9 +102,7 @@ def priced_cost(
     except (BotoCoreError, ClientError, PriceListDeadline) as exc:
         reason = _failure_reason(exc)
         logger.info("the AWS Price List could not be read; the committed table prices the estimate", reason=reason)
-        table = price_table()
-        source = f"{table.label} (the AWS Price List could not be read: {reason})"
-        found = list(_estimates(spec, settings, where, table.lookup, source))
+        found = _table_estimates(spec, settings, where, f"the AWS Price List could not be read: {reason}")
         return Priced(found, cost_document(found, limit), reason)
     return Priced(found, cost_document(found, limit))
 
@@ -125,13 +123,23 @@ def within_deadline(lookups: Callable[[], list[CostEstimate]]) -> list[CostEstim
 def table_cost(spec: PipelineSpec, settings: Settings, region: str | None = None) -> dict[str, Any]:
     """The `cost` object priced at the committed table alone, for a dry run asked not to call AWS
     (checks=false): the same estimates and limit, and a `source` that says the Price List was not asked."""
-    from mlops_spec.costs import cost_document, price_table
+    from mlops_spec.costs import cost_document
 
-    where = region or os.environ.get("AWS_REGION") or "us-east-1"
-    table = price_table()
-    source = f"{table.label} (checks=false: the AWS Price List was not asked)"
-    found = list(_estimates(spec, settings, where, table.lookup, source))
+    found = _table_estimates(spec, settings, estimate_region(region), "checks=false: the AWS Price List was not asked")
     return cost_document(found, settings.max_monthly_cost_per_pipeline)
+
+
+def estimate_region(region: str | None = None) -> str:
+    """The region estimates are priced in: the one given, else the function's own (the orchestrator's)."""
+    return region or os.environ.get("AWS_REGION") or "us-east-1"
+
+
+def _table_estimates(spec: PipelineSpec, settings: Settings, region: str, why: str) -> list[CostEstimate]:
+    """The estimates at the committed table's prices, their source saying why the Price List's are not used."""
+    from mlops_spec.costs import price_table
+
+    table = price_table()
+    return list(_estimates(spec, settings, region, table.lookup, f"{table.label} ({why})"))
 
 
 def _failure_reason(exc: Exception) -> str:

@@ -10,7 +10,6 @@ still answers what it validated.
 from __future__ import annotations
 
 import json
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -55,7 +54,7 @@ def preflight_and_cost(
     29 s. Both clients are made here first: a boto3 session makes clients in one thread at a time."""
     if config.provisioner_function:
         lambda_client()
-    lookup = cost_limit.live_prices(os.environ.get("AWS_REGION") or "us-east-1")
+    lookup = cost_limit.live_prices(cost_limit.estimate_region())
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="dry-run") as pool:
         preflight = pool.submit(request_preflight, pipeline_id, spec_json, config)
         cost = pool.submit(cost_limit.request_cost, spec, config, None, lookup)
