@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from mlops_spec.metric_files import MAX_AXIS_CHARS, Budget, MetricFileProblem, checked_name, is_number
+from mlops_spec.metric_files import MAX_AXIS_CHARS, Budget, MetricFileProblem, checked_name, is_name, is_number
 
 KIND = "clarify_explainability"
 _KIND = f"(metric_type {KIND})"
@@ -106,8 +106,8 @@ def _pdp_groups(pdp: Any, budget: Budget) -> list[dict[str, Any]]:
 def _plot_series(plot: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     feature, values = checked_name(plot["feature_name"], "feature_name", KIND), plot["feature_values"]
     numerical = plot["data_type"] == "numerical"
-    # One x axis for every series of the plot (a categorical one's names, shared, not copied per series).
-    categories = [checked_name(v, "category", KIND, MAX_AXIS_CHARS) for v in values]
+    # A categorical plot's one x axis for every series (its names, shared, not copied per series).
+    categories = [] if numerical else [checked_name(v, "category", KIND, MAX_AXIS_CHARS) for v in values]
     headers = [checked_name(h, "label header", KIND) for h in plot["label_headers"]]
 
     def series(name: str, y_axis: str, points: list[Any]) -> dict[str, Any]:
@@ -128,16 +128,16 @@ def _checked_plot(plot: Any) -> dict[str, Any]:
         raise MetricFileProblem(_PLOT_NEEDS)
     keys = ("feature_values", "data_distribution", "label_headers", "model_predictions")
     lists: list[list[Any]] = [item for key in keys if isinstance(item := plot.get(key), list)]
-    if not _is_name(plot.get("feature_name")) or len(lists) != len(keys):
+    if not is_name(plot.get("feature_name")) or len(lists) != len(keys):
         raise MetricFileProblem(_PLOT_NEEDS)
     values, distribution, headers, predictions = lists
-    point_kind = is_number if plot["data_type"] == "numerical" else _is_name
+    point_kind = is_number if plot["data_type"] == "numerical" else is_name
     well_formed = (
         0 < len(values) == len(distribution)
         and len(predictions) == len(headers)
         and all(point_kind(v) for v in values)
         and all(is_number(d) for d in distribution)
-        and all(_is_name(h) for h in headers)
+        and all(is_name(h) for h in headers)
         and all(isinstance(p, list) and len(p) == len(values) and all(is_number(y) for y in p) for p in predictions)
     )
     if not well_formed:
@@ -158,8 +158,3 @@ def _split(name: str, metrics: list[dict[str, Any]], what: str) -> list[dict[str
         for start in range(0, len(metrics), METRICS_PER_GROUP)
         if (chunk := metrics[start : start + METRICS_PER_GROUP])
     ]
-
-
-def _is_name(value: Any) -> bool:
-    """A label, feature or category name: text, or a number written as one (labels 0 and 1)."""
-    return isinstance(value, str) or is_number(value)

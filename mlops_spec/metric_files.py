@@ -123,11 +123,16 @@ class Budget:
 def checked_name(value: Any, what: str, kind: str, limit: int = MAX_NAME_CHARS) -> str:
     """A label, feature, facet or category of the file as text (numbers are names too: labels 0 and 1),
     at most `limit` characters: a card's names hold 255, its axis labels 1,024."""
-    if (isinstance(value, str) or is_number(value)) and len(str(value)) <= limit:
+    if is_name(value) and len(str(value)) <= limit:
         return str(value)
     raise MetricFileProblem(
         f"every {what} must be a text or a number of at most {limit} characters (metric_type {kind})"
     )
+
+
+def is_name(value: Any) -> bool:
+    """A label, feature or category name: text, or a number written as one (labels 0 and 1)."""
+    return isinstance(value, str) or is_number(value)
 
 
 def is_number(value: Any) -> bool:
