@@ -314,15 +314,16 @@ def _report(
 
 def _show(plans: list[StackPlan], old_plan: dict[str, Any] | None, as_json: bool, only_request: bool) -> None:
     """The changes since `old_plan`, or the plans as JSON, or as text."""
+    if old_plan is None and not as_json:
+        _print_plans(plans, only_request)
+        return
     document = json.dumps({"stacks": [p.as_dict() for p in plans]}, indent=2, default=str, sort_keys=True)
     if old_plan is not None:
         from mlops_cli.plan_diff import plan_diff
 
         typer.echo("\n".join(plan_diff(old_plan, json.loads(document))))
-    elif as_json:
-        print(document)
     else:
-        _print_plans(plans, only_request)
+        print(document)
 
 
 def _print_plans(plans: list[StackPlan], only_request: bool) -> None:

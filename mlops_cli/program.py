@@ -10,6 +10,7 @@ import os
 
 import pulumi
 
+from components.aws_packages import load_on_use
 from components.stack import build_stack, deploy_role_external_id, read_stack_config
 from mlops_spec.errors import SpecError
 from mlops_spec.stack_config import config_keys
@@ -18,6 +19,7 @@ from mlops_spec.stack_config_checks import key_problems, plain_text_secrets
 
 def run() -> None:
     """Read the stack's typed config, build its components, export their outputs."""
+    load_on_use()
     check_config_as_set()
     config = read_stack_config()
     check_account(config.account_id, config.environment)
