@@ -122,6 +122,7 @@ ROLE_WRITES = ("iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "i
 # Removing a boundary undoes it: never allowed.
 BOUNDARY_REMOVAL = "iam:DeleteRolePermissionsBoundary"
 PASS_ROLE = "iam:PassRole"
+_WILDCARD_CHARACTERS = frozenset("*?[")
 _SERVICE_WILDCARD = re.compile(r"\*|[a-z0-9-]+:\*", re.IGNORECASE)
 
 
@@ -135,7 +136,16 @@ def _allow_statements(resource: Resource) -> Iterator[tuple[str, Mapping[str, An
 
 def grants(statement: Mapping[str, Any], action: str) -> bool:
     """Whether the statement's Action (wildcards included, case-insensitive) covers `action`."""
-    return any(fnmatchcase(action.lower(), str(pattern).lower()) for pattern in as_list(statement.get("Action")))
+    wanted = action.lower()
+    return any(_action_matches(wanted, str(pattern).lower()) for pattern in as_list(statement.get("Action")))
+
+
+def _action_matches(action: str, pattern: str) -> bool:
+    """fnmatch's answer; a pattern without wildcards (most are) is compared as text, since fnmatch compiles
+    a regex for each distinct pattern, a noticeable part of checking a whole plan."""
+    if not _WILDCARD_CHARACTERS.intersection(pattern):
+        return action == pattern
+    return fnmatchcase(action, pattern)
 
 
 def required_condition_values(statement: Mapping[str, Any], key: str) -> list[Any]:

@@ -8,6 +8,7 @@ import pytest
 
 from components import policies
 from components.guardrails import iam_cross_account_trust, iam_no_admin_wildcards
+from components.guardrails.iam import grants
 from tests.components.guardrails.support import ORCHESTRATOR, ROLE, named, res, role_policy, trusting
 
 
@@ -96,3 +97,21 @@ def test_real_cross_account_trust_helper_passes_and_deny_statements_are_ignored(
     role = res(ROLE, "deploy", assumeRolePolicy=policies.cross_account_trust(ORCHESTRATOR, "mlops-orch-"))
     assert iam_cross_account_trust([role, trusting({"AWS": "*"}, effect="Deny")], ORCHESTRATOR) == []
     assert [v.rule for v in iam_cross_account_trust([role], "222222222222")] == ["iam-cross-account-trust"]
+
+
+@pytest.mark.parametrize(
+    ("actions", "action", "granted"),
+    [
+        ("iam:CreateRole", "iam:CreateRole", True),
+        ("IAM:createrole", "iam:CreateRole", True),  # IAM action names are case-insensitive
+        ("iam:CreateRoles", "iam:CreateRole", False),
+        (["s3:GetObject", "iam:Create*"], "iam:CreateRole", True),
+        ("iam:*Role", "iam:CreateRole", True),
+        ("iam:Create?ole", "iam:CreateRole", True),
+        ("iam:Create?", "iam:CreateRole", False),
+        ("*", "iam:DeleteRolePermissionsBoundary", True),
+        ([], "iam:CreateRole", False),
+    ],
+)
+def test_a_statement_grants_an_action_it_names_or_a_wildcard_covers(actions, action, granted):
+    assert grants({"Effect": "Allow", "Action": actions, "Resource": "*"}, action) is granted
