@@ -2,7 +2,7 @@
 and the whole `mlops plan` process (start-up, imports, plan, output) of the orchestrator plus one
 pipeline of every type.
 
-Run: .venv/bin/python benchmarks/plan.py [--repeat N] [--whole-process]
+Run: .venv/bin/python benchmarks/plan.py [--repeat N] [--whole-process [--against OTHER_CHECKOUT]]
 """
 
 from __future__ import annotations
@@ -70,59 +70,93 @@ def plan_with(requests: list[dict[str, Any]]) -> int:
     return len(plan_stack("dev", config_values=values, extra_pipelines=requests).recorder.resources)
 
 
-def whole_process_seconds(requests: list[dict[str, Any]], repeat: int) -> tuple[float, float]:
-    """Median wall time and median CPU time (user + system, which other load on the machine inflates
-    less) of `mlops plan` run as a user runs it, in a project whose dev stack (single account, no
-    model registry) declares `requests`.
+def whole_process_seconds(
+    requests: list[dict[str, Any]], repeat: int, roots: tuple[Path, ...] = (REPO_ROOT,)
+) -> list[tuple[float, float]]:
+    """Per code root, the median wall time and median CPU time (user + system, which other load on the
+    machine inflates less) of `mlops plan` run as a user runs it, in a project whose dev stack (single
+    account, no model registry) declares `requests`. With several roots (checkouts of two revisions),
+    their runs alternate, so that both see the same load: on a shared machine the same code's figure
+    moves by 10-20% from one hour to the next.
 
     As an installed package runs: its modules byte-compiled (pip and the Makefile compile what they
-    install). Here the repository's own modules get their bytecode in a temporary cache, written by a
-    first run that is not counted, whatever PYTHONDONTWRITEBYTECODE says.
+    install). Here each root's own modules get their bytecode in a temporary cache, written by a first
+    run that is not counted, whatever PYTHONDONTWRITEBYTECODE says.
     """
-    with tempfile.TemporaryDirectory() as directory, tempfile.TemporaryDirectory() as bytecode:
-        project = Path(directory)
-        (project / "Pulumi.yaml").write_text("name: mlops-orchestrator\nruntime: python\n")
-        (project / "__main__.py").write_text("from mlops_cli.program import run\n\nrun()\n")
-        config = {
-            "aws:region": "us-east-1",
-            "mlops:mode": "single",
-            "mlops:accounts": {"dev": "111111111111"},
-            "mlops:pipelines": requests,
-        }
-        (project / "Pulumi.dev.yaml").write_text(json.dumps({"config": config}))  # JSON is YAML
-        # `python -m mlops_cli.main` runs what the console script runs (main), even in a venv
-        # whose bin/mlops predates the entry point.
-        command = [sys.executable, "-m", "mlops_cli.main", "plan", "--cwd", directory]
-        environment = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        environment["PYTHONPYCACHEPREFIX"] = bytecode
-        subprocess.run(command, check=True, capture_output=True, env=environment)
-        walls, cpus = [], []
+    with tempfile.TemporaryDirectory() as directory:
+        project = _project_declaring(Path(directory), requests)
+        runs = [_PlanRun(root, project) for root in roots]
+        for run in runs:
+            run.once()
+        samples: list[list[tuple[float, float]]] = [[] for _ in runs]
         for _ in range(repeat):
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            start = time.perf_counter()
-            subprocess.run(command, check=True, capture_output=True, env=environment)
-            walls.append(time.perf_counter() - start)
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-    return statistics.median(walls), statistics.median(cpus)
+            for run, taken in zip(runs, samples, strict=True):
+                taken.append(run.once())
+        for run in runs:
+            run.bytecode.cleanup()
+    return [(statistics.median(w for w, _ in taken), statistics.median(c for _, c in taken)) for taken in samples]
 
 
-def print_whole_process(examples: list[dict[str, Any]], repeat: int) -> None:
-    wall, cpu = whole_process_seconds(examples, repeat)
-    print(
-        f"whole process, mlops plan of the orchestrator + {len(examples)} example pipelines, "
-        f"median of {repeat}: {wall:.3f} s wall, {cpu:.3f} s CPU"
-    )
+def _project_declaring(project: Path, requests: list[dict[str, Any]]) -> Path:
+    (project / "Pulumi.yaml").write_text("name: mlops-orchestrator\nruntime: python\n")
+    (project / "__main__.py").write_text("from mlops_cli.program import run\n\nrun()\n")
+    config = {
+        "aws:region": "us-east-1",
+        "aws:allowedAccountIds": ["111111111111"],
+        "mlops:mode": "single",
+        "mlops:accounts": {"dev": "111111111111"},
+        "mlops:pipelines": requests,
+    }
+    (project / "Pulumi.dev.yaml").write_text(json.dumps({"config": config}))  # JSON is YAML
+    return project
+
+
+class _PlanRun:
+    """`mlops plan` of `project` with the code of `root`, timed."""
+
+    def __init__(self, root: Path, project: Path):
+        self.bytecode = tempfile.TemporaryDirectory()
+        # `python -m mlops_cli.main` runs what the console script runs (main), even in a venv whose
+        # bin/mlops predates the entry point; run from `root`, it imports that root's code.
+        self.command = [sys.executable, "-m", "mlops_cli.main", "plan", "--cwd", str(project)]
+        self.root = root
+        self.environment = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPATH")}
+        self.environment["PYTHONPYCACHEPREFIX"] = self.bytecode.name
+        self.environment["PYTHONPATH"] = str(root)
+
+    def once(self) -> tuple[float, float]:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run(self.command, check=True, capture_output=True, env=self.environment, cwd=self.root)
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+
+
+def print_whole_process(examples: list[dict[str, Any]], repeat: int, against: Path | None = None) -> None:
+    roots = (REPO_ROOT,) if against is None else (REPO_ROOT, against.resolve())
+    for root, (wall, cpu) in zip(roots, whole_process_seconds(examples, repeat, roots), strict=True):
+        code = "" if against is None else f" [{root}]"
+        print(
+            f"whole process, mlops plan of the orchestrator + {len(examples)} example pipelines, "
+            f"median of {repeat}: {wall:.3f} s wall, {cpu:.3f} s CPU{code}"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--whole-process", action="store_true", help="only the whole `mlops plan` process")
+    parser.add_argument(
+        "--against",
+        type=Path,
+        help="with --whole-process: another checkout (e.g. `git worktree add /tmp/old main~3`) whose runs "
+        "alternate with this one's, so both figures come from the same sitting",
+    )
     args = parser.parse_args()
     if args.whole_process:
-        print_whole_process(one_of_each_type(example_requests()), args.repeat)
-        print_whole_process(example_requests(), args.repeat)
+        print_whole_process(one_of_each_type(example_requests()), args.repeat, args.against)
+        print_whole_process(example_requests(), args.repeat, args.against)
         return
 
     cold, resources = timed(plan_all_stacks)
