@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, cast
 import pulumi
 import pulumi_aws as aws
 
+from components.aws_packages import load_on_use
 from lambda_src.common import aws as aws_clients
 from lambda_src.provisioner.errors import ExternalIdUnavailable
 from lambda_src.provisioner.settings import EnvironmentTarget, ProvisionerSettings
@@ -128,6 +129,7 @@ def target_program(spec: PipelineSpec, env: str, settings: ProvisionerSettings) 
     external_id = deploy_role_external_id(settings)
 
     def program() -> None:
+        load_on_use()  # before the components' imports: only the pulumi_aws modules they use are loaded
         from components.pipelines.base import PipelineContext
         from components.pipelines.registry import build_pipeline
 
@@ -162,6 +164,7 @@ def delivery_program(spec: PipelineSpec, settings: ProvisionerSettings) -> Pulum
     """The program of stack `<pipeline>-delivery`: the pipeline's CodePipeline in the orchestrator account."""
 
     def program() -> None:
+        load_on_use()  # before the components' imports: only the pulumi_aws modules they use are loaded
         from components.delivery import DeliveryPipeline
 
         provider = aws.Provider(
