@@ -14,16 +14,19 @@ never missing or different, only found sooner.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import re
 import sys
 import types
+from pathlib import Path
 from typing import Any
 
 _WORD_START = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
-_TYPE_MODULES = ("_inputs", "_enums", "outputs")
+_TYPE_MODULES = ("_inputs", "_enums")
 _FUNCTION_RESULT = re.compile(r"(?:Awaitable)?(Get[A-Z]\w*)Result")
+_STAR_IMPORT = re.compile(r"^from \.(\w+) import \*$", re.MULTILINE)
 _MISSING = object()
 
 
@@ -32,12 +35,22 @@ class ServicePackage(types.ModuleType):
     module that defines it; anything else loads the package in full."""
 
     def __getattr__(self, name: str) -> Any:
-        if not name.startswith("__"):
+        if name.isidentifier() and not name.startswith("__"):
             found = defined_in_own_module(self.__name__, name)
             if found is not _MISSING:
                 setattr(self, name, found)
                 return found
         return getattr(_load_in_full(self), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        # Python sets each submodule it loads on its package. The package's `__init__` then imports the
+        # submodule's names, so that a function named as its module (`kms.get_key`) hides the module:
+        # done here too, whoever imported the submodule.
+        submodule = isinstance(value, types.ModuleType) and value.__name__ == f"{self.__name__}.{name}"
+        if submodule and name in star_imported(self.__name__):
+            for exported in _exports(value):
+                super().__setattr__(exported, getattr(value, exported))
 
     def __dir__(self) -> list[str]:
         return dir(_load_in_full(self))
@@ -74,27 +87,45 @@ def _snake(name: str) -> str:
     return _WORD_START.sub("_", name).lower()
 
 
+@functools.cache
+def star_imported(package: str) -> frozenset[str]:
+    """The submodules whose names the package's own `__init__` imports (`from .bucket_v2 import *`)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        return frozenset()
+    return frozenset(_STAR_IMPORT.findall(Path(spec.origin).read_text(encoding="utf-8")))
+
+
+def _exports(module: types.ModuleType) -> list[str]:
+    """What `from module import *` takes."""
+    names = getattr(module, "__all__", None)
+    return list(names) if names is not None else [n for n in vars(module) if not n.startswith("_")]
+
+
 def defined_in_own_module(package: str, name: str) -> Any:
-    """`name` as the module of `package` that defines it holds it (a submodule of that name is itself),
-    or _MISSING when it is not where pulumi's generator puts such a name."""
+    """`name` as the package's `__init__` would give it, when it comes from the module pulumi's generator
+    puts such a name in (or a submodule of that name, as `outputs`); else _MISSING."""
+    star = star_imported(package)
     for module_name in modules_of(name):
-        if importlib.util.find_spec(f"{package}.{module_name}") is None:
-            continue
-        module = importlib.import_module(f"{package}.{module_name}")
-        if name in vars(module):
-            return vars(module)[name]
-        if module_name == name:
-            return module
+        if module_name in star:
+            module = importlib.import_module(f"{package}.{module_name}")
+            if name in _exports(module):
+                return getattr(module, name)
+    if importlib.util.find_spec(f"{package}.{name}") is not None:
+        return importlib.import_module(f"{package}.{name}")  # `outputs`, or a resource's own module
     return _MISSING
 
 
 def _load_in_full(package: types.ModuleType) -> types.ModuleType:
     """Run the package's own `__init__` (its submodules already imported are reused, so every object
-    stays the one handed out before)."""
+    stays the one handed out before). What was set on the package before stays as it was, as on a
+    package loaded at once: a name handed out, or one a caller replaced (as `mock.patch` does)."""
     if type(package) is ServicePackage:
+        kept = {name: value for name, value in vars(package).items() if not name.startswith("__")}
         package.__class__ = types.ModuleType  # type: ignore[assignment]  # a plain module from here on
         spec = package.__spec__
         if spec is None or spec.loader is None:
             raise ImportError(f"{package.__name__} has no loader")
         spec.loader.exec_module(package)
+        vars(package).update(kept)
     return package

@@ -64,7 +64,7 @@ def run_fresh(code: str) -> dict:
     ],
 )
 def test_a_name_is_looked_up_in_the_module_pulumis_generator_writes_it_to(name, module):
-    assert modules_of(name) == [module, "_inputs", "_enums", "outputs"]
+    assert modules_of(name) == [module, "_inputs", "_enums"]
 
 
 def test_every_name_found_in_its_own_module_is_the_object_the_package_init_gives():
@@ -161,3 +161,54 @@ print(json.dumps({
         "topic_module": "pulumi_aws.sns.topic",
         "has_subscription": True,
     }
+
+
+def test_a_function_named_as_its_module_is_the_function_however_its_module_was_imported():
+    names = run_fresh(
+        """
+import json
+from components.aws_packages import load_on_use
+load_on_use()
+import pulumi_aws as aws
+aws.kms.get_key_output  # imports module pulumi_aws.kms.get_key first
+import pulumi_aws.iam.get_policy_document  # imported directly, as a user or pulumi may
+print(json.dumps({
+    "kms.get_key": type(aws.kms.get_key).__name__,
+    "iam.get_policy_document": type(aws.iam.get_policy_document).__name__,
+    "s3.outputs": type(aws.s3.outputs).__name__,
+}))
+"""
+    )
+    assert names == {"kms.get_key": "function", "iam.get_policy_document": "function", "s3.outputs": "module"}
+
+
+def test_a_name_replaced_on_the_package_stays_replaced_when_the_package_loads_in_full():
+    patched = run_fresh(
+        """
+import json
+from unittest import mock
+from components.aws_packages import load_on_use
+load_on_use()
+import pulumi_aws as aws
+real = aws.s3.BucketV2
+with mock.patch("pulumi_aws.s3.BucketV2") as fake:
+    dir(aws.s3)  # loads the package in full
+    from pulumi_aws.s3 import BucketV2
+    during = (aws.s3.BucketV2 is fake, BucketV2 is fake)
+print(json.dumps({"during": during, "after": aws.s3.BucketV2 is real, "plain": type(aws.s3).__name__}))
+"""
+    )
+    assert patched == {"during": [True, True], "after": True, "plain": "module"}
+
+
+def test_a_name_no_module_can_hold_is_missing_as_on_the_package_loaded_at_once():
+    missing = run_fresh(
+        """
+import json
+from components.aws_packages import load_on_use
+load_on_use()
+import pulumi_aws as aws
+print(json.dumps([getattr(aws.ecr, "a.b", "missing"), hasattr(aws.sns, "x.y"), getattr(aws.sqs, "Nope", "missing")]))
+"""
+    )
+    assert missing == ["missing", False, "missing"]
