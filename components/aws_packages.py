@@ -35,7 +35,7 @@ class ServicePackage(types.ModuleType):
     module that defines it; anything else loads the package in full."""
 
     def __getattr__(self, name: str) -> Any:
-        if name.isidentifier() and not name.startswith("__"):
+        if name.isidentifier() and not name.startswith("__") and star_imported(self.__name__) is not None:
             found = defined_in_own_module(self.__name__, name)
             if found is not _MISSING:
                 setattr(self, name, found)
@@ -48,12 +48,16 @@ class ServicePackage(types.ModuleType):
         # submodule's names, so that a function named as its module (`kms.get_key`) hides the module:
         # done here too, whoever imported the submodule.
         submodule = isinstance(value, types.ModuleType) and value.__name__ == f"{self.__name__}.{name}"
-        if submodule and name in star_imported(self.__name__):
+        if submodule and name in (star_imported(self.__name__) or ()):
             for exported in _exports(value):
                 super().__setattr__(exported, getattr(value, exported))
 
     def __dir__(self) -> list[str]:
         return dir(_load_in_full(self))
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        # Pickled by name, as pickle and dill (Pulumi's dynamic providers) take a plain module.
+        return importlib.import_module, (self.__name__,)
 
 
 def load_on_use() -> None:
@@ -88,12 +92,16 @@ def _snake(name: str) -> str:
 
 
 @functools.cache
-def star_imported(package: str) -> frozenset[str]:
-    """The submodules whose names the package's own `__init__` imports (`from .bucket_v2 import *`)."""
+def star_imported(package: str) -> frozenset[str] | None:
+    """The submodules whose names the package's own `__init__` imports (`from .bucket_v2 import *`);
+    None when its source cannot be read (an install of bytecode only): the package then loads in full."""
     spec = importlib.util.find_spec(package)
-    if spec is None or spec.origin is None:
-        return frozenset()
-    return frozenset(_STAR_IMPORT.findall(Path(spec.origin).read_text(encoding="utf-8")))
+    if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
+        return None
+    try:
+        return frozenset(_STAR_IMPORT.findall(Path(spec.origin).read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _exports(module: types.ModuleType) -> list[str]:
@@ -105,7 +113,7 @@ def _exports(module: types.ModuleType) -> list[str]:
 def defined_in_own_module(package: str, name: str) -> Any:
     """`name` as the package's `__init__` would give it, when it comes from the module pulumi's generator
     puts such a name in (or a submodule of that name, as `outputs`); else _MISSING."""
-    star = star_imported(package)
+    star = star_imported(package) or frozenset()
     for module_name in modules_of(name):
         if module_name in star:
             module = importlib.import_module(f"{package}.{module_name}")

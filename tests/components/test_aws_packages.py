@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import json
 import os
+import py_compile
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from components.aws_packages import modules_of
+from components.aws_packages import modules_of, star_imported
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,7 +40,8 @@ SERVICES = [
 
 def run_fresh(code: str) -> dict:
     """Run `code` in a new interpreter at the repository's root; it prints one JSON document."""
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    # Warnings as the library's own users see them: a warning filter of the caller's must not fail the run.
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "PYTHONWARNINGS": "ignore"}
     done = subprocess.run(
         [sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env, cwd=REPO_ROOT
     )
@@ -212,3 +214,55 @@ print(json.dumps([getattr(aws.ecr, "a.b", "missing"), hasattr(aws.sns, "x.y"), g
 """
     )
     assert missing == ["missing", False, "missing"]
+
+
+def test_a_service_package_pickles_by_name_as_a_module_does():
+    pickled = run_fresh(
+        """
+import json, pickle
+import dill
+from components.aws_packages import load_on_use
+load_on_use()
+import pulumi_aws as aws
+s3 = aws.s3
+bucket = s3.BucketV2
+print(json.dumps({
+    "pickle": pickle.loads(pickle.dumps(s3)) is s3,
+    "dill": dill.loads(dill.dumps(s3)) is s3,
+    "closure": dill.loads(dill.dumps(lambda: s3.BucketV2, recurse=True))() is bucket,
+}))
+"""
+    )
+    assert pickled == {"pickle": True, "dill": True, "closure": True}
+
+
+def test_only_bytecode_is_a_package_whose_init_cannot_be_read(tmp_path, monkeypatch):
+    package = tmp_path / "bytecode_only"
+    package.mkdir()
+    (package / "__init__.py").write_text("from .thing import *\n")
+    py_compile.compile(str(package / "__init__.py"), cfile=str(package / "__init__.pyc"))
+    (package / "__init__.py").unlink()
+    source = tmp_path / "with_source"
+    source.mkdir()
+    (source / "__init__.py").write_text("from .thing import *\nfrom ._inputs import *\nfrom . import outputs\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    assert star_imported("bytecode_only") is None
+    assert star_imported("with_source") == {"thing", "_inputs"}
+
+
+def test_a_package_whose_init_cannot_be_read_loads_in_full():
+    loaded = run_fresh(
+        """
+import json, sys
+from components import aws_packages
+reader = aws_packages.star_imported  # replaced: sns reads as an install of bytecode only
+aws_packages.star_imported = lambda package: None if package == "pulumi_aws.sns" else reader(package)
+aws_packages.load_on_use()
+import pulumi_aws as aws
+topic = aws.sns.Topic
+print(json.dumps({"sns": type(sys.modules["pulumi_aws.sns"]).__name__, "topic": topic.__module__,
+                  "s3": type(sys.modules["pulumi_aws.s3"]).__name__}))
+"""
+    )
+    assert loaded == {"sns": "module", "topic": "pulumi_aws.sns.topic", "s3": "ServicePackage"}
