@@ -50,7 +50,14 @@ class ServicePackage(types.ModuleType):
         submodule = isinstance(value, types.ModuleType) and value.__name__ == f"{self.__name__}.{name}"
         if submodule and name in (star_imported(self.__name__) or ()):
             for exported in _exports(value):
-                super().__setattr__(exported, getattr(value, exported))
+                # A name set on the package already (a caller's stand-in) stays, as it would have.
+                if exported == name or exported not in vars(self):
+                    super().__setattr__(exported, getattr(value, exported))
+
+    def __delattr__(self, name: str) -> None:
+        # Deleting a name not looked up yet must find it first, and it must not come back: as pulumi's own
+        # lazy module does, the package loads in full (only tests delete names).
+        delattr(_load_in_full(self), name)
 
     def __dir__(self) -> list[str]:
         return dir(_load_in_full(self))

@@ -210,10 +210,45 @@ import json
 from components.aws_packages import load_on_use
 load_on_use()
 import pulumi_aws as aws
-print(json.dumps([getattr(aws.ecr, "a.b", "missing"), hasattr(aws.sns, "x.y"), getattr(aws.sqs, "Nope", "missing")]))
+aws.s3.BucketV2  # its module imports Optional, pulumi and warnings, and exports none of them
+print(json.dumps([
+    getattr(aws.ecr, "a.b", "missing"),
+    hasattr(aws.sns, "x.y"),
+    getattr(aws.sqs, "Nope", "missing"),
+    [hasattr(aws.s3, name) for name in ("Optional", "pulumi", "warnings")],
+]))
 """
     )
-    assert missing == ["missing", False, "missing"]
+    assert missing == ["missing", False, "missing", [False, False, False]]
+
+
+def test_names_set_or_deleted_on_the_package_stay_so_as_on_the_package_loaded_at_once():
+    changed = run_fresh(
+        """
+import json
+from unittest import mock
+from components.aws_packages import load_on_use
+load_on_use()
+import pulumi_aws as aws
+aws.s3.BucketV2 = "stand-in"  # set before its module is imported
+aws.s3.BucketV2Args  # imports that module
+with mock.patch.dict(aws.sqs.__dict__, {"Queue": "patched"}):
+    queue = aws.sqs.Queue
+del aws.sns.Topic  # never looked up
+print(json.dumps({
+    "s3.BucketV2": aws.s3.BucketV2,
+    "sqs.Queue in patch.dict": queue,
+    "sns.Topic after del": hasattr(aws.sns, "Topic"),
+    "sns.TopicPolicy": aws.sns.TopicPolicy.__module__,
+}))
+"""
+    )
+    assert changed == {
+        "s3.BucketV2": "stand-in",
+        "sqs.Queue in patch.dict": "patched",
+        "sns.Topic after del": False,
+        "sns.TopicPolicy": "pulumi_aws.sns.topic_policy",
+    }
 
 
 def test_a_service_package_pickles_by_name_as_a_module_does():
