@@ -7,9 +7,11 @@ that defines it instead, which takes about 0.2 s off a whole `mlops plan`.
 
 pulumi's generator writes resource `FooBar` and its `FooBarArgs` to module `foo_bar`, function
 `get_foo` (with `get_foo_output` and `GetFooResult`) to module `get_foo`, and the service's input
-and output types to `_inputs`, `_enums` and `outputs`. A name found elsewhere, and anything that
-wants the whole package (`dir()`, `__all__`), loads the package as pulumi_aws would, so a name is
-never missing or different, only found sooner.
+types and enums to `_inputs` and `_enums`; `outputs` stays a submodule. A name is taken from such a
+module only if the package's `__init__` star-imports it and the module exports the name (`__all__`),
+as the `__init__` would take it. Any other name, and anything that wants the whole package (`dir()`,
+`__all__`, deleting a name), loads the package as pulumi_aws would, so a name is never missing or
+different, only found sooner (checked over every public name of all 239 services).
 """
 
 from __future__ import annotations
