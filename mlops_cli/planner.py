@@ -14,7 +14,6 @@ from typing import Any
 import pulumi
 from pulumi.runtime.settings import set_root_resource
 
-from components.aws_packages import load_on_use
 from components.guardrails import Violation, check_all
 from mlops_cli.mocks import PlanRecorder
 from mlops_cli.project import SECRET_PLACEHOLDER, Project, find_project
@@ -209,7 +208,6 @@ def _run_program(plan: StackPlan, config: dict[str, str], program: Callable[[], 
     """Run `program` as stack `plan.stack` of `project` under the plan's recording engine and collect
     its exports. Values planned as `[secret]` are the stack's secrets, as the engine would mark them."""
     set_root_resource(None)  # type: ignore[arg-type]
-    load_on_use()
     plan.recorder.install(project, plan.stack)
     pulumi.runtime.set_all_config(config, [key for key, value in config.items() if value == SECRET_PLACEHOLDER])
 
